@@ -1,0 +1,42 @@
+# Two commands for a new user: `make demo` and `make test`. Both set everything up from nothing.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+OUT    ?= demo-out
+
+.PHONY: demo test bench lint clean sysdeps
+
+# apt packages the reference tests need (GDAL's own command-line tools: gdalinfo, gdaldem).
+sysdeps:
+	@command -v gdaldem >/dev/null 2>&1 || { \
+	  echo "installing gdal-bin (reference tools for tests)" >&2; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq gdal-bin >/dev/null; }
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(BIN)/frigoris demo --out $(OUT)
+
+test: $(VENV)/.installed-test sysdeps
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.installed-test sysdeps
+	$(BIN)/python -m benchmarks
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check terrain planners rover tests benchmarks
+	$(BIN)/ruff format --check terrain planners rover tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(OUT) build *.egg-info

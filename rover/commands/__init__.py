@@ -1,0 +1,1 @@
+"""One small module per CLI command (thin: parse, call the pipeline once, report)."""
