@@ -1,0 +1,38 @@
+"""Rasters of the lunar surface: DEM I/O, lunar CRS, synthetic terrain, hazard layers, light."""
+
+from .crs import MOON_GEOGRAPHIC, MOON_RADIUS_M, local_metric_crs
+from .dem import Dem
+from .errors import (
+    DemNotFoundError,
+    EarthCrsError,
+    EmptyDemError,
+    GridError,
+    MissingCrsError,
+    NotLunarCrsError,
+    TerrainError,
+    UnreadableDemError,
+    WindowOutsideError,
+)
+from .io import point_feature, read_dem, read_layers, read_tags, write_geojson, write_geotiff
+
+__all__ = [
+    "MOON_GEOGRAPHIC",
+    "MOON_RADIUS_M",
+    "Dem",
+    "DemNotFoundError",
+    "EarthCrsError",
+    "EmptyDemError",
+    "GridError",
+    "MissingCrsError",
+    "NotLunarCrsError",
+    "TerrainError",
+    "UnreadableDemError",
+    "WindowOutsideError",
+    "local_metric_crs",
+    "point_feature",
+    "read_dem",
+    "read_layers",
+    "read_tags",
+    "write_geojson",
+    "write_geotiff",
+]

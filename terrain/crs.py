@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pyproj
 from pyproj.crs import ProjectedCRS
 from pyproj.crs.coordinate_operation import TransverseMercatorConversion
@@ -110,7 +111,9 @@ def lunar_to_crs(
     geo = target.geodetic_crs or pyproj.CRS.from_user_input(MOON_GEOGRAPHIC)
     tr = pyproj.Transformer.from_crs(geo, target, always_xy=True)
     x, y = tr.transform(lon_deg, lat_deg)
-    return float(x), float(y)
+    if np.ndim(x) == 0:
+        return float(x), float(y)
+    return np.asarray(x), np.asarray(y)
 
 
 def crs_to_lunar(crs: CRS | pyproj.CRS | str, x: float, y: float) -> tuple[float, float]:
@@ -119,7 +122,9 @@ def crs_to_lunar(crs: CRS | pyproj.CRS | str, x: float, y: float) -> tuple[float
     geo = source.geodetic_crs or pyproj.CRS.from_user_input(MOON_GEOGRAPHIC)
     tr = pyproj.Transformer.from_crs(source, geo, always_xy=True)
     lon, lat = tr.transform(x, y)
-    return float(lat), float(lon)
+    if np.ndim(lat) == 0:
+        return float(lat), float(lon)
+    return np.asarray(lat), np.asarray(lon)
 
 
 def is_metric_projected(crs: CRS | pyproj.CRS | str) -> bool:

@@ -81,8 +81,8 @@ class Dem:
     def bounds(self) -> BoundingBox:
         """Outer edges of the grid in map coordinates (left, bottom, right, top)."""
         rows, cols = self.shape
-        left, top = self.transform * (0, 0)
-        right, bottom = self.transform * (cols, rows)
+        left, top = self.transform @ (0, 0)
+        right, bottom = self.transform @ (cols, rows)
         return BoundingBox(left, bottom, right, top)
 
     @property
@@ -94,14 +94,14 @@ class Dem:
         """Map coordinates of pixel centres; scalars or arrays of row and column indices."""
         row = np.asarray(row, dtype=np.float64)
         col = np.asarray(col, dtype=np.float64)
-        x, y = self.transform * (col + 0.5, row + 0.5)
+        x, y = self.transform @ (col + 0.5, row + 0.5)
         if np.ndim(x) == 0:
             return float(x), float(y)
         return x, y
 
     def rowcol(self, x, y):
         """Integer (row, col) of the pixels containing map coordinates (x, y)."""
-        col, row = ~self.transform * (np.asarray(x, dtype=np.float64), np.asarray(y, np.float64))
+        col, row = ~self.transform @ (np.asarray(x, dtype=np.float64), np.asarray(y, np.float64))
         row = np.floor(row).astype(np.int64)
         col = np.floor(col).astype(np.int64)
         if row.ndim == 0:

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import pathlib
+import time
+
 import click
+
+from ..pipeline import demo_job
+from ..progress import progress_bar
+from .options import json_option, out_dir_option, quiet_option, seed_option
+from .report import print_summary
 
 
 @click.command()
-def demo() -> None:
-    """Run the chain on the built-in synthetic Mare Frigoris site."""
-    raise click.ClickException("not yet available")
+@out_dir_option(default="demo-out")
+@seed_option
+@quiet_option
+@json_option
+def demo(out_dir: pathlib.Path, seed: int, quiet: bool, as_json: bool) -> None:
+    """Run the chain on the built-in synthetic Mare Frigoris site (60.5 N, 4.6 W).
+
+    Example: frigoris demo --out demo-out
+    """
+    t0 = time.perf_counter()
+    with progress_bar("demo", enabled=not quiet) as progress:
+        result = demo_job(out_dir, seed=seed, progress=progress)
+    summary = {**result.summary, "wall_time_s": round(time.perf_counter() - t0, 2)}
+    print_summary("frigoris demo: synthetic Mare Frigoris site", summary, as_json=as_json,
+                  outputs=result.outputs)

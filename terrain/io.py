@@ -1,0 +1,493 @@
+"""Raster and vector I/O: the only module that opens files with rasterio.
+
+``read_dem`` turns any raster GDAL reads into a :class:`~terrain.dem.Dem` on a square metric grid;
+``write_geotiff`` writes named bands as a Cloud-Optimized GeoTIFF, atomically;
+``write_geojson`` writes vector features with the Moon CRS attached.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import pathlib
+import tempfile
+import warnings
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import rasterio
+import rasterio.errors
+import rasterio.shutil
+from affine import Affine
+from rasterio.crs import CRS
+from rasterio.enums import Resampling
+from rasterio.io import MemoryFile
+from rasterio.warp import reproject, transform_bounds
+from rasterio.windows import Window, from_bounds
+
+from .crs import (
+    MOON_RADIUS_M,
+    check_lunar,
+    crs_to_lunar,
+    is_metric_projected,
+    local_metric_crs,
+    lunar_to_crs,
+    to_rasterio,
+)
+from .dem import Dem
+from .errors import (
+    DemNotFoundError,
+    EmptyDemError,
+    MissingCrsError,
+    TerrainError,
+    UnreadableDemError,
+    WindowOutsideError,
+)
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+_SQUARE_RTOL = 1e-3
+_SCALE_RTOL = 2e-3  # ground/map scale mismatch above which we resample (slope error < 0.2 %)
+_KM_UNITS = {"km", "kilometer", "kilometers", "kilometre", "kilometres"}
+PathLike = str | os.PathLike
+
+
+def _open(path: PathLike) -> rasterio.DatasetReader:
+    p = pathlib.Path(path)
+    if not p.exists():
+        raise DemNotFoundError(f"DEM file {str(p)!r} does not exist; check the path")
+    if p.is_dir():
+        raise UnreadableDemError(f"{str(p)!r} is a folder, not a raster file; give the DEM file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+            return rasterio.open(p)
+    except rasterio.errors.RasterioIOError as err:
+        raise UnreadableDemError(
+            f"GDAL cannot read {str(p)!r} as a raster ({str(err).splitlines()[0]}); "
+            "give a GeoTIFF, PDS .LBL/.IMG or another GDAL raster"
+        ) from err
+
+
+def _to_metres(values: np.ndarray, scale: float, offset: float, units: str) -> np.ndarray:
+    """Apply band scale/offset and units; heights relative to the Moon sphere, never radii."""
+    z = values.astype(np.float64) * scale + offset
+    if units.strip().lower() in _KM_UNITS:
+        z *= 1000.0
+    finite = z[np.isfinite(z)]
+    if finite.size:
+        med = float(np.median(finite))
+        if med > 0.5 * MOON_RADIUS_M:
+            # The product stores planetary radius (LOLA PDS labels put 1737400 m in OFFSET).
+            log.info("values look like radii (median %.0f m): subtracting %.0f m", med, MOON_RADIUS_M)
+            z -= MOON_RADIUS_M
+    return z
+
+
+def _ground_spacing(src_crs: CRS, transform: Affine, col: float, row: float, dst_crs: CRS):
+    """Ground length (m) of one pixel step along columns and along rows at (col, row)."""
+    from rasterio.warp import transform as warp_transform
+
+    pts = [transform @ (col, row), transform @ (col + 1, row), transform @ (col, row + 1)]
+    xs, ys = warp_transform(src_crs, dst_crs, [p[0] for p in pts], [p[1] for p in pts])
+    dx = math.hypot(xs[1] - xs[0], ys[1] - ys[0])
+    dy = math.hypot(xs[2] - xs[0], ys[2] - ys[0])
+    return dx, dy
+
+
+def _is_square_metric(src_crs: CRS, transform: Affine, col: float, row: float) -> bool:
+    """True when the grid can be used as it is: metric, north-up, square *on the ground*.
+
+    Square map pixels are not enough: equirectangular with lat_ts=0 has square map pixels that
+    are 2:1 on the ground at 60 N, and polar stereographic is 6.9 % off scale there. So we
+    measure one pixel step along each axis on the ground (through a local TM at the point).
+    """
+    if transform.b != 0 or transform.d != 0 or transform.e >= 0 or transform.a <= 0:
+        return False
+    if not is_metric_projected(src_crs):
+        return False
+    if abs(abs(transform.a) - abs(transform.e)) > _SQUARE_RTOL * abs(transform.a):
+        return False
+    lat, lon = crs_to_lunar(src_crs, *(transform @ (col, row)))
+    dx, dy = _ground_spacing(src_crs, transform, col, row, local_metric_crs(lat, lon))
+    return (
+        abs(dx / transform.a - 1.0) <= _SCALE_RTOL and abs(dy / -transform.e - 1.0) <= _SCALE_RTOL
+    )
+
+
+def read_dem(
+    path: PathLike,
+    *,
+    around: tuple[float, float] | None = None,
+    size_m: float | None = None,
+    crs: CRS | str | None = None,
+    band: int = 1,
+) -> Dem:
+    """Read a lunar DEM into a square metric grid.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Any raster GDAL reads (GeoTIFF, PDS3 ``.LBL``/``.IMG``, ISIS cubes, ...).
+    around : (lat_deg, lon_deg), optional
+        Cut a square of ``size_m`` metres centred on this selenographic position, reading only
+        that window of the file.
+    size_m : float, optional
+        Side of the square cut with ``around``.
+    crs : CRS or str, optional
+        CRS to assume when the file has none (e.g. ``"IAU_2015:30100"``); overrides the file's.
+    band : int
+        Band holding elevation.
+
+    Returns
+    -------
+    Dem
+        Heights in metres relative to the 1,737,400 m sphere, NaN for nodata. Grids already in a
+        projected metric CRS with square pixels are returned without resampling; geographic or
+        anisotropic grids are reprojected (bilinear) to a local transverse Mercator on the Moon
+        sphere centred on the area, at the finer of the two ground spacings.
+
+    Raises
+    ------
+    DemNotFoundError, UnreadableDemError, MissingCrsError, EarthCrsError, NotLunarCrsError,
+    EmptyDemError, WindowOutsideError
+    """
+    if (around is None) != (size_m is None):
+        raise TerrainError("around= and size_m= go together: give both, or neither")
+    if size_m is not None and not (size_m > 0 and math.isfinite(size_m)):
+        raise TerrainError(f"size_m must be a positive number of metres, got {size_m!r}")
+    if around is not None:
+        lat, lon = around
+        if not (-90.0 <= lat <= 90.0):
+            raise TerrainError(f"latitude {lat} is outside [-90, 90]; give around=(lat, lon)")
+
+    with _open(path) as src:
+        if band < 1 or band > src.count:
+            raise UnreadableDemError(f"{path} has {src.count} band(s); band {band} does not exist")
+        src_crs = to_rasterio(crs) if crs is not None else src.crs
+        if src_crs is None:
+            raise MissingCrsError(
+                f"DEM {str(path)!r} has no CRS; pass --crs IAU_2015:30100 (or the right Moon CRS) "
+                "or write one into the file"
+            )
+        check_lunar(src_crs)
+        scale = float(src.scales[band - 1] or 1.0)
+        offset = float(src.offsets[band - 1] or 0.0)
+        units = (src.units[band - 1] or "") if src.units else ""
+        transform = src.transform
+
+        if around is not None:
+            probe_col, probe_row = ~transform @ lunar_to_crs(src_crs, *around)
+        else:
+            probe_col, probe_row = src.width / 2.0, src.height / 2.0
+        square = _is_square_metric(src_crs, transform, probe_col, probe_row)
+        window = None
+        if around is not None:
+            window = _window_around(src, src_crs, around, size_m, margin_px=0 if square else 2)
+        data = src.read(band, window=window, masked=True, out_dtype="float64")
+        win_transform = (
+            transform @ Affine.translation(window.col_off, window.row_off) if window is not None else transform
+        )
+
+    elev = np.ma.filled(data.astype(np.float64), np.nan)
+    elev = _to_metres(elev, scale, offset, units)
+    if not np.isfinite(elev).any():
+        raise EmptyDemError(
+            f"every cell of {str(path)!r} is nodata"
+            + (" in the requested window" if window is not None else "")
+            + "; check the file's nodata value or choose another area"
+        )
+
+    if square:
+        return Dem(elev.astype(np.float32), win_transform, src_crs)
+    return _reproject_local(elev, win_transform, src_crs, around, size_m)
+
+
+def _window_around(src, src_crs, around, size_m, margin_px: int) -> Window:
+    lat, lon = around
+    half = size_m / 2.0
+    dst = local_metric_crs(lat, lon)
+    left, bottom, right, top = transform_bounds(dst, src_crs, -half, -half, half, half, densify_pts=21)
+    win = from_bounds(left, bottom, right, top, transform=src.transform)
+    win = win.round_offsets(op="floor").round_lengths(op="ceil")
+    win = Window(win.col_off - margin_px, win.row_off - margin_px,
+                 win.width + 2 * margin_px, win.height + 2 * margin_px)
+    full = Window(0, 0, src.width, src.height)
+    try:
+        clipped = win.intersection(full)
+    except rasterio.errors.WindowError:
+        clipped = None
+    if clipped is None or clipped.width < 1 or clipped.height < 1:
+        db = src.bounds
+        raise WindowOutsideError(
+            f"the {size_m:g} m square around ({lat}, {lon}) lies outside the DEM "
+            f"(bounds {db.left:.0f}, {db.bottom:.0f}, {db.right:.0f}, {db.top:.0f} in its CRS); "
+            "choose a position inside the data"
+        )
+    if (clipped.width, clipped.height) != (win.width, win.height):
+        log.warning("window around (%s, %s) is partly outside the DEM; the rest is nodata", lat, lon)
+    return Window(int(clipped.col_off), int(clipped.row_off), int(clipped.width), int(clipped.height))
+
+
+def _reproject_local(elev, transform, src_crs, around, size_m) -> Dem:
+    rows, cols = elev.shape
+    if around is not None:
+        lat0, lon0 = around
+    else:
+        cx, cy = transform @ (cols / 2.0, rows / 2.0)
+        lat0, lon0 = crs_to_lunar(src_crs, cx, cy)
+    dst_crs = local_metric_crs(lat0, lon0)
+    dx, dy = _ground_spacing(src_crs, transform, cols / 2.0, rows / 2.0, dst_crs)
+    res = min(dx, dy)
+    if around is not None:
+        half = size_m / 2.0
+        n = max(1, int(round(size_m / res)))
+        res = size_m / n
+        left, top = -half, half
+        width = height = n
+    else:
+        h, w = rows, cols
+        left_s, top_s = transform @ (0, 0)
+        right_s, bottom_s = transform @ (w, h)
+        left, bottom, right, top = transform_bounds(
+            src_crs, dst_crs, min(left_s, right_s), min(bottom_s, top_s),
+            max(left_s, right_s), max(bottom_s, top_s), densify_pts=41,
+        )
+        width = max(1, int(math.ceil((right - left) / res)))
+        height = max(1, int(math.ceil((top - bottom) / res)))
+    dst_transform = Affine(res, 0.0, left, 0.0, -res, top)
+    out = np.full((height, width), np.nan, dtype=np.float32)
+    reproject(
+        source=elev.astype(np.float32),
+        destination=out,
+        src_transform=transform,
+        src_crs=src_crs,
+        src_nodata=np.nan,
+        dst_transform=dst_transform,
+        dst_crs=dst_crs,
+        dst_nodata=np.nan,
+        resampling=Resampling.bilinear,
+    )
+    if not np.isfinite(out).any():
+        raise EmptyDemError("the DEM holds no data after reprojection to a local metric grid")
+    log.info("reprojected %dx%d grid to local TM at %.4f, %.4f (%.3f m/px)", rows, cols, lat0, lon0, res)
+    return Dem(out, dst_transform, dst_crs)
+
+
+def _layers_dict(layers, like: Dem) -> dict[str, np.ndarray]:
+    if isinstance(layers, np.ndarray):
+        layers = {"elevation": layers}
+    if not isinstance(layers, Mapping) or not layers:
+        raise TerrainError("layers must be an array or a non-empty mapping of name -> array")
+    out = {}
+    for name, arr in layers.items():
+        a = np.asarray(arr)
+        if a.shape != like.shape:
+            raise TerrainError(f"layer {name!r} has shape {a.shape}, grid is {like.shape}")
+        out[str(name)] = a
+    return out
+
+
+def _overview_levels(shape: tuple[int, int], blocksize: int) -> list[int]:
+    levels, f = [], 2
+    while max(shape) / f >= blocksize / 2 and f <= 1024:
+        levels.append(f)
+        f *= 2
+    return levels
+
+
+def write_geotiff(
+    path: PathLike,
+    layers: Mapping[str, np.ndarray] | np.ndarray,
+    like: Dem,
+    *,
+    tags: Mapping[str, Any] | None = None,
+    dtype: str = "float32",
+) -> pathlib.Path:
+    """Write one or many named bands as a Cloud-Optimized GeoTIFF on ``like``'s grid.
+
+    Parameters
+    ----------
+    path : path-like
+        Destination. Written to a temporary file in the same folder and moved into place, so a
+        failure never leaves a half-written file.
+    layers : ndarray of shape (M, N) or mapping of name to ndarray of shape (M, N)
+        Bands in order; the names become band descriptions (a bare array is named "elevation").
+    like : Dem
+        Supplies CRS and transform.
+    tags : mapping, optional
+        Dataset metadata tags (provenance).
+    dtype : str
+        Band data type; float bands store NaN as nodata.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+    """
+    bands = _layers_dict(layers, like)
+    dest = pathlib.Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    rows, cols = like.shape
+    is_float = np.dtype(dtype).kind == "f"
+    blocksize = 512 if max(rows, cols) > 512 else 256
+    profile = dict(
+        driver="GTiff", width=cols, height=rows, count=len(bands), dtype=dtype,
+        crs=like.crs, transform=like.transform, nodata=np.nan if is_float else None,
+    )
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp.tif", dir=dest.parent)
+    os.close(fd)
+    try:
+        with MemoryFile() as mem:
+            with mem.open(**profile) as ds:
+                for i, (name, arr) in enumerate(bands.items(), start=1):
+                    ds.write(arr.astype(dtype, copy=False), i)
+                    ds.set_band_description(i, name)
+                if tags:
+                    ds.update_tags(**{k: _tag_value(v) for k, v in tags.items()})
+                levels = _overview_levels((rows, cols), blocksize)
+                if levels:
+                    ds.build_overviews(levels, Resampling.average)
+            with mem.open() as ds:
+                rasterio.shutil.copy(
+                    ds, tmp, driver="COG", compress="DEFLATE",
+                    predictor="3" if is_float else "2", blocksize=blocksize,
+                    overviews="FORCE_USE_EXISTING" if levels else "NONE", BIGTIFF="IF_SAFER",
+                )
+        _publish(tmp, dest)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def _publish(tmp: str, dest: pathlib.Path) -> None:
+    """Give the temporary file normal permissions (mkstemp makes it 0600) and move it in place."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, dest)
+
+
+def _tag_value(v: Any) -> str:
+    return v if isinstance(v, str) else json.dumps(v, default=str)
+
+
+def read_layers(path: PathLike) -> tuple[dict[str, np.ndarray], Dem]:
+    """Read every band of a GeoTIFF written by :func:`write_geotiff` (name -> array) and its grid.
+
+    The returned Dem carries the grid (transform, CRS) with the first band as its elevation.
+    """
+    with _open(path) as src:
+        if src.crs is None:
+            raise MissingCrsError(f"{str(path)!r} has no CRS; it was not written by frigoris")
+        names = [d or f"band{i}" for i, d in enumerate(src.descriptions, start=1)]
+        arrays = {}
+        for i, name in enumerate(names, start=1):
+            a = src.read(i, masked=True)
+            arrays[name] = np.ma.filled(a.astype(np.float32), np.nan)
+        grid = Dem(next(iter(arrays.values())), src.transform, src.crs)
+    return arrays, grid
+
+
+def read_tags(path: PathLike) -> dict[str, str]:
+    """Dataset metadata tags of a raster."""
+    with _open(path) as src:
+        return dict(src.tags())
+
+
+def write_geojson(
+    path: PathLike,
+    features: Iterable[Mapping[str, Any]],
+    crs: CRS,
+    *,
+    properties: Mapping[str, Any] | None = None,
+) -> pathlib.Path:
+    """Write GeoJSON features with coordinates in ``crs`` (a Moon CRS), atomically.
+
+    RFC 7946 GeoJSON assumes Earth (WGS 84) longitudes and latitudes, which would misplace
+    lunar data in QGIS. We write map coordinates in the DEM's CRS and name that CRS with the
+    2008 GeoJSON ``crs`` member holding its WKT, which GDAL/QGIS read
+    (``OGRSpatialReference::SetFromUserInput``). Each feature also carries ``lat_deg``/``lon_deg``
+    properties when it has a point geometry, so the file stays useful without GIS.
+    """
+    dest = pathlib.Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    collection = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": to_rasterio(crs).to_wkt()}},
+        "features": [dict(f) for f in features],
+    }
+    if properties:
+        collection["properties"] = dict(properties)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(collection, fh, default=_json_default, allow_nan=False)
+        _publish(tmp, dest)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def _json_default(o: Any):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"cannot write {type(o).__name__} to JSON")
+
+
+def point_features(crs: CRS, x, y, **columns: Any) -> list[dict[str, Any]]:
+    """GeoJSON Point features at map coordinates (x, y), one per element, with lat/lon added.
+
+    ``columns`` are per-feature property arrays (or scalars shared by all features).
+    """
+    x = np.atleast_1d(np.asarray(x, dtype=np.float64))
+    y = np.atleast_1d(np.asarray(y, dtype=np.float64))
+    lat, lon = crs_to_lunar(crs, x, y) if x.size else (x, y)
+    lat, lon = np.atleast_1d(lat), np.atleast_1d(lon)
+    cols = {k: np.broadcast_to(np.asarray(v, dtype=object), x.shape) for k, v in columns.items()}
+    features = []
+    for i in range(x.size):
+        props = {k: _plain(v[i]) for k, v in cols.items()}
+        props.update(lat_deg=round(float(lat[i]), 7), lon_deg=round(float(lon[i]), 7))
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [float(x[i]), float(y[i])]},
+                "properties": props,
+            }
+        )
+    return features
+
+
+def point_feature(crs: CRS, x: float, y: float, **props: Any) -> dict[str, Any]:
+    """One GeoJSON Point feature at map (x, y) with lat/lon properties added."""
+    return point_features(crs, [x], [y], **{k: [v] for k, v in props.items()})[0]
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def lunar_xy(crs: CRS, lat_deg: float, lon_deg: float) -> tuple[float, float]:
+    """Map coordinates in ``crs`` of a selenographic position (re-exported for callers)."""
+    return lunar_to_crs(crs, lat_deg, lon_deg)
+
+
+__all__ = [
+    "read_dem",
+    "write_geotiff",
+    "read_layers",
+    "read_tags",
+    "write_geojson",
+    "point_feature",
+    "point_features",
+    "lunar_xy",
+]

@@ -1,0 +1,54 @@
+"""Shared fixtures: small DEM factories, paths to the shared real data, GDAL reference tools."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from terrain import Dem, local_metric_crs
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+SHARED = pathlib.Path(os.environ.get("FRIGORIS_SHARED", REPO.parent / "shared"))
+LOLA = SHARED / "data" / "lola" / "LDEM_4_MareFrigoris_50N65N_40W40E_eqc_clon0.tif"
+OP_DATA = SHARED / "data" / "op"
+
+
+@pytest.fixture
+def site_crs():
+    return local_metric_crs(60.5, -4.6)
+
+
+@pytest.fixture
+def make_dem(site_crs):
+    """Factory: ``make_dem(array, res_m=0.5)`` -> Dem on the local site CRS centred on (0, 0)."""
+
+    def _make(z, res_m: float = 0.5) -> Dem:
+        return Dem.from_array(np.asarray(z, dtype=np.float32), res_m=res_m, crs=site_crs)
+
+    return _make
+
+
+@pytest.fixture(scope="session")
+def lola_path() -> pathlib.Path:
+    if not LOLA.exists():
+        pytest.fail(f"shared LOLA crop missing at {LOLA}; set FRIGORIS_SHARED")
+    return LOLA
+
+
+def gdal_tool(name: str) -> str:
+    """Path of a GDAL command-line tool; `make test` installs gdal-bin, so absence is a failure."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} not found: run `make test` (installs gdal-bin) or apt-get install gdal-bin")
+    return path
+
+
+def run_gdal(*args: str) -> str:
+    return subprocess.run(
+        [gdal_tool(args[0]), *args[1:]], check=True, capture_output=True, text=True
+    ).stdout
