@@ -37,3 +37,15 @@ class WindowOutsideError(TerrainError, ValueError):
 
 class GridError(TerrainError, ValueError):
     """A grid is unusable for metric kernels (rotated, non-square, not metric, wrong shape)."""
+
+
+class EphemerisError(TerrainError, ValueError):
+    """A time or place the ephemeris cannot answer (naive datetime, date outside DE421, bad site)."""
+
+
+class IlluminationError(TerrainError, ValueError):
+    """A sun direction, shadow input or solar panel parameter is invalid."""
+
+
+class HazardInputError(TerrainError, ValueError):
+    """Inputs to the hazard map are unusable (lander off the DEM, bad limits, wrong shapes)."""

@@ -1,0 +1,218 @@
+"""Lander and rover specifications, loaded from TOML mission files.
+
+The defaults for HAKUTO-R Mission 2 live in ``rover/data/resilience.toml`` and
+``rover/data/tenacious.toml``: that is the one place where published and assumed values are
+written, each with its source. Another lander or rover is another file, not a code change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from terrain.hazard import HazardLimits, LanderSite
+
+from .errors import SpecError
+
+BUILTIN = {"tenacious": "tenacious.toml", "resilience": "resilience.toml"}
+
+
+def _load_table(source: str | pathlib.Path, table: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Read ``[table]`` and ``[sources]`` from a built-in name or a TOML path."""
+    name = str(source)
+    if name.lower() in BUILTIN:
+        text = resources.files("rover.data").joinpath(BUILTIN[name.lower()]).read_text()
+        origin = f"built-in {name.lower()}"
+    else:
+        path = pathlib.Path(source)
+        if not path.exists():
+            raise SpecError(
+                f"spec file {name!r} does not exist; give a TOML path or one of {sorted(BUILTIN)}"
+            )
+        text, origin = path.read_text(), str(path)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(f"{origin} is not valid TOML ({err}); fix the file") from err
+    if table not in doc:
+        raise SpecError(f"{origin} has no [{table}] table; see rover/data/*.toml for the layout")
+    return dict(doc[table]), dict(doc.get("sources", {}))
+
+
+def _build(cls, values: dict[str, Any], sources: dict[str, str], origin: str):
+    names = {f.name for f in dataclasses.fields(cls)} - {"sources"}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise SpecError(f"{origin}: unknown field(s) {unknown}; known fields: {sorted(names)}")
+    missing = sorted(n for n in names if n not in values and _required(cls, n))
+    if missing:
+        raise SpecError(f"{origin}: missing field(s) {missing}")
+    try:
+        spec = cls(**values, sources=sources)
+    except TypeError as err:
+        raise SpecError(f"{origin}: {err}") from err
+    spec.validate()
+    return spec
+
+
+def _required(cls, name: str) -> bool:
+    f = cls.__dataclass_fields__[name]
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
+def _positive(spec, *names: str) -> None:
+    for n in names:
+        v = getattr(spec, n)
+        if not (isinstance(v, int | float) and v > 0):
+            raise SpecError(f"{type(spec).__name__} {spec.name}: {n} must be > 0, got {v!r}")
+
+
+@dataclass(frozen=True)
+class RoverSpec:
+    """A micro-rover: geometry, mobility limits, power and link (units in the names)."""
+
+    name: str
+    length_m: float
+    width_m: float
+    height_m: float
+    mass_kg: float
+    wheel_radius_m: float
+    clearance_m: float
+    max_step_m: float
+    max_slope_deg: float
+    max_roughness_m: float
+    speed_m_s: float
+    max_drive_per_command_m: float
+    battery_wh: float
+    battery_reserve_fraction: float
+    drive_power_w: float
+    idle_power_w: float
+    panel_area_m2: float
+    panel_efficiency: float
+    panel_tilt_deg: float
+    panel_azimuth_deg: float
+    antenna_height_m: float
+    link_range_m: float
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def validate(self) -> None:
+        """Raise SpecError naming the first impossible value."""
+        _positive(self, "length_m", "width_m", "height_m", "mass_kg", "wheel_radius_m",
+                  "clearance_m", "max_step_m", "max_slope_deg", "max_roughness_m", "speed_m_s",
+                  "max_drive_per_command_m", "battery_wh", "drive_power_w", "panel_area_m2",
+                  "panel_efficiency", "antenna_height_m", "link_range_m")
+        if not 0 <= self.battery_reserve_fraction < 1:
+            raise SpecError(f"battery_reserve_fraction must be in [0, 1), got {self.battery_reserve_fraction}")
+        if not self.max_slope_deg < 60:
+            raise SpecError(f"max_slope_deg {self.max_slope_deg} is not a rover slope limit (< 60)")
+        if self.panel_efficiency > 0.5:
+            raise SpecError(f"panel_efficiency {self.panel_efficiency} above 0.5 is not a solar cell")
+
+    @classmethod
+    def load(cls, source: str | pathlib.Path = "tenacious") -> RoverSpec:
+        """Load from a built-in name (``"tenacious"``) or a TOML file with a ``[rover]`` table."""
+        values, sources = _load_table(source, "rover")
+        return _build(cls, values, sources, str(source))
+
+    @property
+    def footprint_m(self) -> float:
+        """Side of the square footprint used for plane fits: the rover's length."""
+        return self.length_m
+
+    @property
+    def half_diagonal_m(self) -> float:
+        """Radius of the circle that holds the rover in any heading (configuration space)."""
+        return 0.5 * (self.length_m**2 + self.width_m**2) ** 0.5
+
+    def assumptions(self) -> dict[str, str]:
+        """Fields whose value is assumed, with the reason."""
+        return {k: v for k, v in self.sources.items() if v.startswith("assumed")}
+
+
+@dataclass(frozen=True)
+class LanderSpec:
+    """A legged lander: geometry, stability and deployment limits (units in the names)."""
+
+    name: str
+    height_m: float
+    width_m: float
+    legs: int
+    pad_circle_radius_m: float
+    pad_radius_m: float
+    body_clearance_m: float
+    deck_height_m: float
+    antenna_height_m: float
+    touchdown_mass_kg: float
+    max_tilt_stable_deg: float
+    max_tilt_deploy_deg: float
+    max_vertical_speed_m_s: float
+    max_horizontal_speed_m_s: float
+    deploy_sides_deg: tuple[float, ...]
+    deploy_distance_m: float
+    deploy_footprint_m: float
+    plume_radius_m: float
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "deploy_sides_deg", tuple(float(s) for s in self.deploy_sides_deg))
+
+    def validate(self) -> None:
+        """Raise SpecError naming the first impossible value."""
+        _positive(self, "height_m", "width_m", "pad_circle_radius_m", "pad_radius_m",
+                  "body_clearance_m", "antenna_height_m", "touchdown_mass_kg",
+                  "max_tilt_stable_deg", "max_tilt_deploy_deg", "max_vertical_speed_m_s",
+                  "max_horizontal_speed_m_s", "deploy_distance_m", "deploy_footprint_m",
+                  "plume_radius_m")
+        if self.legs < 3:
+            raise SpecError(f"lander {self.name}: needs at least 3 legs, got {self.legs}")
+        if not self.deploy_sides_deg:
+            raise SpecError(f"lander {self.name}: deploy_sides_deg is empty; give at least one side")
+        if self.max_tilt_deploy_deg > self.max_tilt_stable_deg:
+            raise SpecError("max_tilt_deploy_deg cannot exceed max_tilt_stable_deg")
+
+    @classmethod
+    def load(cls, source: str | pathlib.Path = "resilience") -> LanderSpec:
+        """Load from a built-in name (``"resilience"``) or a TOML file with a ``[lander]`` table."""
+        values, sources = _load_table(source, "lander")
+        return _build(cls, values, sources, str(source))
+
+    def assumptions(self) -> dict[str, str]:
+        """Fields whose value is assumed, with the reason."""
+        return {k: v for k, v in self.sources.items() if v.startswith("assumed")}
+
+
+TENACIOUS = RoverSpec.load("tenacious")
+RESILIENCE = LanderSpec.load("resilience")
+
+
+def hazard_limits(rover: RoverSpec) -> HazardLimits:
+    """The hazard-map limits a rover spec implies (footprint, clearance, slope/step, link)."""
+    return HazardLimits(
+        max_slope_deg=rover.max_slope_deg,
+        max_step_m=rover.max_step_m,
+        max_roughness_m=rover.max_roughness_m,
+        clearance_m=rover.clearance_m,
+        footprint_m=rover.footprint_m,
+        wheel_radius_m=rover.wheel_radius_m,
+        rover_radius_m=rover.half_diagonal_m,
+        rover_antenna_height_m=rover.antenna_height_m,
+        link_range_m=rover.link_range_m,
+    )
+
+
+def lander_site(lander: LanderSpec, x: float, y: float) -> LanderSite:
+    """Where a lander stands, as the hazard map needs it (footprint keep-out, antenna height)."""
+    return LanderSite(
+        x=float(x), y=float(y),
+        footprint_radius_m=lander.pad_circle_radius_m + lander.pad_radius_m,
+        antenna_height_m=lander.antenna_height_m,
+    )
