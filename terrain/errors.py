@@ -40,7 +40,7 @@ class GridError(TerrainError, ValueError):
 
 
 class EphemerisError(TerrainError, ValueError):
-    """A time or place the ephemeris cannot answer (naive datetime, date outside DE421, bad site)."""
+    """A time or place the ephemeris cannot answer (naive datetime, date outside DE421, ...)."""
 
 
 class IlluminationError(TerrainError, ValueError):

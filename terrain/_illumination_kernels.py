@@ -1,0 +1,317 @@
+"""Compiled sweeps for cast shadows and horizon maps (wrapped by :mod:`terrain.illumination`).
+
+Geometry shared by every kernel
+-------------------------------
+Heights are taken in one frame for the whole grid: the tangent plane at the grid centre, with the
+sphere's surface dropping by ``(x^2 + y^2) / 2R`` at map offset (x, y) from the centre. Sun rays
+are parallel straight lines in that frame. A direction (azimuth ``a``, clockwise from grid north)
+is followed along parallel straight *lines* that advance one cell per step along the dominant grid
+axis and ``m`` (|m| <= 1) cells along the other. On each line:
+
+- the terrain that casts shadow is sampled at the line's exact position, interpolating linearly
+  between the two cells across the line (the DEM read as a bilinear surface); a sample whose
+  nearer cell is nodata or off the grid is skipped;
+- every cell belongs to the one line passing within half a cell of its centre, and receives
+  shadow from the samples further along that line, towards the Sun.
+
+With ``t = x sin a + y cos a`` the distance towards the Sun and ``Y = z - t^2 / 2R`` (the drop of
+the sphere along the line; the sideways part ``u^2 / 2R`` is the same for a cell and the samples
+on its own ray, so it is left out rather than let a half-cell sideways step leak into it), a
+cell P is shadowed for sun elevation ``e`` (at the grid centre) when a sample Q further along
+its line has ``Y_Q - t_Q tan e > Y_P - t_P tan e``: a running maximum, O(1) per cell. The largest
+slope ``G`` from P to the samples along its line (the tangent to their upper convex hull,
+binary search) gives the horizon elevation seen from P in P's own tangent frame:
+``atan(G) + t_P / R``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True)
+def line_setup(rows, cols, walk_dr, walk_dc, subpixel):
+    """Lines walked in direction (walk_dr, walk_dc) (row, col units), ``subpixel`` per cell.
+
+    Returns (rows_dominant, length, width, sign, m, u0, n_lines): line ``i`` lies at minor
+    position ``u0 + i / subpixel + k m`` at step ``k``; the step's dominant index is ``k`` (sign
+    > 0) or ``length - 1 - k``.
+    """
+    rows_dominant = abs(walk_dr) >= abs(walk_dc)
+    if rows_dominant:
+        length, width = rows, cols
+        sign = 1 if walk_dr >= 0 else -1
+        m = walk_dc / abs(walk_dr)
+    else:
+        length, width = cols, rows
+        sign = 1 if walk_dc >= 0 else -1
+        m = walk_dr / abs(walk_dc)
+    span = (length - 1) * m
+    key_min = min(0.0, -span)
+    key_max = (width - 1) + max(0.0, -span)
+    u0 = np.floor(key_min) - 1.0
+    n_lines = int((key_max - u0) * subpixel) + 3
+    return rows_dominant, length, width, sign, m, u0, n_lines
+
+
+@njit(cache=True, inline="always")
+def line_of(j, k, m, u0, subpixel):
+    """Index of the line a cell (minor j, step k) belongs to: the nearest one."""
+    return int(np.floor((j - k * m - u0) * subpixel + 0.5))
+
+
+@njit(cache=True, inline="always")
+def receiver(li, k, m, u, u0, subpixel, width):
+    """Minor index of the cell on line ``li`` at step ``k`` that takes its shadow, or -1."""
+    j0 = int(np.floor(u + 0.5))
+    for j in range(j0 - 1, j0 + 2):
+        if 0 <= j < width and line_of(j, k, m, u0, subpixel) == li:
+            return j
+    return -1
+
+
+@njit(cache=True, inline="always")
+def _cell(rows_dominant, dom, minor):
+    if rows_dominant:
+        return dom, minor
+    return minor, dom
+
+
+@njit(cache=True, inline="always")
+def _sample(z, extra, rows_dominant, dom, u, width):
+    """Height (terrain + extra) on a line at minor position ``u``; NaN when not available."""
+    lo = int(np.floor(u))
+    w = u - lo
+    total = 0.0
+    weight = 0.0
+    for j in range(lo, lo + 2):
+        wj = 1.0 - w if j == lo else w
+        if wj <= 0.0 or j < 0 or j >= width:
+            continue
+        r, c = _cell(rows_dominant, dom, j)
+        h = z[r, c]
+        if np.isnan(h):
+            continue
+        total += wj * (h + extra[r, c])
+        weight += wj
+    if weight < 0.5:
+        return np.nan
+    return total / weight
+
+
+@njit(cache=True, inline="always")
+def _map_xy(rows_dominant, dom, minor, half_r, half_c, res):
+    """Map offsets (x east, y north) from the grid centre of a (possibly fractional) position."""
+    if rows_dominant:
+        r, c = dom, minor
+    else:
+        r, c = minor, dom
+    return (c + 0.5 - half_c) * res, (half_r - r - 0.5) * res
+
+
+@njit(parallel=True, cache=True)
+def cast_shadow_sweep(z, extra, res, sin_az, cos_az, tan_el, inv_2r, subpixel, out):
+    """Cast shadow for a sun at (azimuth, elevation at grid centre); NaN cells get False."""
+    rows, cols = z.shape
+    rows_dominant, length, width, sign, m, u0, n_lines = line_setup(
+        rows, cols, cos_az, -sin_az, subpixel
+    )
+    half_r = 0.5 * rows
+    half_c = 0.5 * cols
+    for li in prange(n_lines):
+        base = u0 + li / subpixel
+        run = -np.inf
+        for k in range(length):
+            u = base + k * m
+            if u <= -1.0 or u >= width:
+                continue
+            dom = k if sign > 0 else length - 1 - k
+            near = receiver(li, k, m, u, u0, subpixel, width)
+            if near >= 0:
+                r, c = _cell(rows_dominant, dom, near)
+                zz = z[r, c]
+                if np.isnan(zz):
+                    out[r, c] = False
+                else:
+                    x, y = _map_xy(rows_dominant, dom, near, half_r, half_c, res)
+                    t = x * sin_az + y * cos_az
+                    v = zz - t * t * inv_2r - t * tan_el
+                    out[r, c] = run > v
+            h = _sample(z, extra, rows_dominant, dom, u, width)
+            if not np.isnan(h):
+                x, y = _map_xy(rows_dominant, dom, u, half_r, half_c, res)
+                t = x * sin_az + y * cos_az
+                v = h - t * t * inv_2r - t * tan_el
+                if v > run:
+                    run = v
+
+
+@njit(cache=True, inline="always")
+def _tangent(ht, hy, n, t, yy):
+    """Largest slope from (t, yy) to the upper hull ht/hy[0:n] (index n-1 nearest, t < all)."""
+    # Slopes from the point rise then fall along the hull: binary search for the turn.
+    lo = 0
+    hi = n - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2  # compare hull[mid] with its farther neighbour hull[mid - 1]
+        # hull[mid - 1] is farther; going farther helps iff it lies above the line to hull[mid]
+        if (hy[mid - 1] - yy) * (ht[mid] - t) > (hy[mid] - yy) * (ht[mid - 1] - t):
+            hi = mid - 1
+        else:
+            lo = mid
+    return (hy[lo] - yy) / (ht[lo] - t)
+
+
+@njit(parallel=True, cache=True)
+def horizon_sweep(z, extra, res, sin_az, cos_az, inv_2r, inv_r, subpixel, out):
+    """Horizon elevation (degrees, local frame) looking towards azimuth; unlimited distance.
+
+    -90 where nothing lies in that direction on the grid, NaN on NaN cells.
+    """
+    rows, cols = z.shape
+    rows_dominant, length, width, sign, m, u0, n_lines = line_setup(
+        rows, cols, cos_az, -sin_az, subpixel
+    )
+    half_r = 0.5 * rows
+    half_c = 0.5 * cols
+    rad2deg = 180.0 / np.pi
+    for li in prange(n_lines):
+        base = u0 + li / subpixel
+        ht = np.empty(length)
+        hy = np.empty(length)
+        n = 0
+        for k in range(length):
+            u = base + k * m
+            if u <= -1.0 or u >= width:
+                continue
+            dom = k if sign > 0 else length - 1 - k
+            near = receiver(li, k, m, u, u0, subpixel, width)
+            if near >= 0:
+                r, c = _cell(rows_dominant, dom, near)
+                zz = z[r, c]
+                if np.isnan(zz):
+                    out[r, c] = np.nan
+                elif n == 0:
+                    out[r, c] = -90.0
+                else:
+                    x, y = _map_xy(rows_dominant, dom, near, half_r, half_c, res)
+                    t = x * sin_az + y * cos_az
+                    g = _tangent(ht, hy, n, t, zz - t * t * inv_2r)
+                    out[r, c] = (np.arctan(g) + t * inv_r) * rad2deg
+            h = _sample(z, extra, rows_dominant, dom, u, width)
+            if np.isnan(h):
+                continue
+            x, y = _map_xy(rows_dominant, dom, u, half_r, half_c, res)
+            t = x * sin_az + y * cos_az
+            top = h - t * t * inv_2r
+            # keep the upper hull: drop points under the segment from the new one
+            while n >= 2 and (hy[n - 1] - top) * (ht[n - 2] - t) <= (hy[n - 2] - top) * (
+                ht[n - 1] - t
+            ):
+                n -= 1
+            ht[n] = t
+            hy[n] = top
+            n += 1
+
+
+@njit(parallel=True, cache=True)
+def horizon_sweep_limited(z, extra, res, sin_az, cos_az, inv_2r, inv_r, max_dist, subpixel, out):
+    """As :func:`horizon_sweep` but only samples within ``max_dist`` metres along the line count."""
+    rows, cols = z.shape
+    rows_dominant, length, width, sign, m, u0, n_lines = line_setup(
+        rows, cols, cos_az, -sin_az, subpixel
+    )
+    half_r = 0.5 * rows
+    half_c = 0.5 * cols
+    rad2deg = 180.0 / np.pi
+    for li in prange(n_lines):
+        base = u0 + li / subpixel
+        pt = np.empty(length)
+        py = np.empty(length)
+        n = 0
+        for k in range(length):
+            u = base + k * m
+            if u <= -1.0 or u >= width:
+                continue
+            dom = k if sign > 0 else length - 1 - k
+            near = receiver(li, k, m, u, u0, subpixel, width)
+            if near >= 0:
+                r, c = _cell(rows_dominant, dom, near)
+                zz = z[r, c]
+                if np.isnan(zz):
+                    out[r, c] = np.nan
+                else:
+                    x, y = _map_xy(rows_dominant, dom, near, half_r, half_c, res)
+                    t = x * sin_az + y * cos_az
+                    yy = zz - t * t * inv_2r
+                    best = -np.inf
+                    j = n - 1
+                    while j >= 0 and pt[j] - t <= max_dist:
+                        g = (py[j] - yy) / (pt[j] - t)
+                        if g > best:
+                            best = g
+                        j -= 1
+                    if best > -np.inf:
+                        out[r, c] = (np.arctan(best) + t * inv_r) * rad2deg
+                    else:
+                        out[r, c] = -90.0
+            h = _sample(z, extra, rows_dominant, dom, u, width)
+            if not np.isnan(h):
+                x, y = _map_xy(rows_dominant, dom, u, half_r, half_c, res)
+                t = x * sin_az + y * cos_az
+                pt[n] = t
+                py[n] = h - t * t * inv_2r
+                n += 1
+
+
+@njit(parallel=True, cache=True)
+def horizon_shadow(h, i0, i1, f, res, sin_az, cos_az, el_deg, inv_r_deg, out):
+    """Shadow from a horizon map for one sun direction (sectors i0, i1 mixed by weight f)."""
+    _, rows, cols = h.shape
+    half_r = 0.5 * rows
+    half_c = 0.5 * cols
+    for r in prange(rows):
+        y = (half_r - r - 0.5) * res
+        for c in range(cols):
+            a = h[i0, r, c]
+            if np.isnan(a):
+                out[r, c] = False
+                continue
+            hh = (1.0 - f) * a + f * h[i1, r, c]
+            x = (c + 0.5 - half_c) * res
+            out[r, c] = hh > el_deg + (x * sin_az + y * cos_az) * inv_r_deg
+
+
+@njit(parallel=True, cache=True)
+def horizon_lit_stats(h, i0, i1, f, sin_az, cos_az, el_deg, res, inv_r_deg, count, first, last):
+    """Count lit samples per cell over T sun directions; first/last lit sample index (-1: never).
+
+    Samples with the sun at or below 0 deg elevation count as dark everywhere.
+    """
+    _, rows, cols = h.shape
+    n_t = el_deg.shape[0]
+    half_r = 0.5 * rows
+    half_c = 0.5 * cols
+    for r in prange(rows):
+        y = (half_r - r - 0.5) * res
+        for ti in range(n_t):
+            if el_deg[ti] <= 0.0:
+                continue
+            a0 = i0[ti]
+            a1 = i1[ti]
+            w = f[ti]
+            sa = sin_az[ti]
+            ca = cos_az[ti]
+            e = el_deg[ti]
+            for c in range(cols):
+                a = h[a0, r, c]
+                if np.isnan(a):
+                    continue
+                hh = (1.0 - w) * a + w * h[a1, r, c]
+                x = (c + 0.5 - half_c) * res
+                if hh <= e + (x * sa + y * ca) * inv_r_deg:
+                    count[r, c] += 1
+                    if first[r, c] < 0:
+                        first[r, c] = ti
+                    last[r, c] = ti
