@@ -1,0 +1,9 @@
+from .paths import CostDistance as CostDistance
+from .paths import Path as Path
+from .paths import PathInputError as PathInputError
+from .paths import SlopeTerm as SlopeTerm
+from .paths import TravelMatrix as TravelMatrix
+from .paths import cost_distance as cost_distance
+from .paths import shortest_path as shortest_path
+from .paths import smooth_path as smooth_path
+from .paths import travel_matrix as travel_matrix

@@ -13,3 +13,11 @@ class NoPathError(PlanningError, ValueError):
 
 class InfeasiblePlanError(PlanningError, ValueError):
     """A plan violates a constraint it must satisfy."""
+
+
+class InvalidProblemError(PlanningError, ValueError):
+    """The arrays or values describing a planning problem are malformed (shape, NaN, sign)."""
+
+
+class NoFeasibleRouteError(PlanningError, ValueError):
+    """No route from start to end fits the budget and time windows (or none was found)."""
