@@ -1,0 +1,1120 @@
+"""Single-route prize collection: the orienteering problem, solved with OR-Tools.
+
+One rover leaves ``start`` at time 0, visits some nodes and reaches ``end`` within a time
+budget, collecting the prize of every node it visits. Optionally each node has a service time
+(spent there before leaving) and a time window bounding the arrival (arriving early means
+waiting). :func:`solve_orienteering` picks the stops and their order; :func:`check_route` is an
+independent feasibility checker in exact arithmetic on the float data.
+
+This is the only module of the project that imports :mod:`ortools`.
+
+How it solves
+-------------
+1. Bounds. Earliest service start ``E[i]`` (from ``start``) and latest service start ``L[i]``
+   (still reaching ``end`` in time) are propagated in floats, ignoring that a node may be used
+   once. A node with ``E > L``, and an arc ``i -> j`` with ``E[i] + service[i] + travel[i, j]
+   > L[j]``, is on no feasible route and is removed (with a relative margin of 1e-9, so float
+   rounding can only keep too much, never remove too much).
+2. Integers. Times are scaled by a power of two ``S`` (``budget * S`` about ``2**30``, so
+   ``x * S`` is exact) into two models: a conservative one (durations rounded up, deadlines
+   down: all its routes are feasible) and an optimistic one (the reverse: a relaxation). See
+   :func:`_time_scale`.
+3. Incumbent. An iterated local search (best-ratio insertion with the exact "max shift" test
+   for windows, then shaking; Vansteenwegen et al. 2009) on the conservative model.
+4. CP-SAT on the optimistic model, hinted with the incumbent: Boolean arcs under
+   ``AddCircuit``, self-loops for skipped nodes, a fixed arc ``end -> start`` closing the
+   path; a knapsack constraint on the scaled durations; with time windows, one service-start
+   variable per node linked through the arcs. ``linearization_level=2`` puts the circuit's
+   cuts in the LP. A route it returns is checked in exact arithmetic; one that fails (it
+   meets a bound only up to the rounding) is excluded by a no-good cut and CP-SAT runs again.
+   Because the model is a relaxation, ``OPTIMAL`` plus a passed check proves optimality for
+   the float data.
+5. Check. The returned route is rebuilt in exact rational arithmetic from the float data and
+   passed through :func:`check_route`.
+
+Measured (2 shared cores, ``benchmarks/bench_orienteering.py``): on the 49 Tsiligirides
+instances (21-33 nodes) step 4 proves optimality on every one, under a second each; with
+CP-SAT's default ``linearization_level=1`` it needs up to 20 s on some, and OR-Tools routing
+(disjunctions and guided local search) stalls below the best scores. On 150 nodes with time
+windows and service times CP-SAT does not improve the local search within its budget (it
+supplies the upper bound), while routing finds less than the greedy start.
+
+Determinism
+-----------
+Same inputs and seed, same route. The local search has no randomness and runs a number of
+iterations fixed by the problem size and ``time_limit_s``. CP-SAT runs one worker with
+``random_seed=seed`` and stops at a *deterministic* work limit (``max_deterministic_time =
+0.3 * time_limit_s``, a machine-independent count; about 0.2-0.5 s of wall time per unit on
+the reference machine). ``time_limit_s`` is also a wall-clock cap, only as a safety net: if it
+ends a search first (a machine several times slower, or heavily loaded), the route's
+``status`` is ``"time_limit"``, a warning is logged, and the result may differ between runs.
+
+Semantics of feasibility
+------------------------
+Feasible means: in exact arithmetic on the given floats, every arrival is at most its
+window's close and the end is reached by the budget. Reported times are the exact values
+rounded to the nearest float, so they also satisfy every bound in float comparisons; a naive
+left-to-right float sum of the legs may differ from them in the last bit.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from typing import Literal
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from planners.errors import (
+    InfeasiblePlanError,
+    InvalidProblemError,
+    NoFeasibleRouteError,
+    PlanningError,
+)
+
+__all__ = ["Route", "check_route", "solve_orienteering"]
+
+logger = logging.getLogger(__name__)
+logger.addHandler(logging.NullHandler())
+
+RouteStatus = Literal["optimal", "work_limit", "time_limit"]
+
+#: Scaled budget is about 2**_SCALE_BITS: resolution budget / 1e9, sums far below int64.
+_SCALE_BITS = 30
+#: CP-SAT deterministic work units granted per second of ``time_limit_s``. A unit took
+#: 0.7-1.5 s of wall time on the 2-core reference machine (150 nodes, shared load), so the
+#: work limit ends CP-SAT at 0.2-0.45 of the wall cap and the cap stays a safety net.
+_WORK_PER_SECOND = 0.3
+#: Relative margin for float bound pruning: pruning may keep too much, never remove too much.
+_PRUNE_MARGIN = 1e-9
+#: Local-search iterations per second of ``time_limit_s`` at 150 nodes, the reproducible limit
+#: of the incumbent search (see :func:`_ils_iterations`).
+_ILS_ITERATIONS_PER_SECOND = 200
+#: The local search stops after this many shakes without improvement ...
+_ILS_STALL = 5000
+#: ... and goes back to its best route after every this many.
+_ILS_RESET = 50
+#: At most this many CP-SAT rounds, each cutting off a relaxed route that failed the exact
+#: check (the work limit usually ends them first).
+_MAX_CUT_ROUNDS = 100
+#: Stand-in for "no arc" in integer arrays; larger than any scaled sum, small enough not to
+#: overflow int64 when a few are added.
+_NO_ARC = 1 << 50
+
+
+@dataclass(frozen=True)
+class Route:
+    """A route from ``start`` to ``end`` returned by :func:`solve_orienteering`.
+
+    Attributes
+    ----------
+    nodes : tuple of int
+        Node indices in visiting order, from ``start`` to ``end`` (``(start, start)`` is the
+        empty closed tour).
+    prize : float
+        Sum of the prizes of the distinct nodes on the route (start and end included).
+    travel : float
+        Sum of the travel times of the legs (no service, no waiting).
+    arrival : tuple of float
+        Arrival time at each node of ``nodes``; ``arrival[0] == 0``.
+    service_start : tuple of float
+        ``max(arrival, window open)`` at each node: when service begins after any wait. The
+        route ends at ``service_start[-1]``, which is within the budget.
+    status : {"optimal", "work_limit", "time_limit"}
+        ``"optimal"``: proven that no feasible route collects more. ``"work_limit"``: the
+        deterministic limits ended the search (reproducible). ``"time_limit"``: the
+        wall-clock cap ended it (may differ between runs; a warning is logged).
+    bound : float
+        Upper bound on the prize of any feasible route (equals ``prize`` when optimal).
+    """
+
+    nodes: tuple[int, ...]
+    prize: float
+    travel: float
+    arrival: tuple[float, ...]
+    service_start: tuple[float, ...]
+    status: RouteStatus
+    bound: float
+
+    @property
+    def finish(self) -> float:
+        """Time at which the route ends: service start at ``end``."""
+        return self.service_start[-1]
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """Validated inputs, float64 arrays of the original size N."""
+
+    travel: np.ndarray  # (N, N)
+    prizes: np.ndarray  # (N,)
+    budget: float
+    start: int
+    end: int
+    service: np.ndarray  # (N,)
+    open: np.ndarray  # (N,)
+    close: np.ndarray  # (N,)
+
+    @property
+    def n(self) -> int:
+        return len(self.prizes)
+
+
+def _validate(
+    travel: np.ndarray,
+    prizes: np.ndarray,
+    budget: float,
+    start: int,
+    end: int | None,
+    service: np.ndarray | None,
+    time_windows: np.ndarray | None,
+) -> _Spec:
+    travel = np.asarray(travel, dtype=float)
+    if travel.ndim != 2 or travel.shape[0] != travel.shape[1] or travel.shape[0] == 0:
+        raise InvalidProblemError(
+            f"travel has shape {travel.shape}; pass a square (N, N) matrix with N >= 1"
+        )
+    n = travel.shape[0]
+    if np.isnan(travel).any():
+        raise InvalidProblemError("travel contains NaN; use inf for a missing edge")
+    off = ~np.eye(n, dtype=bool)
+    if (travel[off] < 0).any():
+        raise InvalidProblemError("travel has negative entries; travel times must be >= 0")
+    prizes = np.asarray(prizes, dtype=float)
+    if prizes.shape != (n,):
+        raise InvalidProblemError(
+            f"prizes has shape {prizes.shape}; pass one prize per node ({n},)"
+        )
+    if not np.isfinite(prizes).all() or (prizes < 0).any():
+        raise InvalidProblemError("prizes must be finite and >= 0")
+    budget = float(budget)
+    if not math.isfinite(budget) or budget < 0:
+        raise InvalidProblemError(f"budget={budget} must be finite and >= 0")
+    start = _node_index(start, n, "start")
+    end = start if end is None else _node_index(end, n, "end")
+    if service is None:
+        service_arr = np.zeros(n)
+    else:
+        service_arr = np.asarray(service, dtype=float)
+        if service_arr.shape != (n,):
+            raise InvalidProblemError(
+                f"service has shape {service_arr.shape}; pass one service time per node ({n},)"
+            )
+        if not np.isfinite(service_arr).all() or (service_arr < 0).any():
+            raise InvalidProblemError("service times must be finite and >= 0")
+    if time_windows is None:
+        open_arr = np.zeros(n)
+        close_arr = np.full(n, np.inf)
+    else:
+        tw = np.asarray(time_windows, dtype=float)
+        if tw.shape != (n, 2):
+            raise InvalidProblemError(
+                f"time_windows has shape {tw.shape}; pass (N, 2) rows of (open, close), N={n}"
+            )
+        if np.isnan(tw).any():
+            raise InvalidProblemError("time_windows contains NaN; use -inf/inf for no bound")
+        open_arr = np.maximum(tw[:, 0], 0.0)  # the route starts at time 0: earlier is moot
+        close_arr = tw[:, 1].copy()
+        bad = np.flatnonzero(tw[:, 0] > close_arr)
+        if bad.size:
+            i = int(bad[0])
+            raise InvalidProblemError(
+                f"time window of node {i} opens at {tw[i, 0]} after it closes at {tw[i, 1]}"
+            )
+    return _Spec(
+        travel=travel,
+        prizes=prizes,
+        budget=budget,
+        start=start,
+        end=end,
+        service=service_arr,
+        open=open_arr,
+        close=close_arr,
+    )
+
+
+def _node_index(value: int, n: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InvalidProblemError(f"{name}={value!r} must be an integer node index")
+    if not 0 <= int(value) < n:
+        raise InvalidProblemError(f"{name}={value} is not a node index in [0, {n})")
+    return int(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Exact schedule and the independent checker
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Schedule:
+    arrival: list[Fraction]
+    service_start: list[Fraction]
+    travel: Fraction
+    prize: Fraction
+    violations: list[str]
+
+
+def _leg(spec: _Spec, i: int, j: int) -> float:
+    # A leg from a node to itself only occurs as the empty closed tour (start, start): stay.
+    return 0.0 if i == j else float(spec.travel[i, j])
+
+
+def _exact_schedule(spec: _Spec, nodes: tuple[int, ...]) -> _Schedule:
+    """Compute times along ``nodes`` exactly (rationals of the float data) and violations."""
+    out: list[str] = []
+    arrival: list[Fraction] = []
+    begin: list[Fraction] = []
+    travel_sum = Fraction(0)
+    t = Fraction(0)
+    for k, node in enumerate(nodes):
+        if k > 0:
+            prev = nodes[k - 1]
+            leg = _leg(spec, prev, node)
+            if not math.isfinite(leg):
+                out.append(f"leg {prev} -> {node} has no edge (travel is inf)")
+                arrival.append(t)
+                begin.append(t)
+                continue
+            travel_sum += Fraction(leg)
+            t = begin[-1] + Fraction(float(spec.service[prev])) + Fraction(leg)
+        arrival.append(t)
+        close = float(spec.close[node])
+        if t > close:  # Fraction against float compares exactly (and handles +-inf)
+            out.append(
+                f"arrival at node {node} at {float(t)!r} is after its window closes at {close!r}"
+            )
+        opening = float(spec.open[node])
+        if math.isinf(opening):
+            out.append(f"the time window of node {node} never opens")
+        else:
+            t = max(t, Fraction(opening))
+        begin.append(t)
+    if nodes and begin[-1] > Fraction(spec.budget):
+        out.append(f"route ends at {float(begin[-1])!r}, over the budget of {spec.budget!r}")
+    distinct = set(nodes)
+    prize = sum((Fraction(float(spec.prizes[i])) for i in distinct), Fraction(0))
+    return _Schedule(arrival, begin, travel_sum, prize, out)
+
+
+def _structure_violations(spec: _Spec, nodes: tuple[int, ...]) -> list[str]:
+    out: list[str] = []
+    if len(nodes) < 2:
+        return [f"route has {len(nodes)} node(s); it needs at least start and end"]
+    bad = [v for v in nodes if not 0 <= v < spec.n]
+    if bad:
+        return [f"node {bad[0]} is not a node index in [0, {spec.n})"]
+    if nodes[0] != spec.start:
+        out.append(f"route starts at node {nodes[0]}, not at start node {spec.start}")
+    if nodes[-1] != spec.end:
+        out.append(f"route ends at node {nodes[-1]}, not at end node {spec.end}")
+    body = list(nodes[:-1]) if spec.start == spec.end else list(nodes)
+    seen: set[int] = set()
+    for v in body:
+        if v in seen:
+            out.append(f"node {v} is visited more than once")
+        seen.add(v)
+    return out
+
+
+def _close_enough(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def check_route(
+    route: Route,
+    travel: np.ndarray,
+    prizes: np.ndarray,
+    budget: float,
+    *,
+    start: int = 0,
+    end: int | None = None,
+    service: np.ndarray | None = None,
+    time_windows: np.ndarray | None = None,
+) -> list[str]:
+    """List what makes ``route`` infeasible or misreported, in plain words.
+
+    Times are recomputed in exact rational arithmetic from the float data, so a route that
+    overruns its budget by one unit in the last place is reported. The route's reported
+    ``prize``, ``travel``, ``arrival`` and ``service_start`` are compared with the recomputed
+    values (relative tolerance 1e-9).
+
+    Parameters
+    ----------
+    route : Route
+        The route to check.
+    travel, prizes, budget, start, end, service, time_windows
+        The problem, exactly as passed to :func:`solve_orienteering`.
+
+    Returns
+    -------
+    list of str
+        One sentence per violation; empty when the route is feasible and correctly reported.
+
+    Raises
+    ------
+    InvalidProblemError
+        If the problem itself is invalid (bad shapes, NaN, negative travel, ...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> travel = np.array([[0.0, 1.0], [1.0, 0.0]])
+    >>> route = solve_orienteering(travel, np.array([0.0, 5.0]), 2.0)
+    >>> check_route(route, travel, np.array([0.0, 5.0]), 2.0)
+    []
+    >>> check_route(route, travel, np.array([0.0, 5.0]), 1.5)
+    ['route ends at 2.0, over the budget of 1.5']
+    """
+    spec = _validate(travel, prizes, budget, start, end, service, time_windows)
+    nodes = tuple(int(v) for v in route.nodes)
+    out = _structure_violations(spec, nodes)
+    if any("not a node index" in v for v in out) or len(nodes) < 2:
+        return out
+    sched = _exact_schedule(spec, nodes)
+    out.extend(sched.violations)
+    if not _close_enough(route.prize, float(sched.prize)):
+        out.append(
+            f"route.prize is {route.prize!r} but its nodes' prizes sum to {float(sched.prize)!r}"
+        )
+    if not _close_enough(route.travel, float(sched.travel)):
+        out.append(f"route.travel is {route.travel!r} but its legs sum to {float(sched.travel)!r}")
+    for name, reported, exact in (
+        ("arrival", route.arrival, sched.arrival),
+        ("service_start", route.service_start, sched.service_start),
+    ):
+        if len(reported) != len(nodes):
+            out.append(f"route.{name} has {len(reported)} entries for {len(nodes)} nodes")
+            continue
+        for k, (r, x) in enumerate(zip(reported, exact, strict=True)):
+            if not _close_enough(float(r), float(x)):
+                out.append(f"route.{name}[{k}] is {r!r} but recomputes to {float(x)!r}")
+                break
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Internal graph, bounds and pruning
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Graph:
+    """The problem on internal nodes: original nodes, plus a copy of start as end if closed.
+
+    ``travel`` is inf for every arc no route can use: into ``s``, out of ``e``, self loops and
+    arcs removed by the bounds. ``close[e]`` already includes the budget.
+    """
+
+    orig: np.ndarray  # (M,) original index of each internal node
+    s: int
+    e: int
+    travel: np.ndarray  # (M, M)
+    service: np.ndarray  # (M,)
+    open: np.ndarray  # (M,)
+    close: np.ndarray  # (M,)
+    prizes: np.ndarray  # (M,), 0 for the end copy of a closed tour
+
+
+def _internal_graph(spec: _Spec) -> _Graph:
+    n = spec.n
+    closed = spec.start == spec.end
+    m = n + 1 if closed else n
+    s = spec.start
+    e = n if closed else spec.end
+    travel = np.full((m, m), np.inf)
+    travel[:n, :n] = spec.travel
+    orig = np.arange(m)
+    service = np.zeros(m)
+    service[:n] = spec.service
+    open_ = np.zeros(m)
+    open_[:n] = spec.open
+    close = np.full(m, np.inf)
+    close[:n] = spec.close
+    prizes = np.zeros(m)
+    prizes[:n] = spec.prizes
+    if closed:
+        # The copy is "back at start": same incoming arcs, same window, no prize, and the empty
+        # tour is the zero-length arc start -> copy.
+        orig[e] = s
+        travel[:n, e] = spec.travel[:, s]
+        travel[s, e] = 0.0
+        open_[e] = open_[s]
+        close[e] = close[s]
+    service[e] = 0.0  # the route ends on reaching end
+    close[e] = min(close[e], spec.budget)
+    np.fill_diagonal(travel, np.inf)
+    travel[:, s] = np.inf
+    travel[e, :] = np.inf
+    return _Graph(orig, s, e, travel, service, open_, close, prizes)
+
+
+def _earliest(g: _Graph) -> np.ndarray:
+    """Earliest service start at each node on a walk from ``s`` (inf: unreachable).
+
+    Floats, waiting for windows, ignoring that a node may be visited once: a lower bound. A
+    label-correcting fixpoint (travel is non-negative, so at most M rounds).
+    """
+    m = len(g.orig)
+    earliest = np.full(m, np.inf)
+    if g.close[g.s] >= 0:
+        earliest[g.s] = g.open[g.s]
+    for _ in range(m):
+        arrive = np.min((earliest + g.service)[:, None] + g.travel, axis=0)
+        cand = np.where(arrive <= g.close, np.maximum(arrive, g.open), np.inf)
+        new = np.minimum(earliest, cand)
+        if np.array_equal(new, earliest):
+            break
+        earliest = new
+    return earliest
+
+
+def _latest(g: _Graph) -> np.ndarray:
+    """Latest service start at each node from which ``e`` is reached in time (-inf: none).
+
+    The mirror of :func:`_earliest` (an upper bound); ``close[e]`` is finite (it includes the
+    budget).
+    """
+    m = len(g.orig)
+    latest = np.full(m, -np.inf)
+    if g.close[g.e] >= g.open[g.e]:
+        latest[g.e] = g.close[g.e]
+    for _ in range(m):
+        reach = np.max(latest[None, :] - g.travel, axis=1) - g.service
+        cand = np.minimum(reach, g.close)
+        cand = np.where(cand >= g.open, cand, -np.inf)
+        new = np.maximum(latest, cand)
+        if np.array_equal(new, latest):
+            break
+        latest = new
+    return latest
+
+
+def _prune(g: _Graph, budget: float) -> tuple[_Graph, np.ndarray, np.ndarray]:
+    """Drop nodes and arcs no feasible route can use; return the graph on kept nodes."""
+    earliest, latest = _earliest(g), _latest(g)
+    margin = _PRUNE_MARGIN * max(1.0, budget)
+    usable = earliest <= latest + margin
+    if not (usable[g.s] and usable[g.e]):
+        return g, earliest, latest
+    keep = np.flatnonzero(usable)
+    index = {int(v): k for k, v in enumerate(keep)}
+    travel = g.travel[np.ix_(keep, keep)].copy()
+    e_k = earliest[keep] + g.service[keep]
+    travel[e_k[:, None] + travel > latest[keep][None, :] + margin] = np.inf
+    pruned = _Graph(
+        orig=g.orig[keep],
+        s=index[g.s],
+        e=index[g.e],
+        travel=travel,
+        service=g.service[keep],
+        open=g.open[keep],
+        close=g.close[keep],
+        prizes=g.prizes[keep],
+    )
+    return pruned, earliest, latest
+
+
+# --------------------------------------------------------------------------------------------
+# Integer scaling
+# --------------------------------------------------------------------------------------------
+
+
+def _time_scale(budget: float) -> float:
+    """Return the power of two ``S`` with ``budget * S`` about ``2**30``.
+
+    Two integer models are built with this scale, and neither ever decides feasibility in a
+    route's favour:
+
+    - *conservative* (local search): durations (travel, service, window opening) rounded up,
+      deadlines (window closing, budget) rounded down. Every integer-feasible route is
+      feasible for the float data, exactly.
+    - *optimistic* (CP-SAT): durations rounded down, deadlines rounded up. Every route
+      feasible for the float data is integer-feasible, so this model's optimum and bound hold
+      for the float problem; each route it returns is then checked exactly, and one that
+      fails (it must meet a bound to within ``budget * 2**-29`` per leg) is cut off and the
+      model solved again.
+
+    Why: ``S`` is a power of two, so ``x * S`` is exact for every float used (no overflow:
+    values kept are at most about the budget; a subnormal product can only round to 0, and
+    :func:`_scaled` sends positive durations to at least 1 when rounding up). With
+    ``c = ceil(x * S) >= x * S`` for durations and ``D = floor(y * S) <= y * S`` for deadlines,
+    induction along a route gives ``T_j >= T_i + c_service_i + c_travel_ij >= S * (t_i +
+    service_i + travel_ij)`` and ``T_j >= ceil(open_j * S) >= S * open_j``: the integer service
+    start bounds the exact one from above, so ``T_j <= D`` implies the exact bound. The
+    optimistic model is the mirror image (the exact times, scaled and rounded down, satisfy
+    it).
+    """
+    if budget <= 0:
+        return 2.0**_SCALE_BITS
+    k = _SCALE_BITS - math.ceil(math.log2(budget))
+    return 2.0 ** max(-900, min(900, k))
+
+
+def _scaled(x: np.ndarray, scale: float, up: bool) -> np.ndarray:
+    """``ceil(x * scale)`` (``up``) or ``floor(x * scale)``, as exact floats of integers."""
+    y = np.asarray(x, dtype=float) * scale
+    if not up:
+        return np.floor(y)
+    # a positive subnormal product may round to 0: its ceiling is still 1
+    return np.where((np.asarray(x) > 0) & (y < 1), 1.0, np.ceil(y))
+
+
+def _prize_scale(prizes: np.ndarray) -> tuple[float, bool]:
+    """Return a power of two making the prizes integers (exact), else fine enough (rounded).
+
+    Also returns whether the scaled prizes are exact integers. The scaled total stays below
+    ``2**40``.
+    """
+    total = float(prizes.sum())
+    if total <= 0:
+        return 1.0, True
+    kmax = max(-900, min(900, 40 - math.ceil(math.log2(total))))
+    for k in range(min(0, kmax), kmax + 1):
+        scaled = prizes * 2.0**k
+        if np.array_equal(scaled, np.floor(scaled)):
+            return 2.0**k, True
+    return 2.0**kmax, False
+
+
+@dataclass(frozen=True)
+class _IntModel:
+    """Scaled integer data on the kept nodes (see :func:`_time_scale`)."""
+
+    g: _Graph
+    arc: np.ndarray  # (M, M) int64 travel, _NO_ARC where no arc
+    service: np.ndarray  # (M,) int64
+    lo: np.ndarray  # (M,) int64 earliest service start (window open)
+    hi: np.ndarray  # (M,) int64 latest service start (window close, budget for end)
+    prize: np.ndarray  # (M,) int64 scaled prize, 0 for start and end (constants)
+    prize_scale: float
+    prize_exact: bool
+    needs_times: bool  # False: no waiting and no binding deadline, a knapsack suffices
+
+    @property
+    def m(self) -> int:
+        return len(self.g.orig)
+
+    @property
+    def capacity(self) -> int:
+        """Bound on the sum of leg durations (service of the leg's tail included)."""
+        return int(self.hi[self.g.e] - self.lo[self.g.s])
+
+
+def _int_model(g: _Graph, budget: float, *, optimistic: bool) -> _IntModel:
+    scale = _time_scale(budget)
+    up = not optimistic  # rounding direction of durations; deadlines go the other way
+    finite = np.isfinite(g.travel)
+    arc = np.full(g.travel.shape, _NO_ARC, dtype=np.int64)
+    arc[finite] = _scaled(g.travel[finite], scale, up).astype(np.int64)
+    service = _scaled(g.service, scale, up).astype(np.int64)
+    lo = _scaled(g.open, scale, up).astype(np.int64)
+    hi = _scaled(np.minimum(g.close, budget), scale, not up).astype(np.int64)
+    optional = np.ones(len(g.orig), dtype=bool)
+    optional[[g.s, g.e]] = False
+    pscale, exact = _prize_scale(g.prizes[optional])
+    prize = np.zeros(len(g.orig), dtype=np.int64)
+    prize[optional] = np.rint(g.prizes[optional] * pscale).astype(np.int64)
+    # without waiting (no window opens after the start's) and without a deadline tighter than
+    # the end's, times are prefix sums and the knapsack constraint alone is exact
+    needs_times = bool((lo[optional] > lo[g.s]).any() or (hi[optional] < hi[g.e]).any())
+    return _IntModel(g, arc, service, lo, hi, prize, pscale, exact, needs_times)
+
+
+# --------------------------------------------------------------------------------------------
+# Local search for an incumbent (conservative model: its routes are exactly feasible)
+# --------------------------------------------------------------------------------------------
+
+
+def _int_schedule(im: _IntModel, route: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Integer arrival and service start along ``route``; None if it breaks the model."""
+    r = np.asarray(route)
+    arrival = np.empty(len(r), dtype=np.int64)
+    begin = np.empty(len(r), dtype=np.int64)
+    arrival[0] = im.lo[r[0]]
+    begin[0] = im.lo[r[0]]
+    for k in range(1, len(r)):
+        c = im.arc[r[k - 1], r[k]]
+        if c >= _NO_ARC:
+            return None
+        arrival[k] = begin[k - 1] + im.service[r[k - 1]] + c
+        if arrival[k] > im.hi[r[k]]:
+            return None
+        begin[k] = max(arrival[k], im.lo[r[k]])
+    return arrival, begin
+
+
+def _earliest_route(im: _IntModel) -> list[int] | None:
+    """Route reaching ``e`` as early as possible in the integer model, or None.
+
+    ``[s, e]`` when that is feasible; otherwise the earliest-arrival path (label-correcting
+    over integer times with waiting; costs are non-negative and updates strict, so the
+    predecessor chain is a simple path).
+    """
+    g = im.g
+    if _int_schedule(im, [g.s, g.e]) is not None:
+        return [g.s, g.e]
+    t = np.full(im.m, _NO_ARC, dtype=np.int64)
+    t[g.s] = im.lo[g.s]
+    pred = np.full(im.m, -1)
+    cols = np.arange(im.m)
+    for _ in range(im.m):
+        arrive = np.minimum(t + im.service, _NO_ARC)[:, None] + im.arc
+        best = np.argmin(arrive, axis=0)
+        arr = arrive[best, cols]
+        cand = np.where(arr <= im.hi, np.maximum(arr, im.lo), _NO_ARC)
+        better = cand < t
+        if not better.any():
+            break
+        t[better] = cand[better]
+        pred[better] = best[better]
+    if t[g.e] >= _NO_ARC:
+        return None
+    route = [g.e]
+    while route[-1] != g.s and len(route) <= im.m:
+        route.append(int(pred[route[-1]]))
+    route.reverse()
+    return route if _int_schedule(im, route) is not None else None
+
+
+def _best_insertion(
+    im: _IntModel, route: list[int], sched: tuple[np.ndarray, np.ndarray], free: np.ndarray
+) -> tuple[int, int] | None:
+    """Best feasible insertion ``(candidate index in free, position)`` or None.
+
+    Ratio ``prize**2 / shift`` where ``shift`` is the delay caused at the next node; the window
+    test is the exact "max shift" rule: a delay is absorbed by the waits downstream as long as
+    no service start passes its latest value. Ties go to the lowest candidate, then the
+    earliest position, so the choice is deterministic.
+    """
+    arrival, begin = sched
+    r = np.asarray(route)
+    wait = begin - arrival
+    max_shift = np.empty(len(r), dtype=np.int64)
+    max_shift[-1] = im.hi[r[-1]] - begin[-1]
+    for k in range(len(r) - 2, -1, -1):
+        max_shift[k] = min(im.hi[r[k]] - begin[k], wait[k + 1] + max_shift[k + 1])
+    head, tail = r[:-1], r[1:]
+    leave = (begin[:-1] + im.service[head])[:, None]  # (P, 1)
+    arr_k = leave + im.arc[np.ix_(head, free)]  # (P, K)
+    ok = arr_k <= im.hi[free][None, :]
+    begin_k = np.maximum(arr_k, im.lo[free][None, :])
+    new_next = begin_k + im.service[free][None, :] + im.arc[np.ix_(free, tail)].T
+    shift = new_next - arrival[1:][:, None]
+    ok &= shift <= (wait[1:] + max_shift[1:])[:, None]
+    if not ok.any():
+        return None
+    gain = im.prize[free].astype(float) ** 2
+    ratio = np.where(ok, gain[None, :] / np.maximum(shift, 1).astype(float), -1.0)
+    best = np.argmax(ratio.T)  # row-major over (candidate, position)
+    k_idx, pos = divmod(int(best), len(head))
+    return k_idx, pos
+
+
+def _fill(im: _IntModel, route: list[int]) -> list[int]:
+    """Insert nodes into a feasible ``route`` while any insertion stays feasible."""
+    route = list(route)
+    on = np.zeros(im.m, dtype=bool)
+    on[route] = True
+    free = np.flatnonzero((im.prize > 0) & ~on)
+    sched = _int_schedule(im, route)
+    while free.size and sched is not None:
+        move = _best_insertion(im, route, sched, free)
+        if move is None:
+            break
+        k_idx, pos = move
+        route.insert(pos + 1, int(free[k_idx]))
+        free = np.delete(free, k_idx)
+        sched = _int_schedule(im, route)
+    if sched is None:  # the max-shift test is exact, so this is a bug
+        raise PlanningError("internal error: insertion broke the route's schedule")
+    return route
+
+
+def _ils_iterations(m: int, time_limit_s: float) -> int:
+    """Return the local search budget, a deterministic function of size and time limit.
+
+    Small problems need few iterations (CP-SAT then proves optimality in well under a
+    second), large ones need many, but an iteration costs about ``m**2``; the budget grows
+    linearly up to 150 nodes, then shrinks so that the time spent stays about constant.
+    """
+    ratio = m / 150
+    return max(50, round(_ILS_ITERATIONS_PER_SECOND * time_limit_s * min(ratio, ratio**-2)))
+
+
+def _local_search(im: _IntModel, iterations: int, deadline: float) -> tuple[list[int] | None, bool]:
+    """Run an iterated local search for the orienteering problem with time windows.
+
+    Vansteenwegen, Souffriau, Vanden Berghe & Van Oudheusden (2009), "Iterated local search
+    for the team orienteering problem with time windows": fill the route by best-ratio
+    insertion, then "shake" by removing ``R`` consecutive stops from position ``S`` and fill
+    again; ``S`` and ``R`` sweep the route deterministically. Returns the best route seen, or
+    None if no route to ``end`` was found at all, and whether the wall-clock ``deadline`` (a
+    ``time.perf_counter`` value, the safety cap) rather than the iteration count ended it.
+    """
+    seed_route = _earliest_route(im)
+    if seed_route is None:
+        return None, False
+    current = _fill(im, seed_route)
+    best, best_prize = current, _int_prize(im, current)
+    position, strength = 1, 1
+    max_strength = max(2, im.m // 3)
+    stale = 0
+    for _ in range(iterations):
+        if stale >= _ILS_STALL:
+            break
+        if time.perf_counter() > deadline:
+            return best, True
+        stops = len(current) - 2
+        if stops == 0:
+            break
+        # shake: drop `strength` consecutive stops from `position`, keep the end
+        first = 1 + (position - 1) % stops
+        last = min(first + strength, len(current) - 1)
+        # without the triangle inequality (or with missing edges) a cut may break the
+        # schedule: widen it until the route is feasible again, else restart from the seed
+        while True:
+            cut = current[:first] + current[last:]
+            if _int_schedule(im, cut) is not None:
+                break
+            if last < len(current) - 1:
+                last += 1
+            elif first > 1:
+                first -= 1
+            else:
+                cut = seed_route
+                break
+        current = cut
+        position += strength
+        strength = strength + 1 if strength + 1 < max_strength else 1
+        current = _fill(im, current)
+        prize = _int_prize(im, current)
+        if prize > best_prize:
+            best, best_prize = current, prize
+            strength, stale = 1, 0
+        else:
+            stale += 1
+            if stale % _ILS_RESET == 0:
+                current = best
+    return best, False
+
+
+# --------------------------------------------------------------------------------------------
+# CP-SAT
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Solved:
+    code: int  # CP-SAT status code
+    status_name: str
+    route: list[int] | None  # internal node ids, s ... e
+    bound: float  # upper bound on the scaled prize of the optional nodes
+    work: float  # deterministic time used
+
+
+def _cp_sat(
+    im: _IntModel,
+    hint: list[int] | None,
+    cuts: list[list[tuple[int, int]]],
+    seed: int,
+    work_limit: float,
+    wall_limit: float,
+) -> _Solved:
+    """Solve the circuit model of ``im`` once; ``cuts`` are routes (arc lists) to exclude."""
+    g = im.g
+    model = cp_model.CpModel()
+    visit: dict[int, cp_model.IntVar] = {}
+    circuit: list[tuple[int, int, cp_model.LiteralT]] = []
+    for i in range(im.m):
+        if i not in (g.s, g.e):
+            visit[i] = model.new_bool_var(f"visit_{i}")
+            circuit.append((i, i, ~visit[i]))  # a self-loop skips the node
+    arcs: dict[tuple[int, int], cp_model.IntVar] = {}
+    for i, j in zip(*np.nonzero(im.arc < _NO_ARC), strict=True):
+        a = (int(i), int(j))
+        arcs[a] = model.new_bool_var(f"arc_{a[0]}_{a[1]}")
+        circuit.append((a[0], a[1], arcs[a]))
+    closing = model.new_bool_var("closing")  # end -> start turns the path into a circuit
+    model.add(closing == 1)
+    circuit.append((g.e, g.s, closing))
+    model.add_circuit(circuit)
+    duration = {a: int(im.arc[a] + im.service[a[0]]) for a in arcs}
+    model.add(sum(duration[a] * lit for a, lit in arcs.items()) <= im.capacity)
+    times: dict[int, cp_model.IntVar] = {}
+    if im.needs_times:
+        for i in range(im.m):
+            lo, hi = int(im.lo[i]), int(im.hi[i])
+            times[i] = model.new_int_var(lo, lo if i == g.s else hi, f"t_{i}")
+        for (i, j), lit in arcs.items():
+            model.add(times[j] >= times[i] + duration[i, j]).only_enforce_if(lit)
+    for cut in cuts:
+        model.add(sum(arcs[a] for a in cut) <= len(cut) - 1)
+    model.maximize(sum(int(im.prize[i]) * v for i, v in visit.items()))
+
+    if hint is not None:
+        on = set(hint)
+        used = set(zip(hint[:-1], hint[1:], strict=True))
+        for i, v in visit.items():
+            model.add_hint(v, i in on)
+        for a, lit in arcs.items():
+            model.add_hint(lit, a in used)
+        sched = _int_schedule(im, hint) if times else None
+        if sched is not None:
+            begin = dict(zip(hint, sched[1].tolist(), strict=True))
+            for i, t in times.items():
+                model.add_hint(t, begin.get(i, int(im.lo[i])))
+
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.num_workers = 1  # one worker and a deterministic limit: reproducible
+    p.random_seed = seed % (2**31)
+    p.linearization_level = 2  # the circuit's cuts in the LP: decisive for orienteering
+    p.max_deterministic_time = max(work_limit, 1e-3)
+    p.max_time_in_seconds = max(wall_limit, 1e-3)
+    code = solver.solve(model)
+    if code == cp_model.MODEL_INVALID:  # a bug here, not a user error
+        raise PlanningError(f"internal error: CP-SAT rejected the model: {model.validate()}")
+    route = None
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        succ = {i: j for (i, j), lit in arcs.items() if solver.boolean_value(lit)}
+        route = [g.s]
+        while route[-1] != g.e:
+            route.append(succ[route[-1]])
+    bound = float(solver.best_objective_bound) if code != cp_model.INFEASIBLE else -math.inf
+    return _Solved(
+        int(code), solver.status_name(code), route, bound, float(solver.deterministic_time)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Public solver
+# --------------------------------------------------------------------------------------------
+
+
+def solve_orienteering(
+    travel: np.ndarray,
+    prizes: np.ndarray,
+    budget: float,
+    *,
+    start: int = 0,
+    end: int | None = None,
+    service: np.ndarray | None = None,
+    time_windows: np.ndarray | None = None,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+) -> Route:
+    """Choose stops and their order to collect the most prize within a time budget.
+
+    The rover is at ``start`` at time 0. At each node it arrives, waits for the node's window
+    to open if early, spends ``service[i]`` there, then travels on. It must reach ``end``
+    (with its window open) by ``budget``. ``service[end]`` is not spent; on a closed tour
+    (``end == start``) the start's service is spent before leaving and its window bounds both
+    the departure and the return.
+
+    Parameters
+    ----------
+    travel : ndarray of shape (N, N)
+        Travel time from row node to column node, >= 0; ``inf`` = no edge. May be asymmetric.
+        The diagonal is ignored.
+    prizes : ndarray of shape (N,)
+        Prize of each node, finite and >= 0; the prizes of start and end are always collected.
+    budget : float
+        Latest time at which the route may reach ``end``.
+    start : int, optional
+        Start node (default 0).
+    end : int or None, optional
+        End node; None (default) returns to ``start``.
+    service : ndarray of shape (N,), optional
+        Time spent at each visited node before leaving it (default 0).
+    time_windows : ndarray of shape (N, 2), optional
+        ``(open, close)`` per node: arrival must be at most ``close``; arriving before
+        ``open`` means waiting until ``open``. Use ``inf`` for no deadline.
+    time_limit_s : float, optional
+        Wall-clock cap in seconds (default 10). The searches stop at deterministic limits
+        derived from it (local-search iterations, CP-SAT deterministic time ``0.3 *
+        time_limit_s``), so results are reproducible; the wall cap is a safety net (module
+        notes, "Determinism").
+    seed : int, optional
+        Random seed of the CP-SAT search (default 0). Same inputs and seed, same route.
+
+    Returns
+    -------
+    Route
+        Feasible in exact arithmetic on the float data, as checked by :func:`check_route`.
+
+    Raises
+    ------
+    InvalidProblemError
+        If an array has the wrong shape, NaN, negative travel or service, negative prizes, or
+        a window that closes before it opens.
+    NoFeasibleRouteError
+        If no route from start to end meets the budget and windows (for instance when the
+        direct leg is already too long and no detour is shorter), or none was found within
+        the limits.
+
+    Notes
+    -----
+    ``status == "optimal"`` is a proof: CP-SAT solved a relaxation of the float problem
+    (durations rounded down) to optimality and its route passed the exact check. With
+    prizes that are not multiples of a power of two (e.g. 0.1), prizes are rounded to
+    about 2**-40 of their total and optimality holds up to that rounding.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> xy = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [5.0, 5.0]])
+    >>> travel = np.linalg.norm(xy[:, None] - xy[None, :], axis=-1)
+    >>> route = solve_orienteering(travel, np.array([0.0, 2.0, 3.0, 9.0]), budget=4.0)
+    >>> route.nodes, route.prize, route.status
+    ((0, 1, 2, 0), 5.0, 'optimal')
+    """
+    t0 = time.perf_counter()
+    spec = _validate(travel, prizes, budget, start, end, service, time_windows)
+    if not (isinstance(time_limit_s, (int, float)) and 0 < time_limit_s < math.inf):
+        raise InvalidProblemError(f"time_limit_s={time_limit_s!r} must be a positive number")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise InvalidProblemError(f"seed={seed!r} must be an integer")
+    deadline = t0 + time_limit_s
+
+    full = _internal_graph(spec)
+    g, earliest, latest = _prune(full, spec.budget)
+    if g is full:
+        raise NoFeasibleRouteError(_no_route_message(spec, full, earliest))
+    safe = _int_model(g, spec.budget, optimistic=False)
+    relaxed = _int_model(g, spec.budget, optimistic=True)
+
+    t1 = time.perf_counter()
+    hint, wall_cut = _local_search(
+        safe, _ils_iterations(safe.m, time_limit_s), t0 + 0.5 * time_limit_s
+    )
+    t2 = time.perf_counter()
+    logger.debug(
+        "orienteering: %d of %d nodes and %d arcs kept; local search %s in %.2f s",
+        safe.m,
+        spec.n,
+        int((safe.arc < _NO_ARC).sum()),
+        "found nothing" if hint is None else f"prize {_int_prize(safe, hint) / safe.prize_scale:g}",
+        t2 - t1,
+    )
+
+    # CP-SAT on the relaxation; a route that fails the exact check is cut off and the model
+    # solved again (rare: it must meet a bound to within the scaling resolution)
+    work_left = _WORK_PER_SECOND * time_limit_s
+    cuts: list[list[tuple[int, int]]] = []
+    found: list[int] | None = None
+    while True:
+        limit = work_left
+        solved = _cp_sat(relaxed, hint, cuts, int(seed), limit, deadline - time.perf_counter())
+        work_left -= solved.work
+        if solved.code in (cp_model.FEASIBLE, cp_model.UNKNOWN) and solved.work < limit:
+            wall_cut = True  # stopped by the wall clock, not by its work limit
+        if solved.route is None:
+            break
+        if not _exact_schedule(spec, _original(g, solved.route)).violations:
+            found = solved.route
+            break
+        cuts.append(list(zip(solved.route[:-1], solved.route[1:], strict=True)))
+        if len(cuts) >= _MAX_CUT_ROUNDS or work_left <= 0:
+            break
+        if time.perf_counter() >= deadline:
+            wall_cut = True
+            break
+    logger.debug(
+        "orienteering: CP-SAT %s after %d cut(s), bound %g, in %.2f s",
+        solved.status_name,
+        len(cuts),
+        solved.bound / relaxed.prize_scale,
+        time.perf_counter() - t2,
+    )
+
+    if hint is None and found is None:
+        if solved.code == cp_model.INFEASIBLE:
+            raise NoFeasibleRouteError(_no_route_message(spec, full, earliest))
+        raise NoFeasibleRouteError(
+            f"no route from start {spec.start} to end {spec.end} was found within "
+            f"time_limit_s={time_limit_s}; raise it"
+        )
+    best = found
+    if best is None or (hint is not None and _int_prize(safe, hint) > _int_prize(safe, best)):
+        best = hint
+    status: RouteStatus
+    if best is found and solved.code == cp_model.OPTIMAL:
+        status = "optimal"
+    elif not wall_cut:
+        status = "work_limit"
+    else:
+        status = "time_limit"
+        logger.warning(
+            "orienteering search stopped by the wall-clock cap time_limit_s=%s before its "
+            "deterministic limits; this result may not be reproducible",
+            time_limit_s,
+        )
+    bound = _prize_bound(relaxed, solved.bound, spec)
+    route = _make_route(spec, _original(g, best), status, bound)
+    problems = check_route(
+        route,
+        spec.travel,
+        spec.prizes,
+        spec.budget,
+        start=spec.start,
+        end=spec.end,
+        service=spec.service,
+        time_windows=time_windows,
+    )
+    if problems:  # the scaling argument says this cannot happen; refuse rather than mislead
+        raise InfeasiblePlanError(
+            "internal error, the solver's route fails its check: " + "; ".join(problems)
+        )
+    return route
+
+
+def _original(g: _Graph, route: list[int]) -> tuple[int, ...]:
+    return tuple(int(g.orig[i]) for i in route)
+
+
+def _int_prize(im: _IntModel, route: list[int]) -> int:
+    return int(im.prize[list(set(route))].sum())
+
+
+def _prize_bound(im: _IntModel, bound_scaled: float, spec: _Spec) -> float:
+    fixed = float(spec.prizes[spec.start])
+    if spec.end != spec.start:
+        fixed += float(spec.prizes[spec.end])
+    slack = 0.0 if im.prize_exact else 0.5 * (im.m - 2)  # rounding of each scaled prize
+    return fixed + (bound_scaled + slack) / im.prize_scale
+
+
+def _make_route(spec: _Spec, nodes: tuple[int, ...], status: RouteStatus, bound: float) -> Route:
+    sched = _exact_schedule(spec, nodes)
+    prize = float(sched.prize)
+    return Route(
+        nodes=nodes,
+        prize=prize,
+        travel=float(sched.travel),
+        arrival=tuple(float(t) for t in sched.arrival),
+        service_start=tuple(float(t) for t in sched.service_start),
+        status=status,
+        bound=prize if status == "optimal" else max(prize, bound),
+    )
+
+
+def _no_route_message(spec: _Spec, g: _Graph, earliest: np.ndarray) -> str:
+    where = f"from start {spec.start} to end {spec.end}"
+    if not math.isfinite(earliest[g.s]):
+        return f"no route {where}: the start's time window closes before time 0"
+    unbounded = replace(g, close=np.where(np.arange(len(g.close)) == g.e, np.inf, g.close))
+    reach = _earliest(unbounded)[g.e]
+    if not math.isfinite(reach):
+        return (
+            f"no route {where}: end cannot be reached through any chain of finite edges "
+            f"and open time windows"
+        )
+    return (
+        f"no route {where} fits: the earliest possible arrival at end is {reach:.6g}, past "
+        f"budget={spec.budget:.6g} or the end's window; raise the budget or relax the windows"
+    )
