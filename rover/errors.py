@@ -9,3 +9,11 @@ class RoverError(Exception):
 
 class SpecError(RoverError, ValueError):
     """A lander, rover or mission specification is invalid."""
+
+
+class TouchdownError(RoverError, ValueError):
+    """A touchdown simulation cannot run: target off the DEM, lander too small for the grid, ..."""
+
+
+class DeployError(RoverError, ValueError):
+    """A deployment cannot be evaluated: inputs that do not belong together (not a no-go result)."""

@@ -25,6 +25,9 @@ from .errors import SpecError
 
 BUILTIN = {"tenacious": "tenacious.toml", "resilience": "resilience.toml"}
 
+LUNAR_GRAVITY_M_S2 = 1.62
+"""Surface gravity of the Moon (m/s^2)."""
+
 
 def _load_table(source: str | pathlib.Path, table: str) -> tuple[dict[str, Any], dict[str, str]]:
     """Read ``[table]`` and ``[sources]`` from a built-in name or a TOML path."""
@@ -148,10 +151,12 @@ class LanderSpec:
     legs: int
     pad_circle_radius_m: float
     pad_radius_m: float
+    body_radius_m: float
     body_clearance_m: float
     deck_height_m: float
     antenna_height_m: float
     touchdown_mass_kg: float
+    max_thrust_n: float
     max_tilt_stable_deg: float
     max_tilt_deploy_deg: float
     max_vertical_speed_m_s: float
@@ -160,6 +165,7 @@ class LanderSpec:
     deploy_distance_m: float
     deploy_footprint_m: float
     plume_radius_m: float
+    checkout_h: float
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -171,7 +177,19 @@ class LanderSpec:
                   "body_clearance_m", "antenna_height_m", "touchdown_mass_kg",
                   "max_tilt_stable_deg", "max_tilt_deploy_deg", "max_vertical_speed_m_s",
                   "max_horizontal_speed_m_s", "deploy_distance_m", "deploy_footprint_m",
-                  "plume_radius_m")
+                  "plume_radius_m", "body_radius_m", "max_thrust_n")
+        if not (isinstance(self.checkout_h, int | float) and self.checkout_h >= 0):
+            raise SpecError(f"lander {self.name}: checkout_h must be >= 0 hours, "
+                            f"got {self.checkout_h!r}")
+        if not self.pad_radius_m < self.pad_circle_radius_m:
+            raise SpecError(f"lander {self.name}: pad_radius_m {self.pad_radius_m} must be smaller "
+                            f"than pad_circle_radius_m {self.pad_circle_radius_m}")
+        if not self.deploy_distance_m > self.body_radius_m:
+            raise SpecError(f"lander {self.name}: deploy_distance_m {self.deploy_distance_m} must "
+                            f"exceed body_radius_m {self.body_radius_m} (set-down outside the body)")
+        if self.max_thrust_n <= self.touchdown_mass_kg * LUNAR_GRAVITY_M_S2:
+            raise SpecError(f"lander {self.name}: max_thrust_n {self.max_thrust_n} cannot hold "
+                            f"{self.touchdown_mass_kg} kg against lunar gravity (1.62 m/s^2)")
         if self.legs < 3:
             raise SpecError(f"lander {self.name}: needs at least 3 legs, got {self.legs}")
         if not self.deploy_sides_deg:
