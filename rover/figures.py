@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
 import pathlib
 import tempfile
+import textwrap
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -14,10 +17,22 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.collections import PatchCollection  # noqa: E402
-from matplotlib.patches import Circle, FancyArrow  # noqa: E402
+from affine import Affine  # noqa: E402
+from matplotlib.patches import Circle, Ellipse, FancyArrow  # noqa: E402
 
 from terrain import Dem  # noqa: E402
+from terrain.crs import crs_to_lunar  # noqa: E402
 from terrain.slope import hillshade  # noqa: E402
+from terrain.synth import RESILIENCE_TARGET  # noqa: E402
+
+from .touchdown import MISSION2_IMPACT_OFFSET_M, OUTCOMES  # noqa: E402
+
+if TYPE_CHECKING:
+    from terrain.hazard import HazardMap
+
+    from .deploy import Handoff
+    from .specs import LanderSpec
+    from .touchdown import Dispersion, SafetyMap, TouchdownResult
 
 
 def map_extent(dem: Dem) -> tuple[float, float, float, float]:
@@ -54,14 +69,21 @@ def _nice_length(target: float) -> float:
     return float(10 * exp)
 
 
-def add_scale_bar(ax: Axes, dem: Dem) -> None:
-    """A black-and-white scale bar in the lower left, about a fifth of the map wide."""
-    b = dem.bounds
-    width = b.right - b.left
+def add_scale_bar(ax: Axes, dem: Dem | None = None) -> None:
+    """Mark ``ax`` for a scale bar, drawn at save time from the final axis limits (so zoomed
+    maps get a bar that fits their view)."""
+    ax._frigoris_scale_bar = True  # type: ignore[attr-defined]
+
+
+def _draw_scale_bar(ax: Axes) -> None:
+    """A black-and-white scale bar in the lower left, about a fifth of the view wide."""
+    left, right = ax.get_xlim()
+    bottom, top = ax.get_ylim()
+    width = right - left
     length = _nice_length(width / 5.0)
-    x0 = b.left + 0.05 * width
-    y0 = b.bottom + 0.05 * (b.top - b.bottom)
-    h = 0.012 * (b.top - b.bottom)
+    x0 = left + 0.05 * width
+    y0 = bottom + 0.05 * (top - bottom)
+    h = 0.012 * (top - bottom)
     ax.add_patch(plt.Rectangle((x0, y0), length, h, facecolor="black", edgecolor="white", lw=1))
     ax.add_patch(plt.Rectangle((x0, y0), length / 2, h, facecolor="white", edgecolor="black", lw=1))
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
@@ -91,6 +113,9 @@ def save(fig: plt.Figure, path: str | os.PathLike, dpi: int = 130) -> pathlib.Pa
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".png", dir=dest.parent)
     os.close(fd)
+    for ax in fig.axes:
+        if getattr(ax, "_frigoris_scale_bar", False):
+            _draw_scale_bar(ax)
     try:
         fig.savefig(tmp, dpi=dpi)
         os.chmod(tmp, 0o644)
@@ -120,3 +145,366 @@ def site_map(dem: Dem, path, *, title: str, craters=None, rocks=None,
     ax.set_xlim(b.left, b.right)
     ax.set_ylim(b.bottom, b.top)
     return save(fig, path)
+
+
+def hazard_figure(hm, path, *, title: str) -> pathlib.Path:
+    """Hazard map for people: hillshade, keep-out, shadow, comm-dead, craters, rocks, lander."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    dem = hm.grid
+    fig, ax = base_map(dem, title=title)
+    extent = map_extent(dem)
+    handles = []
+    if hm.shadow is not None:
+        ax.imshow(np.where(hm.shadow, 1.0, np.nan), cmap=ListedColormap(["#1f4e9c"]), alpha=0.45,
+                  extent=extent, interpolation="nearest")
+        handles.append(Patch(color="#1f4e9c", alpha=0.45, label="cast shadow"))
+    comm = hm.comm_ok()
+    if comm is not None:
+        ax.imshow(np.where(~comm, 1.0, np.nan), cmap=ListedColormap(["#8e44ad"]), alpha=0.35,
+                  extent=extent, interpolation="nearest")
+        handles.append(Patch(color="#8e44ad", alpha=0.35, label="no link to lander"))
+    ax.imshow(np.where(hm.keepout, 1.0, np.nan), cmap=ListedColormap(["#d62728"]), alpha=0.45,
+              extent=extent, interpolation="nearest")
+    handles.append(Patch(color="#d62728", alpha=0.45, label="keep-out (rover as a point)"))
+    if len(hm.craters):
+        add_circles(ax, hm.craters.x, hm.craters.y, hm.craters.diameter_m, color="#ffcc00",
+                    label="detected craters")
+        handles.append(Patch(facecolor="none", edgecolor="#ffcc00", label="detected craters"))
+    if len(hm.rocks):
+        ax.scatter(hm.rocks.x, hm.rocks.y, s=10, c="#ff7f0e", marker="^", lw=0)
+        handles.append(plt.Line2D([], [], color="#ff7f0e", marker="^", lw=0, label="resolved rocks"))
+    if hm.lander is not None:
+        ax.plot(hm.lander.x, hm.lander.y, marker="*", ms=16, color="white", mec="black")
+        handles.append(plt.Line2D([], [], color="white", mec="black", marker="*", ms=12, lw=0,
+                                  label="lander"))
+    ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.75)
+    b = dem.bounds
+    ax.set_xlim(b.left, b.right)
+    ax.set_ylim(b.bottom, b.top)
+    return save(fig, path)
+
+
+def plan_figure(hm, plan, path, *, title: str) -> pathlib.Path:
+    """The plan over the hazard map: legs coloured in order, stops numbered by kind."""
+    from matplotlib.colors import ListedColormap
+
+    dem = hm.grid
+    fig, ax = base_map(dem, title=title)
+    extent = map_extent(dem)
+    ax.imshow(
+        np.where(hm.keepout, 1.0, np.nan),
+        cmap=ListedColormap(["#d62728"]),
+        alpha=0.3,
+        extent=extent,
+        interpolation="nearest",
+    )
+    cmap = plt.get_cmap("viridis")
+    for k, cells in enumerate(plan.legs):
+        x, y = dem.xy(cells[:, 0], cells[:, 1])
+        ax.plot(x, y, color=cmap(k / max(len(plan.legs), 1)), lw=2)
+    colours = {
+        "start": "white",
+        "scoop": "#2ca02c",
+        "crater": "#ffcc00",
+        "boulder": "#ff7f0e",
+        "moonhouse": "#e377c2",
+        "target": "#17becf",
+    }
+    s = plan.stops
+    for kind, colour in colours.items():
+        sel = [i for i, k in enumerate(s.kind) if k == kind]
+        if sel:
+            ax.scatter(s.x[sel], s.y[sel], s=60, c=colour, edgecolors="black", zorder=5, label=kind)
+    for i in range(1, len(s)):
+        ax.annotate(
+            str(i),
+            (s.x[i], s.y[i]),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=8,
+            color="white",
+        )
+    if hm.lander is not None:
+        ax.plot(
+            hm.lander.x, hm.lander.y, marker="*", ms=16, color="white", mec="black", label="lander"
+        )
+    ax.legend(loc="upper left", fontsize=8, framealpha=0.75)
+    xs = np.concatenate([dem.xy(c[:, 0], c[:, 1])[0] for c in plan.legs] or [s.x])
+    ys = np.concatenate([dem.xy(c[:, 0], c[:, 1])[1] for c in plan.legs] or [s.y])
+    pad = max(30.0, 0.15 * max(np.ptp(xs), np.ptp(ys)))
+    ax.set_xlim(xs.min() - pad, xs.max() + pad)
+    ax.set_ylim(ys.min() - pad, ys.max() + pad)
+    return save(fig, path)
+
+
+def timeline_figure(plan, solar, start, path) -> pathlib.Path:
+    """Battery, sun elevation, solar power and distance driven over the plan."""
+    tl = plan.timeline
+    t_h = tl["t_s"] / 3600.0
+    fig, axes = plt.subplots(3, 1, figsize=(9, 8), sharex=True, constrained_layout=True)
+    axes[0].plot(t_h, tl["soc_wh"], color="#1f77b4")
+    axes[0].set_ylabel("battery (Wh)")
+    axes[0].set_title(f"Timeline from {start:%Y-%m-%d %H:%M} UTC")
+    _, el, _ = solar.sun_at(tl["t_s"])
+    axes[1].plot(t_h, el, color="#ff7f0e", label="sun elevation (deg)")
+    axes[1].plot(t_h, tl["solar_w"], color="#2ca02c", lw=0.8, label="solar power (W)")
+    axes[1].legend(fontsize=8)
+    step = np.hypot(np.diff(tl["x"], prepend=tl["x"][:1]), np.diff(tl["y"], prepend=tl["y"][:1]))
+    axes[2].plot(t_h, np.cumsum(np.where(tl["activity"] == "drive", step, 0.0)), color="#9467bd")
+    axes[2].set_ylabel("distance driven (m)")
+    axes[2].set_xlabel("hours after deployment")
+    return save(fig, path)
+
+
+OUTCOME_COLOURS = {
+    "nominal": "#2ca02c",
+    "degraded": "#ffbf00",
+    "tip-over": "#ff7f0e",
+    "crash": "#d62728",
+    "off-dem": "#7f7f7f",
+}
+SCENARIO_MARKERS = {"nominal": "o", "late-altimeter": "X"}
+DEPLOY_VIEW_MARGIN_M = 5.0
+
+
+def _window(dem: Dem, bounds: tuple[float, float, float, float]):
+    """Cut the grid block covering map ``bounds`` (clipped): a Dem and its (r0, r1, c0, c1)."""
+    left, bottom, right, top = bounds
+    t = dem.transform
+    rows, cols = dem.shape
+    c0 = max(0, int(math.floor((left - t.c) / t.a)))
+    c1 = min(cols, int(math.ceil((right - t.c) / t.a)))
+    r0 = max(0, int(math.floor((t.f - top) / -t.e)))
+    r1 = min(rows, int(math.ceil((t.f - bottom) / -t.e)))
+    sub = Dem(np.array(dem.elevation[r0:r1, c0:c1]), t @ Affine.translation(c0, r0), dem.crs)
+    return sub, (r0, r1, c0, c1)
+
+
+def touchdown_figure(
+    dem: Dem,
+    results: list[TouchdownResult],
+    safety: SafetyMap,
+    target: tuple[float, float],
+    dispersion: Dispersion,
+    path,
+    *,
+    title: str,
+) -> pathlib.Path:
+    """Outcome map, one panel per scenario: p_safe over hillshade, runs by outcome, ellipses.
+
+    Scenarios share their landing points (same seed), so each gets its own panel.
+    """
+    import matplotlib.pyplot as plt
+
+    from terrain.slope import hillshade
+
+    xs = [r.x for res in results for r in res.runs] + [target[0]]
+    ys = [r.y for res in results for r in res.runs] + [target[1]]
+    impact = None
+    lat, lon = crs_to_lunar(dem.crs, *target)
+    if abs(lat - RESILIENCE_TARGET[0]) < 0.01 and abs(lon - RESILIENCE_TARGET[1]) < 0.01:
+        ix, iy = target[0] + MISSION2_IMPACT_OFFSET_M[0], target[1] + MISSION2_IMPACT_OFFSET_M[1]
+        if dem.contains(ix, iy):
+            impact = (ix, iy)
+            xs.append(ix)
+            ys.append(iy)
+    hx, hy = dispersion.half_extent_m(3.5)
+    view = (
+        min(min(xs), target[0] - hx) - 15.0,
+        min(min(ys), target[1] - hy) - 15.0,
+        max(max(xs), target[0] + hx) + 15.0,
+        max(max(ys), target[1] + hy) + 15.0,
+    )
+    local, (r0, r1, c0, c1) = _window(dem, view)
+    p_safe = safety.p_safe[r0:r1, c0:c1]
+    extent = map_extent(local)
+    shade = hillshade(local.elevation, local.res_m, 108.0, 30.0)
+    n = max(len(results), 1)
+    fig, axes = plt.subplots(1, n, figsize=(7.0 * n, 7.5), constrained_layout=True, squeeze=False)
+    im = None
+    for ax, res in zip(axes[0], results, strict=False):
+        ax.imshow(np.nan_to_num(shade, nan=0.5), cmap="gray", extent=extent, vmin=0, vmax=1)
+        im = ax.imshow(
+            p_safe, cmap="RdYlGn", vmin=0, vmax=1, alpha=0.4, extent=extent, interpolation="nearest"
+        )
+        for outcome in OUTCOMES:
+            pts = [(r.x, r.y) for r in res.runs if r.outcome == outcome]
+            if pts:
+                xy = np.asarray(pts)
+                ax.scatter(
+                    xy[:, 0],
+                    xy[:, 1],
+                    s=16,
+                    marker=SCENARIO_MARKERS.get(res.scenario, "o"),
+                    c=OUTCOME_COLOURS[outcome],
+                    edgecolors="black",
+                    linewidths=0.3,
+                    label=f"{outcome} ({len(pts)})",
+                )
+        angle = 90.0 - dispersion.major_azimuth_deg
+        for k, ls in ((1, ":"), (3, "--")):
+            ax.add_patch(
+                Ellipse(
+                    target,
+                    2 * k * dispersion.sigma_major_m,
+                    2 * k * dispersion.sigma_minor_m,
+                    angle=angle,
+                    fill=False,
+                    ec="white",
+                    ls=ls,
+                    lw=1.2,
+                )
+            )
+        ax.plot([], [], "w--", label="1- and 3-sigma ellipses")
+        ax.plot(*target, marker="+", ms=16, mew=2, color="white", ls="none", label="target")
+        if impact is not None:
+            ax.plot(
+                *impact,
+                marker="*",
+                ms=15,
+                color="#d62728",
+                mec="white",
+                ls="none",
+                label="Mission 2 impact (LRO)",
+            )
+        s = res.summary()
+        ax.set_title(
+            f"{res.scenario}: p(lander stands) {s['p_success']:.2f}, "
+            f"crash {s['crash']:.2f}, median {s['median_v_vertical_m_s']:.1f} m/s"
+        )
+        ax.set_xlabel("easting (m)")
+        ax.set_ylabel("northing (m)")
+        ax.set_aspect("equal")
+        add_scale_bar(ax, local)
+        add_north_arrow(ax)
+        ax.legend(loc="upper left", fontsize=7, framealpha=0.75)
+    if im is not None:
+        fig.colorbar(im, ax=axes[0].tolist(), shrink=0.6, label="p(safe touchdown) over yaw")
+    fig.suptitle(title)
+    return save(fig, path)
+
+
+def _view_dem(grid: Dem, x: float, y: float, half_m: float) -> Dem:
+    """Cut a square of ``grid`` around (x, y): NaN where the grid has no data, all 0 off it."""
+    t = grid.transform
+    n = int(math.ceil(half_m / grid.res_m))
+    r, c = grid.rowcol(x, y)
+    r0, c0 = r - n, c - n
+    size = 2 * n + 1
+    z = np.full((size, size), np.nan, dtype=np.float32)
+    rows, cols = grid.shape
+    rs, re = max(r0, 0), min(r0 + size, rows)
+    cs, ce = max(c0, 0), min(c0 + size, cols)
+    if rs < re and cs < ce:
+        z[rs - r0 : re - r0, cs - c0 : ce - c0] = grid.elevation[rs:re, cs:ce]
+    if not np.isfinite(z).any():
+        z[:] = 0.0  # entirely off the DEM: a blank panel
+    return Dem(z, t @ Affine.translation(c0, r0), grid.crs)
+
+
+def deploy_figure(
+    grid: Dem, handoff: Handoff, lander: LanderSpec, hm: HazardMap | None, path, *, title: str
+) -> pathlib.Path:
+    """Map of the deployment: keep-out, shadow, sides, egress, plume radius, rover pose."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Circle, Polygon
+
+    st = handoff.lander
+    view = lander.plume_radius_m + DEPLOY_VIEW_MARGIN_M
+    local = _view_dem(grid, st.x, st.y, view)
+    if handoff.deployed:
+        verdict = f"deployed on side {handoff.side_deg:g} deg"
+    else:
+        verdict = "NO HANDOFF: " + "; ".join(handoff.reasons[:2])
+    verdict = "\n".join(textwrap.wrap(verdict, 95))
+    title = "\n".join(textwrap.wrap(title, 95))
+    fig, ax = base_map(local, title=f"{title}\n{verdict}")
+    if hm is not None:
+        hextent = map_extent(hm.grid)
+        if hm.shadow is not None:
+            ax.imshow(
+                np.where(hm.shadow, 1.0, np.nan),
+                cmap=ListedColormap(["#1f4e9c"]),
+                alpha=0.35,
+                extent=hextent,
+                interpolation="nearest",
+            )
+            ax.plot([], [], "s", color="#1f4e9c", alpha=0.5, label="shadow")
+        ax.imshow(
+            np.where(hm.keepout, 1.0, np.nan),
+            cmap=ListedColormap(["#d62728"]),
+            alpha=0.35,
+            extent=hextent,
+            interpolation="nearest",
+        )
+        ax.plot([], [], "s", color="#d62728", alpha=0.5, label="keep-out")
+    ax.add_patch(Circle((st.x, st.y), lander.plume_radius_m, fill=False, ec="white", ls="--"))
+    ax.plot([], [], "w--", label=f"plume zone {lander.plume_radius_m:g} m")
+    lost = st.outcome in ("crash", "tip-over")
+    ax.add_patch(
+        Circle((st.x, st.y), lander.body_radius_m, fc="#d62728" if lost else "#dddddd", ec="black")
+    )
+    if lost:
+        ax.plot(
+            st.x,
+            st.y,
+            marker="x",
+            ms=14,
+            mew=3,
+            color="black",
+            ls="none",
+            label=f"lander ({st.outcome})",
+        )
+    yaw = math.radians(st.yaw_deg)
+    for k in range(lander.legs):
+        a = yaw + 2 * math.pi * (k + 0.5) / lander.legs
+        px = st.x + lander.pad_circle_radius_m * math.sin(a)
+        py = st.y + lander.pad_circle_radius_m * math.cos(a)
+        ax.plot([st.x, px], [st.y, py], color="black", lw=1)
+        ax.add_patch(Circle((px, py), max(lander.pad_radius_m, 0.1), color="black"))
+    half = 0.5 * lander.deploy_footprint_m
+    for side in handoff.sides:
+        a = math.radians(side.azimuth_deg)
+        ux, uy = math.sin(a), math.cos(a)
+        corners = [
+            (side.set_down_x + p * ux - q * uy, side.set_down_y + p * uy + q * ux)
+            for p, q in ((-half, -half), (half, -half), (half, half), (-half, half))
+        ]
+        chosen = handoff.deployed and side.side_deg == handoff.side_deg
+        colour = "#2ca02c" if chosen else ("#ffbf00" if side.ok else "#d62728")
+        ax.add_patch(Polygon(corners, closed=True, fc=colour, ec="black", alpha=0.8))
+        ax.annotate(
+            f"{side.side_deg:g}°",
+            (side.set_down_x, side.set_down_y),
+            color="white",
+            fontsize=8,
+            xytext=(4, 4),
+            textcoords="offset points",
+        )
+    if handoff.egress is not None:
+        w = np.asarray(handoff.egress.waypoints)
+        ax.plot(
+            w[:, 0], w[:, 1], color="#00e5ff", lw=2, label=f"egress {handoff.egress.length_m:.1f} m"
+        )
+    if handoff.pose is not None:
+        p = handoff.pose
+        h = math.radians(p.heading_deg)
+        ax.arrow(
+            p.x,
+            p.y,
+            1.5 * math.sin(h),
+            1.5 * math.cos(h),
+            width=0.15,
+            color="#00e5ff",
+            length_includes_head=True,
+        )
+    # a fixed square around the lander, even where the DEM ends (blank beyond it)
+    ax.set_xlim(st.x - view, st.x + view)
+    ax.set_ylim(st.y - view, st.y + view)
+    ax.legend(loc="upper left", fontsize=8, framealpha=0.75)
+    plt.setp(ax.get_xticklabels(), rotation=30)
+    return save(fig, path)
+

@@ -6,6 +6,7 @@ commands in ``rover/commands`` parse options, call one function here and report.
 
 from __future__ import annotations
 
+import json
 import logging
 import pathlib
 from dataclasses import dataclass, field
@@ -13,11 +14,34 @@ from typing import Any
 
 import numpy as np
 
-from terrain import Dem, read_dem, write_geojson, write_geotiff
+from datetime import datetime, timedelta
+
+from terrain import (
+    Dem,
+    point_features,
+    read_dem,
+    read_layers,
+    read_tags,
+    write_geojson,
+    write_geotiff,
+)
+from terrain.crs import lunar_to_crs
+from terrain.hazard import (
+    DetectedCraters,
+    DetectedRocks,
+    HazardLimits,
+    HazardMap,
+    LanderSite,
+    hazard_map,
+)
 from terrain.synth import SynthParams, SyntheticSite, synthesize
 
 from . import figures
+from .errors import RoverError
+from .planning import plan_on_hazard, plan_summary, write_plan
 from .progress import ProgressCallback
+from .specs import RESILIENCE, TENACIOUS, LanderSpec, RoverSpec, hazard_limits, lander_site
+from .touchdown import PLANNED_TOUCHDOWN_UTC
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -98,8 +122,264 @@ def dem_info(path: pathlib.Path, *, crs: str | None = None) -> dict[str, Any]:
     }
 
 
-def demo_job(out_dir: pathlib.Path, *, seed: int = 0,
+TOUCHDOWN_TIME = PLANNED_TOUCHDOWN_UTC
+"""Planned touchdown of HAKUTO-R Mission 2 (published: 2025-06-05 19:17 UTC)."""
+
+
+def write_hazard(hm: HazardMap, out_dir: pathlib.Path, *, title: str,
+                 tags: dict[str, Any] | None = None) -> dict[str, pathlib.Path]:
+    """Write hazard.tif (one named band per layer), craters/rocks GeoJSON and hazard.png."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    crs = hm.grid.crs
+    tags = {"frigoris_product": "hazard map", "frigoris_limits": hm.limits.__dict__,
+            "frigoris_sun_az_el": hm.sun,
+            "frigoris_lander": None if hm.lander is None else hm.lander.__dict__, **(tags or {})}
+    outputs = {"hazard": write_geotiff(out_dir / "hazard.tif", hm.layers(), hm.grid, tags=tags)}
+    c, r = hm.craters, hm.rocks
+    outputs["craters"] = write_geojson(
+        out_dir / "craters.geojson",
+        point_features(crs, c.x, c.y, diameter_m=np.round(c.diameter_m, 3),
+                       depth_m=np.round(c.depth_m, 3)),
+        crs, properties={"what": "craters detected in the DEM"},
+    )
+    outputs["rocks"] = write_geojson(
+        out_dir / "rocks.geojson",
+        point_features(crs, r.x, r.y, diameter_m=np.round(r.diameter_m, 3),
+                       height_m=np.round(r.height_m, 3)),
+        crs, properties={"what": "resolved rocks detected in the DEM"},
+    )
+    outputs["hazard_png"] = figures.hazard_figure(hm, out_dir / "hazard.png", title=title)
+    return outputs
+
+
+def hazard_summary(hm: HazardMap) -> dict[str, Any]:
+    """Numbers worth printing about a hazard map."""
+    valid = np.isfinite(hm.grid.elevation)
+    s: dict[str, Any] = {
+        "size_px": list(hm.grid.shape),
+        "res_m": hm.grid.res_m,
+        "keepout_fraction": float(hm.keepout[valid].mean()),
+        "median_slope_rover_deg": float(np.nanmedian(hm.slope_rover_deg)),
+        "craters_detected": len(hm.craters),
+        "rocks_detected": len(hm.rocks),
+        "mean_rock_risk": float(np.nanmean(hm.rock_risk)),
+    }
+    for k, v in hm.keepout_share.items():
+        s[f"excluded_by_{k}"] = round(v, 4)
+    if hm.sun is not None:
+        s["sun_az_el_deg"] = [round(hm.sun[0], 2), round(hm.sun[1], 2)]
+        s["shadow_fraction"] = float(hm.shadow[valid].mean())
+    if hm.lander is not None:
+        s["comm_ok_fraction"] = float(hm.comm_ok()[valid].mean())
+    for i, w in enumerate(hm.warnings):
+        s[f"warning_{i + 1}"] = w
+    return s
+
+
+def resolve_sun(dem: Dem, *, sun_az_el: tuple[float, float] | None = None,
+                when: datetime | None = None) -> tuple[float, float] | None:
+    """Sun direction over the DEM: given directly, or from the ephemeris at a UTC time."""
+    if sun_az_el is not None:
+        return sun_az_el
+    if when is None:
+        return None
+    from terrain.illumination import sun_over_dem
+
+    sun = sun_over_dem(dem, when)
+    return float(sun.azimuth_deg), float(sun.elevation_deg)
+
+
+def hazard_job(dem_path: pathlib.Path | None, out_dir: pathlib.Path, *,
+               rover: RoverSpec = TENACIOUS, lander_spec: LanderSpec = RESILIENCE,
+               sun_az_el: tuple[float, float] | None = None, when: datetime | None = None,
+               lander_xy: tuple[float, float] | None = None,
+               lander_latlon: tuple[float, float] | None = None,
+               rock_abundance: float | pathlib.Path = 0.01,
+               progress: ProgressCallback = _noop) -> JobResult:
+    """Read a DEM, compute its hazard map and write it."""
+    dem = read_dem(dem_path)
+    k: float | np.ndarray
+    if isinstance(rock_abundance, pathlib.Path):
+        layers, grid = read_layers(rock_abundance)
+        if grid.shape != dem.shape or grid.transform != dem.transform:
+            raise RoverError(f"rock-abundance raster {rock_abundance} is not on the DEM's grid")
+        k = next(iter(layers.values()))
+    else:
+        k = float(rock_abundance)
+    site = None
+    if lander_latlon is not None:
+        lander_xy = lunar_to_crs(dem.crs, *lander_latlon)
+    if lander_xy is not None:
+        site = lander_site(lander_spec, *lander_xy)
+    sun = resolve_sun(dem, sun_az_el=sun_az_el, when=when)
+    hm = hazard_map(dem, hazard_limits(rover), sun=sun, lander=site, rock_abundance=k,
+                    progress=lambda f, s="": progress(0.8 * f, s))
+    progress(0.8, "writing")
+    outputs = write_hazard(hm, out_dir, title=f"Hazard map: {dem_path.name} ({rover.name})",
+                           tags={"frigoris_dem": str(dem_path)})
+    progress(1.0, "done")
+    return JobResult(out_dir, outputs, hazard_summary(hm))
+
+
+def demo_job(out_dir: pathlib.Path, *, seed: int = 0, runs: int = 200,
              progress: ProgressCallback = _noop) -> JobResult:
-    """The whole chain on the built-in synthetic Mare Frigoris site."""
-    result = synth_job(SynthParams(seed=seed), out_dir, progress=progress)
-    return result
+    """The whole chain on the built-in synthetic Mare Frigoris site.
+
+    Synthetic site -> Monte Carlo touchdowns (nominal and late-altimeter) -> the first
+    nominal-scenario touchdown -> hazard map at deployment time -> deployment handoff -> traverse
+    plan from the handoff. A crash or "no deployment" ends the chain with its reasons (written to
+    handoff.json); no planner runs on a rover that was never deployed.
+    """
+    from .deploy import deploy
+    from .landing import touchdown_job
+
+    site = synthesize(SynthParams(seed=seed), progress=lambda f, s="": progress(0.1 * f, s))
+    dem = site.dem
+    outputs = write_site(site, out_dir, progress=lambda f, s="": progress(0.1 + 0.1 * f, s))
+    label = f"synthetic Mare Frigoris site (seed {seed})"
+    td, results = touchdown_job(
+        None, out_dir, runs=runs, seed=seed, lander=RESILIENCE,
+        site=(dem, site.rock_abundance, label),
+        progress=lambda f, s="": progress(0.2 + 0.15 * f, s),
+    )
+    outputs.update({f"touchdown_{k}": v for k, v in td.outputs.items()})
+    summary: dict[str, Any] = {**site.summary()}
+    for r in results:
+        s = r.summary()
+        summary[f"touchdown_{r.scenario}_p_success"] = round(s["p_success"], 3)
+        summary[f"touchdown_{r.scenario}_crash"] = round(s["crash"], 3)
+    run = results[0].runs[0]
+    summary["touchdown_outcome"] = f"{run.outcome} at ({run.x:.1f}, {run.y:.1f}) m: {run.reason}"
+    hm = None
+    if run.outcome == "nominal":
+        t_deploy = TOUCHDOWN_TIME + timedelta(hours=RESILIENCE.checkout_h)
+        hm = hazard_map(dem, hazard_limits(TENACIOUS), sun=resolve_sun(dem, when=t_deploy),
+                        lander=lander_site(RESILIENCE, run.x, run.y),
+                        rock_abundance=site.rock_abundance,
+                        progress=lambda f, s="": progress(0.35 + 0.3 * f, s))
+        outputs.update(write_hazard(
+            hm, out_dir, title=f"Hazard map at deployment ({t_deploy:%Y-%m-%d %H:%M} UTC)"))
+        summary.update({f"hazard_{k}": v for k, v in hazard_summary(hm).items()
+                        if k not in ("size_px", "res_m")})
+    handoff = deploy(run, hm, RESILIENCE, TENACIOUS, time=TOUCHDOWN_TIME, crs=dem.crs)
+    outputs["handoff"] = handoff.write(out_dir / "handoff.json")
+    outputs["deploy_png"] = figures.deploy_figure(
+        dem if hm is None else hm.grid, handoff, RESILIENCE, hm, out_dir / "deploy.png",
+        title=f"Deployment of {TENACIOUS.name} from {RESILIENCE.name}",
+    )
+    summary["deployed"] = handoff.deployed
+    if not handoff.deployed or hm is None:
+        summary["chain_stopped"] = "; ".join(handoff.reasons) or "no deployment"
+        progress(1.0, "stopped: no handoff")
+        return JobResult(out_dir, outputs, summary)
+    summary["deploy_side_deg"] = handoff.side_deg
+    result = plan_on_hazard(
+        hm, rover=TENACIOUS, lander=RESILIENCE, start_time=handoff.start_time,
+        start_cell=handoff.start_rowcol(hm.grid), start_soc_wh=handoff.start_battery_wh,
+        seed=seed, progress=lambda f, s="": progress(0.65 + 0.3 * f, s),
+    )
+    outputs.update(write_plan(result, hm, out_dir))
+    summary.update({f"plan_{k}": v for k, v in plan_summary(result).items()})
+    progress(1.0, "done")
+    return JobResult(out_dir, outputs, summary)
+
+
+def _read_points(path: pathlib.Path, *names: str) -> tuple[np.ndarray, ...]:
+    """x, y and named properties of the Point features of a frigoris GeoJSON file."""
+    if not path.exists():
+        return tuple(np.zeros(0) for _ in range(2 + len(names)))
+    feats = [f for f in json.loads(path.read_text())["features"]
+             if f["geometry"]["type"] == "Point"]
+    xy = np.array([f["geometry"]["coordinates"] for f in feats], dtype=float).reshape(-1, 2)
+    props = [np.array([f["properties"].get(n, np.nan) for f in feats], dtype=float) for n in names]
+    return (xy[:, 0], xy[:, 1], *props)
+
+
+def load_hazard(path: pathlib.Path) -> HazardMap:
+    """Rebuild a HazardMap from a ``hazard.tif`` written by :func:`write_hazard` (with the
+    craters and rocks GeoJSON beside it)."""
+    layers, grid = read_layers(path)
+    tags = read_tags(path)
+    if tags.get("frigoris_product") != "hazard map" or "elevation" not in layers:
+        raise RoverError(f"{path} is not a frigoris hazard map; run `frigoris hazard` on the DEM")
+    dem = Dem(layers["elevation"], grid.transform, grid.crs)
+    limits = HazardLimits(**json.loads(tags["frigoris_limits"]))
+    lander_tag = json.loads(tags.get("frigoris_lander", "null"))
+    sun_tag = json.loads(tags.get("frigoris_sun_az_el", "null"))
+    cx, cy, cd, cdep = _read_points(path.parent / "craters.geojson", "diameter_m", "depth_m")
+    rx, ry, rd, rh = _read_points(path.parent / "rocks.geojson", "diameter_m", "height_m")
+
+    def flag(name):
+        return None if name not in layers else layers[name] > 0.5
+
+    return HazardMap(
+        grid=dem, limits=limits, slope_deg=layers["slope_deg"],
+        slope_rover_deg=layers["slope_rover_deg"], roughness_m=layers["roughness_m"],
+        step_m=layers["step_m"], crater_mask=flag("crater_mask"), rock_risk=layers["rock_risk"],
+        cost=layers["cost"], keepout=flag("keepout"),
+        craters=DetectedCraters(cx, cy, cd, cdep), rocks=DetectedRocks(rx, ry, rd, rh),
+        shadow=flag("shadow"), los_lander=flag("los_lander"),
+        range_lander_m=layers.get("range_lander_m"),
+        sun=None if sun_tag is None else tuple(sun_tag),
+        lander=None if lander_tag is None else LanderSite(**lander_tag),
+    )
+
+
+def read_targets(path: pathlib.Path, crs) -> tuple:
+    """User targets from a GeoJSON of Points with ``priority`` (and ``name``) properties.
+
+    Coordinates are taken in the DEM's CRS when the file names one (frigoris writes it so), or
+    as longitude/latitude on the Moon when it names none (plain RFC 7946 files).
+    """
+    if not path.exists():
+        raise RoverError(f"targets file {path} does not exist")
+    try:
+        doc = json.loads(path.read_text())
+        feats = [f for f in doc["features"] if f["geometry"]["type"] == "Point"]
+        xy = np.array([f["geometry"]["coordinates"][:2] for f in feats], dtype=float).reshape(-1, 2)
+    except (ValueError, KeyError, TypeError) as err:
+        raise RoverError(f"{path} is not a GeoJSON FeatureCollection of Points ({err})") from err
+    prio = np.array([float(f["properties"].get("priority", 1)) for f in feats])
+    if (prio <= 0).any():
+        raise RoverError(f"{path}: every target priority must be > 0")
+    names = [str(f["properties"].get("name", f"target {i + 1}")) for i, f in enumerate(feats)]
+    if "crs" not in doc:
+        x, y = lunar_to_crs(crs, xy[:, 1], xy[:, 0])
+        xy = np.c_[np.atleast_1d(x), np.atleast_1d(y)]
+    return xy[:, 0], xy[:, 1], prio, names
+
+
+def plan_job(src: pathlib.Path, out_dir: pathlib.Path, *, rover: RoverSpec = TENACIOUS,
+             lander_spec: LanderSpec = RESILIENCE, start_time: datetime = TOUCHDOWN_TIME,
+             start_xy: tuple[float, float] | None = None, start_soc_wh: float | None = None,
+             lander_xy: tuple[float, float] | None = None, days: float = 10.0,
+             targets: pathlib.Path | None = None, seed: int = 0, time_limit_s: float = 10.0,
+             progress: ProgressCallback = _noop) -> JobResult:
+    """Plan a traverse on a hazard map (``hazard.tif``) or on a DEM (hazard computed first)."""
+    tags = read_tags(src)
+    if tags.get("frigoris_product") == "hazard map":
+        hm = load_hazard(src)
+        if lander_xy is not None:
+            raise RoverError("the hazard map fixes the lander position; drop --lander")
+    else:
+        dem = read_dem(src)
+        if lander_xy is None:
+            raise RoverError("planning on a DEM needs the lander position: give --lander X,Y")
+        hm = hazard_map(dem, hazard_limits(rover), sun=resolve_sun(dem, when=start_time),
+                        lander=lander_site(lander_spec, *lander_xy),
+                        progress=lambda f, s="": progress(0.4 * f, s))
+    if hm.lander is None:
+        raise RoverError(f"{src} was mapped without a lander; rerun `frigoris hazard --lander`")
+    start_cell = None
+    if start_xy is not None:
+        if not hm.grid.contains(*start_xy):
+            raise RoverError(f"start {start_xy} is outside the map; give X,Y on it")
+        start_cell = hm.grid.rowcol(*start_xy)
+    tg = read_targets(targets, hm.grid.crs) if targets is not None else None
+    result = plan_on_hazard(hm, rover=rover, lander=lander_spec, start_time=start_time,
+                            start_cell=start_cell, start_soc_wh=start_soc_wh, mission_days=days,
+                            targets=tg, seed=seed, time_limit_s=time_limit_s,
+                            progress=lambda f, s="": progress(0.4 + 0.55 * f, s))
+    outputs = write_plan(result, hm, out_dir)
+    progress(1.0, "done")
+    return JobResult(out_dir, outputs, plan_summary(result))

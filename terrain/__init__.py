@@ -13,7 +13,8 @@ from .errors import (
     UnreadableDemError,
     WindowOutsideError,
 )
-from .io import point_feature, read_dem, read_layers, read_tags, write_geojson, write_geotiff
+from .hazard import HazardLimits, HazardMap, LanderSite, hazard_map
+from .io import point_feature, point_features, read_dem, read_layers, read_tags, write_geojson, write_geotiff
 
 __all__ = [
     "MOON_GEOGRAPHIC",
@@ -30,6 +31,11 @@ __all__ = [
     "WindowOutsideError",
     "local_metric_crs",
     "point_feature",
+    "point_features",
+    "HazardLimits",
+    "HazardMap",
+    "LanderSite",
+    "hazard_map",
     "read_dem",
     "read_layers",
     "read_tags",

@@ -45,6 +45,11 @@ class HazardLimits:
         cell is keep-out.
     rover_antenna_height_m, link_range_m : float
         Rover antenna height for line of sight and the link range to the lander.
+    los_smoothing_m : float
+        Line of sight is traced over terrain smoothed at this scale (Gaussian sigma): a radio
+        link is not cut by bumps much smaller than its Fresnel zone (several metres at 100 m for
+        UHF/S-band), while a purely geometric ray at grazing angles is cut by centimetres of
+        regolith texture. 0 gives the geometric line of sight.
     slope_weight, roughness_weight, rock_weight, shadow_weight : float
         Cost = 1 + weights x normalised hazards (slope / max slope, roughness / max roughness,
         rock risk / max rock risk, shadowed).
@@ -60,6 +65,7 @@ class HazardLimits:
     max_rock_risk: float = 0.05
     rover_antenna_height_m: float = 0.25
     link_range_m: float = 1000.0
+    los_smoothing_m: float = 2.0
     slope_weight: float = 2.0
     roughness_weight: float = 1.0
     rock_weight: float = 2.0
@@ -132,8 +138,10 @@ class HazardMap:
     warnings: tuple[str, ...] = ()
 
     def layers(self) -> dict[str, np.ndarray]:
-        """Named bands for ``write_geotiff`` (bools as 0/1)."""
+        """Named bands for ``write_geotiff`` (bools as 0/1); the DEM's elevation comes first so
+        the file is self-contained."""
         out: dict[str, Any] = {
+            "elevation": self.grid.elevation,
             "slope_deg": self.slope_deg,
             "slope_rover_deg": self.slope_rover_deg,
             "roughness_m": self.roughness_m,
@@ -160,6 +168,19 @@ class HazardMap:
 def _disk(radius_px: int) -> np.ndarray:
     r = np.arange(-radius_px, radius_px + 1)
     return (r[:, None] ** 2 + r[None, :] ** 2) <= radius_px**2 + 1e-9
+
+
+def _smooth_nan(z: np.ndarray, sigma_px: float) -> np.ndarray:
+    """Gaussian smoothing that ignores NaN cells and keeps them NaN."""
+    if sigma_px <= 0:
+        return z
+    valid = np.isfinite(z)
+    num = ndimage.gaussian_filter(np.where(valid, z, 0.0).astype(np.float64), sigma_px)
+    den = ndimage.gaussian_filter(valid.astype(np.float64), sigma_px)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (num / den).astype(np.float32)
+    out[~valid] = np.nan
+    return out
 
 
 def _check_limits(limits: HazardLimits) -> None:
@@ -287,7 +308,8 @@ def hazard_map(
             raise HazardInputError(
                 f"lander at ({lander.x:.1f}, {lander.y:.1f}) stands on a nodata cell; move it"
             )
-        vis, rng = hk.line_of_sight(z, res, r0, c0, lander.antenna_height_m,
+        z_radio = _smooth_nan(z, limits.los_smoothing_m / res)
+        vis, rng = hk.line_of_sight(z_radio, res, r0, c0, lander.antenna_height_m,
                                     limits.rover_antenna_height_m, MOON_RADIUS_M)
         los = vis.astype(bool) & valid
 

@@ -65,7 +65,7 @@ def detect_rocks(
     tophat = fill - ground
     tophat[~valid] = 0.0
     mask_all = tophat > min_height_m
-    peaks = feature.peak_local_max(tophat, min_distance=1, threshold_abs=min_height_m,
+    peaks = feature.peak_local_max(tophat, min_distance=2, threshold_abs=min_height_m,
                                    labels=mask_all.astype(np.int32), exclude_border=False)
     if len(peaks) == 0:
         empty = np.zeros(0)

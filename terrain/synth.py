@@ -3,8 +3,9 @@
 No public rover-scale DEM of the Resilience site exists, so the default terrain is synthesised
 to be statistically like an old mare (formulas and sources in ``shared/DOMAIN.md``):
 
-1. long-wavelength fractal relief (fractional Brownian surface, Hurst exponent 0.85),
-   scaled to a stated RMS slope at a 10 m baseline;
+1. fractal relief (fractional Brownian surface, Hurst exponent 0.85) scaled to a stated RMS
+   slope at a 10 m baseline, rolling off above a 60 m corner wavelength so that the plain stays
+   flat at long wavelengths (LOLA shows ~50 m of relief over 15 km around the target);
 2. craters at equilibrium density (Trask, N(>D) = 10^-1.1 D^-2 per m^2), a mix of fresh
    (depth/diameter 0.11-0.20, raised rims, r^-3 ejecta) and degraded (d/D 0.03-0.10) shapes;
 3. rocks from the VIPER specification (or Golombek & Rapp) size-frequency law; rocks of
@@ -108,8 +109,9 @@ class SynthParams:
     center: tuple[float, float] = RESILIENCE_TARGET
     seed: int = 0
     base_elevation_m: float = TARGET_ELEVATION_M
-    relief_rms_slope_deg: float = 2.0
+    relief_rms_slope_deg: float = 1.5
     hurst: float = 0.85
+    relief_corner_m: float = 60.0
     crater_law: CraterLaw = "trask"
     crater_density: float = 1.0
     crater_min_px: float = 4.0
@@ -132,6 +134,7 @@ class SynthParams:
             (-90 <= self.center[0] <= 90, f"centre latitude {self.center[0]} outside [-90, 90]"),
             (0 <= self.relief_rms_slope_deg < 45, "relief_rms_slope_deg must be in [0, 45)"),
             (0 < self.hurst < 1, f"hurst must be in (0, 1), got {self.hurst}"),
+            (self.relief_corner_m > 0, f"relief_corner_m must be > 0, got {self.relief_corner_m}"),
             (self.crater_density >= 0, f"crater_density must be >= 0, got {self.crater_density}"),
             (self.crater_min_px >= 1, "crater_min_px must be >= 1"),
             (0 <= self.fresh_fraction <= 1, "fresh_fraction must be in [0, 1]"),
@@ -203,14 +206,20 @@ class SyntheticSite:
         }
 
 
-def fractal_surface(shape: tuple[int, int], hurst: float, rng: np.random.Generator) -> np.ndarray:
-    """Zero-mean fractional Brownian surface by spectral synthesis (amplitude ~ |k|^-(H+1))."""
+def fractal_surface(shape: tuple[int, int], hurst: float, rng: np.random.Generator,
+                    corner_px: float | None = None) -> np.ndarray:
+    """Zero-mean fractional Brownian surface by spectral synthesis.
+
+    Amplitude ~ (|k|^2 + kc^2)^-((H+1)/2): fractal (|k|^-(H+1)) at wavelengths shorter than the
+    corner ``corner_px``, flat beyond it, so relief does not keep growing with the extent.
+    """
     rows, cols = shape
     ky = np.fft.fftfreq(rows)[:, None]
     kx = np.fft.rfftfreq(cols)[None, :]
-    k = np.hypot(kx, ky)
-    k[0, 0] = np.inf
-    amp = k ** -(hurst + 1.0)
+    kc = 0.0 if corner_px is None else 1.0 / corner_px
+    k2 = kx**2 + ky**2 + kc**2
+    k2[0, 0] = np.inf
+    amp = k2 ** (-(hurst + 1.0) / 2.0)
     noise = rng.standard_normal((rows, cols // 2 + 1)) + 1j * rng.standard_normal((rows, cols // 2 + 1))
     z = np.fft.irfft2(noise * amp, s=shape)
     return z - z.mean()
@@ -270,7 +279,7 @@ def synthesize(params: SynthParams | None = None, *, progress=None, **overrides)
     rng_relief, rng_craters, rng_blocks, rng_rocks = (np.random.default_rng(s) for s in seeds)
 
     report(0.0, "relief")
-    z = fractal_surface((n, n), p.hurst, rng_relief)
+    z = fractal_surface((n, n), p.hurst, rng_relief, corner_px=p.relief_corner_m / res)
     current = rms_slope_deg(z, res, 10.0)
     if current > 0:
         z *= np.tan(np.radians(p.relief_rms_slope_deg)) / np.tan(np.radians(current))

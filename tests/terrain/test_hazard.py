@@ -93,7 +93,8 @@ def test_line_of_sight_across_a_ridge(make_dem):
     z[:, 25] = 2.0
     dem = make_dem(z, res_m=res)
     lander_x, lander_y = dem.xy(5, 5)
-    hm = hazard_map(dem, HazardLimits(link_range_m=1e4), lander=LanderSite(lander_x, lander_y),
+    hm = hazard_map(dem, HazardLimits(link_range_m=1e4, los_smoothing_m=0.0),
+                    lander=LanderSite(lander_x, lander_y),
                     detect=False)
     row = hm.los_lander[5]
     assert row[6:25].all()  # before the wall
@@ -174,9 +175,10 @@ def test_unresolved_rock_risk_against_numerical_integral():
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_rock_detection_recall_and_precision_against_truth(seed):
-    """Recall over truth rocks of >= 3 px; precision over all detections (a detection is true
-    when it lies within max(R, 0.75 m) of any truth rock). Measured: seed 1 recall 1.00,
-    precision 0.88; seed 2 recall 0.89, precision 0.80."""
+    """Recall over truth rocks of >= 3 px; precision over all detections and over those of
+    >= 3 px (a detection is true when it lies within max(R, 0.75 m) of any truth rock).
+    Measured (seeds 1-5): recall 0.975, 0.84, 0.96, 0.95, 0.875; precision (all) 0.98, 0.97,
+    1.00, 0.95, 0.99; precision (>= 3 px) 0.96, 0.93, 1.00, 0.91, 0.98."""
     site = synthesize(size_m=256.0, seed=seed, rock_law="viper-high")
     rocks, mask = detect_rocks(site.dem.elevation, 0.5, min_height_m=0.08,
                                transform=site.dem.transform)
@@ -185,8 +187,11 @@ def test_rock_detection_recall_and_precision_against_truth(seed):
     d_det, _ = cKDTree(np.c_[rocks.x, rocks.y]).query(np.c_[truth.x, truth.y])
     recall = (d_det <= np.maximum(0.5 * truth.diameter_m, 0.75))[big].mean()
     d_tru, i_tru = cKDTree(np.c_[truth.x, truth.y]).query(np.c_[rocks.x, rocks.y])
-    precision = (d_tru <= np.maximum(0.5 * truth.diameter_m[i_tru], 0.75)).mean()
+    true_det = d_tru <= np.maximum(0.5 * truth.diameter_m[i_tru], 0.75)
+    precision = true_det.mean()
+    precision_big = true_det[rocks.diameter_m >= 3 * 0.5].mean()
     assert big.sum() >= 30
     assert recall >= 0.8, recall
     assert precision >= 0.8, precision
+    assert precision_big >= 0.8, precision_big
     assert mask.sum() > 0

@@ -1,0 +1,106 @@
+"""Solar energy for the rover over the mission: the Sun from the ephemeris, terrain shadow from a
+horizon map, and the rover's panel. Turns a rover spec into the planner's plain-value models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from planners.traverse import RoverModel
+from terrain import Dem
+from terrain.illumination import HorizonMap, dem_centre_lunar, sun_over_dem
+from terrain.sky import SkyPosition
+from terrain.solar import SolarPanel, panel_power_w
+
+from .specs import RoverSpec
+
+CYCLE_OVERHEAD_S = 600.0
+"""Assumed ground turnaround between command cycles: review images, send the next move."""
+
+
+def panel(rover: RoverSpec) -> SolarPanel:
+    """The rover's solar panel as the terrain power model wants it."""
+    return SolarPanel(
+        area_m2=rover.panel_area_m2,
+        efficiency=rover.panel_efficiency,
+        tilt_deg=rover.panel_tilt_deg,
+        azimuth_deg=rover.panel_azimuth_deg,
+    )
+
+
+def rover_model(rover: RoverSpec) -> RoverModel:
+    """The planner's view of a rover spec."""
+    return RoverModel(
+        speed_m_s=rover.speed_m_s,
+        drive_power_w=rover.drive_power_w,
+        idle_power_w=rover.idle_power_w,
+        battery_wh=rover.battery_wh,
+        reserve_wh=rover.battery_reserve_fraction * rover.battery_wh,
+        max_drive_per_cycle_m=rover.max_drive_per_command_m,
+        cycle_overhead_s=CYCLE_OVERHEAD_S,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class SolarModel:
+    """``solar_w(t_s, rows, cols)``: watts into the battery at plan time t_s (s after ``start``).
+
+    The Sun's grid azimuth, elevation and distance are sampled from the ephemeris every
+    ``step_s`` and interpolated; shadow comes from the horizon map at each cell.
+    """
+
+    start: datetime
+    step_s: float
+    t_s: np.ndarray
+    az_deg: np.ndarray
+    el_deg: np.ndarray
+    distance_m: np.ndarray
+    horizons: HorizonMap
+    panel: SolarPanel
+
+    @classmethod
+    def build(
+        cls,
+        dem: Dem,
+        horizons: HorizonMap,
+        rover: RoverSpec,
+        start: datetime,
+        duration_s: float,
+        step_s: float = 1800.0,
+    ) -> SolarModel:
+        """Sample the Sun over [start, start + duration] and bind the horizon map and panel."""
+        n = int(np.ceil(duration_s / step_s)) + 2
+        t = np.arange(n) * step_s
+        sun = sun_over_dem(dem, [start + timedelta(seconds=float(s)) for s in t])
+        return cls(
+            start,
+            step_s,
+            t,
+            np.unwrap(np.asarray(sun.azimuth_deg), period=360.0),
+            np.asarray(sun.elevation_deg),
+            np.asarray(sun.distance_m),
+            horizons,
+            panel(rover),
+        )
+
+    def sun_at(self, t_s) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Grid azimuth, elevation (deg) and distance (m) of the Sun at plan times."""
+        t = np.asarray(t_s, dtype=np.float64)
+        return (
+            np.interp(t, self.t_s, self.az_deg) % 360.0,
+            np.interp(t, self.t_s, self.el_deg),
+            np.interp(t, self.t_s, self.distance_m),
+        )
+
+    def __call__(self, t_s, rows, cols) -> np.ndarray:
+        az, el, dist = self.sun_at(t_s)
+        lit = self.horizons.lit_at(rows, cols, az, el)
+        sun = SkyPosition(None, az, el, dist)
+        return np.asarray(panel_power_w(self.panel, sun, lit=lit), dtype=np.float64)
+
+
+def site_latlon(dem: Dem) -> tuple[float, float]:
+    """Selenographic centre of the DEM."""
+    return dem_centre_lunar(dem)

@@ -1,0 +1,297 @@
+"""From a hazard map to a checked traverse plan, and the plan's files (GeoJSON, CSV, PNGs)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import pathlib
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from planners.stops import Candidates, StopRules, candidate_stops
+from planners.traverse import Operations, TraversePlan, plan_traverse
+from terrain import Dem, point_features, write_geojson
+from terrain.crs import crs_to_lunar
+from terrain.hazard import HazardMap
+from terrain.illumination import horizon_map
+
+from . import figures
+from .energy import SolarModel, rover_model
+from .errors import RoverError
+from .progress import ProgressCallback
+from .specs import LanderSpec, RoverSpec
+
+HORIZON_SECTORS = 16
+"""Azimuth sectors of the horizon map used for shadows over the mission (22.5 deg each)."""
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A plan with what it was made from."""
+
+    plan: TraversePlan
+    candidates: Candidates
+    solar: SolarModel
+    start_time: datetime
+
+
+def _noop(fraction: float, stage: str = "") -> None:
+    return None
+
+
+def default_start(hm: HazardMap, lander: LanderSpec) -> tuple[int, int]:
+    """The free, linked cell nearest to the lander's deployment distance (no handoff given)."""
+    if hm.lander is None:
+        raise RoverError("the hazard map has no lander; give a start position")
+    ok = ~hm.keepout
+    comm = hm.comm_ok()
+    if comm is not None:
+        ok &= comm
+    if not ok.any():
+        raise RoverError("no cell of the hazard map is drivable and in link: nowhere to start")
+    rows, cols = np.nonzero(ok)
+    x, y = hm.grid.xy(rows, cols)
+    d = np.abs(np.hypot(x - hm.lander.x, y - hm.lander.y) - lander.deploy_distance_m)
+    i = int(np.argmin(d))
+    return int(rows[i]), int(cols[i])
+
+
+def plan_on_hazard(
+    hm: HazardMap,
+    *,
+    rover: RoverSpec,
+    lander: LanderSpec,
+    start_time: datetime,
+    start_cell: tuple[int, int] | None = None,
+    start_soc_wh: float | None = None,
+    mission_days: float = 10.0,
+    targets: tuple | None = None,
+    seed: int = 0,
+    time_limit_s: float = 10.0,
+    progress: ProgressCallback = _noop,
+) -> PlanResult:
+    """Propose stops on a hazard map and plan the checked traverse from the start."""
+    if hm.lander is None:
+        raise RoverError("planning needs the lander's position (link and plume zone)")
+    dem: Dem = hm.grid
+    progress(0.0, "candidate stops")
+    c = hm.craters
+    r = hm.rocks
+    cand = candidate_stops(
+        keepout=hm.keepout, slope_deg=hm.slope_rover_deg, rock_risk=hm.rock_risk,
+        transform=dem.transform, lander_xy=(hm.lander.x, hm.lander.y), comm_ok=hm.comm_ok(),
+        lander_view=hm.los_lander, craters=(c.x, c.y, c.diameter_m, c.depth_m),
+        rocks=(r.x, r.y, r.diameter_m), targets=targets,
+        rules=StopRules(plume_radius_m=lander.plume_radius_m),
+    )
+    progress(0.1, "horizon map")
+    horizons = horizon_map(dem, HORIZON_SECTORS,
+                           progress=lambda f, s="": progress(0.1 + 0.4 * f, "horizon map"))
+    mission_s = mission_days * 86400.0
+    solar = SolarModel.build(dem, horizons, rover, start_time, mission_s)
+    start = start_cell if start_cell is not None else default_start(hm, lander)
+    ops = Operations(mission_s=mission_s, start_soc_wh=start_soc_wh, seed=seed,
+                     solver_time_limit_s=time_limit_s)
+    plan = plan_traverse(
+        cost=hm.cost, keepout=hm.keepout, transform=dem.transform, start_cell=start,
+        candidates=cand, rover=rover_model(rover), solar_w=solar, ops=ops,
+        comm_ok=hm.comm_ok(), progress=lambda f, s="": progress(0.5 + 0.5 * f, s),
+    )
+    return PlanResult(plan, cand, solar, start_time)
+
+
+def _iso(start: datetime, t_s: float) -> str:
+    return (start + timedelta(seconds=float(t_s))).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _waypoint_rows(tl: dict[str, np.ndarray], spacing_m: float, res_m: float) -> np.ndarray:
+    """Timeline rows to keep: every event that is not a drive step, and drives every few metres."""
+    keep = np.zeros(len(tl["t_s"]), dtype=bool)
+    since = 0.0
+    for i, act in enumerate(tl["activity"]):
+        if act != "drive" or tl["stop"][i] >= 0:
+            keep[i] = True
+            since = 0.0
+            continue
+        since += res_m * np.hypot(tl["row"][i] - tl["row"][i - 1], tl["col"][i] - tl["col"][i - 1])
+        if since >= spacing_m - 1e-9:
+            keep[i] = True
+            since = 0.0
+    return np.nonzero(keep)[0]
+
+
+def write_plan(
+    result: PlanResult, hm: HazardMap, out_dir: pathlib.Path, *, spacing_m: float = 2.0
+) -> dict[str, pathlib.Path]:
+    """traverse.geojson, timeline.csv, plan.png, timeline.png and plan.txt."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plan, start, dem = result.plan, result.start_time, hm.grid
+    tl = plan.timeline
+    crs = dem.crs
+    comm = hm.comm_ok()
+    features: list[dict[str, Any]] = []
+    for k, cells in enumerate(plan.legs):
+        rows_k = np.nonzero(tl["leg"] == k)[0]
+        sel = cells[:: max(1, int(round(spacing_m / dem.res_m)))]
+        if not np.array_equal(sel[-1], cells[-1]):
+            sel = np.vstack([sel, cells[-1]])
+        x, y = dem.xy(sel[:, 0], sel[:, 1])
+        soc = tl["soc_wh"][rows_k] if rows_k.size else np.array([np.nan])
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": np.c_[x, y].round(3).tolist()},
+                "properties": {
+                    "kind": "leg",
+                    "leg": k,
+                    "from_stop": k,
+                    "to_stop": k + 1,
+                    "depart_utc": _iso(start, plan.departure_s[k]),
+                    "arrive_utc": _iso(start, plan.arrival_s[k + 1]),
+                    "length_m": round(
+                        float(dem.res_m * np.hypot(*np.diff(cells, axis=0).T).sum()), 2
+                    ),
+                    "energy_wh": round(
+                        float(plan.soc_arrival_wh[k + 1] - soc[0]) if rows_k.size else 0.0, 3
+                    ),
+                    "soc_min_wh": round(float(np.min(soc)), 3),
+                    "max_hazard_cost": round(float(np.max(hm.cost[cells[:, 0], cells[:, 1]])), 3),
+                },
+            }
+        )
+    s = plan.stops
+    features += point_features(
+        crs,
+        s.x,
+        s.y,
+        kind=list(s.kind),
+        stop=list(range(len(s))),
+        value=np.round(s.value, 3),
+        reason=list(s.reason),
+        arrival_utc=[_iso(start, t) for t in plan.arrival_s],
+        departure_utc=[_iso(start, t) for t in plan.departure_s],
+        soc_arrival_wh=np.round(plan.soc_arrival_wh, 3),
+        dwell_s=s.dwell_s,
+    )
+    outputs = {
+        "traverse": write_geojson(
+            out_dir / "traverse.geojson",
+            features,
+            crs,
+            properties={
+                "start_utc": _iso(start, 0.0),
+                "value": plan.value,
+                "distance_m": plan.distance_m,
+                "reason": plan.reason,
+            },
+        )
+    }
+    idx = _waypoint_rows(tl, spacing_m, dem.res_m)
+    lat, lon = crs_to_lunar(crs, tl["x"][idx], tl["y"][idx])
+    az, el, _ = result.solar.sun_at(tl["t_s"][idx])
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(
+        [
+            "t_utc",
+            "t_s",
+            "day",
+            "x_m",
+            "y_m",
+            "lat_deg",
+            "lon_deg",
+            "activity",
+            "leg",
+            "stop",
+            "soc_wh",
+            "sun_elevation_deg",
+            "solar_w",
+            "comm_ok",
+            "hazard_cost",
+        ]
+    )
+    for n, i in enumerate(idx):
+        r, c = tl["row"][i], tl["col"][i]
+        w.writerow(
+            [
+                _iso(start, tl["t_s"][i]),
+                round(float(tl["t_s"][i]), 1),
+                int(tl["t_s"][i] // 86400) + 1,
+                round(float(tl["x"][i]), 3),
+                round(float(tl["y"][i]), 3),
+                round(float(np.atleast_1d(lat)[n]), 7),
+                round(float(np.atleast_1d(lon)[n]), 7),
+                tl["activity"][i],
+                int(tl["leg"][i]),
+                int(tl["stop"][i]),
+                round(float(tl["soc_wh"][i]), 4),
+                round(float(np.atleast_1d(el)[n]), 3),
+                round(float(tl["solar_w"][i]), 3),
+                int(bool(comm[r, c])) if comm is not None else "",
+                round(float(tl["cost"][i]), 4),
+            ]
+        )
+    outputs["timeline"] = _write_text(out_dir / "timeline.csv", buf.getvalue())
+    outputs["plan_png"] = figures.plan_figure(
+        hm, plan, out_dir / "plan.png", title=f"Traverse plan from {_iso(start, 0)}"
+    )
+    outputs["timeline_png"] = figures.timeline_figure(
+        plan, result.solar, start, out_dir / "timeline.png"
+    )
+    outputs["summary"] = _write_text(out_dir / "plan.txt", plan_text(result))
+    return outputs
+
+
+def _write_text(path: pathlib.Path, text: str) -> pathlib.Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    return path
+
+
+def plan_summary(result: PlanResult) -> dict[str, Any]:
+    """Numbers worth printing about a plan."""
+    p = result.plan
+    kinds: dict[str, int] = {}
+    for k in p.stops.kind[1:]:
+        kinds[k] = kinds.get(k, 0) + 1
+    return {
+        "candidates": len(result.candidates),
+        "stops": len(p.stops) - 1,
+        "stops_by_kind": ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none",
+        "plan_value": round(p.value, 2),
+        "distance_m": round(p.distance_m, 1),
+        "duration_h": round(p.duration_s / 3600.0, 2),
+        "end_utc": _iso(result.start_time, p.duration_s),
+        "lowest_soc_wh": round(float(np.min(p.timeline["soc_wh"])), 2),
+        "dropped_after_simulation": len(p.dropped),
+        "checked": "passed check_plan",
+        **({"empty_reason": p.reason} if p.reason else {}),
+    }
+
+
+def plan_text(result: PlanResult) -> str:
+    """A short human-readable account of the plan, stop by stop."""
+    p, start = result.plan, result.start_time
+    lines = [
+        f"Traverse plan from {_iso(start, 0)}: {len(p.stops) - 1} stops, "
+        f"{p.distance_m:.0f} m, value {p.value:.1f}, ends {_iso(start, p.duration_s)}"
+    ]
+    if p.reason:
+        lines.append(f"Empty plan: {p.reason}")
+    for k in range(1, len(p.stops)):
+        lines.append(
+            f"{k:3d}. {_iso(start, p.arrival_s[k])}  {p.stops.kind[k]:9s} "
+            f"value {p.stops.value[k]:5.1f}  battery {p.soc_arrival_wh[k]:5.1f} Wh  "
+            f"{p.stops.reason[k]}"
+        )
+    for d in p.dropped:
+        lines.append(f"dropped: {d}")
+    return "\n".join(lines) + "\n"

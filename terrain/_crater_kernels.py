@@ -1,0 +1,409 @@
+"""Compiled loops behind :mod:`terrain.craters`: pyramid, scale space, peaks, profile fits, discs.
+
+Kernels take float32 arrays with NaN for nodata. Pixel coordinates are (row, col) indices of
+pixel centres, fractional where a position falls between centres.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+EJECTA_REACH = 3.0
+"""The crater model's ejecta blanket fades to zero at 3 crater radii (as in the synthetic site)."""
+FIT_COLUMNS = 6
+"""Columns of :func:`fit_craters`: radius, depth, rim height, residual RMS, valid share, centre."""
+
+
+@njit(cache=True)
+def downsample2(z):
+    """2x2 block means; a block holding any NaN becomes NaN (a trailing odd row/col is dropped)."""
+    rows, cols = z.shape
+    out = np.empty((rows // 2, cols // 2), dtype=np.float32)
+    for i in range(rows // 2):
+        for j in range(cols // 2):
+            out[i, j] = 0.25 * (
+                z[2 * i, 2 * j] + z[2 * i, 2 * j + 1] + z[2 * i + 1, 2 * j] + z[2 * i + 1, 2 * j + 1]
+            )
+    return out
+
+
+@njit(cache=True)
+def nan_block_mean2(z):
+    """2x2 block means over the valid cells only (NaN where the whole block is nodata)."""
+    rows, cols = z.shape
+    out = np.empty(((rows + 1) // 2, (cols + 1) // 2), dtype=np.float32)
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            s = 0.0
+            n = 0
+            for a in range(2 * i, min(2 * i + 2, rows)):
+                for b in range(2 * j, min(2 * j + 2, cols)):
+                    if not np.isnan(z[a, b]):
+                        s += z[a, b]
+                        n += 1
+            out[i, j] = s / n if n > 0 else np.nan
+    return out
+
+
+@njit(cache=True)
+def fill_from_coarse(z, coarse):
+    """Replace the NaN cells of ``z`` in place by the coarse cell (half resolution) above them."""
+    rows, cols = z.shape
+    for i in range(rows):
+        for j in range(cols):
+            if np.isnan(z[i, j]):
+                z[i, j] = coarse[i // 2, j // 2]
+
+
+@njit(cache=True, parallel=True)
+def gaussian_blur(z, sigma):
+    """Separable Gaussian blur truncated at 3 sigma; the border value extends past the edges."""
+    rows, cols = z.shape
+    half = max(1, int(np.ceil(3.0 * sigma)))
+    taps = np.empty(2 * half + 1, dtype=np.float32)
+    for k in range(-half, half + 1):
+        taps[k + half] = np.exp(-0.5 * (k / sigma) ** 2)
+    taps /= taps.sum()
+    tmp = np.empty((rows, cols), dtype=np.float32)
+    out = np.empty((rows, cols), dtype=np.float32)
+    for i in prange(rows):
+        for j in range(cols):
+            s = np.float32(0.0)
+            for k in range(-half, half + 1):
+                s += taps[k + half] * z[i, min(max(j + k, 0), cols - 1)]
+            tmp[i, j] = s
+    for i in prange(rows):
+        for j in range(cols):
+            s = np.float32(0.0)
+            for k in range(-half, half + 1):
+                s += taps[k + half] * tmp[min(max(i + k, 0), rows - 1), j]
+            out[i, j] = s
+    return out
+
+
+@njit(cache=True, parallel=True)
+def fold_laplacian(blurred, scale, level, best, best_level):
+    """Fold ``scale * laplacian(blurred)`` into the running maximum over scales, in place."""
+    rows, cols = blurred.shape
+    for i in prange(1, rows - 1):
+        for j in range(1, cols - 1):
+            v = scale * (
+                blurred[i - 1, j] + blurred[i + 1, j] + blurred[i, j - 1] + blurred[i, j + 1]
+                - 4.0 * blurred[i, j]
+            )
+            if v > best[i, j]:
+                best[i, j] = v
+                best_level[i, j] = level
+
+
+@njit(cache=True)
+def find_peaks(resp, level, threshold):
+    """Strict 3x3 local maxima of ``resp`` at or above ``threshold``, two cells from the border.
+
+    (The Laplacian is undefined on the outermost cells, so their neighbours are skipped too.)
+
+    Returns rows and columns refined to sub-pixel by a parabola through the 3x3 neighbourhood
+    along each axis, and the scale index at each peak. Ties go to the first cell in raster
+    order, so a plateau gives one peak.
+    """
+    rows, cols = resp.shape
+    cap = 1024
+    out_r = np.empty(cap)
+    out_c = np.empty(cap)
+    out_l = np.empty(cap, dtype=np.int32)
+    n = 0
+    for i in range(2, rows - 2):
+        for j in range(2, cols - 2):
+            v = resp[i, j]
+            if not (v >= threshold):
+                continue
+            is_max = True
+            for a in range(-1, 2):
+                for c in range(-1, 2):
+                    w = resp[i + a, j + c]
+                    if (a != 0 or c != 0) and (w > v or (w == v and (a < 0 or (a == 0 and c < 0)))):
+                        is_max = False
+            if not is_max:
+                continue
+            if n == cap:
+                cap *= 2
+                out_r = np.concatenate((out_r, np.empty(n)))
+                out_c = np.concatenate((out_c, np.empty(n)))
+                out_l = np.concatenate((out_l, np.empty(n, dtype=np.int32)))
+            dr = 0.0
+            den = resp[i - 1, j] - 2.0 * v + resp[i + 1, j]
+            if den < 0.0:
+                dr = 0.5 * (resp[i - 1, j] - resp[i + 1, j]) / den
+            dc = 0.0
+            den = resp[i, j - 1] - 2.0 * v + resp[i, j + 1]
+            if den < 0.0:
+                dc = 0.5 * (resp[i, j - 1] - resp[i, j + 1]) / den
+            out_r[n] = i + min(max(dr, -0.5), 0.5)
+            out_c[n] = j + min(max(dc, -0.5), 0.5)
+            out_l[n] = level[i, j]
+            n += 1
+    return out_r[:n], out_c[:n], out_l[:n]
+
+
+@njit(cache=True)
+def _solve(a, b):
+    """Solve a small linear system by Gaussian elimination with partial pivoting.
+
+    Returns NaNs when the system is numerically singular; ``a`` and ``b`` are overwritten.
+    """
+    n = b.size
+    x = np.full(n, np.nan)
+    scale = 0.0
+    for i in range(n):
+        scale = max(scale, abs(a[i, i]))
+    if scale == 0.0:
+        return x
+    for c in range(n):
+        p = c
+        for r in range(c + 1, n):
+            if abs(a[r, c]) > abs(a[p, c]):
+                p = r
+        if abs(a[p, c]) < 1e-12 * scale:
+            return x
+        if p != c:
+            for k in range(n):
+                a[c, k], a[p, k] = a[p, k], a[c, k]
+            b[c], b[p] = b[p], b[c]
+        for r in range(c + 1, n):
+            f = a[r, c] / a[c, c]
+            for k in range(c, n):
+                a[r, k] -= f * a[c, k]
+            b[r] -= f * b[c]
+    for c in range(n - 1, -1, -1):
+        s = b[c]
+        for k in range(c + 1, n):
+            s -= a[c, k] * x[k]
+        x[c] = s / a[c, c]
+    return x
+
+
+@njit(cache=True)
+def _basis(q, r, f):
+    """Radial basis at r (q = r / R) into f: constant, bowl, rim, r^2 background."""
+    f[0] = 1.0
+    f[1] = -(1.0 - q * q) if q < 1.0 else 0.0
+    if q <= 1.0:
+        f[2] = 1.0
+    elif q < EJECTA_REACH:
+        tail = EJECTA_REACH**-3
+        f[2] = (q**-3 - tail) / (1.0 - tail)
+    else:
+        f[2] = 0.0
+    f[3] = r * r
+
+
+@njit(cache=True)
+def _profile_sse(bn, br, bz, radius, min_rim, f, g, rhs, x):
+    """Least-squares fit of the radial basis at one radius; returns the binned SSE (x = amplitudes)."""
+    g[:, :] = 0.0
+    rhs[:] = 0.0
+    for k in range(bn.size):
+        n = bn[k]
+        if n == 0.0:
+            continue
+        _basis(br[k] / radius, br[k], f)
+        for p in range(4):
+            rhs[p] += n * f[p] * bz[k]
+            for q in range(p, 4):
+                g[p, q] += n * f[p] * f[q]
+    for p in range(4):
+        for q in range(p):
+            g[p, q] = g[q, p]
+    sol = _solve(g, rhs)
+    x[:] = sol
+    if np.isnan(sol[0]) or sol[1] <= 0.0 or sol[2] < min_rim * sol[1]:
+        return np.inf
+    sse = 0.0
+    for k in range(bn.size):
+        n = bn[k]
+        if n == 0.0:
+            continue
+        _basis(br[k] / radius, br[k], f)
+        e = bz[k] - sol[0] - sol[1] * f[1] - sol[2] * f[2] - sol[3] * f[3]
+        sse += n * e * e
+    return sse
+
+
+@njit(cache=True)
+def _fit_one(z, ci, cj, r_lo, r_hi, window, min_rim, out):
+    """Fit the crater model at one centre; see :func:`fit_craters`."""
+    rows, cols = z.shape
+    for k in range(FIT_COLUMNS):
+        out[k] = np.nan
+    rw = window * r_hi
+    rw2 = rw * rw
+    bin_px = max(0.25, rw / 100.0)
+    n_bins = int(rw / bin_px) + 1
+    bn = np.zeros(n_bins)
+    br = np.zeros(n_bins)
+    bz = np.zeros(n_bins)
+    bt = np.zeros((n_bins, 4))
+    # one pass: radial bins, and the sums to regress z on [1, t] with the non-radial trend
+    # terms t = (dx, dy, dx^2 - dy^2, 2 dx dy) (a tilt and a saddle of the background)
+    a_m = np.zeros((5, 5))
+    b_v = np.zeros(5)
+    u = np.empty(5)
+    zz = 0.0
+    full = 0
+    i0 = min(max(int(round(ci)), 0), rows - 1)
+    j0 = min(max(int(round(cj)), 0), cols - 1)
+    offset = z[i0, j0] if not np.isnan(z[i0, j0]) else 0.0  # keeps the sums well conditioned
+    for i in range(int(np.floor(ci - rw)), int(np.ceil(ci + rw)) + 1):
+        dy = i - ci
+        for j in range(int(np.floor(cj - rw)), int(np.ceil(cj + rw)) + 1):
+            dx = j - cj
+            r2 = dx * dx + dy * dy
+            if r2 > rw2:
+                continue
+            full += 1
+            if i < 0 or j < 0 or i >= rows or j >= cols:
+                continue
+            v = z[i, j] - offset
+            if np.isnan(v):
+                continue
+            r = np.sqrt(r2)
+            k = int(r / bin_px)
+            u[0] = 1.0
+            u[1] = dx
+            u[2] = dy
+            u[3] = dx * dx - dy * dy
+            u[4] = 2.0 * dx * dy
+            bn[k] += 1.0
+            br[k] += r
+            bz[k] += v
+            for p in range(4):
+                bt[k, p] += u[p + 1]
+            zz += v * v
+            for p in range(5):
+                b_v[p] += u[p] * v
+                for q in range(p, 5):
+                    a_m[p, q] += u[p] * u[q]
+    n_valid = a_m[0, 0]
+    out[4] = n_valid / max(full, 1)
+    if n_valid < 16.0:
+        return
+    for p in range(5):
+        for q in range(p):
+            a_m[p, q] = a_m[q, p]
+    a_t = a_m[1:, 1:].copy()
+    b_t = b_v[1:].copy()
+    beta = _solve(a_m, b_v)[1:]
+    if np.isnan(beta[0]):
+        beta[:] = 0.0
+    # sum of squares of w = z - beta . t over the window, then ring means of w
+    ww = zz
+    for p in range(4):
+        ww -= 2.0 * beta[p] * b_t[p]
+        for q in range(4):
+            ww += beta[p] * a_t[p, q] * beta[q]
+    between = 0.0
+    for k in range(n_bins):
+        if bn[k] > 0:
+            br[k] /= bn[k]
+            w = bz[k]
+            for p in range(4):
+                w -= beta[p] * bt[k, p]
+            bz[k] = w / bn[k]
+            between += bn[k] * bz[k] * bz[k]
+    within = max(ww - between, 0.0)
+    f = np.empty(4)
+    g = np.empty((4, 4))
+    rhs = np.empty(4)
+    x = np.empty(4)
+    best = np.full(4, np.nan)
+    best_sse = np.inf
+    best_r = np.nan
+    # coarse scan over [r_lo, r_hi], then a fine scan around the best coarse radius
+    n_coarse = 12
+    ratio = (r_hi / r_lo) ** (1.0 / (n_coarse - 1))
+    for s in range(n_coarse):
+        radius = r_lo * ratio**s
+        sse = _profile_sse(bn, br, bz, radius, min_rim, f, g, rhs, x)
+        if sse < best_sse:
+            best_sse = sse
+            best_r = radius
+            best[:] = x
+    if np.isnan(best_r):
+        return
+    centre_r = best_r
+    fine = ratio ** (1.0 / 4.0)
+    for s in range(-3, 4):
+        if s == 0:
+            continue
+        radius = centre_r * fine**s
+        sse = _profile_sse(bn, br, bz, radius, min_rim, f, g, rhs, x)
+        if sse < best_sse:
+            best_sse = sse
+            best_r = radius
+            best[:] = x
+    out[0] = best_r
+    out[1] = best[1]
+    out[2] = best[2]
+    out[3] = np.sqrt((best_sse + within) / n_valid)
+    out[5] = best[3] * best_r * best_r  # background curvature term at the rim, z units
+
+
+@njit(cache=True, parallel=True)
+def fit_craters(z, ci, cj, r0, lo_factor, hi_factor, window, min_rim):
+    """Fit the simple-crater model around every candidate centre.
+
+    Within a window of radius ``window * hi_factor * r0`` the elevations are binned by distance
+    from the centre (the non-radial trend terms dx, dy, dx^2 - dy^2 and dx dy are regressed out
+    of the scatter). The radial profile is fitted, for trial radii R in
+    ``[lo_factor, hi_factor] * r0``, by ``a + h rim(r/R) - d bowl(r/R) + c r^2``: a parabolic
+    bowl ``bowl = 1 - (r/R)^2`` inside R whose floor lies ``d`` below the rim crest, a raised
+    rim of height h with r^-3 ejecta fading to zero at 3 R, and a curved background ``c r^2``
+    (the wall or floor of a larger crater). Amplitudes come from least squares weighted by pixel
+    counts; the radius with the smallest residual wins.
+
+    Returns an (n, 6) float64 array: R (px), depth d, rim height h, residual RMS over the window
+    (z units), share of the window holding data, and the background curvature term at the
+    rim crest (c R^2, z units). Rows of failed fits are NaN.
+    """
+    n = ci.size
+    out = np.empty((n, FIT_COLUMNS))
+    for k in prange(n):
+        row = np.empty(FIT_COLUMNS)
+        _fit_one(z, ci[k], cj[k], r0[k] * lo_factor, r0[k] * hi_factor, window, min_rim, row)
+        out[k, :] = row
+    return out
+
+
+@njit(cache=True)
+def discs_touch_nodata(valid, ci, cj, radius):
+    """True for each disc (cells with centres within ``radius``) that holds nodata or leaves the grid."""
+    rows, cols = valid.shape
+    out = np.zeros(ci.size, dtype=np.bool_)
+    for k in range(ci.size):
+        r = radius[k]
+        if ci[k] - r < -0.5 or cj[k] - r < -0.5 or ci[k] + r > rows - 0.5 or cj[k] + r > cols - 0.5:
+            out[k] = True
+            continue
+        rr = r * r
+        for i in range(max(int(np.ceil(ci[k] - r)), 0), min(int(np.floor(ci[k] + r)), rows - 1) + 1):
+            for j in range(max(int(np.ceil(cj[k] - r)), 0), min(int(np.floor(cj[k] + r)), cols - 1) + 1):
+                if (i - ci[k]) ** 2 + (j - cj[k]) ** 2 <= rr and not valid[i, j]:
+                    out[k] = True
+                    break
+            if out[k]:
+                break
+    return out
+
+
+@njit(cache=True)
+def paint_discs(mask, ci, cj, radius):
+    """Set ``mask`` True, in place, on cells whose centre lies within ``radius`` of (ci, cj)."""
+    rows, cols = mask.shape
+    for k in range(ci.size):
+        r = radius[k]
+        rr = r * r
+        for i in range(max(int(np.ceil(ci[k] - r)), 0), min(int(np.floor(ci[k] + r)), rows - 1) + 1):
+            for j in range(max(int(np.ceil(cj[k] - r)), 0), min(int(np.floor(cj[k] + r)), cols - 1) + 1):
+                if (i - ci[k]) ** 2 + (j - cj[k]) ** 2 <= rr:
+                    mask[i, j] = True
