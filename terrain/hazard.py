@@ -183,6 +183,21 @@ def _smooth_nan(z: np.ndarray, sigma_px: float) -> np.ndarray:
     return out
 
 
+def _disc_mask(dem: Dem, x: float, y: float, radius_m: float) -> np.ndarray:
+    """Cells whose centres lie within ``radius_m`` of map point (x, y) (computed in a window)."""
+    mask = np.zeros(dem.shape, dtype=bool)
+    r0, c0 = dem.rowcol(x, y)
+    k = int(np.ceil(radius_m / dem.res_m)) + 1
+    r_lo, r_hi = max(r0 - k, 0), min(r0 + k + 1, dem.shape[0])
+    c_lo, c_hi = max(c0 - k, 0), min(c0 + k + 1, dem.shape[1])
+    if r_lo >= r_hi or c_lo >= c_hi:
+        return mask
+    rows, cols = np.mgrid[r_lo:r_hi, c_lo:c_hi]
+    cx, cy = dem.xy(rows, cols)
+    mask[r_lo:r_hi, c_lo:c_hi] = np.hypot(cx - x, cy - y) <= radius_m
+    return mask
+
+
 def _check_limits(limits: HazardLimits) -> None:
     from .errors import HazardInputError
 
@@ -324,9 +339,7 @@ def hazard_map(
             "rocks": rock_cells,
         }
     if lander is not None:
-        rows, cols = np.indices(dem.shape)
-        lx, ly = dem.xy(rows, cols)
-        reasons["lander"] = np.hypot(lx - lander.x, ly - lander.y) <= lander.footprint_radius_m
+        reasons["lander"] = _disc_mask(dem, lander.x, lander.y, lander.footprint_radius_m)
         reasons["comm"] = ~(los & (rng <= limits.link_range_m))
     raw = np.zeros(dem.shape, dtype=bool)
     for mask in reasons.values():

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
-from skimage import feature, segmentation
 
+from . import _rock_kernels as _rk
 from .hazard import DetectedRocks
 from .size_frequency import golombek_cumulative
 
@@ -61,55 +61,50 @@ def detect_rocks(
     valid = np.isfinite(z)
     fill = np.where(valid, z, np.nanmin(z) if valid.any() else 0.0).astype(np.float32)
     size = max(3, int(np.ceil(max_diameter_m / res_m)) + 2) | 1
-    ground = ndimage.grey_opening(fill, size=(size, size))
-    tophat = fill - ground
+    tophat = ndimage.grey_opening(fill, size=(size, size))
+    np.subtract(fill, tophat, out=tophat)  # in place: the top-hat, without another full array
+    del fill
     tophat[~valid] = 0.0
-    mask_all = tophat > min_height_m
-    peaks = feature.peak_local_max(tophat, min_distance=2, threshold_abs=min_height_m,
-                                   labels=mask_all.astype(np.int32), exclude_border=False)
-    if len(peaks) == 0:
+    size_px = size
+    # Peaks: cells that top their 5x5 neighbourhood and stand above the clearance.
+    is_peak = (tophat > min_height_m) & (tophat >= ndimage.maximum_filter(tophat, size=5))
+    pr, pc = np.nonzero(is_peak)
+    if pr.size == 0:
         empty = np.zeros(0)
         return DetectedRocks(empty, empty, empty, empty), np.zeros(z.shape, bool)
-    markers = np.zeros(z.shape, dtype=np.int32)
-    markers[peaks[:, 0], peaks[:, 1]] = np.arange(1, len(peaks) + 1)
-    # One basin per peak, then each rock's width where it stands above half its height
-    # (a half-ellipsoid of diameter D is sqrt(3)/2 D wide there).
-    labels = segmentation.watershed(-tophat, markers, mask=mask_all)
-    idx = np.arange(1, len(peaks) + 1)
-    height = tophat[peaks[:, 0], peaks[:, 1]]
-    lab_peak = np.zeros(len(peaks) + 1, dtype=np.float32)
-    lab_peak[1:] = height
-    upper = (labels > 0) & (tophat >= 0.5 * lab_peak[labels])
-    area = ndimage.sum(upper, labels, idx) * res_m**2
-    diameter = 2.0 * np.sqrt(area / np.pi) / (np.sqrt(3.0) / 2.0)
-    cy, cx = np.array(ndimage.center_of_mass(np.where(upper, tophat, 0.0), labels, idx)).T
-    roundness = _roundness(upper, labels, idx)
+    order = np.lexsort((pc, pr, -tophat[pr, pc]))  # tallest first, ties by position
+    pr, pc = pr[order], pc[order]
+    labels = np.zeros(z.shape, dtype=np.int32)
+    stats = _rk.grow_rocks(tophat, pr.astype(np.int64), pc.astype(np.int64), size_px // 2, labels)
+    grown = stats[:, 0] > 0
+    height = tophat[pr, pc].astype(np.float64)
+    area_px = np.maximum(stats[:, 1], 1.0)
+    # A half-ellipsoid of diameter D is sqrt(3)/2 D wide at half its height.
+    diameter = 2.0 * np.sqrt(area_px * res_m**2 / np.pi) / (np.sqrt(3.0) / 2.0)
+    cy = stats[:, 3] / np.maximum(stats[:, 2], 1e-12)
+    cx = stats[:, 4] / np.maximum(stats[:, 2], 1e-12)
+    mr, mc = stats[:, 5] / area_px, stats[:, 6] / area_px
+    vrr = stats[:, 7] / area_px - mr * mr + 1.0 / 12
+    vcc = stats[:, 8] / area_px - mc * mc + 1.0 / 12
+    vrc = stats[:, 9] / area_px - mr * mc
+    tr, det = vrr + vcc, vrr * vcc - vrc * vrc
+    disc = np.sqrt(np.maximum(tr * tr / 4 - det, 0.0))
+    roundness = np.sqrt(np.maximum(tr / 2 - disc, 0.0) / np.maximum(tr / 2 + disc, 1e-12))
     keep = (
-        (height > min_height_m)
+        grown
+        & (height > min_height_m)
         & (height / np.maximum(diameter, res_m) >= ROCK_ASPECT_MIN)
         & (roundness >= ROCK_ROUNDNESS_MIN)
     )
-    mask = np.isin(labels, idx[keep])
+    ids = np.zeros(len(pr) + 1, dtype=bool)
+    ids[1:] = keep
+    mask = ids[labels]
     if transform is not None:
         x, y = transform @ (cx[keep] + 0.5, cy[keep] + 0.5)
     else:
         x, y = cx[keep] + 0.5, cy[keep] + 0.5
     rocks = DetectedRocks(np.asarray(x), np.asarray(y), diameter[keep], height[keep])
     return rocks, mask
-
-
-def _roundness(upper: np.ndarray, labels: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Minor/major axis ratio of each region's second moments (1 = disc, ~0 = thin arc)."""
-    rows, cols = np.indices(upper.shape, dtype=np.float64)
-    w = upper.astype(np.float64)
-    n = np.maximum(ndimage.sum(w, labels, idx), 1.0)
-    mr, mc = ndimage.sum(w * rows, labels, idx) / n, ndimage.sum(w * cols, labels, idx) / n
-    vrr = ndimage.sum(w * rows * rows, labels, idx) / n - mr * mr + 1.0 / 12
-    vcc = ndimage.sum(w * cols * cols, labels, idx) / n - mc * mc + 1.0 / 12
-    vrc = ndimage.sum(w * rows * cols, labels, idx) / n - mr * mc
-    tr, det = vrr + vcc, vrr * vcc - vrc * vrc
-    disc = np.sqrt(np.maximum(tr * tr / 4 - det, 0.0))
-    return np.sqrt(np.maximum(tr / 2 - disc, 0.0) / np.maximum(tr / 2 + disc, 1e-12))
 
 
 def unresolved_rock_risk(
