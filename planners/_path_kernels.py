@@ -14,8 +14,9 @@ Conventions shared by every kernel
   ``up_w * max(dz, 0) + down_w * max(-dz, 0)`` with ``dz = z_v - z_u``.
 - ``par[v]`` holds the move that reached ``v`` (0..7), ``NO_PARENT`` (8) for sources and
   untouched cells, and the ``CLOSED`` bit once ``v`` is settled.
-- A cell is untouched while ``g[v] == inf``; work areas are reset through the ``touched`` list,
-  so repeated searches cost what they reach, not the raster size.
+- A cell is untouched while ``g[v] == inf``; work areas are reset through the ``touched`` list
+  (or one sequential fill when a search reached much of the raster), so repeated searches cost
+  what they reach, not the raster size.
 
 Priority queues
 ---------------
@@ -23,12 +24,13 @@ Priority queues
 heuristic ``h = alpha * octile * c_min * res`` (plus an admissible climb bound) every reduced edge
 cost is at least ``(1 - alpha) * c_min * res``, so every cell in the lowest non-empty bucket of
 that width is already final and can be settled in any order. Buckets live in a circular array of
-singly linked lists; stale entries are skipped on pop (lazy deletion). When ``c_min == 0`` or the
-cost range would need too many buckets, ``heap_search`` (a binary heap, same contract) is used.
+singly linked lists, popped last in, first out; stale entries are skipped on pop (lazy deletion).
+The order is deterministic. When ``c_min == 0`` or the cost range would need too many buckets,
+``heap_search`` (a binary heap, same contract, full octile heuristic) is used.
 
 Both searches are resumable: when their entry pool is full they return ``GROW`` with their state in
-``st``; the caller enlarges the pool and calls again. Growing inside the hot loop makes numba keep
-the arrays in memory instead of registers and costs several times the whole search.
+``st``; the caller enlarges the pool and calls again. (Reallocating inside the hot loop made numba
+reload the arrays on every access: the whole search ran several times slower.)
 """
 
 from __future__ import annotations

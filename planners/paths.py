@@ -549,10 +549,11 @@ def shortest_path(
 
     Notes
     -----
-    A* with the octile distance times the smallest finite cost as heuristic (plus the climb to
-    the goal's elevation when ``slope`` is given), scaled by 0.98 so that a bucket queue can
-    replace the binary heap without losing optimality. All arrays are allocated per call:
-    about 9 bytes per cell beyond a float64 copy of ``cost`` if it is not one already.
+    A* whose heuristic is the octile distance times the smallest finite cost, scaled by 0.98 so
+    that a bucket queue can replace a binary heap without losing optimality, plus (with
+    ``slope``) the climb energy to the goal's elevation. Ties are broken deterministically.
+    Memory is allocated per call: about 17 bytes per cell (a padded float64 copy of ``cost``,
+    the g-scores and the parents).
 
     Examples
     --------
