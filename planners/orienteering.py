@@ -33,21 +33,25 @@ How it solves
    passed through :func:`check_route`.
 
 Measured (2 shared cores, ``benchmarks/bench_orienteering.py``): on the 49 Tsiligirides
-instances (21-33 nodes) step 4 proves optimality on every one, under a second each; with
-CP-SAT's default ``linearization_level=1`` it needs up to 20 s on some, and OR-Tools routing
-(disjunctions and guided local search) stalls below the best scores. On 150 nodes with time
-windows and service times CP-SAT does not improve the local search within its budget (it
-supplies the upper bound), while routing finds less than the greedy start.
+instances (21-33 nodes) step 4 proves optimality on every one, under 0.6 s each; with
+CP-SAT's default ``linearization_level=1`` it needed up to 20 s on some, and OR-Tools routing
+(disjunction penalties, guided local search, 3 s each) reached the best score on only 13 of
+49 (mean gap 9.6 %). The local search alone reaches it on 33 of 49. On 150 nodes with time
+windows and service times, routing found 127 and the first greedy fill 142; the local search
+163, which CP-SAT (even 60 s on 2 workers) did not improve; CP-SAT's share there is the upper
+bound (247), for which presolve probing must be off.
 
 Determinism
 -----------
-Same inputs and seed, same route. The local search has no randomness and runs a number of
-iterations fixed by the problem size and ``time_limit_s``. CP-SAT runs one worker with
-``random_seed=seed`` and stops at a *deterministic* work limit (``max_deterministic_time =
-0.3 * time_limit_s``, a machine-independent count; about 0.2-0.5 s of wall time per unit on
-the reference machine). ``time_limit_s`` is also a wall-clock cap, only as a safety net: if it
-ends a search first (a machine several times slower, or heavily loaded), the route's
-``status`` is ``"time_limit"``, a warning is logged, and the result may differ between runs.
+Same inputs and seed, same route. The local search has no randomness; it stops after a
+number of iterations and a count of work (insertion evaluations), both fixed by the problem
+size and ``time_limit_s``. CP-SAT runs one worker with ``random_seed=seed`` and stops at a
+*deterministic* work limit (``max_deterministic_time = 0.2 * time_limit_s``, a
+machine-independent count of work). ``time_limit_s`` is also a wall-clock cap, only as a
+safety net: on the 2-core reference machine, shared and loaded, a CP-SAT work unit took
+0.7-2.4 s, so the deterministic limits end the search well before the cap. If the cap ends a
+search first (a much slower or overloaded machine), the route's ``status`` is
+``"time_limit"``, a warning is logged, and the result may differ between runs.
 
 Semantics of feasibility
 ------------------------
@@ -86,14 +90,19 @@ RouteStatus = Literal["optimal", "work_limit", "time_limit"]
 #: Scaled budget is about 2**_SCALE_BITS: resolution budget / 1e9, sums far below int64.
 _SCALE_BITS = 30
 #: CP-SAT deterministic work units granted per second of ``time_limit_s``. A unit took
-#: 0.7-1.5 s of wall time on the 2-core reference machine (150 nodes, shared load), so the
-#: work limit ends CP-SAT at 0.2-0.45 of the wall cap and the cap stays a safety net.
-_WORK_PER_SECOND = 0.3
+#: 0.7-2.4 s of wall time on the 2-core reference machine (70-150 nodes, shared load), so
+#: the work limit ends CP-SAT at 0.15-0.5 of the wall cap and the cap stays a safety net.
+_WORK_PER_SECOND = 0.2
 #: Relative margin for float bound pruning: pruning may keep too much, never remove too much.
 _PRUNE_MARGIN = 1e-9
 #: Local-search iterations per second of ``time_limit_s`` at 150 nodes, the reproducible limit
 #: of the incumbent search (see :func:`_ils_iterations`).
 _ILS_ITERATIONS_PER_SECOND = 200
+#: ... and at most this much work per second of ``time_limit_s`` (units of one insertion
+#: evaluation, about 50 us on the reference machine: 0.15 s per second, 0.5 s under load).
+_ILS_WORK_PER_SECOND = 3000
+#: Candidate-position pairs that cost as much as the fixed overhead of one evaluation.
+_PAIRS_PER_UNIT = 2600
 #: The local search stops after this many shakes without improvement ...
 _ILS_STALL = 5000
 #: ... and goes back to its best route after every this many.
@@ -715,14 +724,20 @@ def _best_insertion(
     return k_idx, pos
 
 
-def _fill(im: _IntModel, route: list[int]) -> list[int]:
-    """Insert nodes into a feasible ``route`` while any insertion stays feasible."""
+def _fill(im: _IntModel, route: list[int]) -> tuple[list[int], float]:
+    """Insert nodes into a feasible ``route`` while any insertion stays feasible.
+
+    Also returns the work done, in units of one insertion evaluation (each evaluated
+    candidate-position pair counts ``1 / _PAIRS_PER_UNIT``): a deterministic cost measure.
+    """
     route = list(route)
     on = np.zeros(im.m, dtype=bool)
     on[route] = True
     free = np.flatnonzero((im.prize > 0) & ~on)
     sched = _int_schedule(im, route)
+    work = 0.0
     while free.size and sched is not None:
+        work += 1.0 + (len(route) - 1) * free.size / _PAIRS_PER_UNIT
         move = _best_insertion(im, route, sched, free)
         if move is None:
             break
@@ -732,7 +747,7 @@ def _fill(im: _IntModel, route: list[int]) -> list[int]:
         sched = _int_schedule(im, route)
     if sched is None:  # the max-shift test is exact, so this is a bug
         raise PlanningError("internal error: insertion broke the route's schedule")
-    return route
+    return route, work
 
 
 def _ils_iterations(m: int, time_limit_s: float) -> int:
@@ -746,7 +761,9 @@ def _ils_iterations(m: int, time_limit_s: float) -> int:
     return max(50, round(_ILS_ITERATIONS_PER_SECOND * time_limit_s * min(ratio, ratio**-2)))
 
 
-def _local_search(im: _IntModel, iterations: int, deadline: float) -> tuple[list[int] | None, bool]:
+def _local_search(
+    im: _IntModel, iterations: int, work_limit: float, deadline: float
+) -> tuple[list[int] | None, bool]:
     """Run an iterated local search for the orienteering problem with time windows.
 
     Vansteenwegen, Souffriau, Vanden Berghe & Van Oudheusden (2009), "Iterated local search
@@ -754,18 +771,19 @@ def _local_search(im: _IntModel, iterations: int, deadline: float) -> tuple[list
     insertion, then "shake" by removing ``R`` consecutive stops from position ``S`` and fill
     again; ``S`` and ``R`` sweep the route deterministically. Returns the best route seen, or
     None if no route to ``end`` was found at all, and whether the wall-clock ``deadline`` (a
-    ``time.perf_counter`` value, the safety cap) rather than the iteration count ended it.
+    ``time.perf_counter`` value, the safety cap) rather than the iteration or work count
+    ended it.
     """
     seed_route = _earliest_route(im)
     if seed_route is None:
         return None, False
-    current = _fill(im, seed_route)
+    current, work = _fill(im, seed_route)
     best, best_prize = current, _int_prize(im, current)
     position, strength = 1, 1
     max_strength = max(2, im.m // 3)
     stale = 0
     for _ in range(iterations):
-        if stale >= _ILS_STALL:
+        if stale >= _ILS_STALL or work >= work_limit:
             break
         if time.perf_counter() > deadline:
             return best, True
@@ -791,7 +809,8 @@ def _local_search(im: _IntModel, iterations: int, deadline: float) -> tuple[list
         current = cut
         position += strength
         strength = strength + 1 if strength + 1 < max_strength else 1
-        current = _fill(im, current)
+        current, spent = _fill(im, current)
+        work += spent
         prize = _int_prize(im, current)
         if prize > best_prize:
             best, best_prize = current, prize
@@ -874,6 +893,9 @@ def _cp_sat(
     p.num_workers = 1  # one worker and a deterministic limit: reproducible
     p.random_seed = seed % (2**31)
     p.linearization_level = 2  # the circuit's cuts in the LP: decisive for orienteering
+    # probing in presolve spends the whole budget on 150 nodes (no LP bound at all); without
+    # it the bound comes back, and small instances are proved just as fast
+    p.cp_model_probing_level = 0
     p.max_deterministic_time = max(work_limit, 1e-3)
     p.max_time_in_seconds = max(wall_limit, 1e-3)
     code = solver.solve(model)
@@ -885,7 +907,7 @@ def _cp_sat(
         route = [g.s]
         while route[-1] != g.e:
             route.append(succ[route[-1]])
-    bound = float(solver.best_objective_bound) if code != cp_model.INFEASIBLE else -math.inf
+    bound = float(solver.best_objective_bound)
     return _Solved(
         int(code), solver.status_name(code), route, bound, float(solver.deterministic_time)
     )
@@ -936,7 +958,7 @@ def solve_orienteering(
         ``open`` means waiting until ``open``. Use ``inf`` for no deadline.
     time_limit_s : float, optional
         Wall-clock cap in seconds (default 10). The searches stop at deterministic limits
-        derived from it (local-search iterations, CP-SAT deterministic time ``0.3 *
+        derived from it (local-search iterations, CP-SAT deterministic time ``0.2 *
         time_limit_s``), so results are reproducible; the wall cap is a safety net (module
         notes, "Determinism").
     seed : int, optional
@@ -990,7 +1012,10 @@ def solve_orienteering(
 
     t1 = time.perf_counter()
     hint, wall_cut = _local_search(
-        safe, _ils_iterations(safe.m, time_limit_s), t0 + 0.5 * time_limit_s
+        safe,
+        _ils_iterations(safe.m, time_limit_s),
+        _ILS_WORK_PER_SECOND * time_limit_s,
+        t0 + 0.5 * time_limit_s,
     )
     t2 = time.perf_counter()
     logger.debug(
@@ -1007,10 +1032,13 @@ def solve_orienteering(
     work_left = _WORK_PER_SECOND * time_limit_s
     cuts: list[list[tuple[int, int]]] = []
     found: list[int] | None = None
+    bound_scaled = float(relaxed.prize.sum())  # every optional node visited
     while True:
         limit = work_left
         solved = _cp_sat(relaxed, hint, cuts, int(seed), limit, deadline - time.perf_counter())
         work_left -= solved.work
+        if solved.code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            bound_scaled = min(bound_scaled, solved.bound)  # cuts remove infeasible routes only
         if solved.code in (cp_model.FEASIBLE, cp_model.UNKNOWN) and solved.work < limit:
             wall_cut = True  # stopped by the wall clock, not by its work limit
         if solved.route is None:
@@ -1028,7 +1056,7 @@ def solve_orienteering(
         "orienteering: CP-SAT %s after %d cut(s), bound %g, in %.2f s",
         solved.status_name,
         len(cuts),
-        solved.bound / relaxed.prize_scale,
+        bound_scaled / relaxed.prize_scale,
         time.perf_counter() - t2,
     )
 
@@ -1054,7 +1082,7 @@ def solve_orienteering(
             "deterministic limits; this result may not be reproducible",
             time_limit_s,
         )
-    bound = _prize_bound(relaxed, solved.bound, spec)
+    bound = _prize_bound(relaxed, bound_scaled, spec)
     route = _make_route(spec, _original(g, best), status, bound)
     problems = check_route(
         route,
@@ -1108,11 +1136,16 @@ def _no_route_message(spec: _Spec, g: _Graph, earliest: np.ndarray) -> str:
     if not math.isfinite(earliest[g.s]):
         return f"no route {where}: the start's time window closes before time 0"
     unbounded = replace(g, close=np.where(np.arange(len(g.close)) == g.e, np.inf, g.close))
-    reach = _earliest(unbounded)[g.e]
+    reach = float(_earliest(unbounded)[g.e])
     if not math.isfinite(reach):
         return (
             f"no route {where}: end cannot be reached through any chain of finite edges "
             f"and open time windows"
+        )
+    if reach <= min(spec.budget, float(g.close[g.e])):
+        return (
+            f"no route {where} meets budget={spec.budget!r} and the time windows in exact "
+            f"arithmetic (in floats end is reached at {reach!r}, by rounding only)"
         )
     return (
         f"no route {where} fits: the earliest possible arrival at end is {reach:.6g}, past "

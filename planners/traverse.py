@@ -187,6 +187,18 @@ class _Sim:
             self._emit(t, r, c, soc, "charge", leg, stop, p)
         return t, soc
 
+    def _fit_window(self, t, soc, dt, r, c, leg):
+        """Wait parked until a move of ``dt`` seconds lies inside one drive window.
+
+        Returns (t, soc, waited), or None when the wait breaks the battery reserve.
+        """
+        ops = self.ops
+        if ops.in_window(t) and ops.in_window(t + dt):
+            return t, soc, False
+        start = ops.next_window(t) if not ops.in_window(t) else ops.next_window(t + dt)
+        out = self._idle(t, soc, start, r, c, "window", leg, -1)
+        return None if out is None else (out[0], out[1], True)
+
     def _dark_need(self, cells: np.ndarray, step: int, t: float) -> float | None:
         """Energy (Wh, with a 10 % margin) to drive from cell ``step - 1`` to the next cell of
         the leg where the Sun can charge, including the command-cycle pauses on the way (the
@@ -240,50 +252,29 @@ class _Sim:
                         return False, k + 1, arrival, departure, soc_arr
                     t, soc = out
                     cycle_m = 0.0
-                if not ops.in_window(t):
-                    out = self._idle(t, soc, ops.next_window(t), r, c, "window", k, -1)
-                    if out is None:
-                        return False, k + 1, arrival, departure, soc_arr
-                    t, soc = out
-                    cycle_m = 0.0
                 dt = dist / rv.speed_m_s
-                if not ops.in_window(t + dt):
-                    out = self._idle(t, soc, ops.next_window(t + dt), r, c, "window", k, -1)
-                    if out is None:
-                        return False, k + 1, arrival, departure, soc_arr
-                    t, soc = out
-                    cycle_m = 0.0
-                # Keep enough charge for the rest of a command cycle above the reserve.
-                if soc - seg_charge < rv.reserve_wh:
-                    out = self._charge_until(
-                        t, soc, min(rv.battery_wh, rv.reserve_wh + seg_charge), r, c, k, -1
-                    )
-                    if out is None:
-                        return False, k + 1, arrival, departure, soc_arr
-                    t, soc = out
-                    if not ops.in_window(t):
-                        out = self._idle(t, soc, ops.next_window(t), r, c, "window", k, -1)
-                        if out is None:
-                            return False, k + 1, arrival, departure, soc_arr
-                        t, soc = out
-                    cycle_m = 0.0
-                # Before a dark stretch (no charging possible), charge enough to cross it.
+                # Charge first if needed: enough for a command cycle above the reserve, or, at the
+                # edge of a dark stretch (no charging possible), enough to cross it.
+                need = min(seg_charge, rv.battery_wh - rv.reserve_wh)
                 here = self._solar(t, t, r, c)
                 if here > rv.idle_power_w and self._solar(t, t, r1, c1) <= rv.idle_power_w:
-                    need = self._dark_need(cells, step, t)
-                    if need is None or rv.reserve_wh + need > rv.battery_wh:
+                    dark = self._dark_need(cells, step, t)
+                    if rv.reserve_wh + dark > rv.battery_wh:
                         return False, k + 1, arrival, departure, soc_arr
-                    if soc < rv.reserve_wh + need:
-                        out = self._charge_until(t, soc, rv.reserve_wh + need, r, c, k, -1)
-                        if out is None:
-                            return False, k + 1, arrival, departure, soc_arr
-                        t, soc = out
-                        cycle_m = 0.0
-                        if not ops.in_window(t) or not ops.in_window(t + dt):
-                            out = self._idle(t, soc, ops.next_window(t + dt), r, c, "window", k, -1)
-                            if out is None:
-                                return False, k + 1, arrival, departure, soc_arr
-                            t, soc = out
+                    need = max(need, dark)
+                if soc < rv.reserve_wh + need:
+                    out = self._charge_until(t, soc, rv.reserve_wh + need, r, c, k, -1)
+                    if out is None:
+                        return False, k + 1, arrival, departure, soc_arr
+                    t, soc = out
+                    cycle_m = 0.0
+                # Then wait, parked, until the move fits inside a commanded drive window.
+                out = self._fit_window(t, soc, dt, r, c, k)
+                if out is None:
+                    return False, k + 1, arrival, departure, soc_arr
+                t, soc, waited = out
+                if waited:
+                    cycle_m = 0.0
                 p = self._solar(t, t + dt, r1, c1)
                 soc1 = min(rv.battery_wh, soc + (p - rv.drive_power_w) * dt / 3600.0)
                 if soc1 < rv.reserve_wh - 1e-9:

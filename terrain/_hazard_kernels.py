@@ -115,26 +115,33 @@ def _los_ray(z, res, r0, c0, h_obs, h_tgt, r1, c1, inv_2r, vis, rng):
             best = t_ground
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def line_of_sight(z, res, r0, c0, h_obs, h_tgt, body_radius):
     """Visibility (1/0) of a target h_tgt above ground at every cell from an observer h_obs above
     cell (r0, c0), by rays to every boundary cell, on a sphere of ``body_radius``.
 
     A cell crossed by several rays is visible only if every ray sees it (conservative: a plan
-    never relies on a link that one of the rays doubts). Returns (visible uint8, distance m).
+    never relies on a link that one of the rays doubts). Rays run in parallel: they only ever
+    lower a cell's visibility to 0 and write the same distance, so the order does not matter.
+    Returns (visible uint8, distance m).
     """
     rows, cols = z.shape
     vis = np.ones((rows, cols), dtype=np.uint8)
     rng = np.zeros((rows, cols), dtype=np.float32)
     inv_2r = 1.0 / (2.0 * body_radius)
-    for c in range(cols):
-        _los_ray(z, res, r0, c0, h_obs, h_tgt, 0, c, inv_2r, vis, rng)
-        _los_ray(z, res, r0, c0, h_obs, h_tgt, rows - 1, c, inv_2r, vis, rng)
-    for r in range(rows):
-        _los_ray(z, res, r0, c0, h_obs, h_tgt, r, 0, inv_2r, vis, rng)
-        _los_ray(z, res, r0, c0, h_obs, h_tgt, r, cols - 1, inv_2r, vis, rng)
+    n_edge = 2 * cols + 2 * rows
+    for e in prange(n_edge):
+        if e < cols:
+            r1, c1 = 0, e
+        elif e < 2 * cols:
+            r1, c1 = rows - 1, e - cols
+        elif e < 2 * cols + rows:
+            r1, c1 = e - 2 * cols, 0
+        else:
+            r1, c1 = e - 2 * cols - rows, cols - 1
+        _los_ray(z, res, r0, c0, h_obs, h_tgt, r1, c1, inv_2r, vis, rng)
     vis[r0, c0] = 1
-    for i in range(rows):
+    for i in prange(rows):
         for j in range(cols):
             rng[i, j] = res * np.sqrt((i - r0) ** 2 + (j - c0) ** 2)
     return vis, rng

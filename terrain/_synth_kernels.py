@@ -9,6 +9,16 @@ EJECTA_REACH = 3.0  # ejecta blanket drawn out to 3 crater radii
 
 
 @njit(cache=True)
+def _box(x, y, reach, x0, y0, res, rows, cols):
+    """Row and column range (inclusive, clipped) of the cells within ``reach`` of map (x, y)."""
+    c_lo = max(int(np.floor((x - reach - x0) / res)), 0)
+    c_hi = min(int(np.ceil((x + reach - x0) / res)), cols - 1)
+    r_lo = max(int(np.floor((y0 - y - reach) / res)), 0)
+    r_hi = min(int(np.ceil((y0 - y + reach) / res)), rows - 1)
+    return r_lo, r_hi, c_lo, c_hi
+
+
+@njit(cache=True)
 def stamp_craters(z, x0, y0, res, cx, cy, radius, depth, rim):
     """Add crater profiles to ``z`` in place.
 
@@ -22,10 +32,7 @@ def stamp_craters(z, x0, y0, res, cx, cy, radius, depth, rim):
     for k in range(cx.shape[0]):
         R = radius[k]
         reach = EJECTA_REACH * R
-        c_lo = max(int(np.floor((cx[k] - reach - x0) / res)), 0)
-        c_hi = min(int(np.ceil((cx[k] + reach - x0) / res)), cols - 1)
-        r_lo = max(int(np.floor((y0 - cy[k] - reach) / res)), 0)
-        r_hi = min(int(np.ceil((y0 - cy[k] + reach) / res)), rows - 1)
+        r_lo, r_hi, c_lo, c_hi = _box(cx[k], cy[k], reach, x0, y0, res, rows, cols)
         for i in range(r_lo, r_hi + 1):
             py = y0 - i * res
             for j in range(c_lo, c_hi + 1):
@@ -43,10 +50,7 @@ def stamp_rocks(z, x0, y0, res, cx, cy, diameter, height):
     rows, cols = z.shape
     for k in range(cx.shape[0]):
         R = 0.5 * diameter[k]
-        c_lo = max(int(np.floor((cx[k] - R - x0) / res)), 0)
-        c_hi = min(int(np.ceil((cx[k] + R - x0) / res)), cols - 1)
-        r_lo = max(int(np.floor((y0 - cy[k] - R) / res)), 0)
-        r_hi = min(int(np.ceil((y0 - cy[k] + R) / res)), rows - 1)
+        r_lo, r_hi, c_lo, c_hi = _box(cx[k], cy[k], R, x0, y0, res, rows, cols)
         for i in range(r_lo, r_hi + 1):
             py = y0 - i * res
             for j in range(c_lo, c_hi + 1):
@@ -69,10 +73,7 @@ def stamp_block_fields(m, x0, y0, res, cx, cy, radius, gain):
     for k in range(cx.shape[0]):
         R = radius[k]
         reach = reach_r * R
-        c_lo = max(int(np.floor((cx[k] - reach - x0) / res)), 0)
-        c_hi = min(int(np.ceil((cx[k] + reach - x0) / res)), cols - 1)
-        r_lo = max(int(np.floor((y0 - cy[k] - reach) / res)), 0)
-        r_hi = min(int(np.ceil((y0 - cy[k] + reach) / res)), rows - 1)
+        r_lo, r_hi, c_lo, c_hi = _box(cx[k], cy[k], reach, x0, y0, res, rows, cols)
         for i in range(r_lo, r_hi + 1):
             py = y0 - i * res
             for j in range(c_lo, c_hi + 1):

@@ -265,6 +265,12 @@ def test_float_trap_sum_equal_to_budget_in_floats_but_over_it_exactly():
     assert any("over the budget" in v for v in check_route(trap, travel, prizes, budget, end=2))
 
 
+def test_float_trap_as_only_route_raises_instead_of_rounding():
+    travel = np.array([[0, 0.1, INF], [INF, 0, 0.7], [INF, INF, 0]])
+    with pytest.raises(NoFeasibleRouteError, match="exact arithmetic"):
+        solve_orienteering(travel, np.zeros(3), 0.1 + 0.7, start=0, end=2)
+
+
 @pytest.mark.parametrize(
     ("legs", "budget"),
     [
@@ -350,7 +356,7 @@ def test_same_seed_gives_same_route_when_search_is_cut_by_work_limit():
     lo = rng.uniform(0, 150, n)
     tw = np.column_stack([lo, lo + rng.uniform(20, 60, n)])
     tw[0] = (0, INF)
-    kwargs = dict(service=service, time_windows=tw, time_limit_s=3.0, seed=3)
+    kwargs = dict(service=service, time_windows=tw, time_limit_s=5.0, seed=3)
     first = solve_orienteering(travel, prizes, 250.0, **kwargs)
     second = solve_orienteering(travel, prizes, 250.0, **kwargs)
     assert first.status == "work_limit"  # the search was cut: the determinism is not trivial

@@ -1,0 +1,85 @@
+"""Hazard stack vs ``gdaldem slope`` on the same 8192 x 8192 file (issue 3 performance).
+
+Target: the full stack for one sun position (slope, footprint fits, rocks, craters, rock risk,
+shadow, line of sight to a lander, cost and keep-out) in at most 3x the wall time of
+``gdaldem slope`` alone, with peak memory at most 8x the DEM array. Each side runs in its own
+process; the stack's peak is the process's peak RSS above what it held before reading the DEM.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from benchmarks.common import verdict
+
+N = int(os.environ.get("FRIGORIS_BENCH_HAZARD_N", "8192"))
+REPEATS = int(os.environ.get("FRIGORIS_BENCH_REPEATS", "3"))
+
+_STACK = r"""
+import resource, sys, time
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+import numpy as np
+from terrain import read_dem
+from terrain.hazard import HazardLimits, LanderSite, hazard_map
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+dem = read_dem(sys.argv[1])
+t0 = time.perf_counter()
+hm = hazard_map(dem, HazardLimits(), sun=(108.0, 11.8), lander=LanderSite(0.0, 0.0))
+dt = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(dt, (peak - before) * 1024, dem.elevation.nbytes, len(hm.craters), len(hm.rocks))
+"""
+
+
+def _ensure_gdaldem() -> str:
+    path = shutil.which("gdaldem")
+    if path is None:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "gdal-bin"], check=True,
+                       capture_output=True)
+        path = shutil.which("gdaldem")
+    return path
+
+
+def main() -> None:
+    from terrain import write_geotiff
+    from terrain.synth import synthesize
+
+    gdaldem = _ensure_gdaldem()
+    with tempfile.TemporaryDirectory() as tmp:
+        site = synthesize(size_m=N * 0.5, res_m=0.5, seed=3)
+        dem_path = os.path.join(tmp, "dem.tif")
+        write_geotiff(dem_path, site.dem.elevation, site.dem)
+        del site
+        env = {**os.environ, "PYTHONPATH": os.getcwd()}
+        # Warm the numba caches on a small file so compilation is not timed.
+        small = os.path.join(tmp, "small.tif")
+        tiny = synthesize(size_m=128.0, res_m=0.5, seed=3)
+        write_geotiff(small, tiny.dem.elevation, tiny.dem)
+        subprocess.run([sys.executable, "-c", _STACK, small], check=True, capture_output=True,
+                       env=env)
+        gd, st, mem = [], [], []
+        for _ in range(REPEATS):
+            t0 = time.perf_counter()
+            subprocess.run([gdaldem, "slope", "-q", dem_path, os.path.join(tmp, "s.tif")],
+                           check=True)
+            gd.append(time.perf_counter() - t0)
+            out = subprocess.run([sys.executable, "-c", _STACK, dem_path], check=True,
+                                 capture_output=True, text=True, env=env).stdout.split()
+            st.append(float(out[0]))
+            mem.append(float(out[1]) / float(out[2]))
+            craters, rocks = out[3], out[4]
+    g, s, m = statistics.median(gd), statistics.median(st), statistics.median(mem)
+    print(f"BENCH hazard stack {N}^2: ours {s:.2f} s, gdaldem slope {g:.2f} s, ratio {s / g:.2f} "
+          f"(target <= 3) {verdict(s / g <= 3)}; peak memory {m:.1f}x the DEM array "
+          f"(target <= 8) {verdict(m <= 8)}; {craters} craters, {rocks} rocks "
+          f"(medians of {REPEATS})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
