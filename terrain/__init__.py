@@ -4,6 +4,9 @@ from .crs import MOON_GEOGRAPHIC, MOON_RADIUS_M, local_metric_crs
 from .dem import Dem
 from .errors import (
     DemNotFoundError,
+    EphemerisError,
+    HazardInputError,
+    IlluminationError,
     EarthCrsError,
     EmptyDemError,
     GridError,
@@ -14,9 +17,64 @@ from .errors import (
     WindowOutsideError,
 )
 from .hazard import HazardLimits, HazardMap, LanderSite, hazard_map
-from .io import point_feature, point_features, read_dem, read_layers, read_tags, write_geojson, write_geotiff
+from .illumination import (
+    HorizonMap,
+    SunlightMap,
+    cast_shadow,
+    horizon_map,
+    lander_height_raster,
+    sun_over_dem,
+    sunlight_map,
+)
+from .io import (
+    point_feature,
+    point_features,
+    read_dem,
+    read_layers,
+    read_tags,
+    write_geojson,
+    write_geotiff,
+)
+
+from .sky import (
+    LunarDay,
+    SkyPosition,
+    TimeWindow,
+    daylight_windows,
+    earth_position,
+    earth_windows,
+    lunar_day,
+    sun_position,
+)
+from .solar import SolarPanel, leg_energy, panel_power_w, power_at
+from .synth import SynthParams, SyntheticSite, synthesize
 
 __all__ = [
+    "EphemerisError",
+    "HazardInputError",
+    "IlluminationError",
+    "HorizonMap",
+    "SunlightMap",
+    "cast_shadow",
+    "horizon_map",
+    "lander_height_raster",
+    "sun_over_dem",
+    "sunlight_map",
+    "LunarDay",
+    "SkyPosition",
+    "TimeWindow",
+    "daylight_windows",
+    "earth_position",
+    "earth_windows",
+    "lunar_day",
+    "sun_position",
+    "SolarPanel",
+    "leg_energy",
+    "panel_power_w",
+    "power_at",
+    "SynthParams",
+    "SyntheticSite",
+    "synthesize",
     "MOON_GEOGRAPHIC",
     "MOON_RADIUS_M",
     "Dem",

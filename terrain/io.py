@@ -74,17 +74,28 @@ def _open(path: PathLike) -> rasterio.DatasetReader:
 
 
 def _to_metres(values: np.ndarray, scale: float, offset: float, units: str) -> np.ndarray:
-    """Apply band scale/offset and units; heights relative to the Moon sphere, never radii."""
-    z = values.astype(np.float64) * scale + offset
-    if units.strip().lower() in _KM_UNITS:
-        z *= 1000.0
-    finite = z[np.isfinite(z)]
-    if finite.size:
-        med = float(np.median(finite))
-        if med > 0.5 * MOON_RADIUS_M:
-            # The product stores planetary radius (LOLA PDS labels put 1737400 m in OFFSET).
-            log.info("values look like radii (median %.0f m): subtracting %.0f m", med, MOON_RADIUS_M)
-            z -= MOON_RADIUS_M
+    """Apply band scale/offset and units; heights relative to the Moon sphere, never radii.
+
+    Works in float64 only when the numbers need it (a radius offset of ~1.7e6 m would lose
+    decimetres in float32); otherwise in float32, in place, so a DEM is not copied repeatedly.
+    """
+    factor = scale * (1000.0 if units.strip().lower() in _KM_UNITS else 1.0)
+    shift = offset * (1000.0 if units.strip().lower() in _KM_UNITS else 1.0)
+    sample = values.ravel()[:: max(1, values.size // 100_000)].astype(np.float64) * factor + shift
+    sample = sample[np.isfinite(sample)]
+    radius = sample.size > 0 and float(np.median(sample)) > 0.5 * MOON_RADIUS_M
+    if radius:
+        # The product stores planetary radius (LOLA PDS labels put 1737400 m in OFFSET).
+        log.info("values look like radii: subtracting %.0f m", MOON_RADIUS_M)
+        shift -= MOON_RADIUS_M
+    if abs(shift) > 1e5 or radius:
+        z = values.astype(np.float64) * factor + shift
+        return z.astype(np.float32)
+    z = values.astype(np.float32, copy=False)
+    if factor != 1.0:
+        z *= np.float32(factor)
+    if shift != 0.0:
+        z += np.float32(shift)
     return z
 
 
@@ -188,13 +199,20 @@ def read_dem(
         window = None
         if around is not None:
             window = _window_around(src, src_crs, around, size_m, margin_px=0 if square else 2)
-        data = src.read(band, window=window, masked=True, out_dtype="float64")
+        raw = src.read(band, window=window)
+        invalid = ~src.read_masks(band, window=window).astype(bool)
         win_transform = (
-            transform @ Affine.translation(window.col_off, window.row_off) if window is not None else transform
+            transform @ Affine.translation(window.col_off, window.row_off)
+            if window is not None
+            else transform
         )
 
-    elev = np.ma.filled(data.astype(np.float64), np.nan)
-    elev = _to_metres(elev, scale, offset, units)
+    if raw.dtype.kind != "f" or np.dtype(raw.dtype).itemsize > 4 or abs(offset) > 1e5:
+        raw = raw.astype(np.float64)
+    raw[invalid] = np.nan
+    del invalid
+    elev = _to_metres(raw, scale, offset, units)
+    del raw
     if not np.isfinite(elev).any():
         raise EmptyDemError(
             f"every cell of {str(path)!r} is nodata"
@@ -203,7 +221,7 @@ def read_dem(
         )
 
     if square:
-        return Dem(elev.astype(np.float32), win_transform, src_crs)
+        return Dem(elev, win_transform, src_crs)
     return _reproject_local(elev, win_transform, src_crs, around, size_m)
 
 
@@ -211,11 +229,17 @@ def _window_around(src, src_crs, around, size_m, margin_px: int) -> Window:
     lat, lon = around
     half = size_m / 2.0
     dst = local_metric_crs(lat, lon)
-    left, bottom, right, top = transform_bounds(dst, src_crs, -half, -half, half, half, densify_pts=21)
+    left, bottom, right, top = transform_bounds(
+        dst, src_crs, -half, -half, half, half, densify_pts=21
+    )
     win = from_bounds(left, bottom, right, top, transform=src.transform)
     win = win.round_offsets(op="floor").round_lengths(op="ceil")
-    win = Window(win.col_off - margin_px, win.row_off - margin_px,
-                 win.width + 2 * margin_px, win.height + 2 * margin_px)
+    win = Window(
+        win.col_off - margin_px,
+        win.row_off - margin_px,
+        win.width + 2 * margin_px,
+        win.height + 2 * margin_px,
+    )
     full = Window(0, 0, src.width, src.height)
     try:
         clipped = win.intersection(full)
@@ -229,8 +253,12 @@ def _window_around(src, src_crs, around, size_m, margin_px: int) -> Window:
             "choose a position inside the data"
         )
     if (clipped.width, clipped.height) != (win.width, win.height):
-        log.warning("window around (%s, %s) is partly outside the DEM; the rest is nodata", lat, lon)
-    return Window(int(clipped.col_off), int(clipped.row_off), int(clipped.width), int(clipped.height))
+        log.warning(
+            "window around (%s, %s) is partly outside the DEM; the rest is nodata", lat, lon
+        )
+    return Window(
+        int(clipped.col_off), int(clipped.row_off), int(clipped.width), int(clipped.height)
+    )
 
 
 def _reproject_local(elev, transform, src_crs, around, size_m) -> Dem:
@@ -254,8 +282,13 @@ def _reproject_local(elev, transform, src_crs, around, size_m) -> Dem:
         left_s, top_s = transform @ (0, 0)
         right_s, bottom_s = transform @ (w, h)
         left, bottom, right, top = transform_bounds(
-            src_crs, dst_crs, min(left_s, right_s), min(bottom_s, top_s),
-            max(left_s, right_s), max(bottom_s, top_s), densify_pts=41,
+            src_crs,
+            dst_crs,
+            min(left_s, right_s),
+            min(bottom_s, top_s),
+            max(left_s, right_s),
+            max(bottom_s, top_s),
+            densify_pts=41,
         )
         width = max(1, int(math.ceil((right - left) / res)))
         height = max(1, int(math.ceil((top - bottom) / res)))
@@ -274,7 +307,9 @@ def _reproject_local(elev, transform, src_crs, around, size_m) -> Dem:
     )
     if not np.isfinite(out).any():
         raise EmptyDemError("the DEM holds no data after reprojection to a local metric grid")
-    log.info("reprojected %dx%d grid to local TM at %.4f, %.4f (%.3f m/px)", rows, cols, lat0, lon0, res)
+    log.info(
+        "reprojected %dx%d grid to local TM at %.4f, %.4f (%.3f m/px)", rows, cols, lat0, lon0, res
+    )
     return Dem(out, dst_transform, dst_crs)
 
 
@@ -336,8 +371,14 @@ def write_geotiff(
     is_float = np.dtype(dtype).kind == "f"
     blocksize = 512 if max(rows, cols) > 512 else 256
     profile = dict(
-        driver="GTiff", width=cols, height=rows, count=len(bands), dtype=dtype,
-        crs=like.crs, transform=like.transform, nodata=np.nan if is_float else None,
+        driver="GTiff",
+        width=cols,
+        height=rows,
+        count=len(bands),
+        dtype=dtype,
+        crs=like.crs,
+        transform=like.transform,
+        nodata=np.nan if is_float else None,
     )
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp.tif", dir=dest.parent)
     os.close(fd)
@@ -354,9 +395,14 @@ def write_geotiff(
                     ds.build_overviews(levels, Resampling.average)
             with mem.open() as ds:
                 rasterio.shutil.copy(
-                    ds, tmp, driver="COG", compress="DEFLATE",
-                    predictor="3" if is_float else "2", blocksize=blocksize,
-                    overviews="FORCE_USE_EXISTING" if levels else "NONE", BIGTIFF="IF_SAFER",
+                    ds,
+                    tmp,
+                    driver="COG",
+                    compress="DEFLATE",
+                    predictor="3" if is_float else "2",
+                    blocksize=blocksize,
+                    overviews="FORCE_USE_EXISTING" if levels else "NONE",
+                    BIGTIFF="IF_SAFER",
                 )
         _publish(tmp, dest)
     except BaseException:
