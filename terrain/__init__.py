@@ -1,5 +1,13 @@
 """Rasters of the lunar surface: DEM I/O, lunar CRS, synthetic terrain, hazard layers, light."""
 
+from .craters import (
+    CraterMatch,
+    crater_features,
+    crater_mask,
+    detect_craters,
+    evaluation_population,
+    match_craters,
+)
 from .crs import MOON_GEOGRAPHIC, MOON_RADIUS_M, local_metric_crs
 from .dem import Dem
 from .errors import (
@@ -50,6 +58,12 @@ from .solar import SolarPanel, leg_energy, panel_power_w, power_at
 from .synth import SynthParams, SyntheticSite, synthesize
 
 __all__ = [
+    "CraterMatch",
+    "crater_features",
+    "crater_mask",
+    "detect_craters",
+    "evaluation_population",
+    "match_craters",
     "EphemerisError",
     "HazardInputError",
     "IlluminationError",

@@ -23,7 +23,10 @@ def downsample2(z):
     for i in range(rows // 2):
         for j in range(cols // 2):
             out[i, j] = 0.25 * (
-                z[2 * i, 2 * j] + z[2 * i, 2 * j + 1] + z[2 * i + 1, 2 * j] + z[2 * i + 1, 2 * j + 1]
+                z[2 * i, 2 * j]
+                + z[2 * i, 2 * j + 1]
+                + z[2 * i + 1, 2 * j]
+                + z[2 * i + 1, 2 * j + 1]
             )
     return out
 
@@ -57,28 +60,39 @@ def fill_from_coarse(z, coarse):
 
 
 @njit(cache=True, parallel=True)
-def gaussian_blur(z, sigma):
-    """Separable Gaussian blur truncated at 3 sigma; the border value extends past the edges."""
+def gaussian_blur(z, sigma, offset):
+    """Separable Gaussian blur of ``z - offset`` truncated at 3 sigma; edges extend the border.
+
+    Rows first (contiguous), then columns as weighted sums of whole rows, so both passes walk
+    memory in order.
+    """
     rows, cols = z.shape
     half = max(1, int(np.ceil(3.0 * sigma)))
     taps = np.empty(2 * half + 1, dtype=np.float32)
     for k in range(-half, half + 1):
         taps[k + half] = np.exp(-0.5 * (k / sigma) ** 2)
     taps /= taps.sum()
+    off = np.float32(offset)
     tmp = np.empty((rows, cols), dtype=np.float32)
     out = np.empty((rows, cols), dtype=np.float32)
     for i in prange(rows):
         for j in range(cols):
             s = np.float32(0.0)
-            for k in range(-half, half + 1):
-                s += taps[k + half] * z[i, min(max(j + k, 0), cols - 1)]
-            tmp[i, j] = s
+            if half <= j < cols - half:
+                for k in range(-half, half + 1):
+                    s += taps[k + half] * z[i, j + k]
+            else:
+                for k in range(-half, half + 1):
+                    s += taps[k + half] * z[i, min(max(j + k, 0), cols - 1)]
+            tmp[i, j] = s - off
     for i in prange(rows):
         for j in range(cols):
-            s = np.float32(0.0)
-            for k in range(-half, half + 1):
-                s += taps[k + half] * tmp[min(max(i + k, 0), rows - 1), j]
-            out[i, j] = s
+            out[i, j] = 0.0
+        for k in range(-half, half + 1):
+            w = taps[k + half]
+            src = min(max(i + k, 0), rows - 1)
+            for j in range(cols):
+                out[i, j] += w * tmp[src, j]
     return out
 
 
@@ -89,7 +103,10 @@ def fold_laplacian(blurred, scale, level, best, best_level):
     for i in prange(1, rows - 1):
         for j in range(1, cols - 1):
             v = scale * (
-                blurred[i - 1, j] + blurred[i + 1, j] + blurred[i, j - 1] + blurred[i, j + 1]
+                blurred[i - 1, j]
+                + blurred[i + 1, j]
+                + blurred[i, j - 1]
+                + blurred[i, j + 1]
                 - 4.0 * blurred[i, j]
             )
             if v > best[i, j]:
@@ -191,43 +208,65 @@ def _basis(q, r, f):
     if q <= 1.0:
         f[2] = 1.0
     elif q < EJECTA_REACH:
-        tail = EJECTA_REACH**-3
-        f[2] = (q**-3 - tail) / (1.0 - tail)
+        tail = 1.0 / (EJECTA_REACH * EJECTA_REACH * EJECTA_REACH)
+        f[2] = (1.0 / (q * q * q) - tail) / (1.0 - tail)
     else:
         f[2] = 0.0
     f[3] = r * r
 
 
 @njit(cache=True)
-def _profile_sse(bn, br, bz, radius, min_rim, f, g, rhs, x):
-    """Least-squares fit of the radial basis at one radius; returns the binned SSE (x = amplitudes)."""
-    g[:, :] = 0.0
-    rhs[:] = 0.0
+def _profile_sse(bn, br, bz, radius, min_rim, base, x):
+    """Least-squares fit of the radial basis at one radius; returns the binned SSE.
+
+    ``base`` holds the radius-free sums (n, n r^2, n r^4, n z, n r^2 z, n z^2) over the bins;
+    the amplitudes (a, d, h, c) go to ``x``. Fits with a non-positive depth or a rim lower than
+    ``min_rim * d`` return inf.
+    """
+    g01 = g02 = g11 = g12 = g22 = g13 = g23 = rz1 = rz2 = 0.0
+    inv = 1.0 / radius
+    tail = 1.0 / (EJECTA_REACH * EJECTA_REACH * EJECTA_REACH)
     for k in range(bn.size):
         n = bn[k]
         if n == 0.0:
             continue
-        _basis(br[k] / radius, br[k], f)
-        for p in range(4):
-            rhs[p] += n * f[p] * bz[k]
-            for q in range(p, 4):
-                g[p, q] += n * f[p] * f[q]
-    for p in range(4):
-        for q in range(p):
-            g[p, q] = g[q, p]
-    sol = _solve(g, rhs)
+        r = br[k]
+        q = r * inv
+        if q >= EJECTA_REACH:
+            break  # bins are in order of r; beyond 3 R bowl and rim are zero
+        rr = r * r
+        if q < 1.0:
+            f1 = q * q - 1.0
+            f2 = 1.0
+        else:
+            f1 = 0.0
+            f2 = (1.0 / (q * q * q) - tail) / (1.0 - tail)
+        g01 += n * f1
+        g02 += n * f2
+        g11 += n * f1 * f1
+        g12 += n * f1 * f2
+        g22 += n * f2 * f2
+        g13 += n * f1 * rr
+        g23 += n * f2 * rr
+        rz1 += n * f1 * bz[k]
+        rz2 += n * f2 * bz[k]
+    g = np.array(
+        [
+            [base[0], g01, g02, base[1]],
+            [g01, g11, g12, g13],
+            [g02, g12, g22, g23],
+            [base[1], g13, g23, base[2]],
+        ]
+    )
+    rhs = np.array([base[3], rz1, rz2, base[4]])
+    sol = _solve(g, rhs.copy())
     x[:] = sol
     if np.isnan(sol[0]) or sol[1] <= 0.0 or sol[2] < min_rim * sol[1]:
         return np.inf
-    sse = 0.0
-    for k in range(bn.size):
-        n = bn[k]
-        if n == 0.0:
-            continue
-        _basis(br[k] / radius, br[k], f)
-        e = bz[k] - sol[0] - sol[1] * f[1] - sol[2] * f[2] - sol[3] * f[3]
-        sse += n * e * e
-    return sse
+    # at the least-squares solution SSE = sum n z^2 - x . rhs
+    return max(
+        base[5] - (sol[0] * rhs[0] + sol[1] * rhs[1] + sol[2] * rhs[2] + sol[3] * rhs[3]), 0.0
+    )
 
 
 @njit(cache=True)
@@ -238,59 +277,99 @@ def _fit_one(z, ci, cj, r_lo, r_hi, window, min_rim, out):
         out[k] = np.nan
     rw = window * r_hi
     rw2 = rw * rw
-    bin_px = max(0.25, rw / 100.0)
+    bin_px = max(0.25, rw / 64.0)
     n_bins = int(rw / bin_px) + 1
     bn = np.zeros(n_bins)
     br = np.zeros(n_bins)
     bz = np.zeros(n_bins)
-    bt = np.zeros((n_bins, 4))
+    bt0 = np.zeros(n_bins)
+    bt1 = np.zeros(n_bins)
+    bt2 = np.zeros(n_bins)
+    bt3 = np.zeros(n_bins)
+    inv_bin = 1.0 / bin_px
     # one pass: radial bins, and the sums to regress z on [1, t] with the non-radial trend
-    # terms t = (dx, dy, dx^2 - dy^2, 2 dx dy) (a tilt and a saddle of the background)
-    a_m = np.zeros((5, 5))
-    b_v = np.zeros(5)
-    u = np.empty(5)
-    zz = 0.0
+    # terms t = (dx, dy, dx^2 - dy^2, 2 dx dy) (a tilt and a saddle of the background). Per row
+    # only power sums of dx are kept (dy is constant along it) and expanded after the row;
+    # scalar accumulators, as small arrays indexed in the inner loop are several times slower.
+    s1 = sx = sy = ss = sc = 0.0
+    sxx = sxy = sxs = sxc = syy = sys_ = syc = sss = ssc = scc = 0.0
+    sz = sxz = syz = ssz = scz = zz = 0.0
     full = 0
     i0 = min(max(int(round(ci)), 0), rows - 1)
     j0 = min(max(int(round(cj)), 0), cols - 1)
     offset = z[i0, j0] if not np.isnan(z[i0, j0]) else 0.0  # keeps the sums well conditioned
     for i in range(int(np.floor(ci - rw)), int(np.ceil(ci + rw)) + 1):
         dy = i - ci
-        for j in range(int(np.floor(cj - rw)), int(np.ceil(cj + rw)) + 1):
-            dx = j - cj
-            r2 = dx * dx + dy * dy
-            if r2 > rw2:
-                continue
-            full += 1
-            if i < 0 or j < 0 or i >= rows or j >= cols:
-                continue
+        half = rw2 - dy * dy
+        if half < 0.0:
+            continue
+        half = np.sqrt(half)
+        j_a = int(np.ceil(cj - half))
+        j_b = int(np.floor(cj + half))
+        full += j_b - j_a + 1
+        if i < 0 or i >= rows:
+            continue
+        dy2 = dy * dy
+        p0 = p1 = p2 = p3 = p4 = q0 = q1 = q2 = 0.0
+        for j in range(max(j_a, 0), min(j_b, cols - 1) + 1):
             v = z[i, j] - offset
             if np.isnan(v):
                 continue
-            r = np.sqrt(r2)
-            k = int(r / bin_px)
-            u[0] = 1.0
-            u[1] = dx
-            u[2] = dy
-            u[3] = dx * dx - dy * dy
-            u[4] = 2.0 * dx * dy
+            dx = j - cj
+            dx2 = dx * dx
+            r = np.sqrt(dx2 + dy2)
+            k = min(int(r * inv_bin), n_bins - 1)
             bn[k] += 1.0
             br[k] += r
             bz[k] += v
-            for p in range(4):
-                bt[k, p] += u[p + 1]
+            bt0[k] += dx
+            bt1[k] += dy
+            bt2[k] += dx2 - dy2
+            bt3[k] += 2.0 * dx * dy
+            p0 += 1.0
+            p1 += dx
+            p2 += dx2
+            p3 += dx2 * dx
+            p4 += dx2 * dx2
+            q0 += v
+            q1 += dx * v
+            q2 += dx2 * v
             zz += v * v
-            for p in range(5):
-                b_v[p] += u[p] * v
-                for q in range(p, 5):
-                    a_m[p, q] += u[p] * u[q]
-    n_valid = a_m[0, 0]
+        # expand the row's power sums into the window sums of u = (1, dx, dy, t_s, t_c)
+        s1 += p0
+        sx += p1
+        sy += dy * p0
+        ss += p2 - dy2 * p0
+        sc += 2.0 * dy * p1
+        sxx += p2
+        sxy += dy * p1
+        sxs += p3 - dy2 * p1
+        sxc += 2.0 * dy * p2
+        syy += dy2 * p0
+        sys_ += dy * p2 - dy2 * dy * p0
+        syc += 2.0 * dy2 * p1
+        sss += p4 - 2.0 * dy2 * p2 + dy2 * dy2 * p0
+        ssc += 2.0 * dy * (p3 - dy2 * p1)
+        scc += 4.0 * dy2 * p2
+        sz += q0
+        sxz += q1
+        syz += dy * q0
+        ssz += q2 - dy2 * q0
+        scz += 2.0 * dy * q1
+    a_m = np.array(
+        [
+            [s1, sx, sy, ss, sc],
+            [sx, sxx, sxy, sxs, sxc],
+            [sy, sxy, syy, sys_, syc],
+            [ss, sxs, sys_, sss, ssc],
+            [sc, sxc, syc, ssc, scc],
+        ]
+    )
+    b_v = np.array([sz, sxz, syz, ssz, scz])
+    n_valid = s1
     out[4] = n_valid / max(full, 1)
     if n_valid < 16.0:
         return
-    for p in range(5):
-        for q in range(p):
-            a_m[p, q] = a_m[q, p]
     a_t = a_m[1:, 1:].copy()
     b_t = b_v[1:].copy()
     beta = _solve(a_m, b_v)[1:]
@@ -306,15 +385,21 @@ def _fit_one(z, ci, cj, r_lo, r_hi, window, min_rim, out):
     for k in range(n_bins):
         if bn[k] > 0:
             br[k] /= bn[k]
-            w = bz[k]
-            for p in range(4):
-                w -= beta[p] * bt[k, p]
+            w = bz[k] - beta[0] * bt0[k] - beta[1] * bt1[k] - beta[2] * bt2[k] - beta[3] * bt3[k]
             bz[k] = w / bn[k]
             between += bn[k] * bz[k] * bz[k]
     within = max(ww - between, 0.0)
-    f = np.empty(4)
-    g = np.empty((4, 4))
-    rhs = np.empty(4)
+    base = np.zeros(6)
+    for k in range(n_bins):
+        n = bn[k]
+        if n > 0:
+            rr = br[k] * br[k]
+            base[0] += n
+            base[1] += n * rr
+            base[2] += n * rr * rr
+            base[3] += n * bz[k]
+            base[4] += n * rr * bz[k]
+            base[5] += n * bz[k] * bz[k]
     x = np.empty(4)
     best = np.full(4, np.nan)
     best_sse = np.inf
@@ -324,7 +409,7 @@ def _fit_one(z, ci, cj, r_lo, r_hi, window, min_rim, out):
     ratio = (r_hi / r_lo) ** (1.0 / (n_coarse - 1))
     for s in range(n_coarse):
         radius = r_lo * ratio**s
-        sse = _profile_sse(bn, br, bz, radius, min_rim, f, g, rhs, x)
+        sse = _profile_sse(bn, br, bz, radius, min_rim, base, x)
         if sse < best_sse:
             best_sse = sse
             best_r = radius
@@ -332,12 +417,12 @@ def _fit_one(z, ci, cj, r_lo, r_hi, window, min_rim, out):
     if np.isnan(best_r):
         return
     centre_r = best_r
-    fine = ratio ** (1.0 / 4.0)
-    for s in range(-3, 4):
+    fine = ratio ** (1.0 / 3.0)
+    for s in range(-2, 3):
         if s == 0:
             continue
         radius = centre_r * fine**s
-        sse = _profile_sse(bn, br, bz, radius, min_rim, f, g, rhs, x)
+        sse = _profile_sse(bn, br, bz, radius, min_rim, base, x)
         if sse < best_sse:
             best_sse = sse
             best_r = radius
@@ -376,9 +461,9 @@ def fit_craters(z, ci, cj, r0, lo_factor, hi_factor, window, min_rim):
 
 
 @njit(cache=True)
-def discs_touch_nodata(valid, ci, cj, radius):
-    """True for each disc (cells with centres within ``radius``) that holds nodata or leaves the grid."""
-    rows, cols = valid.shape
+def discs_touch_nodata(z, ci, cj, radius):
+    """Flag each disc (cells with centres within ``radius``) holding nodata or leaving the grid."""
+    rows, cols = z.shape
     out = np.zeros(ci.size, dtype=np.bool_)
     for k in range(ci.size):
         r = radius[k]
@@ -386,9 +471,13 @@ def discs_touch_nodata(valid, ci, cj, radius):
             out[k] = True
             continue
         rr = r * r
-        for i in range(max(int(np.ceil(ci[k] - r)), 0), min(int(np.floor(ci[k] + r)), rows - 1) + 1):
-            for j in range(max(int(np.ceil(cj[k] - r)), 0), min(int(np.floor(cj[k] + r)), cols - 1) + 1):
-                if (i - ci[k]) ** 2 + (j - cj[k]) ** 2 <= rr and not valid[i, j]:
+        for i in range(
+            max(int(np.ceil(ci[k] - r)), 0), min(int(np.floor(ci[k] + r)), rows - 1) + 1
+        ):
+            for j in range(
+                max(int(np.ceil(cj[k] - r)), 0), min(int(np.floor(cj[k] + r)), cols - 1) + 1
+            ):
+                if (i - ci[k]) ** 2 + (j - cj[k]) ** 2 <= rr and np.isnan(z[i, j]):
                     out[k] = True
                     break
             if out[k]:
@@ -403,7 +492,11 @@ def paint_discs(mask, ci, cj, radius):
     for k in range(ci.size):
         r = radius[k]
         rr = r * r
-        for i in range(max(int(np.ceil(ci[k] - r)), 0), min(int(np.floor(ci[k] + r)), rows - 1) + 1):
-            for j in range(max(int(np.ceil(cj[k] - r)), 0), min(int(np.floor(cj[k] + r)), cols - 1) + 1):
+        for i in range(
+            max(int(np.ceil(ci[k] - r)), 0), min(int(np.floor(ci[k] + r)), rows - 1) + 1
+        ):
+            for j in range(
+                max(int(np.ceil(cj[k] - r)), 0), min(int(np.floor(cj[k] + r)), cols - 1) + 1
+            ):
                 if (i - ci[k]) ** 2 + (j - cj[k]) ** 2 <= rr:
                     mask[i, j] = True

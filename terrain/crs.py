@@ -132,6 +132,4 @@ def is_metric_projected(crs: CRS | pyproj.CRS | str) -> bool:
     p = to_pyproj(crs)
     if not p.is_projected:
         return False
-    return all(
-        (a.unit_name or "").lower() in ("metre", "meter", "m") for a in p.axis_info[:2]
-    )
+    return all((a.unit_name or "").lower() in ("metre", "meter", "m") for a in p.axis_info[:2])

@@ -201,8 +201,16 @@ def _disc_mask(dem: Dem, x: float, y: float, radius_m: float) -> np.ndarray:
 def _check_limits(limits: HazardLimits) -> None:
     from .errors import HazardInputError
 
-    for name in ("max_slope_deg", "max_step_m", "max_roughness_m", "clearance_m", "footprint_m",
-                 "rover_radius_m", "max_rock_risk", "link_range_m"):
+    for name in (
+        "max_slope_deg",
+        "max_step_m",
+        "max_roughness_m",
+        "clearance_m",
+        "footprint_m",
+        "rover_radius_m",
+        "max_rock_risk",
+        "link_range_m",
+    ):
         v = getattr(limits, name)
         if not (np.isfinite(v) and v > 0):
             raise HazardInputError(f"hazard limit {name} must be a positive number, got {v!r}")
@@ -280,14 +288,17 @@ def hazard_map(
     # Rocks of about two pixels and more show in the DEM; smaller ones are a probability.
     resolved_d = 2.0 * res
     risk = unresolved_rock_risk(
-        rock_abundance, clearance_m=limits.clearance_m, resolved_diameter_m=resolved_d,
+        rock_abundance,
+        clearance_m=limits.clearance_m,
+        resolved_diameter_m=resolved_d,
         footprint_area_m2=limits.footprint_m * 2.0 * limits.rover_radius_m * 0.5,
     )
     risk = np.broadcast_to(risk, dem.shape).astype(np.float32)
     risk = np.where(valid, risk, np.nan).astype(np.float32)
     if detect:
-        rocks, rock_cells = detect_rocks(z, res, min_height_m=limits.clearance_m,
-                                         transform=dem.transform)
+        rocks, rock_cells = detect_rocks(
+            z, res, min_height_m=limits.clearance_m, transform=dem.transform
+        )
     else:
         empty = np.zeros(0)
         rocks, rock_cells = DetectedRocks(empty, empty, empty, empty), np.zeros(dem.shape, bool)
@@ -298,7 +309,9 @@ def hazard_map(
         from .craters import detect_craters
 
         craters = detect_craters(z, res, transform=dem.transform)
-        cmask = _crater_mask(craters, dem.shape, dem.transform)
+        # Only craters whose bowl walls exceed the rover's slope limit are a hazard of their own.
+        cmask = _crater_mask(craters, dem.shape, dem.transform,
+                             min_wall_slope_deg=limits.max_slope_deg)
     else:
         empty = np.zeros(0)
         craters, cmask = DetectedCraters(empty, empty, empty, empty), np.zeros(dem.shape, bool)
@@ -324,8 +337,15 @@ def hazard_map(
                 f"lander at ({lander.x:.1f}, {lander.y:.1f}) stands on a nodata cell; move it"
             )
         z_radio = _smooth_nan(z, limits.los_smoothing_m / res)
-        vis, rng = hk.line_of_sight(z_radio, res, r0, c0, lander.antenna_height_m,
-                                    limits.rover_antenna_height_m, MOON_RADIUS_M)
+        vis, rng = hk.line_of_sight(
+            z_radio,
+            res,
+            r0,
+            c0,
+            lander.antenna_height_m,
+            limits.rover_antenna_height_m,
+            MOON_RADIUS_M,
+        )
         los = vis.astype(bool) & valid
 
     report(0.85, "cost")
@@ -367,9 +387,23 @@ def hazard_map(
     cost[keepout] = np.inf
     report(1.0, "done")
     return HazardMap(
-        grid=dem, limits=limits, slope_deg=slope, slope_rover_deg=slope_rover,
-        roughness_m=rough, step_m=step, crater_mask=cmask, rock_risk=risk, cost=cost,
-        keepout=keepout, craters=craters, rocks=rocks, shadow=shadow, los_lander=los,
-        range_lander_m=rng, sun=None if sun is None else (float(sun[0]), float(sun[1])),
-        lander=lander, keepout_share=share, warnings=tuple(warnings),
+        grid=dem,
+        limits=limits,
+        slope_deg=slope,
+        slope_rover_deg=slope_rover,
+        roughness_m=rough,
+        step_m=step,
+        crater_mask=cmask,
+        rock_risk=risk,
+        cost=cost,
+        keepout=keepout,
+        craters=craters,
+        rocks=rocks,
+        shadow=shadow,
+        los_lander=los,
+        range_lander_m=rng,
+        sun=None if sun is None else (float(sun[0]), float(sun[1])),
+        lander=lander,
+        keepout_share=share,
+        warnings=tuple(warnings),
     )

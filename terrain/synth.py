@@ -73,8 +73,11 @@ class CraterCatalogue:
     def to_features(self, crs) -> list[dict[str, Any]]:
         """GeoJSON Point features (centre) with diameter, depth, rim height and state."""
         return point_features(
-            crs, self.x, self.y,
-            diameter_m=np.round(self.diameter_m, 3), depth_m=np.round(self.depth_m, 3),
+            crs,
+            self.x,
+            self.y,
+            diameter_m=np.round(self.diameter_m, 3),
+            depth_m=np.round(self.depth_m, 3),
             rim_height_m=np.round(self.rim_height_m, 3),
             state=np.where(self.fresh, "fresh", "degraded"),
         )
@@ -95,8 +98,11 @@ class RockCatalogue:
     def to_features(self, crs) -> list[dict[str, Any]]:
         """GeoJSON Point features with diameter and height."""
         return point_features(
-            crs, self.x, self.y,
-            diameter_m=np.round(self.diameter_m, 3), height_m=np.round(self.height_m, 3),
+            crs,
+            self.x,
+            self.y,
+            diameter_m=np.round(self.diameter_m, 3),
+            height_m=np.round(self.height_m, 3),
         )
 
 
@@ -130,7 +136,10 @@ class SynthParams:
             raise TerrainError(f"res_m must be > 0, got {self.res_m}")
         checks = [
             (self.size_m / self.res_m >= 16, "size_m / res_m must give at least 16 pixels"),
-            (self.size_m / self.res_m <= 40000, "size_m / res_m above 40000 pixels a side: use a coarser res_m"),
+            (
+                self.size_m / self.res_m <= 40000,
+                "size_m / res_m above 40000 pixels a side: use a coarser res_m",
+            ),
             (-90 <= self.center[0] <= 90, f"centre latitude {self.center[0]} outside [-90, 90]"),
             (0 <= self.relief_rms_slope_deg < 45, "relief_rms_slope_deg must be in [0, 45)"),
             (0 < self.hurst < 1, f"hurst must be in (0, 1), got {self.hurst}"),
@@ -138,11 +147,23 @@ class SynthParams:
             (self.crater_density >= 0, f"crater_density must be >= 0, got {self.crater_density}"),
             (self.crater_min_px >= 1, "crater_min_px must be >= 1"),
             (0 <= self.fresh_fraction <= 1, "fresh_fraction must be in [0, 1]"),
-            (0 < self.rock_abundance < 0.4, f"rock_abundance (k) must be in (0, 0.4), got {self.rock_abundance}"),
+            (
+                0 < self.rock_abundance < 0.4,
+                f"rock_abundance (k) must be in (0, 0.4), got {self.rock_abundance}",
+            ),
             (self.rock_min_px >= 1, "rock_min_px must be >= 1"),
-            (self.rock_max_m > self.rock_min_px * self.res_m, "rock_max_m must exceed the smallest drawn rock"),
-            (self.crater_law in ("trask", "viper"), f"crater_law {self.crater_law!r}: choose trask or viper"),
-            (self.rock_law in ("viper", "viper-high", "golombek"), f"rock_law {self.rock_law!r}: choose viper, viper-high or golombek"),
+            (
+                self.rock_max_m > self.rock_min_px * self.res_m,
+                "rock_max_m must exceed the smallest drawn rock",
+            ),
+            (
+                self.crater_law in ("trask", "viper"),
+                f"crater_law {self.crater_law!r}: choose trask or viper",
+            ),
+            (
+                self.rock_law in ("viper", "viper-high", "golombek"),
+                f"rock_law {self.rock_law!r}: choose viper, viper-high or golombek",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -206,8 +227,9 @@ class SyntheticSite:
         }
 
 
-def fractal_surface(shape: tuple[int, int], hurst: float, rng: np.random.Generator,
-                    corner_px: float | None = None) -> np.ndarray:
+def fractal_surface(
+    shape: tuple[int, int], hurst: float, rng: np.random.Generator, corner_px: float | None = None
+) -> np.ndarray:
     """Zero-mean fractional Brownian surface by spectral synthesis.
 
     Amplitude ~ (|k|^2 + kc^2)^-((H+1)/2): fractal (|k|^-(H+1)) at wavelengths shorter than the
@@ -220,7 +242,9 @@ def fractal_surface(shape: tuple[int, int], hurst: float, rng: np.random.Generat
     k2 = kx**2 + ky**2 + kc**2
     k2[0, 0] = np.inf
     amp = k2 ** (-(hurst + 1.0) / 2.0)
-    noise = rng.standard_normal((rows, cols // 2 + 1)) + 1j * rng.standard_normal((rows, cols // 2 + 1))
+    noise = rng.standard_normal((rows, cols // 2 + 1)) + 1j * rng.standard_normal(
+        (rows, cols // 2 + 1)
+    )
     z = np.fft.irfft2(noise * amp, s=shape)
     return z - z.mean()
 
@@ -307,7 +331,13 @@ def synthesize(params: SynthParams | None = None, *, progress=None, **overrides)
     modulation = _smooth_lognormal((n, n), rng_blocks, corr_px=max(2.0, 25.0 / res), sigma=0.5)
     young = fresh & (diam >= BLOCKY_CRATER_MIN_D)
     kern.stamp_block_fields(
-        modulation, x0, y0, res, cx[young], cy[young], diam[young] / 2.0,
+        modulation,
+        x0,
+        y0,
+        res,
+        cx[young],
+        cy[young],
+        diam[young] / 2.0,
         np.full(int(young.sum()), 4.0),
     )
     modulation /= modulation.mean()
