@@ -10,7 +10,7 @@ import rasterio.errors
 from planners.errors import PlanningError
 from terrain.errors import TerrainError
 
-from .commands import demo, hazard_cmd, plan_cmd, sun, terrain_cmd, touchdown_cmd
+from .commands import demo, hazard_cmd, mission_cmd, plan_cmd, sun, terrain_cmd, touchdown_cmd
 from .errors import RoverError
 
 USER_ERRORS = (TerrainError, PlanningError, RoverError, rasterio.errors.RasterioError)
@@ -37,6 +37,7 @@ def main(verbose: int) -> None:
 
 
 main.add_command(demo.demo)
+main.add_command(mission_cmd.mission)
 main.add_command(terrain_cmd.terrain)
 main.add_command(hazard_cmd.hazard)
 main.add_command(plan_cmd.plan)

@@ -86,12 +86,16 @@ def touchdown_job(
     dispersion: Dispersion | None = None,
     safety_extent: str = "ellipse",
     site: tuple[Dem, Any, str] | None = None,
+    time: datetime = PLANNED_TOUCHDOWN_UTC,
+    tags: dict[str, Any] | None = None,
     progress: ProgressCallback = _noop,
 ) -> tuple[Any, list[TouchdownResult]]:
     """Monte Carlo touchdowns per scenario; writes the safety GeoTIFF, runs GeoJSON and a map.
 
     Outputs: ``touchdown_safety.tif`` (bands p_safe, p_deploy, tilt_max_deg; NaN outside the
     computed window), ``touchdowns.geojson`` (every run of every scenario) and ``touchdown.png``.
+    ``time`` is the touchdown time recorded with the runs; ``tags`` are added to the GeoTIFF's
+    (provenance).
     """
     lander = lander or LanderSpec.load()
     dispersion = dispersion or Dispersion()
@@ -114,6 +118,7 @@ def touchdown_job(
                 seed=seed,
                 dispersion=dispersion,
                 descent=name,
+                time=time,
                 progress=sub,
             )
         )
@@ -127,6 +132,7 @@ def touchdown_job(
         "frigoris_lander": lander.name,
         "frigoris_n_yaw": safety.n_yaw,
         "frigoris_target_xy": list(target),
+        **(tags or {}),
     }
     progress(0.7, "touchdown_safety.tif")
     outputs = {

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from terrain import (
     Dem,
@@ -61,8 +61,12 @@ def _noop(fraction: float, stage: str = "") -> None:
 
 
 def write_site(site: SyntheticSite, out_dir: pathlib.Path, *, progress: ProgressCallback = _noop,
-               tags: dict[str, Any] | None = None) -> dict[str, pathlib.Path]:
-    """Write a synthetic site: DEM, rock abundance, truth catalogues and a hillshade map."""
+               tags: dict[str, Any] | None = None,
+               title: str | None = None) -> dict[str, pathlib.Path]:
+    """Write a synthetic site: DEM, rock abundance, truth catalogues and a hillshade map.
+
+    ``title`` replaces the hillshade map's default title (a Mare Frigoris site).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     dem = site.dem
     tags = {"frigoris_source": "synthetic", "frigoris_params": site.params.__dict__, **(tags or {})}
@@ -85,7 +89,7 @@ def write_site(site: SyntheticSite, out_dir: pathlib.Path, *, progress: Progress
     progress(0.7, "hillshade.png")
     outputs["hillshade"] = figures.site_map(
         dem, out_dir / "hillshade.png",
-        title=f"Synthetic Mare Frigoris site {site.params.center[0]:.2f}N "
+        title=title or f"Synthetic Mare Frigoris site {site.params.center[0]:.2f}N "
               f"{abs(site.params.center[1]):.2f}{'W' if site.params.center[1] < 0 else 'E'} "
               f"(seed {site.params.seed})",
         craters=site.craters, rocks=site.rocks, min_crater_m=10.0,
@@ -219,69 +223,6 @@ def hazard_job(dem_path: pathlib.Path | None, out_dir: pathlib.Path, *,
                            tags={"frigoris_dem": str(dem_path)})
     progress(1.0, "done")
     return JobResult(out_dir, outputs, hazard_summary(hm))
-
-
-def demo_job(out_dir: pathlib.Path, *, seed: int = 0, runs: int = 200,
-             progress: ProgressCallback = _noop) -> JobResult:
-    """The whole chain on the built-in synthetic Mare Frigoris site.
-
-    Synthetic site -> Monte Carlo touchdowns (nominal and late-altimeter) -> the first
-    nominal-scenario touchdown -> hazard map at deployment time -> deployment handoff -> traverse
-    plan from the handoff. A crash or "no deployment" ends the chain with its reasons (written to
-    handoff.json); no planner runs on a rover that was never deployed.
-    """
-    from .deploy import deploy
-    from .landing import touchdown_job
-
-    site = synthesize(SynthParams(seed=seed), progress=lambda f, s="": progress(0.1 * f, s))
-    dem = site.dem
-    outputs = write_site(site, out_dir, progress=lambda f, s="": progress(0.1 + 0.1 * f, s))
-    label = f"synthetic Mare Frigoris site (seed {seed})"
-    td, results = touchdown_job(
-        None, out_dir, runs=runs, seed=seed, lander=RESILIENCE,
-        site=(dem, site.rock_abundance, label),
-        progress=lambda f, s="": progress(0.2 + 0.15 * f, s),
-    )
-    outputs.update({f"touchdown_{k}": v for k, v in td.outputs.items()})
-    summary: dict[str, Any] = {**site.summary()}
-    for r in results:
-        s = r.summary()
-        summary[f"touchdown_{r.scenario}_p_success"] = round(s["p_success"], 3)
-        summary[f"touchdown_{r.scenario}_crash"] = round(s["crash"], 3)
-    run = results[0].runs[0]
-    summary["touchdown_outcome"] = f"{run.outcome} at ({run.x:.1f}, {run.y:.1f}) m: {run.reason}"
-    hm = None
-    if run.outcome == "nominal":
-        t_deploy = TOUCHDOWN_TIME + timedelta(hours=RESILIENCE.checkout_h)
-        hm = hazard_map(dem, hazard_limits(TENACIOUS), sun=resolve_sun(dem, when=t_deploy),
-                        lander=lander_site(RESILIENCE, run.x, run.y),
-                        rock_abundance=site.rock_abundance,
-                        progress=lambda f, s="": progress(0.35 + 0.3 * f, s))
-        outputs.update(write_hazard(
-            hm, out_dir, title=f"Hazard map at deployment ({t_deploy:%Y-%m-%d %H:%M} UTC)"))
-        summary.update({f"hazard_{k}": v for k, v in hazard_summary(hm).items()
-                        if k not in ("size_px", "res_m")})
-    handoff = deploy(run, hm, RESILIENCE, TENACIOUS, time=TOUCHDOWN_TIME, crs=dem.crs)
-    outputs["handoff"] = handoff.write(out_dir / "handoff.json")
-    outputs["deploy_png"] = figures.deploy_figure(
-        dem if hm is None else hm.grid, handoff, RESILIENCE, hm, out_dir / "deploy.png",
-        title=f"Deployment of {TENACIOUS.name} from {RESILIENCE.name}",
-    )
-    summary["deployed"] = handoff.deployed
-    if not handoff.deployed or hm is None:
-        summary["chain_stopped"] = "; ".join(handoff.reasons) or "no deployment"
-        progress(1.0, "stopped: no handoff")
-        return JobResult(out_dir, outputs, summary)
-    summary["deploy_side_deg"] = handoff.side_deg
-    result = plan_on_hazard(
-        hm, rover=TENACIOUS, lander=RESILIENCE, start_time=handoff.start_time,
-        start_cell=handoff.start_rowcol(hm.grid), start_soc_wh=handoff.start_battery_wh,
-        seed=seed, progress=lambda f, s="": progress(0.65 + 0.3 * f, s),
-    )
-    outputs.update(write_plan(result, hm, out_dir))
-    summary.update({f"plan_{k}": v for k, v in plan_summary(result).items()})
-    progress(1.0, "done")
-    return JobResult(out_dir, outputs, summary)
 
 
 def _read_points(path: pathlib.Path, *names: str) -> tuple[np.ndarray, ...]:

@@ -7,7 +7,7 @@ import io
 import os
 import pathlib
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,9 +73,14 @@ def plan_on_hazard(
     targets: tuple | None = None,
     seed: int = 0,
     time_limit_s: float = 10.0,
+    rules: StopRules | None = None,
     progress: ProgressCallback = _noop,
 ) -> PlanResult:
-    """Propose stops on a hazard map and plan the checked traverse from the start."""
+    """Propose stops on a hazard map and plan the checked traverse from the start.
+
+    ``rules`` overrides the stop values and dwell times (default :class:`StopRules`); its
+    plume radius is always the lander's.
+    """
     if hm.lander is None:
         raise RoverError("planning needs the lander's position (link and plume zone)")
     dem: Dem = hm.grid
@@ -87,7 +92,7 @@ def plan_on_hazard(
         transform=dem.transform, lander_xy=(hm.lander.x, hm.lander.y), comm_ok=hm.comm_ok(),
         lander_view=hm.los_lander, craters=(c.x, c.y, c.diameter_m, c.depth_m),
         rocks=(r.x, r.y, r.diameter_m), targets=targets,
-        rules=StopRules(plume_radius_m=lander.plume_radius_m),
+        rules=replace(rules or StopRules(), plume_radius_m=lander.plume_radius_m),
     )
     progress(0.1, "horizon map")
     horizons = horizon_map(dem, HORIZON_SECTORS,

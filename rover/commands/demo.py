@@ -1,4 +1,4 @@
-"""``frigoris demo``: the whole chain on the built-in synthetic Mare Frigoris site."""
+"""``frigoris demo``: the built-in HAKUTO-R Mission 2 file, the whole chain on the synthetic site."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import click
 
-from ..pipeline import demo_job
+from ..mission import demo_mission_job
 from ..progress import progress_bar
 from .options import json_option, out_dir_option, quiet_option, seed_option
 from .report import print_summary
@@ -19,13 +19,14 @@ from .report import print_summary
 @quiet_option
 @json_option
 def demo(out_dir: pathlib.Path, seed: int, quiet: bool, as_json: bool) -> None:
-    """Run the chain on the built-in synthetic Mare Frigoris site (60.5 N, 4.6 W).
+    """Run the built-in HAKUTO-R Mission 2 file on the synthetic Mare Frigoris site (60.5 N, 4.6 W):
+    site, touchdown Monte Carlo, hazard map, deployment, ten-day plan, GeoPackage and report.
 
     Example: frigoris demo --out demo-out
     """
     t0 = time.perf_counter()
     with progress_bar("demo", enabled=not quiet) as progress:
-        result = demo_job(out_dir, seed=seed, progress=progress)
+        result = demo_mission_job(out_dir, seed=seed, progress=progress)
     summary = {**result.summary, "wall_time_s": round(time.perf_counter() - t0, 2)}
     print_summary("frigoris demo: synthetic Mare Frigoris site", summary, as_json=as_json,
                   outputs=result.outputs)
