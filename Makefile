@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= demo-out
 
-.PHONY: demo test bench lint clean sysdeps
+.PHONY: demo test bench lint clean sysdeps benchdeps
 
 # apt packages the reference tests need (GDAL's own command-line tools: gdalinfo, gdaldem).
 sysdeps:
@@ -31,7 +31,13 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test sysdeps
 	$(BIN)/python -m pytest -q
 
-bench: $(VENV)/.installed-test sysdeps
+# GNU time measures the benchmarks' peak memory from outside the process.
+benchdeps: sysdeps
+	@test -x /usr/bin/time || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq time >/dev/null; }
+
+bench: $(VENV)/.installed-test benchdeps
 	$(BIN)/python -m benchmarks
 
 lint: $(VENV)/.installed-test
