@@ -41,8 +41,9 @@ print(dt, (peak - before) * 1024, dem.elevation.nbytes, len(hm.craters), len(hm.
 def _ensure_gdaldem() -> str:
     path = shutil.which("gdaldem")
     if path is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "gdal-bin"], check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "gdal-bin"], check=True, capture_output=True
+        )
         path = shutil.which("gdaldem")
     return path
 
@@ -62,28 +63,37 @@ def main() -> None:
         small = os.path.join(tmp, "small.tif")
         tiny = synthesize(size_m=128.0, res_m=0.5, seed=3)
         write_geotiff(small, tiny.dem.elevation, tiny.dem)
-        subprocess.run([sys.executable, "-c", _STACK, small], check=True, capture_output=True,
-                       env=env)
+        subprocess.run(
+            [sys.executable, "-c", _STACK, small], check=True, capture_output=True, env=env
+        )
         gd, st, mem = [], [], []
         for _ in range(REPEATS):
             t0 = time.perf_counter()
-            subprocess.run([gdaldem, "slope", "-q", dem_path, os.path.join(tmp, "s.tif")],
-                           check=True)
+            subprocess.run(
+                [gdaldem, "slope", "-q", dem_path, os.path.join(tmp, "s.tif")], check=True
+            )
             gd.append(time.perf_counter() - t0)
             # Peak RSS measured from outside by GNU time (the whole process, read included).
-            proc = subprocess.run(["/usr/bin/time", "-f", "MAXRSS_KB %M", sys.executable, "-c",
-                                   _STACK, dem_path], check=True, capture_output=True, text=True,
-                                  env=env)
+            proc = subprocess.run(
+                ["/usr/bin/time", "-f", "MAXRSS_KB %M", sys.executable, "-c", _STACK, dem_path],
+                check=True,
+                capture_output=True,
+                text=True,
+                env=env,
+            )
             out = proc.stdout.split()
             peak_kb = float(proc.stderr.rsplit("MAXRSS_KB", 1)[1].split()[0])
             st.append(float(out[0]))
             mem.append(peak_kb * 1024 / float(out[2]))
             craters, rocks = out[3], out[4]
     g, s, m = statistics.median(gd), statistics.median(st), statistics.median(mem)
-    print(f"BENCH hazard stack {N}^2: ours {s:.2f} s, gdaldem slope {g:.2f} s, ratio {s / g:.2f} "
-          f"(target <= 3) {verdict(s / g <= 3)}; peak memory {m:.1f}x the DEM array "
-          f"(peak RSS, target <= 8) {verdict(m <= 8)}; {craters} craters, {rocks} rocks "
-          f"(medians of {REPEATS})", flush=True)
+    print(
+        f"BENCH hazard stack {N}^2: ours {s:.2f} s, gdaldem slope {g:.2f} s, ratio {s / g:.2f} "
+        f"(target <= 3) {verdict(s / g <= 3)}; peak memory {m:.1f}x the DEM array "
+        f"(peak RSS, target <= 8) {verdict(m <= 8)}; {craters} craters, {rocks} rocks "
+        f"(medians of {REPEATS})",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

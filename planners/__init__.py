@@ -1,3 +1,11 @@
+from .errors import InfeasiblePlanError as InfeasiblePlanError
+from .errors import InvalidProblemError as InvalidProblemError
+from .errors import NoFeasibleRouteError as NoFeasibleRouteError
+from .errors import NoPathError as NoPathError
+from .errors import PlanningError as PlanningError
+from .orienteering import Route as Route
+from .orienteering import check_route as check_route
+from .orienteering import solve_orienteering as solve_orienteering
 from .paths import CostDistance as CostDistance
 from .paths import Path as Path
 from .paths import PathInputError as PathInputError
@@ -7,14 +15,6 @@ from .paths import cost_distance as cost_distance
 from .paths import shortest_path as shortest_path
 from .paths import smooth_path as smooth_path
 from .paths import travel_matrix as travel_matrix
-from .errors import InfeasiblePlanError as InfeasiblePlanError
-from .errors import InvalidProblemError as InvalidProblemError
-from .errors import NoFeasibleRouteError as NoFeasibleRouteError
-from .errors import NoPathError as NoPathError
-from .errors import PlanningError as PlanningError
-from .orienteering import Route as Route
-from .orienteering import check_route as check_route
-from .orienteering import solve_orienteering as solve_orienteering
 from .stops import Candidates as Candidates
 from .stops import StopRules as StopRules
 from .stops import candidate_stops as candidate_stops

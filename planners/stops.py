@@ -248,7 +248,7 @@ def candidate_stops(
 
     if targets is not None:
         x, y, prio, names = targets
-        for xi, yi, pi, ni in zip(x, y, prio, names):
+        for xi, yi, pi, ni in zip(x, y, prio, names, strict=False):
             cell = nearest_ok(float(xi), float(yi), 3.0)
             if cell is None:
                 continue  # reported by the caller: target in keep-out or out of link

@@ -92,6 +92,7 @@ class Operations:
 
     @property
     def duty(self) -> float:
+        """Fraction of the day inside drive windows (scales estimated times for the solver)."""
         return min(max(self.window_length_h / 24.0, 1e-3), 1.0)
 
 
@@ -133,6 +134,7 @@ class TraversePlan:
 
     @property
     def empty(self) -> bool:
+        """True when the plan visits no stop."""
         return len(self.stops) <= 1
 
 
@@ -200,9 +202,12 @@ class _Sim:
         return None if out is None else (out[0], out[1], True)
 
     def _dark_need(self, cells: np.ndarray, step: int, t: float) -> float | None:
-        """Energy (Wh, with a 10 % margin) to drive from cell ``step - 1`` to the next cell of
-        the leg where the Sun can charge, including the command-cycle pauses on the way (the
-        Sun's motion during the stretch is neglected: shadows move slowly)."""
+        """Energy (Wh, with a 10 % margin) to cross the dark stretch ahead.
+
+        From cell ``step - 1`` to the next cell of the leg where the Sun can charge, including
+        the command-cycle pauses on the way (the Sun's motion during the stretch is neglected:
+        shadows move slowly).
+        """
         rv = self.rover
         need, dist_cycle = 0.0, 0.0
         for s in range(step, len(cells)):
@@ -299,7 +304,7 @@ class _Sim:
 
 
 def _timeline(rows: list[tuple], transform) -> dict[str, np.ndarray]:
-    cols = list(zip(*rows)) if rows else [[]] * 9
+    cols = list(zip(*rows, strict=False)) if rows else [[]] * 9
     t, r, c, soc, act, leg, stop, solar, cost = cols
     r = np.asarray(r, dtype=np.int64)
     c = np.asarray(c, dtype=np.int64)
@@ -450,7 +455,7 @@ def plan_traverse(
     dropped: list[str] = []
     while True:
         seq = [0] + order
-        legs = [tm.path(a, b).cells for a, b in zip(seq[:-1], seq[1:])]
+        legs = [tm.path(a, b).cells for a, b in zip(seq[:-1], seq[1:], strict=False)]
         dwell = np.concatenate([[0.0], cand.dwell_s[[i - 1 for i in order]]])
         sim = _Sim(rover, ops, solar_w, cost, res, transform)
         ok, fail, arrival, departure, soc_arr = sim.run(legs, dwell, start_soc, (r0, c0))

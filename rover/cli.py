@@ -20,6 +20,7 @@ class FrigorisGroup(click.Group):
     """Maps package errors to one line on stderr and exit code 1 (no traceback)."""
 
     def invoke(self, ctx: click.Context):
+        """Run the command; a package error becomes one line and exit code 1."""
         try:
             return super().invoke(ctx)
         except USER_ERRORS as err:

@@ -1,5 +1,7 @@
-"""Solar energy for the rover over the mission: the Sun from the ephemeris, terrain shadow from a
-horizon map, and the rover's panel. Turns a rover spec into the planner's plain-value models."""
+"""Solar energy for the rover over the mission, and the planner's view of a rover spec.
+
+The Sun comes from the ephemeris, terrain shadow from a horizon map, power from the rover's panel.
+"""
 
 from __future__ import annotations
 
@@ -95,6 +97,7 @@ class SolarModel:
         )
 
     def __call__(self, t_s, rows, cols) -> np.ndarray:
+        """Watts into the battery at plan times ``t_s`` and cells (rows, cols)."""
         az, el, dist = self.sun_at(t_s)
         lit = self.horizons.lit_at(rows, cols, az, el)
         sun = SkyPosition(None, az, el, dist)

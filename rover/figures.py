@@ -15,9 +15,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from affine import Affine  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.collections import PatchCollection  # noqa: E402
-from affine import Affine  # noqa: E402
 from matplotlib.patches import Circle, Ellipse, FancyArrow  # noqa: E402
 
 from terrain import Dem  # noqa: E402
@@ -36,21 +36,34 @@ if TYPE_CHECKING:
 
 
 def map_extent(dem: Dem) -> tuple[float, float, float, float]:
-    """imshow extent (left, right, bottom, top) in map metres."""
+    """Imshow extent (left, right, bottom, top) in map metres."""
     b = dem.bounds
     return (b.left, b.right, b.bottom, b.top)
 
 
-def base_map(dem: Dem, *, title: str, figsize=(9.0, 8.0), sun_azimuth_deg: float = 108.0,
-             sun_altitude_deg: float = 30.0) -> tuple[plt.Figure, Axes]:
+def base_map(
+    dem: Dem,
+    *,
+    title: str,
+    figsize=(9.0, 8.0),
+    sun_azimuth_deg: float = 108.0,
+    sun_altitude_deg: float = 30.0,
+) -> tuple[plt.Figure, Axes]:
     """A figure with the DEM's hillshade in grey and elevation tint; axes in map metres."""
     fig, ax = plt.subplots(figsize=figsize, constrained_layout=True)
     shade = hillshade(dem.elevation, dem.res_m, sun_azimuth_deg, sun_altitude_deg)
     extent = map_extent(dem)
-    ax.imshow(np.nan_to_num(shade, nan=0.5), cmap="gray", extent=extent, vmin=0, vmax=1,
-              interpolation="antialiased")
-    elev = ax.imshow(dem.elevation, cmap="terrain", alpha=0.25, extent=extent,
-                     interpolation="antialiased")
+    ax.imshow(
+        np.nan_to_num(shade, nan=0.5),
+        cmap="gray",
+        extent=extent,
+        vmin=0,
+        vmax=1,
+        interpolation="antialiased",
+    )
+    elev = ax.imshow(
+        dem.elevation, cmap="terrain", alpha=0.25, extent=extent, interpolation="antialiased"
+    )
     fig.colorbar(elev, ax=ax, shrink=0.6, label="elevation (m, Moon sphere)")
     ax.set_title(title)
     ax.set_xlabel("easting (m)")
@@ -70,8 +83,10 @@ def _nice_length(target: float) -> float:
 
 
 def add_scale_bar(ax: Axes, dem: Dem | None = None) -> None:
-    """Mark ``ax`` for a scale bar, drawn at save time from the final axis limits (so zoomed
-    maps get a bar that fits their view)."""
+    """Mark ``ax`` for a scale bar, drawn at save time from the final axis limits.
+
+    Zoomed maps then get a bar that fits their view.
+    """
     ax._frigoris_scale_bar = True  # type: ignore[attr-defined]
 
 
@@ -87,22 +102,60 @@ def _draw_scale_bar(ax: Axes) -> None:
     ax.add_patch(plt.Rectangle((x0, y0), length, h, facecolor="black", edgecolor="white", lw=1))
     ax.add_patch(plt.Rectangle((x0, y0), length / 2, h, facecolor="white", edgecolor="black", lw=1))
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(x0 + length / 2, y0 + 2 * h, label, ha="center", va="bottom", fontsize=9,
-            color="white", bbox=dict(facecolor="black", alpha=0.5, lw=0, pad=1))
+    ax.text(
+        x0 + length / 2,
+        y0 + 2 * h,
+        label,
+        ha="center",
+        va="bottom",
+        fontsize=9,
+        color="white",
+        bbox=dict(facecolor="black", alpha=0.5, lw=0, pad=1),
+    )
 
 
 def add_north_arrow(ax: Axes) -> None:
     """A north arrow in the upper right (the grid is north-up)."""
-    ax.add_patch(FancyArrow(0.93, 0.82, 0, 0.1, width=0.012, head_width=0.035, head_length=0.03,
-                            transform=ax.transAxes, color="white", ec="black"))
-    ax.text(0.93, 0.78, "N", transform=ax.transAxes, ha="center", va="top", fontsize=12,
-            fontweight="bold", color="white", bbox=dict(facecolor="black", alpha=0.5, lw=0))
+    ax.add_patch(
+        FancyArrow(
+            0.93,
+            0.82,
+            0,
+            0.1,
+            width=0.012,
+            head_width=0.035,
+            head_length=0.03,
+            transform=ax.transAxes,
+            color="white",
+            ec="black",
+        )
+    )
+    ax.text(
+        0.93,
+        0.78,
+        "N",
+        transform=ax.transAxes,
+        ha="center",
+        va="top",
+        fontsize=12,
+        fontweight="bold",
+        color="white",
+        bbox=dict(facecolor="black", alpha=0.5, lw=0),
+    )
 
 
-def add_circles(ax: Axes, x: Sequence[float], y: Sequence[float], diameter: Sequence[float],
-                *, color: str, label: str, lw: float = 0.6) -> None:
+def add_circles(
+    ax: Axes,
+    x: Sequence[float],
+    y: Sequence[float],
+    diameter: Sequence[float],
+    *,
+    color: str,
+    label: str,
+    lw: float = 0.6,
+) -> None:
     """Outline circles (craters) at map positions."""
-    patches = [Circle((xi, yi), di / 2.0) for xi, yi, di in zip(x, y, diameter)]
+    patches = [Circle((xi, yi), di / 2.0) for xi, yi, di in zip(x, y, diameter, strict=False)]
     ax.add_collection(PatchCollection(patches, facecolor="none", edgecolor=color, lw=lw))
     ax.plot([], [], "o", mfc="none", mec=color, label=label)
 
@@ -128,17 +181,31 @@ def save(fig: plt.Figure, path: str | os.PathLike, dpi: int = 130) -> pathlib.Pa
     return dest
 
 
-def site_map(dem: Dem, path, *, title: str, craters=None, rocks=None,
-             min_crater_m: float = 0.0) -> pathlib.Path:
+def site_map(
+    dem: Dem, path, *, title: str, craters=None, rocks=None, min_crater_m: float = 0.0
+) -> pathlib.Path:
     """Hillshade map of a site with crater outlines and rocks."""
     fig, ax = base_map(dem, title=title)
     if craters is not None and len(craters):
         keep = craters.diameter_m >= min_crater_m
-        add_circles(ax, craters.x[keep], craters.y[keep], craters.diameter_m[keep],
-                    color="#ffcc00", label=f"craters >= {min_crater_m:g} m (truth)")
+        add_circles(
+            ax,
+            craters.x[keep],
+            craters.y[keep],
+            craters.diameter_m[keep],
+            color="#ffcc00",
+            label=f"craters >= {min_crater_m:g} m (truth)",
+        )
     if rocks is not None and len(rocks):
-        ax.scatter(rocks.x, rocks.y, s=np.clip(rocks.diameter_m * 6, 4, 60), c="#ff3355",
-                   marker="^", lw=0, label="rocks (truth)")
+        ax.scatter(
+            rocks.x,
+            rocks.y,
+            s=np.clip(rocks.diameter_m * 6, 4, 60),
+            c="#ff3355",
+            marker="^",
+            lw=0,
+            label="rocks (truth)",
+        )
     if (craters is not None and len(craters)) or (rocks is not None and len(rocks)):
         ax.legend(loc="upper left", fontsize=8, framealpha=0.7)
     b = dem.bounds
@@ -157,28 +224,52 @@ def hazard_figure(hm, path, *, title: str) -> pathlib.Path:
     extent = map_extent(dem)
     handles = []
     if hm.shadow is not None:
-        ax.imshow(np.where(hm.shadow, 1.0, np.nan), cmap=ListedColormap(["#1f4e9c"]), alpha=0.45,
-                  extent=extent, interpolation="nearest")
+        ax.imshow(
+            np.where(hm.shadow, 1.0, np.nan),
+            cmap=ListedColormap(["#1f4e9c"]),
+            alpha=0.45,
+            extent=extent,
+            interpolation="nearest",
+        )
         handles.append(Patch(color="#1f4e9c", alpha=0.45, label="cast shadow"))
     comm = hm.comm_ok()
     if comm is not None:
-        ax.imshow(np.where(~comm, 1.0, np.nan), cmap=ListedColormap(["#8e44ad"]), alpha=0.35,
-                  extent=extent, interpolation="nearest")
+        ax.imshow(
+            np.where(~comm, 1.0, np.nan),
+            cmap=ListedColormap(["#8e44ad"]),
+            alpha=0.35,
+            extent=extent,
+            interpolation="nearest",
+        )
         handles.append(Patch(color="#8e44ad", alpha=0.35, label="no link to lander"))
-    ax.imshow(np.where(hm.keepout, 1.0, np.nan), cmap=ListedColormap(["#d62728"]), alpha=0.45,
-              extent=extent, interpolation="nearest")
+    ax.imshow(
+        np.where(hm.keepout, 1.0, np.nan),
+        cmap=ListedColormap(["#d62728"]),
+        alpha=0.45,
+        extent=extent,
+        interpolation="nearest",
+    )
     handles.append(Patch(color="#d62728", alpha=0.45, label="keep-out (rover as a point)"))
     if len(hm.craters):
-        add_circles(ax, hm.craters.x, hm.craters.y, hm.craters.diameter_m, color="#ffcc00",
-                    label="detected craters")
+        add_circles(
+            ax,
+            hm.craters.x,
+            hm.craters.y,
+            hm.craters.diameter_m,
+            color="#ffcc00",
+            label="detected craters",
+        )
         handles.append(Patch(facecolor="none", edgecolor="#ffcc00", label="detected craters"))
     if len(hm.rocks):
         ax.scatter(hm.rocks.x, hm.rocks.y, s=10, c="#ff7f0e", marker="^", lw=0)
-        handles.append(plt.Line2D([], [], color="#ff7f0e", marker="^", lw=0, label="resolved rocks"))
+        handles.append(
+            plt.Line2D([], [], color="#ff7f0e", marker="^", lw=0, label="resolved rocks")
+        )
     if hm.lander is not None:
         ax.plot(hm.lander.x, hm.lander.y, marker="*", ms=16, color="white", mec="black")
-        handles.append(plt.Line2D([], [], color="white", mec="black", marker="*", ms=12, lw=0,
-                                  label="lander"))
+        handles.append(
+            plt.Line2D([], [], color="white", mec="black", marker="*", ms=12, lw=0, label="lander")
+        )
     ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.75)
     b = dem.bounds
     ax.set_xlim(b.left, b.right)
@@ -507,4 +598,3 @@ def deploy_figure(
     ax.legend(loc="upper left", fontsize=8, framealpha=0.75)
     plt.setp(ax.get_xticklabels(), rotation=30)
     return save(fig, path)
-

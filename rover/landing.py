@@ -40,6 +40,7 @@ HAZARD_WINDOW_MARGIN_M = 15.0
 def _noop(fraction: float, stage: str = "") -> None:
     return None
 
+
 # --------------------------------------------------------------------------------------------
 # inputs shared by the two jobs
 
@@ -249,5 +250,3 @@ def deploy_job(
     from .pipeline import JobResult
 
     return JobResult(out_dir, outputs, handoff.summary()), handoff
-
-

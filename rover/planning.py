@@ -88,24 +88,39 @@ def plan_on_hazard(
     c = hm.craters
     r = hm.rocks
     cand = candidate_stops(
-        keepout=hm.keepout, slope_deg=hm.slope_rover_deg, rock_risk=hm.rock_risk,
-        transform=dem.transform, lander_xy=(hm.lander.x, hm.lander.y), comm_ok=hm.comm_ok(),
-        lander_view=hm.los_lander, craters=(c.x, c.y, c.diameter_m, c.depth_m),
-        rocks=(r.x, r.y, r.diameter_m), targets=targets,
+        keepout=hm.keepout,
+        slope_deg=hm.slope_rover_deg,
+        rock_risk=hm.rock_risk,
+        transform=dem.transform,
+        lander_xy=(hm.lander.x, hm.lander.y),
+        comm_ok=hm.comm_ok(),
+        lander_view=hm.los_lander,
+        craters=(c.x, c.y, c.diameter_m, c.depth_m),
+        rocks=(r.x, r.y, r.diameter_m),
+        targets=targets,
         rules=replace(rules or StopRules(), plume_radius_m=lander.plume_radius_m),
     )
     progress(0.1, "horizon map")
-    horizons = horizon_map(dem, HORIZON_SECTORS,
-                           progress=lambda f, s="": progress(0.1 + 0.4 * f, "horizon map"))
+    horizons = horizon_map(
+        dem, HORIZON_SECTORS, progress=lambda f, s="": progress(0.1 + 0.4 * f, "horizon map")
+    )
     mission_s = mission_days * 86400.0
     solar = SolarModel.build(dem, horizons, rover, start_time, mission_s)
     start = start_cell if start_cell is not None else default_start(hm, lander)
-    ops = Operations(mission_s=mission_s, start_soc_wh=start_soc_wh, seed=seed,
-                     solver_time_limit_s=time_limit_s)
+    ops = Operations(
+        mission_s=mission_s, start_soc_wh=start_soc_wh, seed=seed, solver_time_limit_s=time_limit_s
+    )
     plan = plan_traverse(
-        cost=hm.cost, keepout=hm.keepout, transform=dem.transform, start_cell=start,
-        candidates=cand, rover=rover_model(rover), solar_w=solar, ops=ops,
-        comm_ok=hm.comm_ok(), progress=lambda f, s="": progress(0.5 + 0.5 * f, s),
+        cost=hm.cost,
+        keepout=hm.keepout,
+        transform=dem.transform,
+        start_cell=start,
+        candidates=cand,
+        rover=rover_model(rover),
+        solar_w=solar,
+        ops=ops,
+        comm_ok=hm.comm_ok(),
+        progress=lambda f, s="": progress(0.5 + 0.5 * f, s),
     )
     return PlanResult(plan, cand, solar, start_time)
 

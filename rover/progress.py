@@ -1,4 +1,4 @@
-"""Progress reporting: libraries take a plain callback, the CLI turns it into a rich bar on stderr."""
+"""Progress reporting: libraries take a plain callback; the CLI makes it a rich bar on stderr."""
 
 from __future__ import annotations
 

@@ -109,16 +109,36 @@ class RoverSpec:
 
     def validate(self) -> None:
         """Raise SpecError naming the first impossible value."""
-        _positive(self, "length_m", "width_m", "height_m", "mass_kg", "wheel_radius_m",
-                  "clearance_m", "max_step_m", "max_slope_deg", "max_roughness_m", "speed_m_s",
-                  "max_drive_per_command_m", "battery_wh", "drive_power_w", "panel_area_m2",
-                  "panel_efficiency", "antenna_height_m", "link_range_m")
+        _positive(
+            self,
+            "length_m",
+            "width_m",
+            "height_m",
+            "mass_kg",
+            "wheel_radius_m",
+            "clearance_m",
+            "max_step_m",
+            "max_slope_deg",
+            "max_roughness_m",
+            "speed_m_s",
+            "max_drive_per_command_m",
+            "battery_wh",
+            "drive_power_w",
+            "panel_area_m2",
+            "panel_efficiency",
+            "antenna_height_m",
+            "link_range_m",
+        )
         if not 0 <= self.battery_reserve_fraction < 1:
-            raise SpecError(f"battery_reserve_fraction must be in [0, 1), got {self.battery_reserve_fraction}")
+            raise SpecError(
+                f"battery_reserve_fraction must be in [0, 1), got {self.battery_reserve_fraction}"
+            )
         if not self.max_slope_deg < 60:
             raise SpecError(f"max_slope_deg {self.max_slope_deg} is not a rover slope limit (< 60)")
         if self.panel_efficiency > 0.5:
-            raise SpecError(f"panel_efficiency {self.panel_efficiency} above 0.5 is not a solar cell")
+            raise SpecError(
+                f"panel_efficiency {self.panel_efficiency} above 0.5 is not a solar cell"
+            )
 
     @classmethod
     def load(cls, source: str | pathlib.Path = "tenacious") -> RoverSpec:
@@ -173,27 +193,50 @@ class LanderSpec:
 
     def validate(self) -> None:
         """Raise SpecError naming the first impossible value."""
-        _positive(self, "height_m", "width_m", "pad_circle_radius_m", "pad_radius_m",
-                  "body_clearance_m", "antenna_height_m", "touchdown_mass_kg",
-                  "max_tilt_stable_deg", "max_tilt_deploy_deg", "max_vertical_speed_m_s",
-                  "max_horizontal_speed_m_s", "deploy_distance_m", "deploy_footprint_m",
-                  "plume_radius_m", "body_radius_m", "max_thrust_n")
+        _positive(
+            self,
+            "height_m",
+            "width_m",
+            "pad_circle_radius_m",
+            "pad_radius_m",
+            "body_clearance_m",
+            "antenna_height_m",
+            "touchdown_mass_kg",
+            "max_tilt_stable_deg",
+            "max_tilt_deploy_deg",
+            "max_vertical_speed_m_s",
+            "max_horizontal_speed_m_s",
+            "deploy_distance_m",
+            "deploy_footprint_m",
+            "plume_radius_m",
+            "body_radius_m",
+            "max_thrust_n",
+        )
         if not (isinstance(self.checkout_h, int | float) and self.checkout_h >= 0):
-            raise SpecError(f"lander {self.name}: checkout_h must be >= 0 hours, "
-                            f"got {self.checkout_h!r}")
+            raise SpecError(
+                f"lander {self.name}: checkout_h must be >= 0 hours, got {self.checkout_h!r}"
+            )
         if not self.pad_radius_m < self.pad_circle_radius_m:
-            raise SpecError(f"lander {self.name}: pad_radius_m {self.pad_radius_m} must be smaller "
-                            f"than pad_circle_radius_m {self.pad_circle_radius_m}")
+            raise SpecError(
+                f"lander {self.name}: pad_radius_m {self.pad_radius_m} must be smaller "
+                f"than pad_circle_radius_m {self.pad_circle_radius_m}"
+            )
         if not self.deploy_distance_m > self.body_radius_m:
-            raise SpecError(f"lander {self.name}: deploy_distance_m {self.deploy_distance_m} must "
-                            f"exceed body_radius_m {self.body_radius_m} (set-down outside the body)")
+            raise SpecError(
+                f"lander {self.name}: deploy_distance_m {self.deploy_distance_m} must "
+                f"exceed body_radius_m {self.body_radius_m} (set-down outside the body)"
+            )
         if self.max_thrust_n <= self.touchdown_mass_kg * LUNAR_GRAVITY_M_S2:
-            raise SpecError(f"lander {self.name}: max_thrust_n {self.max_thrust_n} cannot hold "
-                            f"{self.touchdown_mass_kg} kg against lunar gravity (1.62 m/s^2)")
+            raise SpecError(
+                f"lander {self.name}: max_thrust_n {self.max_thrust_n} cannot hold "
+                f"{self.touchdown_mass_kg} kg against lunar gravity (1.62 m/s^2)"
+            )
         if self.legs < 3:
             raise SpecError(f"lander {self.name}: needs at least 3 legs, got {self.legs}")
         if not self.deploy_sides_deg:
-            raise SpecError(f"lander {self.name}: deploy_sides_deg is empty; give at least one side")
+            raise SpecError(
+                f"lander {self.name}: deploy_sides_deg is empty; give at least one side"
+            )
         if self.max_tilt_deploy_deg > self.max_tilt_stable_deg:
             raise SpecError("max_tilt_deploy_deg cannot exceed max_tilt_stable_deg")
 
@@ -230,7 +273,8 @@ def hazard_limits(rover: RoverSpec) -> HazardLimits:
 def lander_site(lander: LanderSpec, x: float, y: float) -> LanderSite:
     """Where a lander stands, as the hazard map needs it (footprint keep-out, antenna height)."""
     return LanderSite(
-        x=float(x), y=float(y),
+        x=float(x),
+        y=float(y),
         footprint_radius_m=lander.pad_circle_radius_m + lander.pad_radius_m,
         antenna_height_m=lander.antenna_height_m,
     )

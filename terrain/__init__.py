@@ -12,12 +12,12 @@ from .crs import MOON_GEOGRAPHIC, MOON_RADIUS_M, local_metric_crs
 from .dem import Dem
 from .errors import (
     DemNotFoundError,
-    EphemerisError,
-    HazardInputError,
-    IlluminationError,
     EarthCrsError,
     EmptyDemError,
+    EphemerisError,
     GridError,
+    HazardInputError,
+    IlluminationError,
     MissingCrsError,
     NotLunarCrsError,
     TerrainError,
@@ -43,7 +43,6 @@ from .io import (
     write_geojson,
     write_geotiff,
 )
-
 from .sky import (
     LunarDay,
     SkyPosition,
@@ -55,7 +54,7 @@ from .sky import (
     sun_position,
 )
 from .solar import SolarPanel, leg_energy, panel_power_w, power_at
-from .synth import SynthParams, SyntheticSite, synthesize
+from .synth import SyntheticSite, SynthParams, synthesize
 
 __all__ = [
     "CraterMatch",

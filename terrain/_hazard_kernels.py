@@ -85,7 +85,7 @@ def footprint_fit(z, res, half):
 
 @njit(cache=True)
 def _los_ray(z, res, r0, c0, h_obs, h_tgt, r1, c1, inv_2r, vis, rng):
-    """Walk one ray from the observer to boundary cell (r1, c1), marking visibility (min-combine)."""
+    """Walk one ray from the observer to boundary cell (r1, c1), marking visibility (min)."""
     dr = r1 - r0
     dc = c1 - c0
     steps = max(abs(dr), abs(dc))
@@ -117,8 +117,9 @@ def _los_ray(z, res, r0, c0, h_obs, h_tgt, r1, c1, inv_2r, vis, rng):
 
 @njit(cache=True, parallel=True)
 def line_of_sight(z, res, r0, c0, h_obs, h_tgt, body_radius):
-    """Visibility (1/0) of a target h_tgt above ground at every cell from an observer h_obs above
-    cell (r0, c0), by rays to every boundary cell, on a sphere of ``body_radius``.
+    """Visibility (1/0) of a target h_tgt above every cell, seen from h_obs above (r0, c0).
+
+    Rays run from the observer to every boundary cell, on a sphere of ``body_radius``.
 
     A cell crossed by several rays is visible only if every ray sees it (conservative: a plan
     never relies on a link that one of the rays doubts). Rays run in parallel: they only ever

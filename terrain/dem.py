@@ -128,7 +128,7 @@ class Dem:
         crs: CRS,
         origin: tuple[float, float] | None = None,
     ) -> Dem:
-        """Build a Dem from an array; ``origin`` is the top-left corner (default: grid centred on 0, 0)."""
+        """Build a Dem from an array; ``origin`` is the top-left corner (default: centred on 0)."""
         rows, cols = np.shape(elevation)
         if origin is None:
             origin = (-cols * res_m / 2.0, rows * res_m / 2.0)

@@ -1,5 +1,6 @@
-"""Hazard map: slope, roughness, steps, craters, rocks, shadow and lander line of sight, fused
-into a traversal cost and a keep-out mask in configuration space.
+"""Hazard map: every terrain hazard fused into a traversal cost and a keep-out mask.
+
+Slope, roughness, steps, craters, rocks, shadow and lander line of sight, in configuration space.
 
 Every layer is on the DEM's grid. Nodata cells are always keep-out; they never read as flat
 ground and never spread NaN into valid neighbours beyond the kernels' own windows.
@@ -138,8 +139,10 @@ class HazardMap:
     warnings: tuple[str, ...] = ()
 
     def layers(self) -> dict[str, np.ndarray]:
-        """Named bands for ``write_geotiff`` (bools as 0/1); the DEM's elevation comes first so
-        the file is self-contained."""
+        """Named bands for ``write_geotiff`` (bools as 0/1).
+
+        The DEM's elevation comes first so the file is self-contained.
+        """
         out: dict[str, Any] = {
             "elevation": self.grid.elevation,
             "slope_deg": self.slope_deg,
@@ -310,8 +313,9 @@ def hazard_map(
 
         craters = detect_craters(z, res, transform=dem.transform)
         # Only craters whose bowl walls exceed the rover's slope limit are a hazard of their own.
-        cmask = _crater_mask(craters, dem.shape, dem.transform,
-                             min_wall_slope_deg=limits.max_slope_deg)
+        cmask = _crater_mask(
+            craters, dem.shape, dem.transform, min_wall_slope_deg=limits.max_slope_deg
+        )
     else:
         empty = np.zeros(0)
         craters, cmask = DetectedCraters(empty, empty, empty, empty), np.zeros(dem.shape, bool)

@@ -41,7 +41,7 @@ def golombek_cumulative(d_m, k):
 
 
 def viper_rock_cumulative(d_m, high_blockiness: bool = False):
-    """VIPER environmental specification: N(>d) = 0.0003 d^-2.482 (high: 0.002 d^-2.6607) per m^2."""
+    """VIPER environment spec: N(>d) = 0.0003 d^-2.482 (high: 0.002 d^-2.6607) per m^2."""
     d = np.asarray(d_m, dtype=np.float64)
     if high_blockiness:
         return 0.002 * d**-2.6607
@@ -66,6 +66,7 @@ class PowerLaw:
     b: float
 
     def cumulative(self, d_m):
+        """N(>D) per m^2."""
         return self.a * np.asarray(d_m, dtype=np.float64) ** -self.b
 
     def expected(self, area_m2: float, d_min: float, d_max: float) -> float:

@@ -171,18 +171,22 @@ class SynthParams:
 
     @property
     def n_px(self) -> int:
+        """Pixels a side."""
         return int(round(self.size_m / self.res_m))
 
     @property
     def crater_d_min(self) -> float:
+        """Smallest crater diameter drawn (m)."""
         return self.crater_min_px * self.res_m
 
     @property
     def crater_d_max(self) -> float:
+        """Largest crater diameter drawn (m)."""
         return self.crater_max_m if self.crater_max_m is not None else self.size_m / 4.0
 
     @property
     def rock_d_min(self) -> float:
+        """Smallest rock diameter drawn into the DEM (m)."""
         return self.rock_min_px * self.res_m
 
 

@@ -44,7 +44,9 @@ def gdal_tool(name: str) -> str:
     """Path of a GDAL command-line tool; `make test` installs gdal-bin, so absence is a failure."""
     path = shutil.which(name)
     if path is None:
-        pytest.fail(f"{name} not found: run `make test` (installs gdal-bin) or apt-get install gdal-bin")
+        pytest.fail(
+            f"{name} not found: run `make test` (installs gdal-bin) or apt-get install gdal-bin"
+        )
     return path
 
 

@@ -1,4 +1,4 @@
-"""``frigoris demo``: the built-in HAKUTO-R Mission 2 file, the whole chain on the synthetic site."""
+"""``frigoris demo``: the built-in HAKUTO-R Mission 2 file, the chain on the synthetic site."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from .report import print_summary
 @quiet_option
 @json_option
 def demo(out_dir: pathlib.Path, seed: int, quiet: bool, as_json: bool) -> None:
-    """Run the built-in HAKUTO-R Mission 2 file on the synthetic Mare Frigoris site (60.5 N, 4.6 W):
-    site, touchdown Monte Carlo, hazard map, deployment, ten-day plan, GeoPackage and report.
+    """Run the built-in HAKUTO-R Mission 2 file on the synthetic site (60.5 N, 4.6 W).
+
+    Site, touchdown Monte Carlo, hazard map, deployment, ten-day plan, GeoPackage and report.
 
     Example: frigoris demo --out demo-out
     """
@@ -28,5 +29,9 @@ def demo(out_dir: pathlib.Path, seed: int, quiet: bool, as_json: bool) -> None:
     with progress_bar("demo", enabled=not quiet) as progress:
         result = demo_mission_job(out_dir, seed=seed, progress=progress)
     summary = {**result.summary, "wall_time_s": round(time.perf_counter() - t0, 2)}
-    print_summary("frigoris demo: synthetic Mare Frigoris site", summary, as_json=as_json,
-                  outputs=result.outputs)
+    print_summary(
+        "frigoris demo: synthetic Mare Frigoris site",
+        summary,
+        as_json=as_json,
+        outputs=result.outputs,
+    )

@@ -38,5 +38,7 @@ def parse_pair(text: str, what: str) -> tuple[float, float]:
     try:
         a, b = (float(v) for v in text.split(","))
     except ValueError:
-        raise click.BadParameter(f"{what} must be two numbers like 60.5,-4.6, got {text!r}")
+        raise click.BadParameter(
+            f"{what} must be two numbers like 60.5,-4.6, got {text!r}"
+        ) from None
     return a, b

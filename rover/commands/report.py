@@ -20,8 +20,13 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def print_summary(title: str, summary: Mapping[str, Any], *, as_json: bool = False,
-                  outputs: Mapping[str, Any] | None = None) -> None:
+def print_summary(
+    title: str,
+    summary: Mapping[str, Any],
+    *,
+    as_json: bool = False,
+    outputs: Mapping[str, Any] | None = None,
+) -> None:
     """Print a two-column table (or JSON) of a job's summary and the files it wrote."""
     if as_json:
         doc = dict(summary)

@@ -32,6 +32,7 @@ NO_HANDOFF_EXIT = 3
 def _scenarios(choice: str) -> list[str]:
     return list(SCENARIOS) if choice == "both" else [choice]
 
+
 # --------------------------------------------------------------------------------------------
 # commands
 
@@ -237,4 +238,3 @@ def deploy_cmd(
     if not handoff.deployed:
         stderr_console.print(f"no handoff: {'; '.join(handoff.reasons)}")
         ctx.exit(NO_HANDOFF_EXIT)
-

@@ -19,12 +19,27 @@ def _cands(cells, values, dwell=600.0):
     cells = np.asarray(cells)
     x, y = T @ (cells[:, 1] + 0.5, cells[:, 0] + 0.5)
     k = len(cells)
-    return Candidates(np.asarray(x), np.asarray(y), cells, ("scoop",) * k, np.asarray(values, float),
-                      np.full(k, dwell), tuple(f"c{i}" for i in range(k)), ("",) * k)
+    return Candidates(
+        np.asarray(x),
+        np.asarray(y),
+        cells,
+        ("scoop",) * k,
+        np.asarray(values, float),
+        np.full(k, dwell),
+        tuple(f"c{i}" for i in range(k)),
+        ("",) * k,
+    )
 
 
-ROVER = RoverModel(speed_m_s=0.02, drive_power_w=12.0, idle_power_w=4.0, battery_wh=40.0,
-                   reserve_wh=12.0, max_drive_per_cycle_m=5.0, cycle_overhead_s=600.0)
+ROVER = RoverModel(
+    speed_m_s=0.02,
+    drive_power_w=12.0,
+    idle_power_w=4.0,
+    battery_wh=40.0,
+    reserve_wh=12.0,
+    max_drive_per_cycle_m=5.0,
+    cycle_overhead_s=600.0,
+)
 
 
 def sunny(watts):
@@ -39,9 +54,16 @@ def test_single_stop_timeline_by_hand():
     Energy with 10 W of sun: driving -2 W for 500 s, idle +6 W for 1200 s (capped at 40 Wh).
     """
     cost = np.ones((30, 40))
-    plan = plan_traverse(cost=cost, keepout=np.zeros((30, 40), bool), transform=T,
-                         start_cell=(10, 10), candidates=_cands([[10, 30]], [5.0]), rover=ROVER,
-                         solar_w=sunny(10.0), ops=Operations(mission_s=86400, start_soc_wh=30.0))
+    plan = plan_traverse(
+        cost=cost,
+        keepout=np.zeros((30, 40), bool),
+        transform=T,
+        start_cell=(10, 10),
+        candidates=_cands([[10, 30]], [5.0]),
+        rover=ROVER,
+        solar_w=sunny(10.0),
+        ops=Operations(mission_s=86400, start_soc_wh=30.0),
+    )
     assert len(plan.stops) == 2
     assert plan.distance_m == pytest.approx(10.0)
     assert plan.arrival_s[1] == pytest.approx(500 + 600)
@@ -61,9 +83,16 @@ def test_energy_never_below_reserve_across_a_shadowed_stretch():
         c = np.asarray(c)
         return np.where((c >= shadow_cols[0]) & (c < shadow_cols[1]), 0.0, 14.0)
 
-    plan = plan_traverse(cost=cost, keepout=np.zeros(cost.shape, bool), transform=T,
-                         start_cell=(10, 140), candidates=_cands([[10, 390]], [5.0]), rover=ROVER,
-                         solar_w=solar, ops=Operations(mission_s=3 * 86400, start_soc_wh=20.0))
+    plan = plan_traverse(
+        cost=cost,
+        keepout=np.zeros(cost.shape, bool),
+        transform=T,
+        start_cell=(10, 140),
+        candidates=_cands([[10, 390]], [5.0]),
+        rover=ROVER,
+        solar_w=solar,
+        ops=Operations(mission_s=3 * 86400, start_soc_wh=20.0),
+    )
     tl = plan.timeline
     assert len(plan.stops) == 2
     assert tl["soc_wh"].min() >= ROVER.reserve_wh - 1e-9
@@ -79,9 +108,16 @@ def test_energy_never_below_reserve_across_a_shadowed_stretch():
 def test_drives_only_inside_commanded_windows():
     cost = np.ones((20, 200))
     ops = Operations(mission_s=3 * 86400, window_start_h=0.0, window_length_h=4.0)
-    plan = plan_traverse(cost=cost, keepout=np.zeros(cost.shape, bool), transform=T,
-                         start_cell=(10, 5), candidates=_cands([[10, 190]], [5.0]), rover=ROVER,
-                         solar_w=sunny(20.0), ops=ops)
+    plan = plan_traverse(
+        cost=cost,
+        keepout=np.zeros(cost.shape, bool),
+        transform=T,
+        start_cell=(10, 5),
+        candidates=_cands([[10, 190]], [5.0]),
+        rover=ROVER,
+        solar_w=sunny(20.0),
+        ops=ops,
+    )
     tl = plan.timeline
     drives = tl["activity"] == "drive"
     assert drives.any()
@@ -96,8 +132,15 @@ def test_keepout_is_never_crossed_and_unreachable_stops_are_left():
     keep[:, 20] = True  # a wall: the right half is cut off
     keep[5, 5] = True
     cands = _cands([[10, 30], [10, 10], [5, 5]], [9.0, 1.0, 50.0])
-    plan = plan_traverse(cost=cost, keepout=keep, transform=T, start_cell=(20, 5),
-                         candidates=cands, rover=ROVER, solar_w=sunny(10.0))
+    plan = plan_traverse(
+        cost=cost,
+        keepout=keep,
+        transform=T,
+        start_cell=(20, 5),
+        candidates=cands,
+        rover=ROVER,
+        solar_w=sunny(10.0),
+    )
     assert [tuple(c) for c in plan.stops.cells[1:]] == [(10, 10)]
     for leg in plan.legs:
         assert not keep[leg[:, 0], leg[:, 1]].any()
@@ -106,15 +149,29 @@ def test_keepout_is_never_crossed_and_unreachable_stops_are_left():
 def test_empty_plan_with_reason_when_start_is_in_keepout():
     keep = np.zeros((20, 20), bool)
     keep[10, 10] = True
-    plan = plan_traverse(cost=np.ones((20, 20)), keepout=keep, transform=T, start_cell=(10, 10),
-                         candidates=_cands([[5, 5]], [1.0]), rover=ROVER, solar_w=sunny(10))
+    plan = plan_traverse(
+        cost=np.ones((20, 20)),
+        keepout=keep,
+        transform=T,
+        start_cell=(10, 10),
+        candidates=_cands([[5, 5]], [1.0]),
+        rover=ROVER,
+        solar_w=sunny(10),
+    )
     assert plan.empty and "keep-out" in plan.reason
 
 
 def test_empty_plan_when_mission_too_short():
-    plan = plan_traverse(cost=np.ones((20, 200)), keepout=np.zeros((20, 200), bool), transform=T,
-                         start_cell=(10, 5), candidates=_cands([[10, 190]], [5.0]), rover=ROVER,
-                         solar_w=sunny(10), ops=Operations(mission_s=600.0))
+    plan = plan_traverse(
+        cost=np.ones((20, 200)),
+        keepout=np.zeros((20, 200), bool),
+        transform=T,
+        start_cell=(10, 5),
+        candidates=_cands([[10, 190]], [5.0]),
+        rover=ROVER,
+        solar_w=sunny(10),
+        ops=Operations(mission_s=600.0),
+    )
     assert plan.empty and plan.reason
 
 
@@ -126,10 +183,26 @@ def test_same_seed_same_plan():
     keep[cells[:, 0], cells[:, 1]] = False
     keep[30, 30] = False
     cands = _cands(cells, rng.integers(1, 10, 12))
-    a = plan_traverse(cost=cost, keepout=keep, transform=T, start_cell=(30, 30), candidates=cands,
-                      rover=ROVER, solar_w=sunny(9), ops=Operations(mission_s=86400 / 4))
-    b = plan_traverse(cost=cost, keepout=keep, transform=T, start_cell=(30, 30), candidates=cands,
-                      rover=ROVER, solar_w=sunny(9), ops=Operations(mission_s=86400 / 4))
+    a = plan_traverse(
+        cost=cost,
+        keepout=keep,
+        transform=T,
+        start_cell=(30, 30),
+        candidates=cands,
+        rover=ROVER,
+        solar_w=sunny(9),
+        ops=Operations(mission_s=86400 / 4),
+    )
+    b = plan_traverse(
+        cost=cost,
+        keepout=keep,
+        transform=T,
+        start_cell=(30, 30),
+        candidates=cands,
+        rover=ROVER,
+        solar_w=sunny(9),
+        ops=Operations(mission_s=86400 / 4),
+    )
     np.testing.assert_array_equal(a.stops.cells, b.stops.cells)
     np.testing.assert_array_equal(a.timeline["t_s"], b.timeline["t_s"])
     assert len(a.stops) >= 3
@@ -140,8 +213,13 @@ def good_plan() -> tuple[TraversePlan, dict]:
     cost = np.ones((30, 60))
     keep = np.zeros((30, 60), bool)
     kw = dict(keepout=keep, rover=ROVER, ops=Operations(mission_s=86400), solar_w=sunny(10.0))
-    plan = plan_traverse(cost=cost, transform=T, start_cell=(15, 5),
-                         candidates=_cands([[15, 50], [5, 30]], [5.0, 3.0]), **kw)
+    plan = plan_traverse(
+        cost=cost,
+        transform=T,
+        start_cell=(15, 5),
+        candidates=_cands([[15, 50], [5, 30]], [5.0, 3.0]),
+        **kw,
+    )
     assert check_plan(plan, **kw) == []
     return plan, kw
 
@@ -188,8 +266,10 @@ def test_checker_catches_short_dwell_and_overrun(good_plan):
     plan, kw = good_plan
     short = dataclasses.replace(plan, departure_s=plan.arrival_s + 10.0)
     assert any("dwell" in v for v in check_plan(short, **kw))
-    assert any("after the mission" in v
-               for v in check_plan(plan, **{**kw, "ops": Operations(mission_s=600.0)}))
+    assert any(
+        "after the mission" in v
+        for v in check_plan(plan, **{**kw, "ops": Operations(mission_s=600.0)})
+    )
 
 
 def test_checker_catches_a_broken_leg(good_plan):
@@ -211,8 +291,13 @@ def test_candidate_stops_respect_keepout_link_plume_and_spacing():
     slope = np.full((n, n), 2.0)
     risk = np.zeros((n, n))
     cands = candidate_stops(
-        keepout=keep, slope_deg=slope, rock_risk=risk, transform=T1, lander_xy=(0.0, 0.0),
-        comm_ok=comm, lander_view=comm,
+        keepout=keep,
+        slope_deg=slope,
+        rock_risk=risk,
+        transform=T1,
+        lander_xy=(0.0, 0.0),
+        comm_ok=comm,
+        lander_view=comm,
         craters=(np.array([25.0]), np.array([0.0]), np.array([6.0]), np.array([0.9])),
         rocks=(np.array([-25.0]), np.array([10.0]), np.array([1.5])),
         targets=(np.array([10.0]), np.array([-30.0]), np.array([2.0]), ["lava tube"]),

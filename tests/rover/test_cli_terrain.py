@@ -21,8 +21,9 @@ def runner():
 
 def test_terrain_synth_writes_dem_catalogues_and_map(runner, tmp_path):
     out = tmp_path / "site"
-    res = runner.invoke(main, ["terrain", "synth", "-o", str(out), "--size-m", "128", "--seed", "5",
-                               "-q", "--json"])
+    res = runner.invoke(
+        main, ["terrain", "synth", "-o", str(out), "--size-m", "128", "--seed", "5", "-q", "--json"]
+    )
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
     dem = terrain.read_dem(out / "dem.tif")
@@ -57,9 +58,17 @@ def test_terrain_info_on_lola(runner, lola_path):
 def test_user_errors_are_one_line_and_non_zero(runner, tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("not a raster")
-    with rasterio.open(tmp_path / "earth.tif", "w", driver="GTiff", width=4, height=4, count=1,
-                       dtype="float32", crs=CRS.from_epsg(4326),
-                       transform=rasterio.transform.from_origin(0, 60, 0.1, 0.1)) as ds:
+    with rasterio.open(
+        tmp_path / "earth.tif",
+        "w",
+        driver="GTiff",
+        width=4,
+        height=4,
+        count=1,
+        dtype="float32",
+        crs=CRS.from_epsg(4326),
+        transform=rasterio.transform.from_origin(0, 60, 0.1, 0.1),
+    ) as ds:
         ds.write(np.zeros((1, 4, 4), np.float32))
     res = runner.invoke(main, args)
     assert res.exit_code == 1

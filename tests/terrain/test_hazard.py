@@ -93,9 +93,12 @@ def test_line_of_sight_across_a_ridge(make_dem):
     z[:, 25] = 2.0
     dem = make_dem(z, res_m=res)
     lander_x, lander_y = dem.xy(5, 5)
-    hm = hazard_map(dem, HazardLimits(link_range_m=1e4, los_smoothing_m=0.0),
-                    lander=LanderSite(lander_x, lander_y),
-                    detect=False)
+    hm = hazard_map(
+        dem,
+        HazardLimits(link_range_m=1e4, los_smoothing_m=0.0),
+        lander=LanderSite(lander_x, lander_y),
+        detect=False,
+    )
     row = hm.los_lander[5]
     assert row[6:25].all()  # before the wall
     assert not row[27:140].any()  # shadowed by the wall (136.7 m from the lander + margin)
@@ -152,8 +155,9 @@ def test_keepout_is_dilated_by_rover_radius_and_lander_footprint(make_dem):
     assert hm.keepout[:, 0].all()  # the grid edge has no full footprint: unknown is keep-out
     dem = make_dem(np.zeros((41, 41), np.float32), res_m=0.5)
     lx, ly = dem.xy(20, 20)
-    hm = hazard_map(dem, HazardLimits(rover_radius_m=1.0), lander=LanderSite(lx, ly, 2.0),
-                    detect=False)
+    hm = hazard_map(
+        dem, HazardLimits(rover_radius_m=1.0), lander=LanderSite(lx, ly, 2.0), detect=False
+    )
     # Lander footprint 2.0 m = 4 px, plus 2 px of rover radius.
     assert hm.keepout[20, 20 + 6] and not hm.keepout[20, 20 + 7]
     assert hm.los_lander[5:-5, 5:-5].all()
@@ -165,12 +169,19 @@ def test_unresolved_rock_risk_against_numerical_integral():
     q = 1.79 + 0.152 / k
     n = np.trapezoid((4 / np.pi) * k * q * np.exp(-q * d) / d**2, d)
     expected = 1 - np.exp(-n * area)
-    got = unresolved_rock_risk(k, clearance_m=clearance, resolved_diameter_m=resolved,
-                               footprint_area_m2=area)
+    got = unresolved_rock_risk(
+        k, clearance_m=clearance, resolved_diameter_m=resolved, footprint_area_m2=area
+    )
     assert float(got) == pytest.approx(expected, rel=1e-3)
     assert 0.0 < expected < 0.1
-    assert float(unresolved_rock_risk(k, clearance_m=0.6, resolved_diameter_m=1.0,
-                                      footprint_area_m2=area)) == 0.0
+    assert (
+        float(
+            unresolved_rock_risk(
+                k, clearance_m=0.6, resolved_diameter_m=1.0, footprint_area_m2=area
+            )
+        )
+        == 0.0
+    )
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -180,8 +191,9 @@ def test_rock_detection_recall_and_precision_against_truth(seed):
     0.90, 0.84, 0.93, 0.84, 0.80; precision 0.975, 1.00, 1.00, 0.97, 0.98. Over detections of
     every size (2 px blips included) precision is lower, 0.78-0.85; it is not the criterion."""
     site = synthesize(size_m=256.0, seed=seed, rock_law="viper-high")
-    rocks, mask = detect_rocks(site.dem.elevation, 0.5, min_height_m=0.08,
-                               transform=site.dem.transform)
+    rocks, mask = detect_rocks(
+        site.dem.elevation, 0.5, min_height_m=0.08, transform=site.dem.transform
+    )
     truth = site.rocks
     big = truth.diameter_m >= 3 * 0.5
     d_det, _ = cKDTree(np.c_[rocks.x, rocks.y]).query(np.c_[truth.x, truth.y])

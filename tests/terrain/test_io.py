@@ -20,8 +20,16 @@ from tests.conftest import run_gdal
 def _write_raw(path, z, *, crs, transform, nodata=None, scale=1.0, offset=0.0, dtype=None):
     dtype = dtype or z.dtype
     with rasterio.open(
-        path, "w", driver="GTiff", width=z.shape[1], height=z.shape[0], count=1,
-        dtype=dtype, crs=crs, transform=transform, nodata=nodata,
+        path,
+        "w",
+        driver="GTiff",
+        width=z.shape[1],
+        height=z.shape[0],
+        count=1,
+        dtype=dtype,
+        crs=crs,
+        transform=transform,
+        nodata=nodata,
     ) as ds:
         ds.write(z.astype(dtype), 1)
         ds.scales = (scale,)
@@ -35,8 +43,9 @@ def test_write_read_round_trip_keeps_values_crs_transform_nodata(tmp_path, make_
     z = (rng.normal(size=(300, 260)) * 5 - 2400).astype(np.float32)
     z[10:20, 30:45] = np.nan
     dem = make_dem(z, res_m=0.75)
-    out = terrain.write_geotiff(tmp_path / "rt.tif", {"elevation": z, "twice": 2 * z}, dem,
-                                tags={"seed": 5})
+    out = terrain.write_geotiff(
+        tmp_path / "rt.tif", {"elevation": z, "twice": 2 * z}, dem, tags={"seed": 5}
+    )
     back = terrain.read_dem(out)
     np.testing.assert_array_equal(back.elevation, dem.elevation)
     assert back.transform == dem.transform
@@ -121,8 +130,15 @@ def test_radius_in_kilometres_is_converted(tmp_path, site_crs):
 def test_scale_offset_and_nodata_applied(tmp_path, site_crs):
     z = np.full((20, 20), 100, dtype=np.int16)
     z[0, 0] = -32768
-    path = _write_raw(tmp_path / "so.tif", z, crs=site_crs, transform=Affine(5, 0, 0, 0, -5, 0),
-                      nodata=-32768, scale=0.5, offset=-2500.0)
+    path = _write_raw(
+        tmp_path / "so.tif",
+        z,
+        crs=site_crs,
+        transform=Affine(5, 0, 0, 0, -5, 0),
+        nodata=-32768,
+        scale=0.5,
+        offset=-2500.0,
+    )
     dem = terrain.read_dem(path)
     assert np.isnan(dem.elevation[0, 0])
     np.testing.assert_allclose(dem.elevation[1:, 1:], -2450.0)
@@ -141,7 +157,9 @@ def test_tilted_plane_in_geographic_crs_keeps_its_slope(tmp_path):
     x, _ = lcrs.lunar_to_crs(local, lat_g, lon_g)
     z = (np.tan(np.radians(true_slope)) * x).astype(np.float32)
     t = Affine(2 * dlat, 0, lons[0] - dlat, 0, -dlat, lats[0] + dlat / 2)
-    path = _write_raw(tmp_path / "geo.tif", z, crs=CRS.from_user_input("IAU_2015:30100"), transform=t)
+    path = _write_raw(
+        tmp_path / "geo.tif", z, crs=CRS.from_user_input("IAU_2015:30100"), transform=t
+    )
     dem = terrain.read_dem(path)
     s = slope_deg(dem.elevation, dem.res_m)
     interior = s[5:-5, 5:-5]
@@ -173,24 +191,33 @@ def test_missing_crs_refused_unless_given(tmp_path):
 
 
 def test_earth_crs_refused(tmp_path):
-    path = _write_raw(tmp_path / "earth.tif", np.zeros((10, 10), np.float32),
-                      crs=CRS.from_epsg(4326), transform=Affine(0.01, 0, 0, 0, -0.01, 60))
+    path = _write_raw(
+        tmp_path / "earth.tif",
+        np.zeros((10, 10), np.float32),
+        crs=CRS.from_epsg(4326),
+        transform=Affine(0.01, 0, 0, 0, -0.01, 60),
+    )
     with pytest.raises(terrain.EarthCrsError, match="Earth CRS"):
         terrain.read_dem(path)
 
 
 def test_other_body_refused(tmp_path):
     mars = CRS.from_proj4("+proj=longlat +R=3396190 +no_defs")
-    path = _write_raw(tmp_path / "mars.tif", np.zeros((10, 10), np.float32), crs=mars,
-                      transform=Affine(0.01, 0, 0, 0, -0.01, 60))
+    path = _write_raw(
+        tmp_path / "mars.tif",
+        np.zeros((10, 10), np.float32),
+        crs=mars,
+        transform=Affine(0.01, 0, 0, 0, -0.01, 60),
+    )
     with pytest.raises(terrain.NotLunarCrsError, match="not the Moon"):
         terrain.read_dem(path)
 
 
 def test_all_nodata_refused(tmp_path, site_crs):
     z = np.full((10, 10), -9999, np.float32)
-    path = _write_raw(tmp_path / "empty.tif", z, crs=site_crs, transform=Affine(1, 0, 10, 0, -1, 10),
-                      nodata=-9999)
+    path = _write_raw(
+        tmp_path / "empty.tif", z, crs=site_crs, transform=Affine(1, 0, 10, 0, -1, 10), nodata=-9999
+    )
     with pytest.raises(terrain.EmptyDemError, match="nodata"):
         terrain.read_dem(path)
 
@@ -209,7 +236,9 @@ def test_dem_refuses_non_square_and_geographic_grids(site_crs):
     with pytest.raises(terrain.GridError, match="not square"):
         terrain.Dem(np.zeros((4, 4)), Affine(1, 0, 0, 0, -2, 0), site_crs)
     with pytest.raises(terrain.GridError, match="not a projected metric"):
-        terrain.Dem(np.zeros((4, 4)), Affine(1, 0, 0, 0, -1, 0), CRS.from_user_input("IAU_2015:30100"))
+        terrain.Dem(
+            np.zeros((4, 4)), Affine(1, 0, 0, 0, -1, 0), CRS.from_user_input("IAU_2015:30100")
+        )
 
 
 def test_dem_accessors(make_dem):

@@ -95,8 +95,17 @@ def test_rock_abundance_layer_has_requested_mean_and_is_richer_near_young_crater
 def test_crater_stamp_matches_hand_profile():
     z = np.zeros((101, 101))
     # One crater D = 12 m (R = 6 m = 12 px), depth 2 m, rim 0.5 m, at pixel (50, 50), 0.5 m/px.
-    kern.stamp_craters(z, -25.0, 25.0, 0.5, np.array([0.0]), np.array([0.0]), np.array([6.0]),
-                       np.array([2.0]), np.array([0.5]))
+    kern.stamp_craters(
+        z,
+        -25.0,
+        25.0,
+        0.5,
+        np.array([0.0]),
+        np.array([0.0]),
+        np.array([6.0]),
+        np.array([2.0]),
+        np.array([0.5]),
+    )
     assert z[50, 50] == pytest.approx(0.5 - 2.0)  # floor: rim - depth
     assert z[50, 62] == pytest.approx(0.5)  # rim crest at r = R
     assert z[50, 56] == pytest.approx(0.5 - 2.0 * (1 - 0.25))  # r = R/2 on the parabola
@@ -107,8 +116,9 @@ def test_crater_stamp_matches_hand_profile():
 
 def test_rock_stamp_matches_hand_profile():
     z = np.zeros((21, 21))
-    kern.stamp_rocks(z, -5.0, 5.0, 0.5, np.array([0.0]), np.array([0.0]), np.array([3.0]),
-                     np.array([1.5]))
+    kern.stamp_rocks(
+        z, -5.0, 5.0, 0.5, np.array([0.0]), np.array([0.0]), np.array([3.0]), np.array([1.5])
+    )
     assert z[10, 10] == pytest.approx(1.5)
     assert z[10, 11] == pytest.approx(1.5 * np.sqrt(1 - (0.5 / 1.5) ** 2))
     assert z[10, 14] == 0.0  # 2 m from the centre, outside R = 1.5 m
