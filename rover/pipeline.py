@@ -199,8 +199,18 @@ def hazard_job(dem_path: pathlib.Path | None, out_dir: pathlib.Path, *,
                lander_xy: tuple[float, float] | None = None,
                lander_latlon: tuple[float, float] | None = None,
                rock_abundance: float | pathlib.Path = 0.01,
+               tile: int | None = None, scheduler: str | None = None,
                progress: ProgressCallback = _noop) -> JobResult:
-    """Read a DEM, compute its hazard map and write it."""
+    """Read a DEM, compute its hazard map and write it.
+
+    With ``tile`` the DEM is processed tile by tile on Dask (``scheduler``: None for local
+    threads, or a dask.distributed address) and never read whole; see :mod:`terrain.tiled`.
+    """
+    if tile is not None:
+        return _hazard_job_tiled(dem_path, out_dir, rover=rover, lander_spec=lander_spec,
+                                 sun_az_el=sun_az_el, when=when, lander_xy=lander_xy,
+                                 lander_latlon=lander_latlon, rock_abundance=rock_abundance,
+                                 tile=tile, scheduler=scheduler, progress=progress)
     dem = read_dem(dem_path)
     k: float | np.ndarray
     if isinstance(rock_abundance, pathlib.Path):
@@ -223,6 +233,65 @@ def hazard_job(dem_path: pathlib.Path | None, out_dir: pathlib.Path, *,
                            tags={"frigoris_dem": str(dem_path)})
     progress(1.0, "done")
     return JobResult(out_dir, outputs, hazard_summary(hm))
+
+
+def _hazard_job_tiled(dem_path: pathlib.Path, out_dir: pathlib.Path, *, rover: RoverSpec,
+                      lander_spec: LanderSpec, sun_az_el, when, lander_xy, lander_latlon,
+                      rock_abundance: float | pathlib.Path, tile: int, scheduler: str | None,
+                      progress: ProgressCallback) -> JobResult:
+    """``hazard_job`` for DEMs larger than memory: the same outputs, written tile by tile."""
+    from terrain.tiled import open_source, read_layers_decimated, tiled_hazard
+
+    _, grid = open_source(dem_path)  # the grid only: no data is read here
+    site = None
+    if lander_latlon is not None:
+        lander_xy = lunar_to_crs(grid.crs, *lander_latlon)
+    if lander_xy is not None:
+        site = lander_site(lander_spec, *lander_xy)
+    sun = resolve_sun(grid, sun_az_el=sun_az_el, when=when)
+    limits = hazard_limits(rover)
+    tags = {"frigoris_product": "hazard map", "frigoris_limits": limits.__dict__,
+            "frigoris_sun_az_el": sun,
+            "frigoris_lander": None if site is None else site.__dict__,
+            "frigoris_dem": str(dem_path), "frigoris_tile_px": tile}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    th = tiled_hazard(dem_path, out_dir / "hazard.tif", limits, sun=sun, lander=site,
+                      rock_abundance=rock_abundance, tile_px=tile, scheduler=scheduler, tags=tags,
+                      progress=lambda f, s="": progress(0.9 * f, s))
+    progress(0.9, "catalogues and picture")
+    crs, c, r = grid.crs, th.craters, th.rocks
+    outputs = {"hazard": th.path}
+    outputs["craters"] = write_geojson(
+        out_dir / "craters.geojson",
+        point_features(crs, c.x, c.y, diameter_m=np.round(c.diameter_m, 3),
+                       depth_m=np.round(c.depth_m, 3)),
+        crs, properties={"what": "craters detected in the DEM"},
+    )
+    outputs["rocks"] = write_geojson(
+        out_dir / "rocks.geojson",
+        point_features(crs, r.x, r.y, diameter_m=np.round(r.diameter_m, 3),
+                       height_m=np.round(r.height_m, 3)),
+        crs, properties={"what": "resolved rocks detected in the DEM"},
+    )
+    # the picture from the overviews: a whole-resolution map would not fit in memory
+    layers, small = read_layers_decimated(th.path, max_px=2048)
+
+    def flag(name):
+        return None if name not in layers else layers[name] > 0.5
+
+    preview = HazardMap(
+        grid=small, limits=limits, slope_deg=layers["slope_deg"],
+        slope_rover_deg=layers["slope_rover_deg"], roughness_m=layers["roughness_m"],
+        step_m=layers["step_m"], crater_mask=flag("crater_mask"), rock_risk=layers["rock_risk"],
+        cost=layers["cost"], keepout=flag("keepout"), craters=c, rocks=r, shadow=flag("shadow"),
+        los_lander=flag("los_lander"), range_lander_m=layers.get("range_lander_m"), sun=sun,
+        lander=site,
+    )
+    outputs["hazard_png"] = figures.hazard_figure(
+        preview, out_dir / "hazard.png",
+        title=f"Hazard map: {dem_path.name} ({rover.name}, {th.n_tiles} tiles)")
+    progress(1.0, "done")
+    return JobResult(out_dir, outputs, th.summary())
 
 
 def _read_points(path: pathlib.Path, *names: str) -> tuple[np.ndarray, ...]:

@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Literal
 
@@ -1151,6 +1151,120 @@ def touchdown_safety(
     return SafetyMap(dem, p_safe, p_dep, tmax, (r0, r1, c0, c1), int(n_yaw))
 
 
+# --------------------------------------------------------------------------------------------
+# many runs on Dask
+
+
+def simulate_touchdown_distributed(
+    dem: Dem,
+    lander: LanderSpec,
+    target: tuple[float, float],
+    *,
+    runs: int,
+    seed: int = 0,
+    chunk: int = 1000,
+    scheduler=None,
+    dispersion: Dispersion | None = None,
+    descent: DescentModel | str | None = None,
+    time: datetime = PLANNED_TOUCHDOWN_UTC,
+    progress: ProgressCallback | None = None,
+) -> TouchdownResult:
+    """Monte Carlo touchdowns in chunks of ``chunk`` runs, on local threads or a Dask cluster.
+
+    Chunk ``i`` runs :func:`simulate_touchdown` with a seed drawn from the ``i``-th child of
+    ``numpy.random.SeedSequence(seed)``, so the records depend on ``seed`` and ``chunk`` only:
+    the same on any scheduler and any number of workers. (They differ from one
+    ``simulate_touchdown`` call with the same seed, which draws every run from one stream.)
+
+    Parameters
+    ----------
+    dem, lander, target, dispersion, descent, time
+        As :func:`simulate_touchdown`.
+    runs : int
+        Total number of touchdowns.
+    seed : int
+        Master seed.
+    chunk : int
+        Runs per task.
+    scheduler : None, "threads", "synchronous", address or distributed.Client
+        Where the chunks run (default local threads); see :func:`terrain.tiled.compute_tasks`.
+    progress : callable(fraction, stage), optional
+        Called as chunks finish.
+
+    Returns
+    -------
+    TouchdownResult
+        Runs numbered 0 .. runs - 1 in chunk order; ``seed`` is the master seed.
+
+    Raises
+    ------
+    TouchdownError
+        As :func:`simulate_touchdown`, or a bad ``chunk``.
+    """
+    import dask
+
+    from terrain.tiled import compute_tasks, dask_client, share
+
+    if isinstance(runs, bool) or not isinstance(runs, int | np.integer) or runs < 1:
+        raise TouchdownError(f"runs must be a whole number >= 1, got {runs!r}")
+    if isinstance(chunk, bool) or not isinstance(chunk, int | np.integer) or chunk < 1:
+        raise TouchdownError(f"chunk must be a whole number >= 1, got {chunk!r}")
+    # fail here, not in a worker: the same checks simulate_touchdown makes
+    _check_lander(lander)
+    _check_target(dem, target)
+    check_grid(dem, lander)
+    if time.tzinfo is None or time.utcoffset() is None:
+        raise TouchdownError(f"time {time.isoformat()} has no time zone; give an aware UTC time")
+    dispersion = dispersion or Dispersion()
+    if descent is None:
+        descent = DescentModel.nominal()
+    elif isinstance(descent, str):
+        descent = DescentModel.by_name(descent)
+    report = progress or (lambda fraction, stage="": None)
+    sizes = [min(chunk, runs - a) for a in range(0, int(runs), int(chunk))]
+    children = np.random.SeedSequence(int(seed)).spawn(len(sizes))
+    seeds = [
+        int(c.generate_state(2, dtype=np.uint32).astype(np.uint64) @ [1 << 32, 1]) for c in children
+    ]
+    done = [0]
+
+    def tick(i, _):
+        done[0] += 1
+        report(done[0] / len(sizes), f"{descent.name}: {done[0]}/{len(sizes)} chunks")
+
+    with dask_client(scheduler) as client:
+        shared = share(dem, client)
+        tasks = [
+            dask.delayed(simulate_touchdown, pure=False)(
+                shared,
+                lander,
+                target,
+                runs=n,
+                seed=s,
+                dispersion=dispersion,
+                descent=descent,
+                time=time,
+            )
+            for n, s in zip(sizes, seeds, strict=True)
+        ]
+        parts = compute_tasks(tasks, client if client is not None else scheduler, on_result=tick)
+    records = []
+    for part in parts:
+        offset = len(records)
+        records.extend(replace(r, index=offset + r.index) for r in part.runs)
+    log.info("distributed touchdown %s: %d runs in %d chunks", descent.name, runs, len(tasks))
+    return TouchdownResult(
+        descent.name,
+        descent,
+        dispersion,
+        lander.name,
+        (float(target[0]), float(target[1])),
+        int(seed),
+        tuple(records),
+        time.astimezone(timezone.utc),
+    )
+
+
 __all__ = [
     "MISSION2_IMPACT_OFFSET_M",
     "OUTCOMES",
@@ -1167,6 +1281,7 @@ __all__ = [
     "classify",
     "safety_bounds",
     "simulate_touchdown",
+    "simulate_touchdown_distributed",
     "stance",
     "touchdown_at",
     "touchdown_safety",

@@ -9,6 +9,7 @@ import click
 
 from terrain import read_dem
 from terrain.crs import lunar_to_crs
+from terrain.tiled import TILE_ALIGN, open_source
 
 from ..pipeline import hazard_job
 from ..progress import progress_bar
@@ -29,11 +30,14 @@ def _parse_time(text: str | None) -> datetime | None:
     return when
 
 
-def _lander_position(text: str, dem_path: pathlib.Path) -> tuple[str, tuple[float, float]]:
+def _lander_position(
+    text: str, dem_path: pathlib.Path, *, tiled: bool = False
+) -> tuple[str, tuple[float, float]]:
     """LAT,LON when that position lies on the DEM, otherwise X,Y in the DEM's map metres."""
     a, b = parse_pair(text, "--lander")
     if -90 <= a <= 90:
-        dem = read_dem(dem_path)
+        # a tiled DEM may not fit in memory: its grid alone answers
+        dem = open_source(dem_path)[1] if tiled else read_dem(dem_path)
         x, y = lunar_to_crs(dem.crs, a, b)
         if dem.contains(x, y):
             return "latlon", (a, b)
@@ -75,6 +79,19 @@ def _lander_position(text: str, dem_path: pathlib.Path) -> tuple[str, tuple[floa
     show_default=True,
     help="Golombek k for unresolved rocks, or a raster of k on the DEM grid.",
 )
+@click.option(
+    "--tile",
+    type=click.IntRange(min=TILE_ALIGN),
+    default=None,
+    help=f"Process the DEM in tiles of this many pixels (a multiple of {TILE_ALIGN}, e.g. 2048) "
+    "on Dask, for DEMs larger than memory. Default: the whole DEM in memory.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    help="With --tile: a dask.distributed scheduler address (tcp://host:8786). "
+    "Default: local threads.",
+)
 @quiet_option
 @json_option
 def hazard(
@@ -87,6 +104,8 @@ def hazard(
     rover_spec,
     lander_spec,
     rock_abundance,
+    tile,
+    scheduler,
     quiet,
     as_json,
 ) -> None:
@@ -98,6 +117,8 @@ def hazard(
         raise click.BadParameter("give --sun-az and --sun-el together")
     if sun_az is not None and time_utc is not None:
         raise click.BadParameter("give either --sun-az/--sun-el or --time, not both")
+    if scheduler is not None and tile is None:
+        raise click.BadParameter("--scheduler runs tiles: give --tile too (e.g. --tile 2048)")
     when = _parse_time(time_utc)
     try:
         k: float | pathlib.Path = float(rock_abundance)
@@ -105,7 +126,7 @@ def hazard(
         k = pathlib.Path(rock_abundance)
     kwargs = {}
     if lander is not None:
-        kind, pos = _lander_position(lander, dem)
+        kind, pos = _lander_position(lander, dem, tiled=tile is not None)
         kwargs["lander_latlon" if kind == "latlon" else "lander_xy"] = pos
     with progress_bar("hazard", enabled=not quiet) as progress:
         result = hazard_job(
@@ -116,6 +137,8 @@ def hazard(
             sun_az_el=None if sun_az is None else (sun_az, sun_el),
             when=when,
             rock_abundance=k,
+            tile=tile,
+            scheduler=scheduler,
             progress=progress,
             **kwargs,
         )
