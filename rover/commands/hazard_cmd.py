@@ -24,7 +24,9 @@ def _parse_time(text: str | None) -> datetime | None:
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise click.BadParameter(f"--time must be ISO 8601 like 2025-06-05T19:17Z, got {text!r}")
+        raise click.BadParameter(
+            f"--time must be ISO 8601 like 2025-06-05T19:17Z, got {text!r}"
+        ) from None
     if when.tzinfo is None:
         raise click.BadParameter(f"--time {text!r} has no time zone; add Z for UTC")
     return when
