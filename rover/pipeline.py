@@ -148,6 +148,33 @@ TOUCHDOWN_TIME = PLANNED_TOUCHDOWN_UTC
 """Planned touchdown of HAKUTO-R Mission 2 (published: 2025-06-05 19:17 UTC)."""
 
 
+def write_catalogues(out_dir: pathlib.Path, crs, craters, rocks) -> dict[str, pathlib.Path]:
+    """craters.geojson and rocks.geojson of detected craters and resolved rocks."""
+    c, r = craters, rocks
+    return {
+        "craters": write_geojson(
+            out_dir / "craters.geojson",
+            point_features(
+                crs, c.x, c.y, diameter_m=np.round(c.diameter_m, 3), depth_m=np.round(c.depth_m, 3)
+            ),
+            crs,
+            properties={"what": "craters detected in the DEM"},
+        ),
+        "rocks": write_geojson(
+            out_dir / "rocks.geojson",
+            point_features(
+                crs,
+                r.x,
+                r.y,
+                diameter_m=np.round(r.diameter_m, 3),
+                height_m=np.round(r.height_m, 3),
+            ),
+            crs,
+            properties={"what": "resolved rocks detected in the DEM"},
+        ),
+    }
+
+
 def write_hazard(
     hm: HazardMap, out_dir: pathlib.Path, *, title: str, tags: dict[str, Any] | None = None
 ) -> dict[str, pathlib.Path]:
@@ -162,23 +189,7 @@ def write_hazard(
         **(tags or {}),
     }
     outputs = {"hazard": write_geotiff(out_dir / "hazard.tif", hm.layers(), hm.grid, tags=tags)}
-    c, r = hm.craters, hm.rocks
-    outputs["craters"] = write_geojson(
-        out_dir / "craters.geojson",
-        point_features(
-            crs, c.x, c.y, diameter_m=np.round(c.diameter_m, 3), depth_m=np.round(c.depth_m, 3)
-        ),
-        crs,
-        properties={"what": "craters detected in the DEM"},
-    )
-    outputs["rocks"] = write_geojson(
-        out_dir / "rocks.geojson",
-        point_features(
-            crs, r.x, r.y, diameter_m=np.round(r.diameter_m, 3), height_m=np.round(r.height_m, 3)
-        ),
-        crs,
-        properties={"what": "resolved rocks detected in the DEM"},
-    )
+    outputs.update(write_catalogues(out_dir, crs, hm.craters, hm.rocks))
     outputs["hazard_png"] = figures.hazard_figure(hm, out_dir / "hazard.png", title=title)
     return outputs
 
@@ -338,24 +349,8 @@ def _hazard_job_tiled(
         progress=lambda f, s="": progress(0.9 * f, s),
     )
     progress(0.9, "catalogues and picture")
-    crs, c, r = grid.crs, th.craters, th.rocks
     outputs = {"hazard": th.path}
-    outputs["craters"] = write_geojson(
-        out_dir / "craters.geojson",
-        point_features(
-            crs, c.x, c.y, diameter_m=np.round(c.diameter_m, 3), depth_m=np.round(c.depth_m, 3)
-        ),
-        crs,
-        properties={"what": "craters detected in the DEM"},
-    )
-    outputs["rocks"] = write_geojson(
-        out_dir / "rocks.geojson",
-        point_features(
-            crs, r.x, r.y, diameter_m=np.round(r.diameter_m, 3), height_m=np.round(r.height_m, 3)
-        ),
-        crs,
-        properties={"what": "resolved rocks detected in the DEM"},
-    )
+    outputs.update(write_catalogues(out_dir, grid.crs, th.craters, th.rocks))
     # the picture from the overviews: a whole-resolution map would not fit in memory
     layers, small = read_layers_decimated(th.path, max_px=2048)
 
@@ -373,8 +368,8 @@ def _hazard_job_tiled(
         rock_risk=layers["rock_risk"],
         cost=layers["cost"],
         keepout=flag("keepout"),
-        craters=c,
-        rocks=r,
+        craters=th.craters,
+        rocks=th.rocks,
         shadow=flag("shadow"),
         los_lander=flag("los_lander"),
         range_lander_m=layers.get("range_lander_m"),
