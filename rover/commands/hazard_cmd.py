@@ -14,7 +14,14 @@ from terrain.tiled import TILE_ALIGN, open_source
 from ..pipeline import hazard_job
 from ..progress import progress_bar
 from ..specs import LanderSpec, RoverSpec
-from .options import json_option, out_dir_option, parse_pair, quiet_option
+from .options import (
+    json_option,
+    lander_spec_option,
+    out_dir_option,
+    parse_pair,
+    quiet_option,
+    rover_spec_option,
+)
 from .report import print_summary
 
 
@@ -62,19 +69,8 @@ def _lander_position(
     default=None,
     help="Lander position: LAT,LON (degrees) if that lies on the DEM, else X,Y (map m).",
 )
-@click.option(
-    "--rover",
-    "rover_spec",
-    default="tenacious",
-    show_default=True,
-    help="Rover spec: built-in name or TOML file.",
-)
-@click.option(
-    "--lander-spec",
-    default="resilience",
-    show_default=True,
-    help="Lander spec: built-in name or TOML file.",
-)
+@rover_spec_option
+@lander_spec_option
 @click.option(
     "--rock-abundance",
     default="0.01",

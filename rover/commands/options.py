@@ -17,6 +17,20 @@ seed_option = click.option(
 )
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars on stderr.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout.")
+rover_spec_option = click.option(
+    "--rover",
+    "rover_spec",
+    default="tenacious",
+    show_default=True,
+    help="Rover spec: built-in name or a TOML file with a [rover] table.",
+)
+lander_spec_option = click.option(
+    "--lander-spec",
+    "lander_spec",
+    default="resilience",
+    show_default=True,
+    help="Lander spec: built-in name or a TOML file with a [lander] table.",
+)
 
 
 def out_dir_option(default: str | None = None, required: bool = False):

@@ -10,7 +10,15 @@ from ..pipeline import TOUCHDOWN_TIME, plan_job
 from ..progress import progress_bar
 from ..specs import LanderSpec, RoverSpec
 from .hazard_cmd import _parse_time
-from .options import json_option, out_dir_option, parse_pair, quiet_option, seed_option
+from .options import (
+    json_option,
+    lander_spec_option,
+    out_dir_option,
+    parse_pair,
+    quiet_option,
+    rover_spec_option,
+    seed_option,
+)
 from .report import print_summary
 
 
@@ -33,19 +41,8 @@ from .report import print_summary
     default=None,
     help="GeoJSON of Point targets with `priority` and `name` properties.",
 )
-@click.option(
-    "--rover",
-    "rover_spec",
-    default="tenacious",
-    show_default=True,
-    help="Rover spec: built-in name or TOML file.",
-)
-@click.option(
-    "--lander-spec",
-    default="resilience",
-    show_default=True,
-    help="Lander spec: built-in name or TOML file.",
-)
+@rover_spec_option
+@lander_spec_option
 @click.option(
     "--time-limit",
     type=float,

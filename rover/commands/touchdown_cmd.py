@@ -22,7 +22,15 @@ from ..landing import deploy_job, touchdown_job
 from ..progress import progress_bar, stderr_console
 from ..specs import LanderSpec, RoverSpec
 from ..touchdown import OUTCOMES, SCENARIOS, TouchdownResult
-from .options import json_option, out_dir_option, parse_pair, quiet_option, seed_option
+from .options import (
+    json_option,
+    lander_spec_option,
+    out_dir_option,
+    parse_pair,
+    quiet_option,
+    rover_spec_option,
+    seed_option,
+)
 from .report import print_summary, stdout_console
 
 NO_HANDOFF_EXIT = 3
@@ -37,20 +45,6 @@ def _scenarios(choice: str) -> list[str]:
 # commands
 
 dem_argument = click.argument("dem", required=False, type=click.Path(path_type=pathlib.Path))
-lander_option = click.option(
-    "--lander",
-    "lander_src",
-    default="resilience",
-    show_default=True,
-    help="Lander spec: built-in name or a TOML file with a [lander] table.",
-)
-rover_option = click.option(
-    "--rover",
-    "rover_src",
-    default="tenacious",
-    show_default=True,
-    help="Rover spec: built-in name or a TOML file with a [rover] table.",
-)
 target_option = click.option(
     "--target",
     default=None,
@@ -110,7 +104,7 @@ def print_outcomes(results: list[TouchdownResult]) -> None:
 @seed_option
 @target_option
 @target_xy_option
-@lander_option
+@lander_spec_option
 @click.option(
     "--safety-extent",
     type=click.Choice(["ellipse", "full"]),
@@ -121,7 +115,17 @@ def print_outcomes(results: list[TouchdownResult]) -> None:
 @quiet_option
 @json_option
 def touchdown(
-    dem, out_dir, runs, scenario, seed, target, target_xy, lander_src, safety_extent, quiet, as_json
+    dem,
+    out_dir,
+    runs,
+    scenario,
+    seed,
+    target,
+    target_xy,
+    lander_spec,
+    safety_extent,
+    quiet,
+    as_json,
 ) -> None:
     """Monte Carlo touchdowns: outcome table, safety GeoTIFF, runs GeoJSON and a map.
 
@@ -130,7 +134,7 @@ def touchdown(
     Example: frigoris touchdown -o td --runs 500 --scenario both
     """
     latlon, xy = _pairs(target, target_xy)
-    lander = LanderSpec.load(lander_src)
+    lander = LanderSpec.load(lander_spec)
     t0 = time.perf_counter()
     with progress_bar("touchdown", enabled=not quiet) as progress:
         result, results = touchdown_job(
@@ -189,8 +193,8 @@ def touchdown(
 )
 @target_option
 @target_xy_option
-@lander_option
-@rover_option
+@lander_spec_option
+@rover_spec_option
 @quiet_option
 @json_option
 @click.pass_context
@@ -204,8 +208,8 @@ def deploy_cmd(
     yaw_deg,
     target,
     target_xy,
-    lander_src,
-    rover_src,
+    lander_spec,
+    rover_spec,
     quiet,
     as_json,
 ) -> None:
@@ -218,7 +222,7 @@ def deploy_cmd(
     """
     latlon, xy = _pairs(target, target_xy)
     at = parse_pair(at_xy, "--at") if at_xy else None
-    lander, rover = LanderSpec.load(lander_src), RoverSpec.load(rover_src)
+    lander, rover = LanderSpec.load(lander_spec), RoverSpec.load(rover_spec)
     with progress_bar("deploy", enabled=not quiet) as progress:
         result, handoff = deploy_job(
             dem,
