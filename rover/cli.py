@@ -10,7 +10,16 @@ import rasterio.errors
 from planners.errors import PlanningError
 from terrain.errors import TerrainError
 
-from .commands import demo, hazard_cmd, mission_cmd, plan_cmd, sun, terrain_cmd, touchdown_cmd
+from .commands import (
+    demo,
+    hazard_cmd,
+    mission_cmd,
+    plan_cmd,
+    route_cmd,
+    sun,
+    terrain_cmd,
+    touchdown_cmd,
+)
 from .errors import RoverError
 
 USER_ERRORS = (TerrainError, PlanningError, RoverError, rasterio.errors.RasterioError)
@@ -42,6 +51,7 @@ main.add_command(mission_cmd.mission)
 main.add_command(terrain_cmd.terrain)
 main.add_command(hazard_cmd.hazard)
 main.add_command(plan_cmd.plan)
+main.add_command(route_cmd.route)
 main.add_command(sun.sun)
 main.add_command(touchdown_cmd.touchdown)
 main.add_command(touchdown_cmd.deploy_cmd)
