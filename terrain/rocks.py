@@ -8,7 +8,6 @@ Golombek & Rapp (1997) model with a rock abundance k (per cell or one value).
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from . import _rock_kernels as _rk
 from .hazard import DetectedRocks
@@ -57,25 +56,25 @@ def detect_rocks(
     mask : ndarray of bool, shape (M, N)
         Cells covered by detected rocks.
     """
-    z = np.asarray(elevation, dtype=np.float32)
-    valid = np.isfinite(z)
-    fill = np.where(valid, z, np.nanmin(z) if valid.any() else 0.0).astype(np.float32)
+    z = np.ascontiguousarray(elevation, dtype=np.float32)
     size = max(3, int(np.ceil(max_diameter_m / res_m)) + 2) | 1
-    tophat = ndimage.grey_opening(fill, size=(size, size))
-    np.subtract(fill, tophat, out=tophat)  # in place: the top-hat, without another full array
-    del fill
-    tophat[~valid] = 0.0
-    size_px = size
+    # nodata is filled with the lowest height for the opening, then holds no rock
+    zmin = _rk.nan_min(z)
+    if zmin != zmin:  # all nodata
+        empty = np.zeros(0)
+        return DetectedRocks(empty, empty, empty, empty), np.zeros(z.shape, bool)
+    has_nodata = bool(_rk.has_nan(z))
+    tophat = _rk.grey_opening(_rk.fill_nan(z, zmin) if has_nodata else z, size)
+    _rk.top_hat(z, tophat)
     # Peaks: cells that top their 5x5 neighbourhood and stand above the clearance.
-    is_peak = (tophat > min_height_m) & (tophat >= ndimage.maximum_filter(tophat, size=5))
-    pr, pc = np.nonzero(is_peak)
+    pr, pc = _rk.find_peaks(tophat, np.float32(min_height_m), 2)
     if pr.size == 0:
         empty = np.zeros(0)
         return DetectedRocks(empty, empty, empty, empty), np.zeros(z.shape, bool)
     order = np.lexsort((pc, pr, -tophat[pr, pc]))  # tallest first, ties by position
     pr, pc = pr[order], pc[order]
     labels = np.zeros(z.shape, dtype=np.int32)
-    stats = _rk.grow_rocks(tophat, pr.astype(np.int64), pc.astype(np.int64), size_px // 2, labels)
+    stats = _rk.grow_rocks(tophat, pr, pc, size // 2, labels)
     grown = stats[:, 0] > 0
     height = tophat[pr, pc].astype(np.float64)
     area_px = np.maximum(stats[:, 1], 1.0)
@@ -96,9 +95,8 @@ def detect_rocks(
         & (height / np.maximum(diameter, res_m) >= ROCK_ASPECT_MIN)
         & (roundness >= ROCK_ROUNDNESS_MIN)
     )
-    ids = np.zeros(len(pr) + 1, dtype=bool)
-    ids[1:] = keep
-    mask = ids[labels]
+    del tophat
+    mask = _rk.mark_kept(labels, keep)
     if transform is not None:
         x, y = transform @ (cx[keep] + 0.5, cy[keep] + 0.5)
     else:

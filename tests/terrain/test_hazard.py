@@ -207,3 +207,33 @@ def test_rock_detection_recall_and_precision_against_truth(seed):
     assert precision_big >= 0.8, precision_big
     assert precision >= 0.7, precision
     assert mask.sum() > 0
+
+
+@pytest.mark.parametrize(
+    "shape, w",
+    [((50, 37), 19), ((7, 5), 19), ((200, 130), 5), ((3, 3), 3), ((39, 3), 19), ((1, 1), 5)],
+)
+def test_rock_opening_and_peaks_equal_scipy_ndimage(shape, w):
+    """The compiled top-hat pieces equal scipy.ndimage's (reflect border) bit for bit."""
+    from scipy import ndimage
+
+    from terrain import _rock_kernels as rk
+
+    z = np.random.default_rng(w * shape[0]).normal(size=shape).astype(np.float32)
+    assert np.array_equal(rk.grey_opening(z, w), ndimage.grey_opening(z, size=(w, w)))
+    t = np.abs(z)
+    rows, cols = rk.find_peaks(t, np.float32(0.5), 2)
+    want = np.nonzero((t > 0.5) & (t >= ndimage.maximum_filter(t, size=5)))
+    assert np.array_equal(rows, want[0]) and np.array_equal(cols, want[1])
+
+
+def test_rocks_ignore_nodata_and_all_nodata_gives_none():
+    site = synthesize(size_m=64.0, seed=4, rock_law="viper-high")
+    z = site.dem.elevation.copy()
+    full, full_mask = detect_rocks(z, 0.5, min_height_m=0.08)
+    z[:, :20] = np.nan
+    holed, mask = detect_rocks(z, 0.5, min_height_m=0.08)
+    assert not mask[:, :20].any()
+    assert len(holed) <= len(full) and len(full) > 0
+    empty, none = detect_rocks(np.full((30, 30), np.nan, np.float32), 0.5, min_height_m=0.08)
+    assert len(empty) == 0 and not none.any()
