@@ -515,6 +515,10 @@ def _prune(g: _Graph, budget: float) -> tuple[_Graph, np.ndarray, np.ndarray]:
     travel = g.travel[np.ix_(keep, keep)].copy()
     e_k = earliest[keep] + g.service[keep]
     travel[e_k[:, None] + travel > latest[keep][None, :] + margin] = np.inf
+    # Exact, without the margin: time starts at 0 and only grows, so no route uses a leg longer
+    # than the whole budget. (Below the scaling's resolution such a leg would read as free in
+    # the optimistic model, e.g. 1e-187 against a budget of 0.)
+    travel[travel > budget] = np.inf
     pruned = _Graph(
         orig=g.orig[keep],
         s=index[g.s],
@@ -617,11 +621,15 @@ class _IntModel:
 def _int_model(g: _Graph, budget: float, *, optimistic: bool) -> _IntModel:
     scale = _time_scale(budget)
     up = not optimistic  # rounding direction of durations; deadlines go the other way
+    # A duration beyond the budget makes whatever uses it infeasible; clipped to 2 ** 31 scaled
+    # units (deadlines are at most about 2 ** 30) it stays so in both models and cannot
+    # overflow int64, however small the budget.
+    cap = 2.0 ** (_SCALE_BITS + 1) / scale
     finite = np.isfinite(g.travel)
     arc = np.full(g.travel.shape, _NO_ARC, dtype=np.int64)
-    arc[finite] = _scaled(g.travel[finite], scale, up).astype(np.int64)
-    service = _scaled(g.service, scale, up).astype(np.int64)
-    lo = _scaled(g.open, scale, up).astype(np.int64)
+    arc[finite] = _scaled(np.minimum(g.travel[finite], cap), scale, up).astype(np.int64)
+    service = _scaled(np.minimum(g.service, cap), scale, up).astype(np.int64)
+    lo = _scaled(np.minimum(g.open, cap), scale, up).astype(np.int64)
     hi = _scaled(np.minimum(g.close, budget), scale, not up).astype(np.int64)
     optional = np.ones(len(g.orig), dtype=bool)
     optional[[g.s, g.e]] = False

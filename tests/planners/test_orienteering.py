@@ -473,3 +473,27 @@ def test_property_feasible_and_optimal(instance):
     assert check_route(route, travel, prizes, budget, **kwargs) == []
     assert route.prize == best
     assert route.status == "optimal"
+
+
+def test_tiny_budget_with_huge_scaled_legs_does_not_overflow():
+    """Found by hypothesis: a 1e-133 budget scales a 1e-39 leg past int64; it is infeasible."""
+    travel = np.zeros((6, 6))
+    travel[0, 5] = 1.32865387e-133
+    travel[4, 5] = 7.78873496e-40
+    budget = 1.3286538684264982e-133
+    route = solve_orienteering(travel, np.zeros(6), budget, start=0)
+    assert route.nodes[0] == 0 and route.travel <= budget
+    assert 4 not in route.nodes or 5 not in route.nodes[route.nodes.index(4) :][:2]
+
+
+def test_leg_below_scaling_resolution_beyond_a_zero_budget_is_not_free():
+    """Found by hypothesis: with budget 0 a 2e-187 leg rounds to 0 in the optimistic model;
+    the free detour 0 -> 2 -> 6 is the optimum and must be proven so."""
+    travel = np.zeros((7, 7))
+    travel[0, 3:6] = 1.0
+    travel[0, 6] = 2.22257402e-187
+    prizes = np.zeros(7)
+    prizes[6] = 1.0
+    route = solve_orienteering(travel, prizes, 0.0, start=0)
+    assert route.prize == 1.0 and route.status == "optimal" and route.travel == 0.0
+    assert check_route(route, travel, prizes, 0.0) == []
