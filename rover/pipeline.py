@@ -372,7 +372,6 @@ def _hazard_job_tiled(
         rocks=th.rocks,
         shadow=flag("shadow"),
         los_lander=flag("los_lander"),
-        range_lander_m=layers.get("range_lander_m"),
         sun=sun,
         lander=site,
     )
@@ -431,7 +430,6 @@ def load_hazard(path: pathlib.Path) -> HazardMap:
         rocks=DetectedRocks(rx, ry, rd, rh),
         shadow=flag("shadow"),
         los_lander=flag("los_lander"),
-        range_lander_m=layers.get("range_lander_m"),
         sun=None if sun_tag is None else tuple(sun_tag),
         lander=None if lander_tag is None else LanderSite(**lander_tag),
     )

@@ -15,7 +15,7 @@ FIT_COLUMNS = 6
 """Columns of :func:`fit_craters`: radius, depth, rim height, residual RMS, valid share, centre."""
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def downsample2(z):
     """2x2 block means; a block holding any NaN becomes NaN (a trailing odd row/col is dropped)."""
     rows, cols = z.shape
@@ -31,7 +31,7 @@ def downsample2(z):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def nan_block_mean2(z):
     """2x2 block means over the valid cells only (NaN where the whole block is nodata)."""
     rows, cols = z.shape
@@ -49,7 +49,7 @@ def nan_block_mean2(z):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fill_from_coarse(z, coarse):
     """Replace the NaN cells of ``z`` in place by the coarse cell (half resolution) above them."""
     rows, cols = z.shape
@@ -59,7 +59,7 @@ def fill_from_coarse(z, coarse):
                 z[i, j] = coarse[i // 2, j // 2]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def gaussian_blur(z, sigma, offset):
     """Separable Gaussian blur of ``z - offset`` truncated at 3 sigma; edges extend the border.
 
@@ -96,7 +96,7 @@ def gaussian_blur(z, sigma, offset):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def fold_laplacian(blurred, scale, level, best, best_level):
     """Fold ``scale * laplacian(blurred)`` into the running maximum over scales, in place."""
     rows, cols = blurred.shape
@@ -114,7 +114,7 @@ def fold_laplacian(blurred, scale, level, best, best_level):
                 best_level[i, j] = level
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def find_peaks(resp, level, threshold):
     """Strict 3x3 local maxima of ``resp`` at or above ``threshold``, two cells from the border.
 
@@ -163,7 +163,7 @@ def find_peaks(resp, level, threshold):
     return out_r[:n], out_c[:n], out_l[:n]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _solve(a, b):
     """Solve a small linear system by Gaussian elimination with partial pivoting.
 
@@ -200,7 +200,7 @@ def _solve(a, b):
     return x
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _basis(q, r, f):
     """Radial basis at r (q = r / R) into f: constant, bowl, rim, r^2 background."""
     f[0] = 1.0
@@ -215,7 +215,7 @@ def _basis(q, r, f):
     f[3] = r * r
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _profile_sse(bn, br, bz, radius, min_rim, base, x):
     """Least-squares fit of the radial basis at one radius; returns the binned SSE.
 
@@ -269,7 +269,7 @@ def _profile_sse(bn, br, bz, radius, min_rim, base, x):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fit_one(z, ci, cj, r_lo, r_hi, window, min_rim, out):
     """Fit the crater model at one centre; see :func:`fit_craters`."""
     rows, cols = z.shape
@@ -434,7 +434,7 @@ def _fit_one(z, ci, cj, r_lo, r_hi, window, min_rim, out):
     out[5] = best[3] * best_r * best_r  # background curvature term at the rim, z units
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def fit_craters(z, ci, cj, r0, lo_factor, hi_factor, window, min_rim):
     """Fit the simple-crater model around every candidate centre.
 
@@ -460,7 +460,7 @@ def fit_craters(z, ci, cj, r0, lo_factor, hi_factor, window, min_rim):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def discs_touch_nodata(z, ci, cj, radius):
     """Flag each disc (cells with centres within ``radius``) holding nodata or leaving the grid."""
     rows, cols = z.shape
@@ -485,7 +485,7 @@ def discs_touch_nodata(z, ci, cj, radius):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def paint_discs(mask, ci, cj, radius):
     """Set ``mask`` True, in place, on cells whose centre lies within ``radius`` of (ci, cj)."""
     rows, cols = mask.shape

@@ -29,7 +29,7 @@ def _pick(a, b, use_max):
     return a if a <= b else b
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _filter_rows(src, w, use_max, out):
     """Running min (or max) over ``w`` cells along each row (w odd)."""
     rows, cols = src.shape
@@ -56,7 +56,7 @@ def _filter_rows(src, w, use_max, out):
             out[i, j] = _pick(h[j], g[j + w - 1], use_max)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _filter_cols(src, w, use_max, out):
     """Running min (or max) over ``w`` cells down each column.
 
@@ -112,7 +112,7 @@ def grey_opening(z: np.ndarray, w: int) -> np.ndarray:
     return b
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def top_hat(z, opened):
     """``z - opened`` in place in ``opened``; NaN cells of ``z`` (nodata) get 0."""
     rows, cols = z.shape
@@ -122,7 +122,7 @@ def top_hat(z, opened):
             opened[i, j] = 0.0 if v != v else v - opened[i, j]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def fill_nan(z, value):
     """Copy of ``z`` with NaN replaced by ``value``."""
     rows, cols = z.shape
@@ -134,7 +134,7 @@ def fill_nan(z, value):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def find_peaks(tophat, min_height, radius):
     """Cells above ``min_height`` that top their (2 radius + 1)^2 neighbourhood (ties count).
 
@@ -187,7 +187,7 @@ def find_peaks(tophat, min_height, radius):
     return pr, pc
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def mark_kept(labels, keep):
     """Boolean mask of the cells whose 1-based label is kept (``keep[label - 1]``)."""
     rows, cols = labels.shape
@@ -200,7 +200,7 @@ def mark_kept(labels, keep):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def grow_rocks(tophat, peak_r, peak_c, max_radius_px, labels):
     """Grow a region from each peak (given tallest first) over cells at or above half its height.
 
@@ -265,32 +265,3 @@ def grow_rocks(tophat, peak_r, peak_c, max_radius_px, labels):
                         top += 1
         stats[k, 0] = 1.0
     return stats
-
-
-@njit(cache=True, parallel=True)
-def nan_min(z):
-    """Smallest non-NaN value (NaN when there is none)."""
-    rows, cols = z.shape
-    lo = np.full(rows, np.inf)
-    for i in prange(rows):
-        m = np.inf
-        for j in range(cols):
-            v = z[i, j]
-            if v < m:
-                m = v
-        lo[i] = m
-    m = lo.min() if rows else np.inf
-    return m if m < np.inf else np.nan
-
-
-@njit(cache=True, parallel=True)
-def has_nan(z):
-    """True when any cell is NaN."""
-    rows, cols = z.shape
-    found = np.zeros(rows, dtype=np.bool_)
-    for i in prange(rows):
-        for j in range(cols):
-            if z[i, j] != z[i, j]:
-                found[i] = True
-                break
-    return found.any()

@@ -51,6 +51,7 @@ from affine import Affine
 from scipy.spatial import cKDTree
 
 from . import _crater_kernels as kern
+from . import _hazard_kernels as _hk
 from .errors import GridError, TerrainError
 from .hazard import DetectedCraters
 from .io import point_features
@@ -209,7 +210,13 @@ def detect_craters(
     with np.errstate(invalid="ignore", divide="ignore"):
         keep &= (depth >= min_depth_ratio * diameter * res_m) & (depth >= min_contrast * rms)
     idx = np.flatnonzero(keep)
-    idx = idx[~kern.discs_touch_nodata(z, row[idx], col[idx], radius[idx])]
+    if _hk.has_nan(z):
+        idx = idx[~kern.discs_touch_nodata(z, row[idx], col[idx], radius[idx])]
+    else:  # only the grid edge can cut a disc
+        r = radius[idx]
+        inside = (row[idx] - r >= -0.5) & (col[idx] - r >= -0.5)
+        inside &= (row[idx] + r <= z.shape[0] - 0.5) & (col[idx] + r <= z.shape[1] - 0.5)
+        idx = idx[inside]
     idx = idx[_suppress_duplicates(row[idx], col[idx], radius[idx], depth[idx] / rms[idx])]
     idx = idx[np.argsort(-radius[idx], kind="stable")]
     x, y = transform @ (col[idx] + 0.5, row[idx] + 0.5)

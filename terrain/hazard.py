@@ -8,12 +8,14 @@ ground and never spread NaN into valid neighbours beyond the kernels' own window
 
 from __future__ import annotations
 
+import functools
 import logging
+import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
 
 from .dem import Dem
 
@@ -116,6 +118,10 @@ class HazardMap:
     ``cost`` is float32 with ``inf`` for impassable cells; ``keepout`` is bool and already
     dilated by the rover radius (plan with the rover as a point). ``shadow``, ``los_lander`` and
     ``range_lander_m`` are None when no sun or lander was given.
+
+    Layers that hold no information of their own are not stored: ``range_lander_m`` is the
+    distance from the lander's cell, computed when first read, and a uniform ``rock_risk`` on a
+    DEM without holes is a read-only broadcast of one value.
     """
 
     grid: Dem
@@ -132,11 +138,17 @@ class HazardMap:
     rocks: DetectedRocks
     shadow: np.ndarray | None = None
     los_lander: np.ndarray | None = None
-    range_lander_m: np.ndarray | None = None
     sun: tuple[float, float] | None = None
     lander: LanderSite | None = None
     keepout_share: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def range_lander_m(self) -> np.ndarray | None:
+        """Distance (m) from the lander's cell centre to every cell's, float32."""
+        if self.lander is None:
+            return None
+        return range_from(self.grid, self.lander)
 
     def layers(self) -> dict[str, np.ndarray]:
         """Named bands for ``write_geotiff`` (bools as 0/1).
@@ -168,37 +180,195 @@ class HazardMap:
         return self.los_lander & (self.range_lander_m <= self.limits.link_range_m)
 
 
+REASONS = ("nodata", "slope", "step", "roughness", "rock_risk", "rocks", "lander", "comm")
+"""Keep-out reasons, in the bit order of the fused reason layer (bit k is ``1 << k``)."""
+
+
 def _disk(radius_px: int) -> np.ndarray:
     r = np.arange(-radius_px, radius_px + 1)
     return (r[:, None] ** 2 + r[None, :] ** 2) <= radius_px**2 + 1e-9
 
 
 def _smooth_nan(z: np.ndarray, sigma_px: float) -> np.ndarray:
-    """Gaussian smoothing that ignores NaN cells and keeps them NaN."""
+    """Gaussian smoothing (truncated at 3 sigma) that ignores NaN cells and keeps them NaN."""
     if sigma_px <= 0:
         return z
+    from . import _hazard_kernels as hk
+    from ._crater_kernels import gaussian_blur
+
+    if not hk.has_nan(z):
+        return gaussian_blur(z, sigma_px, 0.0)
     valid = np.isfinite(z)
-    num = ndimage.gaussian_filter(np.where(valid, z, 0.0).astype(np.float64), sigma_px)
-    den = ndimage.gaussian_filter(valid.astype(np.float64), sigma_px)
+    num = gaussian_blur(np.where(valid, z, 0.0).astype(np.float32), sigma_px, 0.0)
+    den = gaussian_blur(valid.astype(np.float32), sigma_px, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = (num / den).astype(np.float32)
     out[~valid] = np.nan
     return out
 
 
-def _disc_mask(dem: Dem, x: float, y: float, radius_m: float) -> np.ndarray:
-    """Cells whose centres lie within ``radius_m`` of map point (x, y) (computed in a window)."""
-    mask = np.zeros(dem.shape, dtype=bool)
-    r0, c0 = dem.rowcol(x, y)
-    k = int(np.ceil(radius_m / dem.res_m)) + 1
-    r_lo, r_hi = max(r0 - k, 0), min(r0 + k + 1, dem.shape[0])
-    c_lo, c_hi = max(c0 - k, 0), min(c0 + k + 1, dem.shape[1])
+def range_from(grid: Dem, lander: LanderSite) -> np.ndarray:
+    """Distance (m, float32) from the centre of the lander's cell to every cell centre."""
+    r0, c0 = grid.rowcol(lander.x, lander.y)
+    rows = np.arange(grid.shape[0], dtype=np.float64)[:, None] - r0
+    cols = np.arange(grid.shape[1], dtype=np.float64)[None, :] - c0
+    return (grid.res_m * np.sqrt(rows**2 + cols**2)).astype(np.float32)
+
+
+def link_box(
+    shape: tuple[int, int], lander_rc: tuple[int, int], limits: HazardLimits, res_m: float
+) -> tuple[int, int, int, int]:
+    """Rows r0:r1, cols c0:c1 of the box that line of sight needs.
+
+    The link range around the lander plus the radio smoothing's reach: beyond the range a cell
+    is comm-dead anyway.
+    """
+    sigma_px = limits.los_smoothing_m / res_m
+    reach = math.ceil(limits.link_range_m / res_m) + 2 + math.ceil(4.0 * sigma_px) + 1
+    r, c = lander_rc
+    return (
+        max(0, r - reach),
+        min(shape[0], r + reach + 1),
+        max(0, c - reach),
+        min(shape[1], c + reach + 1),
+    )
+
+
+def lander_visibility(
+    z_box: np.ndarray,
+    res_m: float,
+    lander_rc: tuple[int, int],
+    lander: LanderSite,
+    limits: HazardLimits,
+) -> np.ndarray:
+    """Line of sight (uint8) from the lander's antenna over a box of the DEM (at ``res_m``).
+
+    The terrain is smoothed at ``limits.los_smoothing_m`` first (a radio link is not cut by
+    bumps well inside its Fresnel zone); rays run from the lander to every edge cell of the box
+    on the curved Moon.
+    """
+    from . import _hazard_kernels as hk
+    from .crs import MOON_RADIUS_M
+
+    z_radio = _smooth_nan(z_box, limits.los_smoothing_m / res_m)
+    return hk.line_of_sight(
+        z_radio,
+        res_m,
+        lander_rc[0],
+        lander_rc[1],
+        lander.antenna_height_m,
+        limits.rover_antenna_height_m,
+        MOON_RADIUS_M,
+    )
+
+
+def _paint_disc(bits: np.ndarray, transform, x: float, y: float, radius_m: float, bit: int):
+    """Set ``bit`` on the window's cells whose centres lie within ``radius_m`` of (x, y).
+
+    ``transform`` is the window's own.
+    """
+    res = transform.a
+    col, row = ~transform @ (x, y)
+    k = int(np.ceil(radius_m / res)) + 1
+    r_lo, r_hi = max(int(math.floor(row)) - k, 0), min(int(math.floor(row)) + k + 1, bits.shape[0])
+    c_lo, c_hi = max(int(math.floor(col)) - k, 0), min(int(math.floor(col)) + k + 1, bits.shape[1])
     if r_lo >= r_hi or c_lo >= c_hi:
-        return mask
+        return
     rows, cols = np.mgrid[r_lo:r_hi, c_lo:c_hi]
-    cx, cy = dem.xy(rows, cols)
-    mask[r_lo:r_hi, c_lo:c_hi] = np.hypot(cx - x, cy - y) <= radius_m
-    return mask
+    cx, cy = transform @ (cols + 0.5, rows + 0.5)
+    inside = np.hypot(cx - x, cy - y) <= radius_m
+    bits[r_lo:r_hi, c_lo:c_hi][inside] |= np.uint8(bit)
+
+
+def fuse_hazards(
+    z: np.ndarray,
+    slope_rover: np.ndarray,
+    rough: np.ndarray,
+    step: np.ndarray,
+    risk: float | np.ndarray,
+    rock_cells: np.ndarray,
+    limits: HazardLimits,
+    transform,
+    *,
+    shadow: np.ndarray | None = None,
+    los: np.ndarray | None = None,
+    lander: LanderSite | None = None,
+    lander_rc: tuple[int, int] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fuse the hazard layers of a grid (or a window of one) into cost, keep-out and reasons.
+
+    The one fusion both :func:`hazard_map` and the tiled path call. ``transform`` and
+    ``lander_rc`` (the lander's row and column) refer to the given window. ``rock_cells`` (bool)
+    is consumed: its memory becomes the reason bits.
+
+    Returns
+    -------
+    cost : float32, inf on keep-out
+    keepout : bool, the reasons dilated by the rover radius (configuration space)
+    bits : uint8, the undilated reasons (bit k for ``REASONS[k]``)
+    """
+    from . import _hazard_kernels as hk
+
+    res = transform.a
+    shape = z.shape
+    risk_arr = np.asarray(risk, dtype=np.float32)
+    uniform = risk_arr.ndim == 0
+    if uniform:
+        risk_arr = risk_arr.reshape(1, 1)
+    dummy = np.zeros((1, 1), dtype=bool)
+    weights = np.array(
+        [
+            limits.max_slope_deg,
+            limits.max_step_m,
+            limits.max_roughness_m,
+            limits.max_rock_risk,
+            limits.slope_weight,
+            limits.roughness_weight,
+            limits.rock_weight,
+            limits.shadow_weight,
+        ]
+    )
+    cost = np.empty(shape, dtype=np.float32)
+    bits = np.ascontiguousarray(rock_cells, dtype=bool).view(np.uint8)
+    bits *= np.uint8(1 << REASONS.index("rocks"))
+    lr, lc = lander_rc if lander_rc is not None else (0, 0)
+    hk.fuse(
+        z,
+        slope_rover,
+        rough,
+        step,
+        risk_arr,
+        uniform,
+        dummy if shadow is None else shadow,
+        shadow is not None,
+        dummy if los is None else los,
+        los is not None,
+        lr,
+        lc,
+        (limits.link_range_m / res) ** 2,
+        weights,
+        cost,
+        bits,
+    )
+    if lander is not None:
+        _paint_disc(bits, transform, lander.x, lander.y, lander.footprint_radius_m, 1 << 6)
+    radius_px = int(np.ceil(limits.rover_radius_m / res))
+    dr, dc = np.nonzero(_disk(max(radius_px, 0)))
+    keepout = np.empty(shape, dtype=bool)
+    hk.dilate_keepout(
+        bits, (dr - radius_px).astype(np.int64), (dc - radius_px).astype(np.int64), keepout, cost
+    )
+    return cost, keepout, bits
+
+
+def reason_counts(bits: np.ndarray, keepout: np.ndarray) -> dict[str, int]:
+    """Valid cells per keep-out reason, plus ``valid`` and ``keepout_valid`` counts."""
+    from . import _hazard_kernels as hk
+
+    c = hk.count_reasons(bits, keepout)
+    out = {name: int(c[k]) for k, name in enumerate(REASONS)}
+    out["valid"], out["keepout_valid"] = int(c[8]), int(c[9])
+    return out
 
 
 def _check_limits(limits: HazardLimits) -> None:
@@ -257,7 +427,6 @@ def hazard_map(
         Lander outside the DEM, bad limits, rock-abundance layer of the wrong shape.
     """
     from . import _hazard_kernels as hk
-    from .crs import MOON_RADIUS_M
     from .errors import HazardInputError
     from .rocks import detect_rocks, unresolved_rock_risk
 
@@ -266,8 +435,7 @@ def hazard_map(
     report = progress or (lambda fraction, stage="": None)
     z = dem.elevation
     res = dem.res_m
-    valid = np.isfinite(z)
-    if not valid.any():
+    if not math.isfinite(hk.nan_min(z)):
         raise HazardInputError("the DEM holds no data; nothing to map")
     warnings: list[str] = []
     if lander is not None and not dem.contains(lander.x, lander.y):
@@ -280,45 +448,51 @@ def hazard_map(
         raise HazardInputError(
             f"rock-abundance layer has shape {np.shape(rock_abundance)}, DEM {dem.shape}"
         )
+    lander_rc = None
+    if lander is not None:
+        lander_rc = dem.rowcol(lander.x, lander.y)
+        if not np.isfinite(z[lander_rc]):
+            raise HazardInputError(
+                f"lander at ({lander.x:.1f}, {lander.y:.1f}) stands on a nodata cell; move it"
+            )
 
-    report(0.0, "slope")
-    slope = hk.horn_slope_deg(z, res)
-    half = max(1, int(round(limits.footprint_m / res / 2.0)))
-    report(0.1, "footprint fits")
-    slope_rover, rough, step = hk.footprint_fit(z, res, half)
-
-    report(0.3, "rocks")
-    # Rocks of about two pixels and more show in the DEM; smaller ones are a probability.
-    resolved_d = 2.0 * res
-    risk = unresolved_rock_risk(
-        rock_abundance,
-        clearance_m=limits.clearance_m,
-        resolved_diameter_m=resolved_d,
-        footprint_area_m2=limits.footprint_m * 2.0 * limits.rover_radius_m * 0.5,
-    )
-    risk = np.broadcast_to(risk, dem.shape).astype(np.float32)
-    risk = np.where(valid, risk, np.nan).astype(np.float32)
-    if detect:
-        rocks, rock_cells = detect_rocks(
-            z, res, min_height_m=limits.clearance_m, transform=dem.transform
-        )
-    else:
-        empty = np.zeros(0)
-        rocks, rock_cells = DetectedRocks(empty, empty, empty, empty), np.zeros(dem.shape, bool)
-
-    report(0.45, "craters")
+    # Detection first: its full-size scratch arrays are gone before the layers are allocated.
+    # Rocks run beside the craters: their flood fill is serial, so the second core is free.
+    report(0.0, "rocks and craters")
+    empty = np.zeros(0)
+    rocks, rock_cells = DetectedRocks(empty, empty, empty, empty), None
+    craters, cmask = DetectedCraters(empty, empty, empty, empty), None
     if detect:
         from .craters import crater_mask as _crater_mask
         from .craters import detect_craters
 
-        craters = detect_craters(z, res, transform=dem.transform)
-        # Only craters whose bowl walls exceed the rover's slope limit are a hazard of their own.
-        cmask = _crater_mask(
-            craters, dem.shape, dem.transform, min_wall_slope_deg=limits.max_slope_deg
-        )
-    else:
-        empty = np.zeros(0)
-        craters, cmask = DetectedCraters(empty, empty, empty, empty), np.zeros(dem.shape, bool)
+        with ThreadPoolExecutor(1) as pool:
+            found = pool.submit(
+                detect_rocks, z, res, min_height_m=limits.clearance_m, transform=dem.transform
+            )
+            craters = detect_craters(z, res, transform=dem.transform)
+            # Only craters whose bowl walls exceed the rover's slope limit are hazards of
+            # their own.
+            cmask = _crater_mask(
+                craters, dem.shape, dem.transform, min_wall_slope_deg=limits.max_slope_deg
+            )
+            rocks, rock_cells = found.result()
+    if rock_cells is None:
+        rock_cells = np.zeros(dem.shape, bool)
+    if cmask is None:
+        cmask = np.zeros(dem.shape, bool)
+
+    report(0.45, "slope and footprint fits")
+    half = max(1, int(round(limits.footprint_m / res / 2.0)))
+    slope, slope_rover, rough, step = hk.surface_layers(z, res, half)
+
+    # Rocks of about two pixels and more show in the DEM; smaller ones are a probability.
+    risk = unresolved_rock_risk(
+        rock_abundance,
+        clearance_m=limits.clearance_m,
+        resolved_diameter_m=2.0 * res,
+        footprint_area_m2=limits.footprint_m * 2.0 * limits.rover_radius_m * 0.5,
+    )
 
     shadow = None
     if sun is not None:
@@ -332,63 +506,47 @@ def hazard_map(
             )
         shadow = cast_shadow(z, res, az, el)
 
-    los = rng = None
+    los = None
     if lander is not None:
         report(0.75, "line of sight")
-        r0, c0 = dem.rowcol(lander.x, lander.y)
-        if not valid[r0, c0]:
-            raise HazardInputError(
-                f"lander at ({lander.x:.1f}, {lander.y:.1f}) stands on a nodata cell; move it"
-            )
-        z_radio = _smooth_nan(z, limits.los_smoothing_m / res)
-        vis, rng = hk.line_of_sight(
-            z_radio,
-            res,
-            r0,
-            c0,
-            lander.antenna_height_m,
-            limits.rover_antenna_height_m,
-            MOON_RADIUS_M,
-        )
-        los = vis.astype(bool) & valid
+        r0, r1, c0, c1 = link_box(dem.shape, lander_rc, limits, res)
+        box = np.ascontiguousarray(z[r0:r1, c0:c1])  # one compiled layout for every box
+        los = np.zeros(dem.shape, dtype=bool)
+        vis = lander_visibility(box, res, (lander_rc[0] - r0, lander_rc[1] - c0), lander, limits)
+        los[r0:r1, c0:c1] = (vis > 0) & np.isfinite(box)
+        del vis
 
     report(0.85, "cost")
-    with np.errstate(invalid="ignore"):
-        reasons = {
-            "nodata": ~valid,
-            "slope": ~(slope_rover <= limits.max_slope_deg),
-            "step": ~(step <= limits.max_step_m),
-            "roughness": ~(rough <= limits.max_roughness_m),
-            "rock_risk": ~(risk <= limits.max_rock_risk),
-            "rocks": rock_cells,
-        }
-    if lander is not None:
-        reasons["lander"] = _disc_mask(dem, lander.x, lander.y, lander.footprint_radius_m)
-        reasons["comm"] = ~(los & (rng <= limits.link_range_m))
-    raw = np.zeros(dem.shape, dtype=bool)
-    for mask in reasons.values():
-        raw |= mask
-    radius_px = int(np.ceil(limits.rover_radius_m / res))
-    keepout = ndimage.binary_dilation(raw, structure=_disk(radius_px)) if radius_px > 0 else raw
-    n_valid = int(valid.sum())
-    share = {k: float((m & valid).sum() / n_valid) for k, m in reasons.items() if k != "nodata"}
-    if (~keepout & valid).sum() == 0:
+    cost, keepout, bits = fuse_hazards(
+        z,
+        slope_rover,
+        rough,
+        step,
+        risk,
+        rock_cells,
+        limits,
+        dem.transform,
+        shadow=shadow,
+        los=los,
+        lander=lander,
+        lander_rc=lander_rc,
+    )
+    del rock_cells
+    counts = reason_counts(bits, keepout)
+    del bits
+    n_valid = counts["valid"]
+    names = REASONS[1:] if lander is not None else REASONS[1:6]
+    share = {k: counts[k] / n_valid for k in names}
+    if counts["keepout_valid"] == n_valid:
         worst = max(share, key=share.get)
         warnings.append(
             f"every cell is keep-out; the '{worst}' layer alone excludes {share[worst]:.0%} of "
             "the DEM: relax that limit or check the DEM's units"
         )
-
-    with np.errstate(invalid="ignore"):
-        cost = (
-            1.0
-            + limits.slope_weight * np.nan_to_num(slope_rover / limits.max_slope_deg)
-            + limits.roughness_weight * np.nan_to_num(rough / limits.max_roughness_m)
-            + limits.rock_weight * np.nan_to_num(risk / limits.max_rock_risk)
-        ).astype(np.float32)
-    if shadow is not None:
-        cost += np.float32(limits.shadow_weight) * shadow.astype(np.float32)
-    cost[keepout] = np.inf
+    if np.ndim(risk) == 0 and n_valid == z.size:
+        risk = np.broadcast_to(np.float32(risk), dem.shape)  # one value: no per-cell copy
+    else:
+        risk = np.where(np.isfinite(z), np.broadcast_to(risk, dem.shape), np.nan).astype(np.float32)
     report(1.0, "done")
     return HazardMap(
         grid=dem,
@@ -405,7 +563,6 @@ def hazard_map(
         rocks=rocks,
         shadow=shadow,
         los_lander=los,
-        range_lander_m=rng,
         sun=None if sun is None else (float(sun[0]), float(sun[1])),
         lander=lander,
         keepout_share=share,

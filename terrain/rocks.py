@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _hazard_kernels as _hk
 from . import _rock_kernels as _rk
 from .hazard import DetectedRocks
 from .size_frequency import golombek_cumulative
@@ -59,11 +60,11 @@ def detect_rocks(
     z = np.ascontiguousarray(elevation, dtype=np.float32)
     size = max(3, int(np.ceil(max_diameter_m / res_m)) + 2) | 1
     # nodata is filled with the lowest height for the opening, then holds no rock
-    zmin = _rk.nan_min(z)
+    zmin = _hk.nan_min(z)
     if zmin != zmin:  # all nodata
         empty = np.zeros(0)
         return DetectedRocks(empty, empty, empty, empty), np.zeros(z.shape, bool)
-    has_nodata = bool(_rk.has_nan(z))
+    has_nodata = bool(_hk.has_nan(z))
     tophat = _rk.grey_opening(_rk.fill_nan(z, zmin) if has_nodata else z, size)
     _rk.top_hat(z, tophat)
     # Peaks: cells that top their 5x5 neighbourhood and stand above the clearance.

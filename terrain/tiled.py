@@ -16,7 +16,8 @@ a Cloud-Optimized GeoTIFF at the end. Two passes:
    error bound).
 2. **Hazard** (halo ``halo_px``, more towards the Sun for shadows): slope, footprint fits,
    roughness, step, rocks, rock risk, crater mask (painted from the whole catalogue), shadow,
-   line of sight and range, keep-out (dilated), cost.
+   line of sight and range, then keep-out (dilated) and cost by
+  :func:`terrain.hazard.fuse_hazards`, the same fusion as in memory.
 
 What equals the in-memory map, and what does not
 ------------------------------------------------
@@ -48,12 +49,11 @@ What equals the in-memory map, and what does not
   Sun with a 32 px near field (tests).
 - **Line of sight** matters only within the link range (beyond it the comm reason keeps the
   cell out anyway), so it is traced in memory on the box of radius ``link_range_m`` around the
-  lander, at full resolution when the box has at most ``los_max_px`` pixels a side, else on a
-  block-mean grid ``los_factor`` times coarser, upsampled by nearest neighbour. When the box
-  holds the whole DEM at full resolution, this *is* the in-memory computation. Cropping changes
-  which rays cross a cell (rays go to the box edge instead of the grid edge) and coarsening
-  moves LOS edges by up to a coarse cell; both are measured in the tests. ``range_lander_m`` is
-  exact everywhere.
+  lander (:func:`terrain.hazard.link_box`, as the in-memory map does), at full resolution when
+  the box has at most ``los_max_px`` pixels a side, else on a block-mean grid ``los_factor``
+  times coarser, upsampled by nearest neighbour. At full resolution this *is* the in-memory
+  computation; coarsening moves LOS edges by up to a coarse cell (measured in the tests).
+  ``range_lander_m`` is exact everywhere.
 
 Summary numbers add up tile counts; the median rover slope comes from a 0.01 deg histogram.
 """
@@ -84,13 +84,16 @@ from .crs import MOON_RADIUS_M
 from .dem import Dem
 from .errors import GridError, HazardInputError, TerrainError
 from .hazard import (
+    REASONS,
     DetectedCraters,
     DetectedRocks,
     HazardLimits,
     LanderSite,
     _check_limits,
-    _disk,
-    _smooth_nan,
+    fuse_hazards,
+    lander_visibility,
+    link_box,
+    reason_counts,
 )
 
 log = logging.getLogger(__name__)
@@ -716,10 +719,7 @@ def lander_los(
         raise HazardInputError(
             f"lander at ({lander.x:.1f}, {lander.y:.1f}) stands on a nodata cell; move it"
         )
-    sigma_px = limits.los_smoothing_m / res
-    reach = int(math.ceil(limits.link_range_m / res)) + 2 + int(math.ceil(4.0 * sigma_px)) + 1
-    br0, br1 = max(0, r0 - reach), min(rows, r0 + reach + 1)
-    bc0, bc1 = max(0, c0 - reach), min(cols, c0 + reach + 1)
+    br0, br1, bc0, bc1 = link_box(grid.shape, (r0, c0), limits, res)
     f = max(1, math.ceil(max(br1 - br0, bc1 - bc0) / max_px))
     if f == 1:
         z = _read(src, br0, br1, bc0, bc1)
@@ -729,16 +729,7 @@ def lander_los(
         for a in range(br0, br1, step):
             strips.append(_block_stats(_read(src, a, min(a + step, br1), bc0, bc1), f)[0])
         z = np.concatenate(strips, axis=0)
-    z_radio = _smooth_nan(z, sigma_px / f)
-    vis, _ = hk.line_of_sight(
-        z_radio,
-        res * f,
-        (r0 - br0) // f,
-        (c0 - bc0) // f,
-        lander.antenna_height_m,
-        limits.rover_antenna_height_m,
-        MOON_RADIUS_M,
-    )
+    vis = lander_visibility(z, res * f, ((r0 - br0) // f, (c0 - bc0) // f), lander, limits)
     return LosField(vis, br0, bc0, (br1 - br0, bc1 - bc0), f)
 
 
@@ -879,9 +870,8 @@ def _hazard_tile(job: _Job, tile: Tile, shared: _Shared) -> _TileResult:
     t_local = job.transform @ Affine.translation(lc0, lr0)
     valid = np.isfinite(z)
 
-    slope = hk.horn_slope_deg(z, res)
     half = max(1, int(round(limits.footprint_m / res / 2.0)))
-    slope_rover, rough, step = hk.footprint_fit(z, res, half)
+    slope, slope_rover, rough, step = hk.surface_layers(z, res, half)
 
     resolved_d = 2.0 * res
     if isinstance(job.rock_abundance, str):
@@ -943,55 +933,43 @@ def _hazard_tile(job: _Job, tile: Tile, shared: _Shared) -> _TileResult:
         )
     del zr
 
-    los = rng = rows = cols = None
+    los = None
+    lander_rc = None
     if job.lander is not None:
-        rows, cols = np.indices(z.shape)
-        rows += lr0
-        cols += lc0
-        r0, c0 = job.lander_rc
         los = shared.los.window(lr0, lr1, lc0, lc1) & valid
-        rng = (res * np.sqrt((rows - r0) ** 2 + (cols - c0) ** 2)).astype(np.float32)
-
-    with np.errstate(invalid="ignore"):
-        reasons = {
-            "nodata": ~valid,
-            "slope": ~(slope_rover <= limits.max_slope_deg),
-            "step": ~(step <= limits.max_step_m),
-            "roughness": ~(rough <= limits.max_roughness_m),
-            "rock_risk": ~(risk <= limits.max_rock_risk),
-            "rocks": rock_cells,
-        }
-    if job.lander is not None:
-        reasons["lander"] = _lander_disc(job, lr0, lr1, lc0, lc1)
-        reasons["comm"] = ~(los & (rng <= limits.link_range_m))
-    del rows, cols
-    raw = np.zeros(z.shape, dtype=bool)
-    for mask in reasons.values():
-        raw |= mask
-    radius_px = int(np.ceil(limits.rover_radius_m / res))
-    keepout = ndimage.binary_dilation(raw, structure=_disk(radius_px)) if radius_px > 0 else raw
-    del raw
+        lander_rc = (job.lander_rc[0] - lr0, job.lander_rc[1] - lc0)
+    if shadow is not None:
+        shadow_win = np.zeros(z.shape, dtype=bool)
+        shadow_win[core] = shadow
+    cost, keepout, bits = fuse_hazards(
+        z,
+        slope_rover,
+        rough,
+        step,
+        risk,
+        rock_cells,
+        limits,
+        t_local,
+        shadow=None if shadow is None else shadow_win,
+        los=los,
+        lander=job.lander,
+        lander_rc=lander_rc,
+    )
+    del rock_cells
+    c = reason_counts(bits[core], keepout[core])
+    del bits
+    counts = {f"reason_{k}": c[k] for k in (REASONS if job.lander is not None else REASONS[:6])}
+    counts["valid"] = c["valid"]
+    counts["keepout_valid"] = c["keepout_valid"]
     vcore = valid[core]
-    counts = {f"reason_{k}": int((m[core] & vcore).sum()) for k, m in reasons.items()}
-    del reasons
-    counts["valid"] = int(vcore.sum())
-    counts["keepout_valid"] = int((keepout[core] & vcore).sum())
     if shadow is not None:
         counts["shadow_valid"] = int((shadow & vcore).sum())
+    rng = None
     if los is not None:
-        ok = los[core] & (rng[core] <= limits.link_range_m)
+        rng = _range_window(job, res, tile)
+        ok = los[core] & (rng <= limits.link_range_m)
         counts["comm_ok_valid"] = int((ok & vcore).sum())
-
-    with np.errstate(invalid="ignore"):
-        cost = (
-            1.0
-            + limits.slope_weight * np.nan_to_num(slope_rover[core] / limits.max_slope_deg)
-            + limits.roughness_weight * np.nan_to_num(rough[core] / limits.max_roughness_m)
-            + limits.rock_weight * np.nan_to_num(risk[core] / limits.max_rock_risk)
-        ).astype(np.float32)
-    if shadow is not None:
-        cost += np.float32(limits.shadow_weight) * shadow.astype(np.float32)
-    cost[keepout[core]] = np.inf
+    cost = cost[core]
 
     sr = slope_rover[core]
     fin = np.isfinite(sr)
@@ -1010,7 +988,7 @@ def _hazard_tile(job: _Job, tile: Tile, shared: _Shared) -> _TileResult:
         "rock_risk": rc,
         "shadow": shadow,
         "los_lander": None if los is None else los[core],
-        "range_lander_m": None if rng is None else rng[core],
+        "range_lander_m": rng,
         "cost": cost,
         "keepout": keepout[core],
     }
@@ -1024,19 +1002,12 @@ def _hazard_tile(job: _Job, tile: Tile, shared: _Shared) -> _TileResult:
 _N_BINS = int(round(90.0 / SLOPE_BIN_DEG)) + 1
 
 
-def _lander_disc(job: _Job, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
-    """Cells of rows r0:r1, cols c0:c1 whose centres lie on the lander's footprint disc."""
-    mask = np.zeros((r1 - r0, c1 - c0), dtype=bool)
-    lr, lc = job.lander_rc
-    k = int(np.ceil(job.lander.footprint_radius_m / job.transform.a)) + 1
-    a0, a1 = max(lr - k, r0), min(lr + k + 1, r1)
-    b0, b1 = max(lc - k, c0), min(lc + k + 1, c1)
-    if a0 < a1 and b0 < b1:
-        rows, cols = np.mgrid[a0:a1, b0:b1]
-        x, y = job.transform @ (cols + 0.5, rows + 0.5)
-        inside = np.hypot(x - job.lander.x, y - job.lander.y) <= job.lander.footprint_radius_m
-        mask[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0] = inside
-    return mask
+def _range_window(job: _Job, res: float, tile: Tile) -> np.ndarray:
+    """Distance (m, float32) from the lander's cell to every cell of the tile's core."""
+    r0, c0 = job.lander_rc
+    rows = np.arange(tile.r0, tile.r1, dtype=np.float64)[:, None] - r0
+    cols = np.arange(tile.c0, tile.c1, dtype=np.float64)[None, :] - c0
+    return (res * np.sqrt(rows**2 + cols**2)).astype(np.float32)
 
 
 def layer_names(*, sun: bool, lander: bool) -> tuple[str, ...]:

@@ -110,7 +110,7 @@ def test_line_of_sight_matches_brute_force_and_is_conservative():
     dem = synthesize(size_m=64.0, seed=1).dem
     z = dem.elevation.astype(np.float64)
     r0 = c0 = 64
-    vis, _ = hk.line_of_sight(dem.elevation, 0.5, r0, c0, 2.3, 0.25, 1737400.0)
+    vis = hk.line_of_sight(dem.elevation, 0.5, r0, c0, 2.3, 0.25, 1737400.0)
     from scipy.ndimage import map_coordinates
 
     rng = np.random.default_rng(0)
@@ -237,3 +237,34 @@ def test_rocks_ignore_nodata_and_all_nodata_gives_none():
     assert len(holed) <= len(full) and len(full) > 0
     empty, none = detect_rocks(np.full((30, 30), np.nan, np.float32), 0.5, min_height_m=0.08)
     assert len(empty) == 0 and not none.any()
+
+
+@pytest.mark.parametrize("half", [1, 2])
+def test_fused_surface_layers_equal_the_separate_kernels(half):
+    z = (np.random.default_rng(half).normal(size=(60, 45)) - 2430.0).astype(np.float32)
+    z[20, 30] = np.nan  # Horn skips the centre cell, the fit does not
+    z[0:3, 10] = np.nan
+    fused = hk.surface_layers(z, 0.5, half)
+    separate = (hk.horn_slope_deg(z, 0.5), *hk._footprint_fit(z, 0.5, half))
+    for a, b in zip(fused, separate, strict=True):
+        assert np.array_equal(a, b, equal_nan=True)
+    assert np.isfinite(fused[0][20, 30]) and np.isnan(fused[1][20, 30])
+
+
+def test_fusion_counts_and_lazy_layers(make_dem):
+    """Reason shares against masks rebuilt by hand; range and uniform rock risk without copies."""
+    x, y = _xy((80, 80), 0.5)
+    z = np.tan(np.radians(20.0)) * np.where(x > 0, x, 0.0)  # flat west half, 20 deg east half
+    lander = LanderSite(-10.0, 0.0)
+    hm = hazard_map(make_dem(z), HazardLimits(link_range_m=12.0), lander=lander, detect=False)
+    valid = np.isfinite(z)
+    rows, cols = np.indices(z.shape)
+    r0, c0 = hm.grid.rowcol(lander.x, lander.y)
+    d = 0.5 * np.hypot(rows - r0, cols - c0)
+    np.testing.assert_allclose(hm.range_lander_m, d, rtol=1e-6)
+    steep = ~(hm.slope_rover_deg <= 15.0)
+    assert hm.keepout_share["slope"] == pytest.approx((steep & valid).mean())
+    comm = ~(hm.los_lander & (d <= 12.0))
+    assert hm.keepout_share["comm"] == pytest.approx(comm.mean())
+    assert not hm.rock_risk.flags.writeable and hm.rock_risk.strides == (0, 0)
+    assert np.isinf(hm.cost[steep]).all() and np.isfinite(hm.cost[~hm.keepout]).all()
