@@ -322,26 +322,22 @@ def fuse(
     w_shadow = np.float32(limits[7])
     one = np.float32(1.0)
     zero = np.float32(0.0)
+    k_one = risk[0, 0]
     for i in prange(rows):
+        # branch-free (selects), so the row loop vectorises
         for j in range(cols):
-            b = bits[i, j]
-            if z[i, j] != z[i, j]:
-                b |= NODATA
             s = slope_rover[i, j]
             r = rough[i, j]
-            k = risk[0, 0] if risk_uniform else risk[i, j]
-            if not s <= max_slope:
-                b |= SLOPE
-            if not step[i, j] <= max_step:
-                b |= STEP
-            if not r <= max_rough:
-                b |= ROUGHNESS
-            if not k <= max_risk:
-                b |= ROCK_RISK
+            k = k_one if risk_uniform else risk[i, j]
+            b = bits[i, j]
+            b |= NODATA if z[i, j] != z[i, j] else 0
+            b |= 0 if s <= max_slope else SLOPE
+            b |= 0 if step[i, j] <= max_step else STEP
+            b |= 0 if r <= max_rough else ROUGHNESS
+            b |= 0 if k <= max_risk else ROCK_RISK
             if use_los:
                 d2 = (i - lander_r) ** 2 + (j - lander_c) ** 2
-                if not (los[i, j] and d2 <= link_px2):
-                    b |= COMM
+                b |= 0 if (los[i, j] and d2 <= link_px2) else COMM
             bits[i, j] = b
             ts = s / max_slope
             tr = r / max_rough
@@ -349,8 +345,8 @@ def fuse(
             c = one + w_slope * (ts if ts == ts else zero)
             c = c + w_rough * (tr if tr == tr else zero)
             c = c + w_risk * (tk if tk == tk else zero)
-            if use_shadow and shadow[i, j]:
-                c = c + w_shadow
+            if use_shadow:
+                c = c + (w_shadow if shadow[i, j] else zero)
             cost[i, j] = c
 
 
@@ -378,21 +374,31 @@ def dilate_keepout(bits, d_rows, d_cols, keepout, cost):
 
 @njit(cache=True, parallel=True, nogil=True)
 def count_reasons(bits, keepout):
-    """Cells per reason bit among valid cells, then valid cells, then valid keep-out cells."""
+    """Cells per reason bit among valid cells, then valid cells, then valid keep-out cells.
+
+    Each chunk of rows histograms its 256 possible reason bytes (keep-out adds 256); the bits are
+    decoded from the histogram at the end.
+    """
     rows, cols = bits.shape
-    per_row = np.zeros((rows, 10), dtype=np.int64)
-    for i in prange(rows):
-        for j in range(cols):
-            b = bits[i, j]
-            if b & NODATA:
-                continue
-            for k in range(8):
-                if b & (1 << k):
-                    per_row[i, k] += 1
-            per_row[i, 8] += 1
-            if keepout[i, j]:
-                per_row[i, 9] += 1
-    return per_row.sum(axis=0)
+    n_chunks = min(rows, 64)
+    hist = np.zeros((max(n_chunks, 1), 512), dtype=np.int64)
+    for ch in prange(n_chunks):
+        for i in range(ch * rows // n_chunks, (ch + 1) * rows // n_chunks):
+            for j in range(cols):
+                hist[ch, bits[i, j] + (256 if keepout[i, j] else 0)] += 1
+    total = hist.sum(axis=0)
+    out = np.zeros(10, dtype=np.int64)
+    for v in range(512):
+        b = v & 255
+        if b & NODATA or total[v] == 0:
+            continue
+        for k in range(8):
+            if b & (1 << k):
+                out[k] += total[v]
+        out[8] += total[v]
+        if v >= 256:
+            out[9] += total[v]
+    return out
 
 
 @njit(cache=True, parallel=True, nogil=True)

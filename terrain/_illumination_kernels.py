@@ -93,11 +93,13 @@ def _sample(z, extra, rows_dominant, dom, u, width):
         h = z[r, c]
         if np.isnan(h):
             continue
-        total += wj * (h + extra[r, c])
+        if extra.shape[0] == z.shape[0] and extra.shape[1] == z.shape[1]:
+            h = h + extra[r, c]  # (any other shape means none: no reads of a zero raster)
+        total += wj * h
         weight += wj
     if weight < 0.5:
         return np.nan
-    return total / weight
+    return total if weight == 1.0 else total / weight
 
 
 @njit(cache=True, inline="always")

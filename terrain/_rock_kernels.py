@@ -29,31 +29,50 @@ def _pick(a, b, use_max):
     return a if a <= b else b
 
 
+_ROW_BLOCK = 16
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def _filter_rows(src, w, use_max, out):
-    """Running min (or max) over ``w`` cells along each row (w odd)."""
+    """Running min (or max) over ``w`` cells along each row (w odd).
+
+    Rows go ``_ROW_BLOCK`` at a time through a transposed buffer, so the prefix and suffix
+    recurrences run along the buffer's first axis with the rows side by side (vectorised).
+    """
     rows, cols = src.shape
     r = w // 2
     n = cols + 2 * r
-    for i in prange(rows):
-        p = np.empty(n, dtype=src.dtype)
-        g = np.empty(n, dtype=src.dtype)
-        h = np.empty(n, dtype=src.dtype)
-        for k in range(r):
-            p[k] = src[i, _reflect(k - r, cols)]
-            p[n - 1 - k] = src[i, _reflect(cols + r - 1 - k, cols)]
-        for j in range(cols):
-            p[r + j] = src[i, j]
+    n_blocks = (rows + _ROW_BLOCK - 1) // _ROW_BLOCK
+    for bi in prange(n_blocks):
+        i0 = bi * _ROW_BLOCK
+        m = min(_ROW_BLOCK, rows - i0)
+        p = np.empty((n, _ROW_BLOCK), dtype=src.dtype)
+        g = np.empty((n, _ROW_BLOCK), dtype=src.dtype)
+        h = np.empty((n, _ROW_BLOCK), dtype=src.dtype)
+        for q in range(m):
+            for k in range(r):
+                p[k, q] = src[i0 + q, _reflect(k - r, cols)]
+                p[n - 1 - k, q] = src[i0 + q, _reflect(cols + r - 1 - k, cols)]
+            for j in range(cols):
+                p[r + j, q] = src[i0 + q, j]
+        for q in range(m, _ROW_BLOCK):
+            for k in range(n):
+                p[k, q] = p[k, 0]
         for b0 in range(0, n, w):
             b1 = min(b0 + w, n)
-            g[b0] = p[b0]
+            for q in range(_ROW_BLOCK):
+                g[b0, q] = p[b0, q]
             for k in range(b0 + 1, b1):
-                g[k] = _pick(g[k - 1], p[k], use_max)
-            h[b1 - 1] = p[b1 - 1]
+                for q in range(_ROW_BLOCK):
+                    g[k, q] = _pick(g[k - 1, q], p[k, q], use_max)
+            for q in range(_ROW_BLOCK):
+                h[b1 - 1, q] = p[b1 - 1, q]
             for k in range(b1 - 2, b0 - 1, -1):
-                h[k] = _pick(h[k + 1], p[k], use_max)
-        for j in range(cols):
-            out[i, j] = _pick(h[j], g[j + w - 1], use_max)
+                for q in range(_ROW_BLOCK):
+                    h[k, q] = _pick(h[k + 1, q], p[k, q], use_max)
+        for q in range(m):
+            for j in range(cols):
+                out[i0 + q, j] = _pick(h[j, q], g[j + w - 1, q], use_max)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -134,6 +153,29 @@ def fill_nan(z, value):
     return out
 
 
+@njit(cache=True, inline="always")
+def _is_peak(tophat, i, j, v, radius):
+    """No cell of the (2 radius + 1)^2 neighbourhood (reflect border) is above ``v``."""
+    rows, cols = tophat.shape
+    if radius <= i < rows - radius and radius <= j < cols - radius:
+        # the four nearest neighbours turn most candidates down at once
+        if tophat[i - 1, j] > v or tophat[i + 1, j] > v or tophat[i, j - 1] > v:
+            return False
+        if tophat[i, j + 1] > v:
+            return False
+        for di in range(-radius, radius + 1):
+            for dj in range(-radius, radius + 1):
+                if tophat[i + di, j + dj] > v:
+                    return False
+        return True
+    for di in range(-radius, radius + 1):
+        ii = _reflect(i + di, rows)
+        for dj in range(-radius, radius + 1):
+            if tophat[ii, _reflect(j + dj, cols)] > v:
+                return False
+    return True
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def find_peaks(tophat, min_height, radius):
     """Cells above ``min_height`` that top their (2 radius + 1)^2 neighbourhood (ties count).
@@ -143,44 +185,27 @@ def find_peaks(tophat, min_height, radius):
     and columns in raster order.
     """
     rows, cols = tophat.shape
+    peak = np.zeros((rows, cols), dtype=np.bool_)
     count = np.zeros(rows, dtype=np.int64)
     for i in prange(rows):
+        n = 0
         for j in range(cols):
             v = tophat[i, j]
-            if not v > min_height:
-                continue
-            top = True
-            for di in range(-radius, radius + 1):
-                ii = _reflect(i + di, rows)
-                for dj in range(-radius, radius + 1):
-                    if tophat[ii, _reflect(j + dj, cols)] > v:
-                        top = False
-                        break
-                if not top:
-                    break
-            if top:
-                count[i] += 1
+            if v > min_height and _is_peak(tophat, i, j, v, radius):
+                peak[i, j] = True
+                n += 1
+        count[i] = n
     start = np.zeros(rows + 1, dtype=np.int64)
     for i in range(rows):
         start[i + 1] = start[i] + count[i]
     pr = np.empty(start[rows], dtype=np.int64)
     pc = np.empty(start[rows], dtype=np.int64)
     for i in prange(rows):
+        if count[i] == 0:
+            continue
         k = start[i]
         for j in range(cols):
-            v = tophat[i, j]
-            if not v > min_height:
-                continue
-            top = True
-            for di in range(-radius, radius + 1):
-                ii = _reflect(i + di, rows)
-                for dj in range(-radius, radius + 1):
-                    if tophat[ii, _reflect(j + dj, cols)] > v:
-                        top = False
-                        break
-                if not top:
-                    break
-            if top:
+            if peak[i, j]:
                 pr[k] = i
                 pc[k] = j
                 k += 1
@@ -229,20 +254,22 @@ def grow_rocks(tophat, peak_r, peak_c, max_radius_px, labels):
         stack_c[0] = c0
         labels[r0, c0] = lab
         top = 1
+        # scalar sums (numba keeps them in registers; stats[k, :] += would store every time)
+        s1 = s2 = s3 = s4 = s5 = s6 = s7 = s8 = s9 = 0.0
         while top > 0:
             top -= 1
             r = stack_r[top]
             c = stack_c[top]
             w = tophat[r, c]
-            stats[k, 1] += 1.0
-            stats[k, 2] += w
-            stats[k, 3] += w * r
-            stats[k, 4] += w * c
-            stats[k, 5] += r
-            stats[k, 6] += c
-            stats[k, 7] += r * r
-            stats[k, 8] += c * c
-            stats[k, 9] += r * c
+            s1 += 1.0
+            s2 += w
+            s3 += w * r
+            s4 += w * c
+            s5 += r
+            s6 += c
+            s7 += r * r
+            s8 += c * c
+            s9 += r * c
             for dr in range(-1, 2):
                 for dc in range(-1, 2):
                     if dr == 0 and dc == 0:
@@ -264,4 +291,13 @@ def grow_rocks(tophat, peak_r, peak_c, max_radius_px, labels):
                         stack_c[top] = cc
                         top += 1
         stats[k, 0] = 1.0
+        stats[k, 1] = s1
+        stats[k, 2] = s2
+        stats[k, 3] = s3
+        stats[k, 4] = s4
+        stats[k, 5] = s5
+        stats[k, 6] = s6
+        stats[k, 7] = s7
+        stats[k, 8] = s8
+        stats[k, 9] = s9
     return stats

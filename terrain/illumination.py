@@ -180,6 +180,8 @@ def cast_shadow(
         return np.ones(z.shape, dtype=bool)
     out = np.zeros(z.shape, dtype=np.bool_)
     a = math.radians(az)
+    if extra_height is None:  # 1 x 1: the kernels skip the extra heights
+        extra = np.zeros((1, 1), dtype=np.float32)
     _k.cast_shadow_sweep(
         z, extra, float(res_m), math.sin(a), math.cos(a), math.tan(math.radians(el)),
         0.5 / radius, subpixel, out,
