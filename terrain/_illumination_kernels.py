@@ -65,7 +65,11 @@ def line_of(j, k, m, u0, subpixel):
 def receiver(li, k, m, u, u0, subpixel, width):
     """Minor index of the cell on line ``li`` at step ``k`` that takes its shadow, or -1."""
     j0 = int(np.floor(u + 0.5))
-    for j in range(j0 - 1, j0 + 2):
+    # at most one of the three belongs to line li (lines of neighbouring cells are subpixel
+    # apart), so testing the nearest first changes nothing but the work
+    if 0 <= j0 < width and line_of(j0, k, m, u0, subpixel) == li:
+        return j0
+    for j in (j0 - 1, j0 + 1):
         if 0 <= j < width and line_of(j, k, m, u0, subpixel) == li:
             return j
     return -1
