@@ -148,7 +148,8 @@ class HazardMap:
         """Distance (m) from the lander's cell centre to every cell's, float32."""
         if self.lander is None:
             return None
-        return range_from(self.grid, self.lander)
+        rc = self.grid.rowcol(self.lander.x, self.lander.y)
+        return lander_range(self.grid.res_m, rc, (0, self.grid.shape[0]), (0, self.grid.shape[1]))
 
     def layers(self) -> dict[str, np.ndarray]:
         """Named bands for ``write_geotiff`` (bools as 0/1).
@@ -207,12 +208,16 @@ def _smooth_nan(z: np.ndarray, sigma_px: float) -> np.ndarray:
     return out
 
 
-def range_from(grid: Dem, lander: LanderSite) -> np.ndarray:
-    """Distance (m, float32) from the centre of the lander's cell to every cell centre."""
-    r0, c0 = grid.rowcol(lander.x, lander.y)
-    rows = np.arange(grid.shape[0], dtype=np.float64)[:, None] - r0
-    cols = np.arange(grid.shape[1], dtype=np.float64)[None, :] - c0
-    return (grid.res_m * np.sqrt(rows**2 + cols**2)).astype(np.float32)
+def lander_range(
+    res_m: float, lander_rc: tuple[int, int], rows: tuple[int, int], cols: tuple[int, int]
+) -> np.ndarray:
+    """Distance (m, float32) from the lander's cell centre to a window of cells.
+
+    ``rows`` and ``cols`` are ``(start, stop)`` grid indices (the whole grid, or a window).
+    """
+    dr = np.arange(*rows, dtype=np.float64)[:, None] - lander_rc[0]
+    dc = np.arange(*cols, dtype=np.float64)[None, :] - lander_rc[1]
+    return (res_m * np.sqrt(dr**2 + dc**2)).astype(np.float32)
 
 
 def link_box(
@@ -351,7 +356,8 @@ def fuse_hazards(
         bits,
     )
     if lander is not None:
-        _paint_disc(bits, transform, lander.x, lander.y, lander.footprint_radius_m, 1 << 6)
+        bit = 1 << REASONS.index("lander")
+        _paint_disc(bits, transform, lander.x, lander.y, lander.footprint_radius_m, bit)
     radius_px = int(np.ceil(limits.rover_radius_m / res))
     dr, dc = np.nonzero(_disk(max(radius_px, 0)))
     keepout = np.empty(shape, dtype=bool)
@@ -457,7 +463,8 @@ def hazard_map(
             )
 
     # Detection first: its full-size scratch arrays are gone before the layers are allocated.
-    # Rocks run beside the craters: their flood fill is serial, so the second core is free.
+    # Rocks run in a thread beside the craters: their flood fill is serial, and the two
+    # searches together keep both cores busy.
     report(0.0, "rocks and craters")
     empty = np.zeros(0)
     rocks, rock_cells = DetectedRocks(empty, empty, empty, empty), None

@@ -91,6 +91,7 @@ from .hazard import (
     LanderSite,
     _check_limits,
     fuse_hazards,
+    lander_range,
     lander_visibility,
     link_box,
     reason_counts,
@@ -966,7 +967,7 @@ def _hazard_tile(job: _Job, tile: Tile, shared: _Shared) -> _TileResult:
         counts["shadow_valid"] = int((shadow & vcore).sum())
     rng = None
     if los is not None:
-        rng = _range_window(job, res, tile)
+        rng = lander_range(res, job.lander_rc, (tile.r0, tile.r1), (tile.c0, tile.c1))
         ok = los[core] & (rng <= limits.link_range_m)
         counts["comm_ok_valid"] = int((ok & vcore).sum())
     cost = cost[core]
@@ -1000,14 +1001,6 @@ def _hazard_tile(job: _Job, tile: Tile, shared: _Shared) -> _TileResult:
 
 
 _N_BINS = int(round(90.0 / SLOPE_BIN_DEG)) + 1
-
-
-def _range_window(job: _Job, res: float, tile: Tile) -> np.ndarray:
-    """Distance (m, float32) from the lander's cell to every cell of the tile's core."""
-    r0, c0 = job.lander_rc
-    rows = np.arange(tile.r0, tile.r1, dtype=np.float64)[:, None] - r0
-    cols = np.arange(tile.c0, tile.c1, dtype=np.float64)[None, :] - c0
-    return (res * np.sqrt(rows**2 + cols**2)).astype(np.float32)
 
 
 def layer_names(*, sun: bool, lander: bool) -> tuple[str, ...]:
