@@ -295,7 +295,8 @@ def fuse(
     use_los,
     lander_r,
     lander_c,
-    link_px2,
+    res,
+    link_m,
     limits,
     cost,
     bits,
@@ -307,8 +308,9 @@ def fuse(
 
     ``limits`` holds max slope, step, roughness, rock risk and the weights of slope, roughness,
     rock risk and shadow. ``risk`` is one value (``risk_uniform``, read at [0, 0]) or a layer.
-    With ``use_los`` a cell is comm-dead unless ``los`` sees it and it lies within ``link_px2``
-    (squared pixels) of (``lander_r``, ``lander_c``). Cost is float32 arithmetic:
+    With ``use_los`` a cell is comm-dead unless ``los`` sees it and its distance from
+    (``lander_r``, ``lander_c``), as float32 metres exactly as ``hazard.lander_range`` gives it,
+    is within ``link_m``. Non-finite heights are nodata. Cost is float32 arithmetic:
     ``1 + w_s s / s_max + w_r r / r_max + w_k k / k_max (+ w_sh)``, NaN terms counting 0.
     """
     rows, cols = z.shape
@@ -323,6 +325,7 @@ def fuse(
     one = np.float32(1.0)
     zero = np.float32(0.0)
     k_one = risk[0, 0]
+    link = np.float32(link_m)
     for i in prange(rows):
         # branch-free (selects), so the row loop vectorises
         for j in range(cols):
@@ -330,14 +333,15 @@ def fuse(
             r = rough[i, j]
             k = k_one if risk_uniform else risk[i, j]
             b = bits[i, j]
-            b |= NODATA if z[i, j] != z[i, j] else 0
+            zv = z[i, j]
+            b |= 0 if zv - zv == 0 else NODATA  # NaN or inf
             b |= 0 if s <= max_slope else SLOPE
             b |= 0 if step[i, j] <= max_step else STEP
             b |= 0 if r <= max_rough else ROUGHNESS
             b |= 0 if k <= max_risk else ROCK_RISK
             if use_los:
-                d2 = (i - lander_r) ** 2 + (j - lander_c) ** 2
-                b |= 0 if (los[i, j] and d2 <= link_px2) else COMM
+                d = np.float32(res * np.sqrt(np.float64((i - lander_r) ** 2 + (j - lander_c) ** 2)))
+                b |= 0 if (los[i, j] and d <= link) else COMM
             bits[i, j] = b
             ts = s / max_slope
             tr = r / max_rough
@@ -402,28 +406,29 @@ def count_reasons(bits, keepout):
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def has_nan(z):
-    """True when any cell is NaN."""
+def has_nonfinite(z):
+    """True when any cell is NaN or infinite (nodata)."""
     rows, cols = z.shape
     found = np.zeros(rows, dtype=np.bool_)
     for i in prange(rows):
         for j in range(cols):
-            if z[i, j] != z[i, j]:
+            v = z[i, j]
+            if not v - v == 0:
                 found[i] = True
                 break
     return found.any()
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def nan_min(z):
-    """Smallest non-NaN value (NaN when there is none)."""
+def finite_min(z):
+    """Smallest finite value (NaN when there is none)."""
     rows, cols = z.shape
     lo = np.full(rows, np.inf)
     for i in prange(rows):
         m = np.inf
         for j in range(cols):
             v = z[i, j]
-            if v < m:
+            if v < m and v - v == 0:
                 m = v
         lo[i] = m
     m = lo.min() if rows else np.inf

@@ -133,23 +133,23 @@ def grey_opening(z: np.ndarray, w: int) -> np.ndarray:
 
 @njit(cache=True, parallel=True, nogil=True)
 def top_hat(z, opened):
-    """``z - opened`` in place in ``opened``; NaN cells of ``z`` (nodata) get 0."""
+    """``z - opened`` in place in ``opened``; non-finite cells of ``z`` (nodata) get 0."""
     rows, cols = z.shape
     for i in prange(rows):
         for j in range(cols):
             v = z[i, j]
-            opened[i, j] = 0.0 if v != v else v - opened[i, j]
+            opened[i, j] = v - opened[i, j] if v - v == 0 else 0.0
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def fill_nan(z, value):
-    """Copy of ``z`` with NaN replaced by ``value``."""
+def fill_nodata(z, value):
+    """Copy of ``z`` with NaN and infinite cells replaced by ``value``."""
     rows, cols = z.shape
     out = np.empty((rows, cols), dtype=z.dtype)
     for i in prange(rows):
         for j in range(cols):
             v = z[i, j]
-            out[i, j] = value if v != v else v
+            out[i, j] = v if v - v == 0 else value
     return out
 
 

@@ -210,7 +210,7 @@ def detect_craters(
     with np.errstate(invalid="ignore", divide="ignore"):
         keep &= (depth >= min_depth_ratio * diameter * res_m) & (depth >= min_contrast * rms)
     idx = np.flatnonzero(keep)
-    if _hk.has_nan(z):
+    if _hk.has_nonfinite(z):
         idx = idx[~kern.discs_touch_nodata(z, row[idx], col[idx], radius[idx])]
     else:  # only the grid edge can cut a disc
         r = radius[idx]

@@ -197,7 +197,7 @@ def _smooth_nan(z: np.ndarray, sigma_px: float) -> np.ndarray:
     from . import _hazard_kernels as hk
     from ._crater_kernels import gaussian_blur
 
-    if not hk.has_nan(z):
+    if not hk.has_nonfinite(z):
         return gaussian_blur(z, sigma_px, 0.0)
     valid = np.isfinite(z)
     num = gaussian_blur(np.where(valid, z, 0.0).astype(np.float32), sigma_px, 0.0)
@@ -316,6 +316,8 @@ def fuse_hazards(
 
     res = transform.a
     shape = z.shape
+    if los is not None and lander_rc is None:
+        raise ValueError("fuse_hazards: line of sight needs the lander's row and column")
     risk_arr = np.asarray(risk, dtype=np.float32)
     uniform = risk_arr.ndim == 0
     if uniform:
@@ -350,7 +352,8 @@ def fuse_hazards(
         los is not None,
         lr,
         lc,
-        (limits.link_range_m / res) ** 2,
+        res,
+        limits.link_range_m,
         weights,
         cost,
         bits,
@@ -393,6 +396,9 @@ def _check_limits(limits: HazardLimits) -> None:
         v = getattr(limits, name)
         if not (np.isfinite(v) and v > 0):
             raise HazardInputError(f"hazard limit {name} must be a positive number, got {v!r}")
+    v = limits.los_smoothing_m
+    if not (np.isfinite(v) and v >= 0):
+        raise HazardInputError(f"hazard limit los_smoothing_m must be >= 0 (0: none), got {v!r}")
 
 
 def hazard_map(
@@ -441,7 +447,7 @@ def hazard_map(
     report = progress or (lambda fraction, stage="": None)
     z = dem.elevation
     res = dem.res_m
-    if not math.isfinite(hk.nan_min(z)):
+    if not math.isfinite(hk.finite_min(z)):
         raise HazardInputError("the DEM holds no data; nothing to map")
     warnings: list[str] = []
     if lander is not None and not dem.contains(lander.x, lander.y):
@@ -470,20 +476,28 @@ def hazard_map(
     rocks, rock_cells = DetectedRocks(empty, empty, empty, empty), None
     craters, cmask = DetectedCraters(empty, empty, empty, empty), None
     if detect:
+        import numba
+
         from .craters import crater_mask as _crater_mask
         from .craters import detect_craters
 
+        n_threads = numba.get_num_threads()
+
+        def rock_search():
+            numba.set_num_threads(n_threads)  # numba's thread count is per calling thread
+            return detect_rocks(z, res, min_height_m=limits.clearance_m, transform=dem.transform)
+
+        # numba's fallback "workqueue" layer aborts on concurrent parallel kernels
+        side_by_side = numba.threading_layer() != "workqueue"
         with ThreadPoolExecutor(1) as pool:
-            found = pool.submit(
-                detect_rocks, z, res, min_height_m=limits.clearance_m, transform=dem.transform
-            )
+            found = pool.submit(rock_search) if side_by_side else None
             craters = detect_craters(z, res, transform=dem.transform)
             # Only craters whose bowl walls exceed the rover's slope limit are hazards of
             # their own.
             cmask = _crater_mask(
                 craters, dem.shape, dem.transform, min_wall_slope_deg=limits.max_slope_deg
             )
-            rocks, rock_cells = found.result()
+            rocks, rock_cells = found.result() if found is not None else rock_search()
     if rock_cells is None:
         rock_cells = np.zeros(dem.shape, bool)
     if cmask is None:

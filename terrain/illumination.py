@@ -174,14 +174,16 @@ def cast_shadow(
     z = _check_grid(elevation, res_m)
     az, el = _check_sun(sun_azimuth_deg, sun_elevation_deg)
     radius = _check_radius(body_radius_m)
-    extra = _check_extra(extra_height, z.shape)
+    # a 1 x 1 extra means none: the kernels then skip the extra heights
+    if extra_height is None:
+        extra = np.zeros((1, 1), dtype=np.float32)
+    else:
+        extra = _check_extra(extra_height, z.shape)
     subpixel = _check_lines(lines_per_cell)
     if el <= 0.0:
         return np.ones(z.shape, dtype=bool)
     out = np.zeros(z.shape, dtype=np.bool_)
     a = math.radians(az)
-    if extra_height is None:  # 1 x 1: the kernels skip the extra heights
-        extra = np.zeros((1, 1), dtype=np.float32)
     _k.cast_shadow_sweep(
         z, extra, float(res_m), math.sin(a), math.cos(a), math.tan(math.radians(el)),
         0.5 / radius, subpixel, out,

@@ -60,12 +60,12 @@ def detect_rocks(
     z = np.ascontiguousarray(elevation, dtype=np.float32)
     size = max(3, int(np.ceil(max_diameter_m / res_m)) + 2) | 1
     # nodata is filled with the lowest height for the opening, then holds no rock
-    zmin = _hk.nan_min(z)
+    zmin = _hk.finite_min(z)
     if zmin != zmin:  # all nodata
         empty = np.zeros(0)
         return DetectedRocks(empty, empty, empty, empty), np.zeros(z.shape, bool)
-    has_nodata = bool(_hk.has_nan(z))
-    tophat = _rk.grey_opening(_rk.fill_nan(z, zmin) if has_nodata else z, size)
+    has_nodata = bool(_hk.has_nonfinite(z))
+    tophat = _rk.grey_opening(_rk.fill_nodata(z, zmin) if has_nodata else z, size)
     _rk.top_hat(z, tophat)
     # Peaks: cells that top their 5x5 neighbourhood and stand above the clearance.
     pr, pc = _rk.find_peaks(tophat, np.float32(min_height_m), 2)

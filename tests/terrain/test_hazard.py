@@ -268,3 +268,36 @@ def test_fusion_counts_and_lazy_layers(make_dem):
     assert hm.keepout_share["comm"] == pytest.approx(comm.mean())
     assert not hm.rock_risk.flags.writeable and hm.rock_risk.strides == (0, 0)
     assert np.isinf(hm.cost[steep]).all() and np.isfinite(hm.cost[~hm.keepout]).all()
+
+
+def test_comm_reason_uses_the_float32_range_of_range_lander_m():
+    """At 0.1 m and 1 km the float32 range rounds some cells just past 10000 px down to the
+    link range; the fused comm reason must call them in range, as comm_ok() does."""
+    from affine import Affine
+
+    from terrain.hazard import REASONS, fuse_hazards, lander_range
+
+    res, link = 0.1, 1000.0
+    shape = (3, 5)
+    lander_rc = (-10000, -1)  # rows 0..2 lie 10000-10002 px south of the lander
+    zeros = np.zeros(shape, dtype=np.float32)
+    limits = HazardLimits(link_range_m=link)
+    _, _, bits = fuse_hazards(
+        zeros, zeros, zeros, zeros, 0.0, np.zeros(shape, bool), limits,
+        Affine(res, 0, 0, 0, -res, 0), los=np.ones(shape, bool), lander_rc=lander_rc,
+    )  # fmt: skip
+    rng = lander_range(res, lander_rc, (0, shape[0]), (0, shape[1]))
+    comm_dead = (bits & (1 << REASONS.index("comm"))) > 0
+    assert np.array_equal(comm_dead, ~(rng <= link))
+    exact_out = (np.arange(3)[:, None] + 10000) ** 2 + (np.arange(5)[None, :] + 1) ** 2 > 1e8
+    assert (exact_out & ~comm_dead).any()  # the case that float32 decides
+
+
+def test_infinite_heights_are_nodata(make_dem):
+    x, y = _xy((40, 40), 0.5)
+    z = 0.01 * x
+    z[10, 10] = np.inf
+    z[20, 20] = -np.inf
+    hm = hazard_map(make_dem(z), HazardLimits(), detect=True)
+    assert hm.keepout[10, 10] and hm.keepout[20, 20]
+    assert np.isinf(hm.cost[10, 10])
