@@ -6,6 +6,23 @@ import numpy as np
 from numba import njit, prange
 
 
+@njit(cache=True, inline="always")
+def _horn_deg(z, i, j, k):
+    """Horn slope (deg) at interior cell (i, j) with k = 1 / (8 res); NaN if the 3x3 has NaN."""
+    a = z[i - 1, j - 1]
+    b = z[i - 1, j]
+    c = z[i - 1, j + 1]
+    d = z[i, j - 1]
+    f = z[i, j + 1]
+    g = z[i + 1, j - 1]
+    h = z[i + 1, j]
+    q = z[i + 1, j + 1]
+    gx = ((c + 2.0 * f + q) - (a + 2.0 * d + g)) * k
+    gy = ((a + 2.0 * b + c) - (g + 2.0 * h + q)) * k
+    s = np.sqrt(gx * gx + gy * gy)
+    return np.degrees(np.arctan(s))  # NaN anywhere in the window propagates here
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def horn_slope_deg(z, res):
     """Horn slope in degrees (as gdaldem); NaN on the edge and where the 3x3 window has NaN."""
@@ -14,19 +31,7 @@ def horn_slope_deg(z, res):
     k = 1.0 / (8.0 * res)
     for i in prange(1, rows - 1):
         for j in range(1, cols - 1):
-            a = z[i - 1, j - 1]
-            b = z[i - 1, j]
-            c = z[i - 1, j + 1]
-            d = z[i, j - 1]
-            f = z[i, j + 1]
-            g = z[i + 1, j - 1]
-            h = z[i + 1, j]
-            q = z[i + 1, j + 1]
-            gx = ((c + 2.0 * f + q) - (a + 2.0 * d + g)) * k
-            gy = ((a + 2.0 * b + c) - (g + 2.0 * h + q)) * k
-            s = np.sqrt(gx * gx + gy * gy)
-            if s == s:  # NaN anywhere in the window propagates here
-                out[i, j] = np.degrees(np.arctan(s))
+            out[i, j] = _horn_deg(z, i, j, k)
     return out
 
 
@@ -150,19 +155,8 @@ def _surface_3x3(z, res):
             s += v20
             s += v21
             s += v22
-            za = z[i - 1, j - 1]
-            zb = z[i - 1, j]
-            zc = z[i - 1, j + 1]
-            zd = z[i, j - 1]
-            zf = z[i, j + 1]
-            zg = z[i + 1, j - 1]
-            zh = z[i + 1, j]
-            zq = z[i + 1, j + 1]
-            gx = ((zc + 2.0 * zf + zq) - (za + 2.0 * zd + zg)) * k
-            gy = ((za + 2.0 * zb + zc) - (zg + 2.0 * zh + zq)) * k
-            hs = np.sqrt(gx * gx + gy * gy)
             # Horn ignores the centre cell, so it can exist where the fit cannot
-            horn[i, j] = np.degrees(np.arctan(hs)) if hs == hs else nan
+            horn[i, j] = _horn_deg(z, i, j, k)
             if s != s:
                 slope[i, j] = rough[i, j] = step[i, j] = nan
                 continue
