@@ -216,11 +216,17 @@ def _read(src: _Source, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
     import rasterio
     from rasterio.windows import Window
 
+    plain = (src.scale, src.offset, src.factor, src.minus_m) == (1.0, 0.0, 1.0, 0.0)
     with _env(), rasterio.open(src.path) as ds:
         data = ds.read(
-            src.band, window=Window(c0, r0, c1 - c0, r1 - r0), masked=True, out_dtype="float64"
+            src.band,
+            window=Window(c0, r0, c1 - c0, r1 - r0),
+            masked=True,
+            out_dtype="float32" if plain and ds.dtypes[src.band - 1] == "float32" else "float64",
         )
     z = np.ma.filled(data, np.nan)
+    if data.dtype == np.float32:  # metres already: the float64 round trip would change nothing
+        return z
     z = (z * src.scale + src.offset) * src.factor - src.minus_m
     return z.astype(np.float32)
 
