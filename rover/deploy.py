@@ -35,7 +35,6 @@ import logging
 import math
 import os
 import pathlib
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -44,7 +43,7 @@ import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
 
-from terrain import Dem
+from terrain import Dem, write_text
 from terrain.crs import crs_to_lunar
 from terrain.hazard import HazardMap
 
@@ -306,19 +305,7 @@ class Handoff:
 
     def write(self, path: str | os.PathLike) -> pathlib.Path:
         """Write JSON atomically (temporary file, then move into place)."""
-        dest = pathlib.Path(path)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(self.to_json())
-                fh.write("\n")
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, dest)
-        except BaseException:
-            pathlib.Path(tmp).unlink(missing_ok=True)
-            raise
-        return dest
+        return write_text(path, self.to_json() + "\n")
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> Handoff:

@@ -71,7 +71,6 @@ import os
 import pathlib
 import platform
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from importlib import metadata, resources
@@ -85,7 +84,7 @@ else:  # pragma: no cover
 import numpy as np
 
 from planners.stops import StopRules
-from terrain import Dem, read_dem, read_layers, write_geotiff
+from terrain import Dem, read_dem, read_layers, write_geotiff, write_text
 from terrain.crs import lunar_to_crs
 from terrain.errors import TerrainError
 from terrain.hazard import HazardMap, hazard_map
@@ -1210,20 +1209,7 @@ def _stamp_geojson(path: pathlib.Path, prov: dict[str, Any]) -> None:
     """Add the provenance to a GeoJSON file's collection ``properties`` (atomic rewrite)."""
     doc = json.loads(path.read_text())
     doc["properties"] = {**doc.get("properties", {}), **prov}
-    _write_atomic(path, json.dumps(doc, allow_nan=False))
-
-
-def _write_atomic(path: pathlib.Path, text: str) -> pathlib.Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    write_text(path, json.dumps(doc, allow_nan=False))
 
 
 def write_manifest(result: MissionResult, path: pathlib.Path) -> pathlib.Path:
@@ -1269,7 +1255,7 @@ def write_manifest(result: MissionResult, path: pathlib.Path) -> pathlib.Path:
         "summary": _plain(result.summary),
         "outputs": entries,
     }
-    return _write_atomic(path, json.dumps(doc, indent=2, allow_nan=False, default=str) + "\n")
+    return write_text(path, json.dumps(doc, indent=2, allow_nan=False, default=str) + "\n")
 
 
 def read_manifest(path: str | os.PathLike) -> dict[str, Any]:

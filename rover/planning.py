@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import pathlib
-import tempfile
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +13,7 @@ import numpy as np
 
 from planners.stops import Candidates, StopRules, candidate_stops
 from planners.traverse import Operations, TraversePlan, plan_traverse
-from terrain import Dem, point_features, write_geojson
+from terrain import Dem, point_features, write_geojson, write_text
 from terrain.crs import crs_to_lunar
 from terrain.hazard import HazardMap
 from terrain.illumination import horizon_map
@@ -256,24 +254,15 @@ def write_plan(
                 round(float(tl["cost"][i]), 4),
             ]
         )
-    outputs["timeline"] = _write_text(out_dir / "timeline.csv", buf.getvalue())
+    outputs["timeline"] = write_text(out_dir / "timeline.csv", buf.getvalue())
     outputs["plan_png"] = figures.plan_figure(
         hm, plan, out_dir / "plan.png", title=f"Traverse plan from {_iso(start, 0)}"
     )
     outputs["timeline_png"] = figures.timeline_figure(
         plan, result.solar, start, out_dir / "timeline.png"
     )
-    outputs["summary"] = _write_text(out_dir / "plan.txt", plan_text(result))
+    outputs["summary"] = write_text(out_dir / "plan.txt", plan_text(result))
     return outputs
-
-
-def _write_text(path: pathlib.Path, text: str) -> pathlib.Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return path
 
 
 def plan_summary(result: PlanResult) -> dict[str, Any]:

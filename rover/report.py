@@ -14,13 +14,13 @@ import html
 import math
 import os
 import pathlib
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from terrain import write_text
 from terrain.crs import crs_to_lunar
 
 from .touchdown import OUTCOMES
@@ -471,18 +471,7 @@ def report_html(result: MissionResult) -> str:
 
 def write_report(result: MissionResult, path: str | os.PathLike) -> pathlib.Path:
     """Write ``report.html`` atomically and return its path."""
-    dest = pathlib.Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(report_html(result))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
-    return dest
+    return write_text(path, report_html(result))
 
 
 __all__ = ["report_html", "write_report"]

@@ -28,11 +28,11 @@ from planners import (
     smooth_path,
     travel_matrix,
 )
-from terrain import Dem, point_features, read_layers, write_geojson
+from terrain import Dem, point_features, read_layers, write_geojson, write_text
 
 from . import figures
 from .errors import RoverError
-from .mission import _write_atomic, frigoris_version
+from .mission import frigoris_version
 from .pipeline import JobResult
 from .progress import ProgressCallback
 
@@ -428,7 +428,7 @@ def route_job(
             "route": write_geojson(out_dir / "route.geojson", features, grid.crs, properties=props)
         }
         for key, (name, text) in texts.items():
-            outputs[key] = _write_atomic(out_dir / name, text)
+            outputs[key] = write_text(out_dir / name, text)
         outputs["route_png"] = route_figure(
             dem,
             keepout,

@@ -42,6 +42,7 @@ from .io import (
     read_tags,
     write_geojson,
     write_geotiff,
+    write_text,
 )
 from .sky import (
     LunarDay,
@@ -111,5 +112,6 @@ __all__ = [
     "read_layers",
     "read_tags",
     "write_geojson",
+    "write_text",
     "write_geotiff",
 ]

@@ -481,6 +481,24 @@ def write_geojson(
     return dest
 
 
+def write_text(path: str | os.PathLike, text: str) -> pathlib.Path:
+    """Write a text file atomically (a temporary file beside it, then moved into place).
+
+    A failure leaves no partial file and no temporary one behind.
+    """
+    dest = pathlib.Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        _publish(tmp, dest)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest
+
+
 def _json_default(o: Any):
     if isinstance(o, np.generic):
         return o.item()
@@ -533,6 +551,7 @@ __all__ = [
     "read_layers",
     "read_tags",
     "write_geojson",
+    "write_text",
     "point_feature",
     "point_features",
     "lunar_xy",

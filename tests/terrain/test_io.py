@@ -288,3 +288,19 @@ OBJECT = IMAGE_MAP_PROJECTION
 END_OBJECT = IMAGE_MAP_PROJECTION
 END
 """
+
+
+def test_write_text_is_atomic(tmp_path, monkeypatch):
+    from terrain import write_text
+
+    path = write_text(tmp_path / "sub" / "a.txt", "one\n")
+    assert path.read_text() == "one\n" and oct(path.stat().st_mode & 0o777) == "0o644"
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("terrain.io._publish", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write_text(path, "two\n")
+    assert path.read_text() == "one\n"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["a.txt"]  # no temporary left
