@@ -41,8 +41,8 @@ bench: $(VENV)/.installed-test benchdeps
 	$(BIN)/python -m benchmarks
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check terrain planners rover tests benchmarks
-	$(BIN)/ruff format --check terrain planners rover tests benchmarks
+	$(BIN)/ruff check __init__.py terrain planners rover tests benchmarks
+	$(BIN)/ruff format --check __init__.py terrain planners rover tests benchmarks
 
 clean:
 	rm -rf $(VENV) $(OUT) build *.egg-info

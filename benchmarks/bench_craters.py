@@ -19,10 +19,11 @@ import subprocess
 import tempfile
 import time
 
+from frigoris.terrain.craters import detect_craters, evaluation_population, match_craters
+from frigoris.terrain.io import write_geotiff
+from frigoris.terrain.synth import synthesize
+
 from benchmarks.common import median_time, verdict
-from terrain.craters import detect_craters, evaluation_population, match_craters
-from terrain.io import write_geotiff
-from terrain.synth import synthesize
 
 SPEED_VS_GDALDEM = 1.5
 ACCURACY_TARGET = 0.8

@@ -28,8 +28,8 @@ REPEATS = int(os.environ.get("FRIGORIS_BENCH_REPEATS", "3"))
 _STACK = r"""
 import resource, sys, time
 import numpy as np
-from terrain import read_dem
-from terrain.hazard import HazardLimits, LanderSite, hazard_map
+from frigoris.terrain import read_dem
+from frigoris.terrain.hazard import HazardLimits, LanderSite, hazard_map
 small = read_dem(sys.argv[2])
 hazard_map(small, HazardLimits(), sun=(108.0, 11.8), lander=LanderSite(0.0, 0.0))
 del small
@@ -63,8 +63,8 @@ def _ensure_gdaldem() -> str:
 
 
 def main() -> None:
-    from terrain import write_geotiff
-    from terrain.synth import synthesize
+    from frigoris.terrain import write_geotiff
+    from frigoris.terrain.synth import synthesize
 
     gdaldem = _ensure_gdaldem()
     with tempfile.TemporaryDirectory() as tmp:

@@ -47,8 +47,8 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
 def _peer_dem(folder: pathlib.Path) -> pathlib.Path:
-    from terrain.io import write_geotiff
-    from terrain.synth import synthesize
+    from frigoris.terrain.io import write_geotiff
+    from frigoris.terrain.synth import synthesize
 
     site = synthesize(size_m=PEER_PX * RES_M, res_m=RES_M, seed=1)
     path = folder / "peer.tif"
@@ -60,9 +60,8 @@ def _big_dem(folder: pathlib.Path, peer: pathlib.Path, n: int) -> pathlib.Path:
     """The peer terrain mirrored over n x n cells, written 2048 rows at a time."""
     import rasterio
     from affine import Affine
+    from frigoris.terrain.io import read_dem
     from rasterio.windows import Window
-
-    from terrain.io import read_dem
 
     dem = read_dem(peer)
     z = dem.elevation
@@ -103,9 +102,9 @@ def _child(mode: str, src: str, out: str) -> None:
     """Run one job in this (fresh) process and print its wall time and peak RSS as JSON."""
     import resource
 
-    from terrain.hazard import HazardLimits, LanderSite, hazard_map
-    from terrain.io import read_dem, write_geotiff
-    from terrain.tiled import open_source, tiled_hazard
+    from frigoris.terrain.hazard import HazardLimits, LanderSite, hazard_map
+    from frigoris.terrain.io import read_dem, write_geotiff
+    from frigoris.terrain.tiled import open_source, tiled_hazard
 
     _, grid = open_source(src)
     b = grid.bounds

@@ -15,15 +15,15 @@ from benchmarks.common import verdict
 
 
 def main() -> None:
-    from planners.stops import StopRules, candidate_stops
-    from planners.traverse import Operations, plan_traverse
-    from rover.energy import SolarModel, rover_model
-    from rover.pipeline import TOUCHDOWN_TIME, resolve_sun
-    from rover.planning import HORIZON_SECTORS, default_start
-    from rover.specs import RESILIENCE, TENACIOUS, hazard_limits, lander_site
-    from terrain.hazard import hazard_map
-    from terrain.illumination import horizon_map
-    from terrain.synth import synthesize
+    from frigoris.planners.stops import StopRules, candidate_stops
+    from frigoris.planners.traverse import Operations, plan_traverse
+    from frigoris.rover.energy import SolarModel, rover_model
+    from frigoris.rover.pipeline import TOUCHDOWN_TIME, resolve_sun
+    from frigoris.rover.planning import HORIZON_SECTORS, default_start
+    from frigoris.rover.specs import RESILIENCE, TENACIOUS, hazard_limits, lander_site
+    from frigoris.terrain.hazard import hazard_map
+    from frigoris.terrain.illumination import horizon_map
+    from frigoris.terrain.synth import synthesize
 
     site = synthesize(seed=0)
     dem = site.dem

@@ -6,9 +6,8 @@ import logging
 
 import click
 import rasterio.errors
-
-from planners.errors import PlanningError
-from terrain.errors import TerrainError
+from frigoris.planners.errors import PlanningError
+from frigoris.terrain.errors import TerrainError
 
 from .commands import (
     demo,

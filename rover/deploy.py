@@ -41,11 +41,10 @@ from typing import Any
 
 import numpy as np
 from affine import Affine
+from frigoris.terrain import Dem, write_text
+from frigoris.terrain.crs import crs_to_lunar
+from frigoris.terrain.hazard import HazardMap
 from rasterio.crs import CRS
-
-from terrain import Dem, write_text
-from terrain.crs import crs_to_lunar
-from terrain.hazard import HazardMap
 
 from .errors import DeployError
 from .specs import LanderSpec, RoverSpec
@@ -703,8 +702,8 @@ def _egress(
     hazard: HazardMap, lander: LanderSpec, rover: RoverSpec, touchdown: TouchdownRun, az_deg: float
 ) -> Egress | None:
     """Cheapest path from the set-down point to beyond the plume radius (None: no way out)."""
-    from planners import cost_distance
-    from planners.errors import PlanningError
+    from frigoris.planners import cost_distance
+    from frigoris.planners.errors import PlanningError
 
     grid = hazard.grid
     res = grid.res_m

@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-
-from planners.traverse import RoverModel
-from terrain import Dem
-from terrain.illumination import HorizonMap, dem_centre_lunar, sun_over_dem
-from terrain.sky import SkyPosition
-from terrain.solar import SolarPanel, panel_power_w
+from frigoris.planners.traverse import RoverModel
+from frigoris.terrain import Dem
+from frigoris.terrain.illumination import HorizonMap, dem_centre_lunar, sun_over_dem
+from frigoris.terrain.sky import SkyPosition
+from frigoris.terrain.solar import SolarPanel, panel_power_w
 
 from .specs import RoverSpec
 

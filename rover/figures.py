@@ -16,19 +16,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from affine import Affine  # noqa: E402
+from frigoris.terrain import Dem  # noqa: E402
+from frigoris.terrain.crs import crs_to_lunar  # noqa: E402
+from frigoris.terrain.slope import hillshade  # noqa: E402
+from frigoris.terrain.synth import RESILIENCE_TARGET  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.patches import Circle, Ellipse, FancyArrow  # noqa: E402
 
-from terrain import Dem  # noqa: E402
-from terrain.crs import crs_to_lunar  # noqa: E402
-from terrain.slope import hillshade  # noqa: E402
-from terrain.synth import RESILIENCE_TARGET  # noqa: E402
-
 from .touchdown import MISSION2_IMPACT_OFFSET_M, OUTCOMES  # noqa: E402
 
 if TYPE_CHECKING:
-    from terrain.hazard import HazardMap
+    from frigoris.terrain.hazard import HazardMap
 
     from .deploy import Handoff
     from .specs import LanderSpec
@@ -388,8 +387,7 @@ def touchdown_figure(
     Scenarios share their landing points (same seed), so each gets its own panel.
     """
     import matplotlib.pyplot as plt
-
-    from terrain.slope import hillshade
+    from frigoris.terrain.slope import hillshade
 
     xs = [r.x for res in results for r in res.runs] + [target[0]]
     ys = [r.y for res in results for r in res.runs] + [target[1]]

@@ -33,8 +33,8 @@ import pathlib
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import quoteattr
 
-from terrain.crs import crs_to_lunar
-from terrain.vector import circle_ring, ellipse_ring, write_geopackage
+from frigoris.terrain.crs import crs_to_lunar
+from frigoris.terrain.vector import circle_ring, ellipse_ring, write_geopackage
 
 if TYPE_CHECKING:
     from .mission import MissionResult

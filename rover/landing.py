@@ -11,11 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-
-from terrain import Dem, read_dem, write_geojson, write_geotiff
-from terrain.crs import crs_to_lunar, lunar_to_crs
-from terrain.hazard import hazard_map
-from terrain.synth import SynthParams, synthesize
+from frigoris.terrain import Dem, read_dem, write_geojson, write_geotiff
+from frigoris.terrain.crs import crs_to_lunar, lunar_to_crs
+from frigoris.terrain.hazard import hazard_map
+from frigoris.terrain.synth import SynthParams, synthesize
 
 from .deploy import Handoff, crop, deploy
 from .errors import RoverError

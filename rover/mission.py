@@ -82,13 +82,12 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 import numpy as np
-
-from planners.stops import StopRules
-from terrain import Dem, read_dem, read_layers, write_geotiff, write_text
-from terrain.crs import lunar_to_crs
-from terrain.errors import TerrainError
-from terrain.hazard import HazardMap, hazard_map
-from terrain.synth import RESILIENCE_TARGET, SyntheticSite, SynthParams, synthesize
+from frigoris.planners.stops import StopRules
+from frigoris.terrain import Dem, read_dem, read_layers, write_geotiff, write_text
+from frigoris.terrain.crs import lunar_to_crs
+from frigoris.terrain.errors import TerrainError
+from frigoris.terrain.hazard import HazardMap, hazard_map
+from frigoris.terrain.synth import RESILIENCE_TARGET, SyntheticSite, SynthParams, synthesize
 
 from . import figures
 from .deploy import Handoff
@@ -454,7 +453,7 @@ def _spec(
         )
     if name.lower() in BUILTIN:
         source: str | pathlib.Path = name.lower()
-        text = resources.files("rover.data").joinpath(BUILTIN[name.lower()]).read_bytes()
+        text = resources.files("frigoris.rover.data").joinpath(BUILTIN[name.lower()]).read_bytes()
         inputs.append(
             InputFile(
                 f"{kind} spec",
@@ -523,7 +522,7 @@ def load_mission(
     """
     name = str(path)
     if name.lower() in BUILTIN_MISSIONS:
-        res = resources.files("rover.data").joinpath(BUILTIN_MISSIONS[name.lower()])
+        res = resources.files("frigoris.rover.data").joinpath(BUILTIN_MISSIONS[name.lower()])
         raw = res.read_bytes()
         origin, base = f"built-in mission {name.lower()}", pathlib.Path.cwd()
     else:

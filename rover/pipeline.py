@@ -14,8 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-
-from terrain import (
+from frigoris.terrain import (
     Dem,
     point_features,
     read_dem,
@@ -24,8 +23,8 @@ from terrain import (
     write_geojson,
     write_geotiff,
 )
-from terrain.crs import lunar_to_crs
-from terrain.hazard import (
+from frigoris.terrain.crs import lunar_to_crs
+from frigoris.terrain.hazard import (
     DetectedCraters,
     DetectedRocks,
     HazardLimits,
@@ -33,7 +32,7 @@ from terrain.hazard import (
     LanderSite,
     hazard_map,
 )
-from terrain.synth import SyntheticSite, SynthParams, synthesize
+from frigoris.terrain.synth import SyntheticSite, SynthParams, synthesize
 
 from . import figures
 from .errors import RoverError
@@ -226,7 +225,7 @@ def resolve_sun(
         return sun_az_el
     if when is None:
         return None
-    from terrain.illumination import sun_over_dem
+    from frigoris.terrain.illumination import sun_over_dem
 
     sun = sun_over_dem(dem, when)
     return float(sun.azimuth_deg), float(sun.elevation_deg)
@@ -317,7 +316,7 @@ def _hazard_job_tiled(
     progress: ProgressCallback,
 ) -> JobResult:
     """``hazard_job`` for DEMs larger than memory: the same outputs, written tile by tile."""
-    from terrain.tiled import open_source, read_layers_decimated, tiled_hazard
+    from frigoris.terrain.tiled import open_source, read_layers_decimated, tiled_hazard
 
     _, grid = open_source(dem_path)  # the grid only: no data is read here
     site = None

@@ -10,13 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-
-from planners.stops import Candidates, StopRules, candidate_stops
-from planners.traverse import Operations, TraversePlan, plan_traverse
-from terrain import Dem, point_features, write_geojson, write_text
-from terrain.crs import crs_to_lunar
-from terrain.hazard import HazardMap
-from terrain.illumination import horizon_map
+from frigoris.planners.stops import Candidates, StopRules, candidate_stops
+from frigoris.planners.traverse import Operations, TraversePlan, plan_traverse
+from frigoris.terrain import Dem, point_features, write_geojson, write_text
+from frigoris.terrain.crs import crs_to_lunar
+from frigoris.terrain.hazard import HazardMap
+from frigoris.terrain.illumination import horizon_map
 
 from . import figures
 from .energy import SolarModel, rover_model

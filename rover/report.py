@@ -19,9 +19,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from terrain import write_text
-from terrain.crs import crs_to_lunar
+from frigoris.terrain import write_text
+from frigoris.terrain.crs import crs_to_lunar
 
 from .touchdown import OUTCOMES
 

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from planners import (
+from frigoris.planners import (
     NoPathError,
     Path,
     SlopeTerm,
@@ -28,7 +27,7 @@ from planners import (
     smooth_path,
     travel_matrix,
 )
-from terrain import Dem, point_features, read_layers, write_geojson, write_text
+from frigoris.terrain import Dem, point_features, read_layers, write_geojson, write_text
 
 from . import figures
 from .errors import RoverError

@@ -19,7 +19,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from terrain.hazard import HazardLimits, LanderSite
+from frigoris.terrain.hazard import HazardLimits, LanderSite
 
 from .errors import SpecError
 
@@ -33,7 +33,7 @@ def _load_table(source: str | pathlib.Path, table: str) -> tuple[dict[str, Any],
     """Read ``[table]`` and ``[sources]`` from a built-in name or a TOML path."""
     name = str(source)
     if name.lower() in BUILTIN:
-        text = resources.files("rover.data").joinpath(BUILTIN[name.lower()]).read_text()
+        text = resources.files("frigoris.rover.data").joinpath(BUILTIN[name.lower()]).read_text()
         origin = f"built-in {name.lower()}"
     else:
         path = pathlib.Path(source)

@@ -61,12 +61,11 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 import numpy as np
+from frigoris.terrain import Dem
+from frigoris.terrain.io import point_features
 from numba import njit, prange
 from rasterio.crs import CRS
 from scipy import ndimage
-
-from terrain import Dem
-from terrain.io import point_features
 
 from .errors import TouchdownError
 from .progress import ProgressCallback
@@ -1202,8 +1201,7 @@ def simulate_touchdown_distributed(
         As :func:`simulate_touchdown`, or a bad ``chunk``.
     """
     import dask
-
-    from terrain.tiled import compute_tasks, dask_client, share
+    from frigoris.terrain.tiled import compute_tasks, dask_client, share
 
     if isinstance(runs, bool) or not isinstance(runs, int | np.integer) or runs < 1:
         raise TouchdownError(f"runs must be a whole number >= 1, got {runs!r}")

@@ -9,8 +9,7 @@ import subprocess
 
 import numpy as np
 import pytest
-
-from terrain import Dem, local_metric_crs
+from frigoris.terrain import Dem, local_metric_crs
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SHARED = pathlib.Path(os.environ.get("FRIGORIS_SHARED", REPO.parent / "shared"))

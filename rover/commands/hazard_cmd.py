@@ -6,10 +6,9 @@ import pathlib
 from datetime import datetime
 
 import click
-
-from terrain import read_dem
-from terrain.crs import lunar_to_crs
-from terrain.tiled import TILE_ALIGN, open_source
+from frigoris.terrain import read_dem
+from frigoris.terrain.crs import lunar_to_crs
+from frigoris.terrain.tiled import TILE_ALIGN, open_source
 
 from ..pipeline import hazard_job
 from ..progress import progress_bar

@@ -11,11 +11,9 @@ import tempfile
 
 import click
 import numpy as np
-from rich.table import Table
-
-from terrain.errors import TerrainError
-from terrain.illumination import dem_centre_lunar, horizon_map, sunlight_map
-from terrain.sky import (
+from frigoris.terrain.errors import TerrainError
+from frigoris.terrain.illumination import dem_centre_lunar, horizon_map, sunlight_map
+from frigoris.terrain.sky import (
     daylight_windows,
     earth_position,
     earth_windows,
@@ -23,7 +21,8 @@ from terrain.sky import (
     sun_position,
     utc_range,
 )
-from terrain.solar import SolarPanel, leg_energy, panel_power_w
+from frigoris.terrain.solar import SolarPanel, leg_energy, panel_power_w
+from rich.table import Table
 
 from ..errors import RoverError
 from ..progress import progress_bar, stderr_console
@@ -211,7 +210,7 @@ def _run(lat, lon, when, days, step_h, dem_path, rover, out_dir, overwrite, as_j
 
     lit_summary = None
     if dem_path is not None:
-        from terrain import read_dem, write_geotiff
+        from frigoris.terrain import read_dem, write_geotiff
 
         dem = read_dem(dem_path)
         with progress_bar("lit fraction", enabled=not quiet) as progress:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pathlib
 
 import click
-
-from terrain.synth import SynthParams
+from frigoris.terrain.synth import SynthParams
 
 from ..pipeline import dem_info, synth_job
 from ..progress import progress_bar

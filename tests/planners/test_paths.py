@@ -12,14 +12,10 @@ import numpy as np
 import pytest
 import shapely
 from affine import Affine
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from skimage.graph import MCP_Geometric
-
-import planners
-from planners import paths
-from planners.errors import NoPathError, PlanningError
-from planners.paths import (
+from frigoris import planners
+from frigoris.planners import paths
+from frigoris.planners.errors import NoPathError, PlanningError
+from frigoris.planners.paths import (
     PathInputError,
     SlopeTerm,
     cost_distance,
@@ -27,6 +23,9 @@ from planners.paths import (
     smooth_path,
     travel_matrix,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from skimage.graph import MCP_Geometric
 
 SQ2 = math.sqrt(2.0)
 INF = math.inf
@@ -511,7 +510,7 @@ def test_bounded_search_work_grows_with_area_not_raster(caplog):
     # Uniform cost 1 on 1500 x 1500: the cost to a cell is its octile distance, so a bound of 10
     # settles exactly the cells with max(|dr|, |dc|) + (sqrt 2 - 1) min(|dr|, |dc|) <= 10.
     cost = np.ones((1500, 1500))
-    with caplog.at_level(logging.DEBUG, logger="planners.paths"):
+    with caplog.at_level(logging.DEBUG, logger="frigoris.planners.paths"):
         field = cost_distance(cost, (750, 750), max_cost=10.0)
     settled = int(caplog.records[-1].getMessage().split("settled ")[1].split()[0])
     d = np.abs(np.arange(-12, 13))

@@ -7,10 +7,15 @@ import dataclasses
 import numpy as np
 import pytest
 from affine import Affine
-
-from planners.errors import PlanningError
-from planners.stops import Candidates, StopRules, candidate_stops
-from planners.traverse import Operations, RoverModel, TraversePlan, check_plan, plan_traverse
+from frigoris.planners.errors import PlanningError
+from frigoris.planners.stops import Candidates, StopRules, candidate_stops
+from frigoris.planners.traverse import (
+    Operations,
+    RoverModel,
+    TraversePlan,
+    check_plan,
+    plan_traverse,
+)
 
 T = Affine(0.5, 0, 0, 0, -0.5, 50)  # 0.5 m cells
 

@@ -7,10 +7,9 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
-import terrain
-from rover.cli import main
-from terrain.synth import synthesize
+from frigoris import terrain
+from frigoris.rover.cli import main
+from frigoris.terrain.synth import synthesize
 
 
 @pytest.fixture

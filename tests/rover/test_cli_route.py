@@ -10,16 +10,15 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from frigoris.planners import SlopeTerm, shortest_path
+from frigoris.rover import figures
+from frigoris.rover.cli import main
+from frigoris.rover.routing import route_job
+from frigoris.terrain import Dem, read_layers, write_geotiff
+from frigoris.terrain.synth import synthesize
 from rasterio.crs import CRS
 from scipy import ndimage
 from skimage.graph import MCP_Geometric
-
-from planners import SlopeTerm, shortest_path
-from rover import figures
-from rover.cli import main
-from rover.routing import route_job
-from terrain import Dem, read_layers, write_geotiff
-from terrain.synth import synthesize
 
 UPHILL = 20.0
 

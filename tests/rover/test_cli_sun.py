@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 import rasterio
 from click.testing import CliRunner
-
-import terrain
-from rover.commands.sun import TENACIOUS_PANEL, sun
-from terrain.crs import local_metric_crs
-from terrain.solar import SolarPanel
+from frigoris import terrain
+from frigoris.rover.commands.sun import TENACIOUS_PANEL, sun
+from frigoris.terrain.crs import local_metric_crs
+from frigoris.terrain.solar import SolarPanel
 
 
 @pytest.fixture

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 import rasterio
 from click.testing import CliRunner
+from frigoris import terrain
+from frigoris.rover.cli import main
 from rasterio.crs import CRS
-
-import terrain
-from rover.cli import main
 
 
 @pytest.fixture
@@ -33,7 +32,7 @@ def test_terrain_synth_writes_dem_catalogues_and_map(runner, tmp_path):
     assert "Moon (2015)" in craters["crs"]["properties"]["name"]
     assert (out / "hillshade.png").stat().st_size > 10_000
     # Same seed through the library gives the same heights.
-    from terrain.synth import synthesize
+    from frigoris.terrain.synth import synthesize
 
     np.testing.assert_array_equal(dem.elevation, synthesize(size_m=128.0, seed=5).dem.elevation)
 

@@ -10,15 +10,14 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
-import terrain
-from planners import shortest_path
-from rover.commands.touchdown_cmd import NO_HANDOFF_EXIT, deploy_cmd
-from rover.deploy import Handoff, crop, deploy
-from rover.errors import DeployError
-from rover.specs import RESILIENCE, TENACIOUS, hazard_limits, lander_site
-from rover.touchdown import PLANNED_TOUCHDOWN_UTC, touchdown_at
-from terrain.hazard import DetectedRocks, hazard_map
+from frigoris import terrain
+from frigoris.planners import shortest_path
+from frigoris.rover.commands.touchdown_cmd import NO_HANDOFF_EXIT, deploy_cmd
+from frigoris.rover.deploy import Handoff, crop, deploy
+from frigoris.rover.errors import DeployError
+from frigoris.rover.specs import RESILIENCE, TENACIOUS, hazard_limits, lander_site
+from frigoris.rover.touchdown import PLANNED_TOUCHDOWN_UTC, touchdown_at
+from frigoris.terrain.hazard import DetectedRocks, hazard_map
 
 BASE_Z = -2430.0
 RES = 0.25
@@ -291,7 +290,7 @@ def test_the_planner_starts_from_the_handoff(flat_handoff):
     path = shortest_path(hm.cost, start, goal, res_m=hm.grid.res_m)
     assert tuple(path.cells[0]) == start and tuple(path.cells[-1]) == goal
 
-    from rover.planning import plan_on_hazard
+    from frigoris.rover.planning import plan_on_hazard
 
     plan = plan_on_hazard(
         hm,

@@ -15,21 +15,21 @@ import pyogrio
 import pytest
 import rasterio
 from click.testing import CliRunner
-from pyproj import CRS as PCRS
-
-from rover.cli import FrigorisGroup
-from rover.commands.mission_cmd import mission as mission_command
-from rover.deploy import Handoff
-from rover.errors import SpecError
-from rover.mission import (
+from frigoris.rover.cli import FrigorisGroup
+from frigoris.rover.commands.mission_cmd import mission as mission_command
+from frigoris.rover.deploy import Handoff
+from frigoris.rover.errors import SpecError
+from frigoris.rover.mission import (
     OUTPUT_DESCRIPTIONS,
     builtin_mission,
     load_mission,
     read_manifest,
     run_mission,
 )
-from terrain.crs import check_lunar
-from terrain.vector import read_geopackage_layers
+from frigoris.terrain.crs import check_lunar
+from frigoris.terrain.vector import read_geopackage_layers
+from pyproj import CRS as PCRS
+
 from tests.conftest import REPO, run_gdal
 
 EXAMPLES = REPO / "examples"
@@ -113,7 +113,9 @@ def test_example_files_parse_and_builtin_is_the_hakuto_example():
     assert builtin.parameters() == hakuto.parameters()
     from importlib import resources
 
-    packaged = resources.files("rover.data").joinpath("mission_hakuto_r_m2.toml").read_bytes()
+    packaged = (
+        resources.files("frigoris.rover.data").joinpath("mission_hakuto_r_m2.toml").read_bytes()
+    )
     assert packaged == HAKUTO.read_bytes(), "examples/hakuto_r_m2.toml and the built-in differ"
 
     imbrium = load_mission(IMBRIUM)

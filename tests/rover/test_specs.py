@@ -7,9 +7,8 @@ import re
 from importlib import resources
 
 import pytest
-
-from rover.errors import RoverError, SpecError
-from rover.specs import (
+from frigoris.rover.errors import RoverError, SpecError
+from frigoris.rover.specs import (
     RESILIENCE,
     TENACIOUS,
     LanderSpec,
@@ -20,7 +19,7 @@ from rover.specs import (
 
 
 def _builtin_text(name: str) -> str:
-    return resources.files("rover.data").joinpath(f"{name}.toml").read_text()
+    return resources.files("frigoris.rover.data").joinpath(f"{name}.toml").read_text()
 
 
 def _edit(text: str, key: str, value: str) -> str:

@@ -12,15 +12,12 @@ import numpy as np
 import pytest
 import rasterio
 from click.testing import CliRunner
-from hypothesis import given, settings
-from hypothesis import strategies as hst
-
-import terrain
-from rover.cli import FrigorisGroup
-from rover.commands.touchdown_cmd import touchdown as touchdown_cmd
-from rover.errors import TouchdownError
-from rover.specs import RESILIENCE, LanderSpec
-from rover.touchdown import (
+from frigoris import terrain
+from frigoris.rover.cli import FrigorisGroup
+from frigoris.rover.commands.touchdown_cmd import touchdown as touchdown_cmd
+from frigoris.rover.errors import TouchdownError
+from frigoris.rover.specs import RESILIENCE, LanderSpec
+from frigoris.rover.touchdown import (
     OUTCOMES,
     DescentModel,
     Dispersion,
@@ -31,6 +28,8 @@ from rover.touchdown import (
     touchdown_at,
     touchdown_safety,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 
 R = RESILIENCE.pad_circle_radius_m
 BASE_Z = -2430.0

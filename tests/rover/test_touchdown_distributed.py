@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from rover.errors import TouchdownError
-from rover.specs import RESILIENCE
-from rover.touchdown import simulate_touchdown, simulate_touchdown_distributed
+from frigoris.rover.errors import TouchdownError
+from frigoris.rover.specs import RESILIENCE
+from frigoris.rover.touchdown import simulate_touchdown, simulate_touchdown_distributed
 
 
 @pytest.fixture

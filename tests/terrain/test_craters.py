@@ -14,11 +14,8 @@ import math
 import numpy as np
 import pytest
 from affine import Affine
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from terrain import GridError, TerrainError
-from terrain.craters import (
+from frigoris.terrain import GridError, TerrainError
+from frigoris.terrain.craters import (
     CraterMatch,
     crater_features,
     crater_mask,
@@ -27,8 +24,10 @@ from terrain.craters import (
     match_craters,
     wall_slope_deg,
 )
-from terrain.hazard import DetectedCraters
-from terrain.synth import SynthParams, fractal_surface, rms_slope_deg, synthesize
+from frigoris.terrain.hazard import DetectedCraters
+from frigoris.terrain.synth import SynthParams, fractal_surface, rms_slope_deg, synthesize
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 RES = 0.5
 

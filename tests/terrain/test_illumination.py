@@ -7,14 +7,10 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from scipy.ndimage import binary_dilation, binary_erosion, gaussian_filter, map_coordinates
-
-import terrain
-from terrain.crs import MOON_RADIUS_M, local_metric_crs, lunar_to_crs
-from terrain.errors import GridError, IlluminationError
-from terrain.illumination import (
+from frigoris import terrain
+from frigoris.terrain.crs import MOON_RADIUS_M, local_metric_crs, lunar_to_crs
+from frigoris.terrain.errors import GridError, IlluminationError
+from frigoris.terrain.illumination import (
     HorizonMap,
     cast_shadow,
     dem_centre_lunar,
@@ -25,7 +21,10 @@ from terrain.illumination import (
     sun_over_dem,
     sunlight_map,
 )
-from terrain.sky import sun_position, utc_range
+from frigoris.terrain.sky import sun_position, utc_range
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.ndimage import binary_dilation, binary_erosion, gaussian_filter, map_coordinates
 
 UTC = dt.timezone.utc
 TOUCHDOWN = dt.datetime(2025, 6, 5, 19, 17, tzinfo=UTC)

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
+from frigoris import terrain
+from frigoris.terrain import crs as lcrs
+from frigoris.terrain.slope import slope_deg
 from rasterio.crs import CRS
 
-import terrain
-from terrain import crs as lcrs
-from terrain.slope import slope_deg
 from tests.conftest import run_gdal
 
 
@@ -291,7 +291,7 @@ END
 
 
 def test_write_text_is_atomic(tmp_path, monkeypatch):
-    from terrain import write_text
+    from frigoris.terrain import write_text
 
     path = write_text(tmp_path / "sub" / "a.txt", "one\n")
     assert path.read_text() == "one\n" and oct(path.stat().st_mode & 0o777) == "0o644"
@@ -299,7 +299,7 @@ def test_write_text_is_atomic(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("terrain.io._publish", broken)
+    monkeypatch.setattr("frigoris.terrain.io._publish", broken)
     with pytest.raises(OSError, match="disk full"):
         write_text(path, "two\n")
     assert path.read_text() == "one\n"

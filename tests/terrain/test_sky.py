@@ -15,9 +15,8 @@ import textwrap
 
 import numpy as np
 import pytest
-
-from terrain.errors import EphemerisError, TerrainError
-from terrain.sky import (
+from frigoris.terrain.errors import EphemerisError, TerrainError
+from frigoris.terrain.sky import (
     LunarDay,
     daylight_windows,
     earth_position,
@@ -288,7 +287,7 @@ def test_nothing_is_downloaded():
         socket.socket.connect = refuse
         socket.getaddrinfo = refuse
         socket.create_connection = refuse
-        from terrain.sky import sun_position, earth_position, lunar_day
+        from frigoris.terrain.sky import sun_position, earth_position, lunar_day
         t = dt.datetime(2025, 6, 5, 19, 17, tzinfo=dt.timezone.utc)
         print(round(sun_position(60.5, -4.6, t).elevation_deg, 2),
               round(earth_position(60.5, -4.6, t).elevation_deg, 2),

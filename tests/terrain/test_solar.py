@@ -7,10 +7,9 @@ import math
 
 import numpy as np
 import pytest
-
-from terrain.errors import EphemerisError, IlluminationError
-from terrain.sky import AU_M, SkyPosition, sun_position, utc_range
-from terrain.solar import (
+from frigoris.terrain.errors import EphemerisError, IlluminationError
+from frigoris.terrain.sky import AU_M, SkyPosition, sun_position, utc_range
+from frigoris.terrain.solar import (
     SOLAR_CONSTANT_W_M2,
     SolarPanel,
     irradiance_w_m2,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import rasterio
+from frigoris import terrain
+from frigoris.terrain import _synth_kernels as kern
+from frigoris.terrain import crs as lcrs
+from frigoris.terrain import size_frequency as sfd
+from frigoris.terrain.synth import SynthParams, synthesize
 from scipy import stats
 
-import terrain
-from terrain import _synth_kernels as kern
-from terrain import crs as lcrs
-from terrain import size_frequency as sfd
-from terrain.synth import SynthParams, synthesize
 from tests.conftest import LOLA
 
 

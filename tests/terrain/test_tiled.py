@@ -6,17 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import rasterio
-from scipy.ndimage import gaussian_filter
-from scipy.spatial import cKDTree
-
-from terrain import Dem
-from terrain.craters import crater_mask
-from terrain.errors import GridError, HazardInputError, TerrainError
-from terrain.hazard import DetectedCraters, HazardLimits, LanderSite, hazard_map
-from terrain.illumination import cast_shadow
-from terrain.io import read_layers, write_geotiff
-from terrain.synth import synthesize
-from terrain.tiled import (
+from frigoris.terrain import Dem
+from frigoris.terrain.craters import crater_mask
+from frigoris.terrain.errors import GridError, HazardInputError, TerrainError
+from frigoris.terrain.hazard import DetectedCraters, HazardLimits, LanderSite, hazard_map
+from frigoris.terrain.illumination import cast_shadow
+from frigoris.terrain.io import read_layers, write_geotiff
+from frigoris.terrain.synth import synthesize
+from frigoris.terrain.tiled import (
     _block_stats,
     crater_halo_px,
     crater_levels,
@@ -26,6 +23,8 @@ from terrain.tiled import (
     tiled_hazard,
     tiles_of,
 )
+from scipy.ndimage import gaussian_filter
+from scipy.spatial import cKDTree
 
 SUN = (108.0, 11.8)
 LANDER = LanderSite(10.0, -20.0)
@@ -332,9 +331,8 @@ def test_nodata_lander_and_empty_dem(make_dem, tmp_path):
 
 
 def test_geographic_grid_must_be_warped_first(tmp_path):
+    from frigoris.terrain.crs import MOON_GEOGRAPHIC
     from rasterio.transform import from_origin
-
-    from terrain.crs import MOON_GEOGRAPHIC
 
     with rasterio.open(
         tmp_path / "geo.tif",

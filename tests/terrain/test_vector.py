@@ -9,10 +9,15 @@ import sqlite3
 import numpy as np
 import pyogrio
 import pytest
+from frigoris.terrain.errors import EarthCrsError, TerrainError
+from frigoris.terrain.vector import (
+    circle_ring,
+    ellipse_ring,
+    read_geopackage_layers,
+    write_geopackage,
+)
 from pyproj import CRS as PCRS
 
-from terrain.errors import EarthCrsError, TerrainError
-from terrain.vector import circle_ring, ellipse_ring, read_geopackage_layers, write_geopackage
 from tests.conftest import run_gdal
 
 
