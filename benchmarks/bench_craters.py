@@ -19,11 +19,10 @@ import subprocess
 import tempfile
 import time
 
+from benchmarks.common import median_time, verdict
 from frigoris.terrain.craters import detect_craters, evaluation_population, match_craters
 from frigoris.terrain.io import write_geotiff
 from frigoris.terrain.synth import synthesize
-
-from benchmarks.common import median_time, verdict
 
 SPEED_VS_GDALDEM = 1.5
 ACCURACY_TARGET = 0.8

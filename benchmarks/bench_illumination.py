@@ -13,10 +13,10 @@ shadows over about half the grid at the touchdown sun (108 deg, 11.8 deg).
 from __future__ import annotations
 
 import numpy as np
-from frigoris.terrain.illumination import LINES_PER_CELL, cast_shadow, horizon_map
 from scipy.ndimage import gaussian_filter
 
 from benchmarks.common import median_time, verdict
+from frigoris.terrain.illumination import LINES_PER_CELL, cast_shadow, horizon_map
 
 CAST_BUDGET_S = 2.0
 HORIZON_VS_SWEEPS = 4.0

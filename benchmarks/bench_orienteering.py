@@ -19,10 +19,10 @@ import time
 from fractions import Fraction
 
 import numpy as np
-from frigoris.planners.orienteering import check_route, solve_orienteering
 
 from benchmarks.common import verdict
 from benchmarks.op_instances import ENV_SHARED, load_tsiligirides, op_dir
+from frigoris.planners.orienteering import check_route, solve_orienteering
 
 TIME_TARGET_S = 10.0
 FRACTION_TARGET = 0.95

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 import pyastar2d
-from frigoris.planners import SlopeTerm, shortest_path, travel_matrix
 from skimage.graph import MCP_Geometric
 
 from benchmarks.common import median_time, verdict
+from frigoris.planners import SlopeTerm, shortest_path, travel_matrix
 
 ASTAR_N = 4096
 TRAVEL_N = 2048

@@ -60,8 +60,9 @@ def _big_dem(folder: pathlib.Path, peer: pathlib.Path, n: int) -> pathlib.Path:
     """The peer terrain mirrored over n x n cells, written 2048 rows at a time."""
     import rasterio
     from affine import Affine
-    from frigoris.terrain.io import read_dem
     from rasterio.windows import Window
+
+    from frigoris.terrain.io import read_dem
 
     dem = read_dem(peer)
     z = dem.elevation

@@ -71,13 +71,14 @@ from fractions import Fraction
 from typing import Literal
 
 import numpy as np
+from ortools.sat.python import cp_model
+
 from frigoris.planners.errors import (
     InfeasiblePlanError,
     InvalidProblemError,
     NoFeasibleRouteError,
     PlanningError,
 )
-from ortools.sat.python import cp_model
 
 __all__ = ["Route", "check_route", "solve_orienteering"]
 

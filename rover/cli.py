@@ -6,6 +6,7 @@ import logging
 
 import click
 import rasterio.errors
+
 from frigoris.planners.errors import PlanningError
 from frigoris.terrain.errors import TerrainError
 

@@ -41,10 +41,11 @@ from typing import Any
 
 import numpy as np
 from affine import Affine
+from rasterio.crs import CRS
+
 from frigoris.terrain import Dem, write_text
 from frigoris.terrain.crs import crs_to_lunar
 from frigoris.terrain.hazard import HazardMap
-from rasterio.crs import CRS
 
 from .errors import DeployError
 from .specs import LanderSpec, RoverSpec

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
+
 from frigoris.planners.traverse import RoverModel
 from frigoris.terrain import Dem
 from frigoris.terrain.illumination import HorizonMap, dem_centre_lunar, sun_over_dem

@@ -16,13 +16,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from affine import Affine  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.collections import PatchCollection  # noqa: E402
+from matplotlib.patches import Circle, Ellipse, FancyArrow  # noqa: E402
+
 from frigoris.terrain import Dem  # noqa: E402
 from frigoris.terrain.crs import crs_to_lunar  # noqa: E402
 from frigoris.terrain.slope import hillshade  # noqa: E402
 from frigoris.terrain.synth import RESILIENCE_TARGET  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.collections import PatchCollection  # noqa: E402
-from matplotlib.patches import Circle, Ellipse, FancyArrow  # noqa: E402
 
 from .touchdown import MISSION2_IMPACT_OFFSET_M, OUTCOMES  # noqa: E402
 
@@ -387,6 +388,7 @@ def touchdown_figure(
     Scenarios share their landing points (same seed), so each gets its own panel.
     """
     import matplotlib.pyplot as plt
+
     from frigoris.terrain.slope import hillshade
 
     xs = [r.x for res in results for r in res.runs] + [target[0]]

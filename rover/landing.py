@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+
 from frigoris.terrain import Dem, read_dem, write_geojson, write_geotiff
 from frigoris.terrain.crs import crs_to_lunar, lunar_to_crs
 from frigoris.terrain.hazard import hazard_map

@@ -82,6 +82,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 import numpy as np
+
 from frigoris.planners.stops import StopRules
 from frigoris.terrain import Dem, read_dem, read_layers, write_geotiff, write_text
 from frigoris.terrain.crs import lunar_to_crs

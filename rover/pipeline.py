@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+
 from frigoris.terrain import (
     Dem,
     point_features,

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+
 from frigoris.planners.stops import Candidates, StopRules, candidate_stops
 from frigoris.planners.traverse import Operations, TraversePlan, plan_traverse
 from frigoris.terrain import Dem, point_features, write_geojson, write_text

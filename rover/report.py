@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
 from frigoris.terrain import write_text
 from frigoris.terrain.crs import crs_to_lunar
 

@@ -61,11 +61,12 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 import numpy as np
-from frigoris.terrain import Dem
-from frigoris.terrain.io import point_features
 from numba import njit, prange
 from rasterio.crs import CRS
 from scipy import ndimage
+
+from frigoris.terrain import Dem
+from frigoris.terrain.io import point_features
 
 from .errors import TouchdownError
 from .progress import ProgressCallback
@@ -1201,6 +1202,7 @@ def simulate_touchdown_distributed(
         As :func:`simulate_touchdown`, or a bad ``chunk``.
     """
     import dask
+
     from frigoris.terrain.tiled import compute_tasks, dask_client, share
 
     if isinstance(runs, bool) or not isinstance(runs, int | np.integer) or runs < 1:

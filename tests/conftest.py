@@ -9,6 +9,7 @@ import subprocess
 
 import numpy as np
 import pytest
+
 from frigoris.terrain import Dem, local_metric_crs
 
 REPO = pathlib.Path(__file__).resolve().parents[1]

@@ -6,6 +6,7 @@ import pathlib
 from datetime import datetime
 
 import click
+
 from frigoris.terrain import read_dem
 from frigoris.terrain.crs import lunar_to_crs
 from frigoris.terrain.tiled import TILE_ALIGN, open_source

@@ -11,6 +11,8 @@ import tempfile
 
 import click
 import numpy as np
+from rich.table import Table
+
 from frigoris.terrain.errors import TerrainError
 from frigoris.terrain.illumination import dem_centre_lunar, horizon_map, sunlight_map
 from frigoris.terrain.sky import (
@@ -22,7 +24,6 @@ from frigoris.terrain.sky import (
     utc_range,
 )
 from frigoris.terrain.solar import SolarPanel, leg_energy, panel_power_w
-from rich.table import Table
 
 from ..errors import RoverError
 from ..progress import progress_bar, stderr_console

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pathlib
 
 import click
+
 from frigoris.terrain.synth import SynthParams
 
 from ..pipeline import dem_info, synth_job

@@ -8,10 +8,11 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from frigoris.planners.errors import InvalidProblemError, NoFeasibleRouteError, PlanningError
-from frigoris.planners.orienteering import Route, check_route, solve_orienteering
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from frigoris.planners.errors import InvalidProblemError, NoFeasibleRouteError, PlanningError
+from frigoris.planners.orienteering import Route, check_route, solve_orienteering
 
 INF = math.inf
 

@@ -12,6 +12,10 @@ import numpy as np
 import pytest
 import shapely
 from affine import Affine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from skimage.graph import MCP_Geometric
+
 from frigoris import planners
 from frigoris.planners import paths
 from frigoris.planners.errors import NoPathError, PlanningError
@@ -23,9 +27,6 @@ from frigoris.planners.paths import (
     smooth_path,
     travel_matrix,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from skimage.graph import MCP_Geometric
 
 SQ2 = math.sqrt(2.0)
 INF = math.inf

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 from affine import Affine
+
 from frigoris.planners.errors import PlanningError
 from frigoris.planners.stops import Candidates, StopRules, candidate_stops
 from frigoris.planners.traverse import (

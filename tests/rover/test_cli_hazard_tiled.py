@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+
 from frigoris import terrain
 from frigoris.rover.cli import main
 from frigoris.terrain.synth import synthesize

@@ -10,15 +10,16 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from rasterio.crs import CRS
+from scipy import ndimage
+from skimage.graph import MCP_Geometric
+
 from frigoris.planners import SlopeTerm, shortest_path
 from frigoris.rover import figures
 from frigoris.rover.cli import main
 from frigoris.rover.routing import route_job
 from frigoris.terrain import Dem, read_layers, write_geotiff
 from frigoris.terrain.synth import synthesize
-from rasterio.crs import CRS
-from scipy import ndimage
-from skimage.graph import MCP_Geometric
 
 UPHILL = 20.0
 

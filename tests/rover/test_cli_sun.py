@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import rasterio
 from click.testing import CliRunner
+
 from frigoris import terrain
 from frigoris.rover.commands.sun import TENACIOUS_PANEL, sun
 from frigoris.terrain.crs import local_metric_crs

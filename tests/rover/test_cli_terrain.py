@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import rasterio
 from click.testing import CliRunner
+from rasterio.crs import CRS
+
 from frigoris import terrain
 from frigoris.rover.cli import main
-from rasterio.crs import CRS
 
 
 @pytest.fixture

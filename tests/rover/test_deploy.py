@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 from click.testing import CliRunner
+
 from frigoris import terrain
 from frigoris.planners import shortest_path
 from frigoris.rover.commands.touchdown_cmd import NO_HANDOFF_EXIT, deploy_cmd

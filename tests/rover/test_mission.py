@@ -15,6 +15,8 @@ import pyogrio
 import pytest
 import rasterio
 from click.testing import CliRunner
+from pyproj import CRS as PCRS
+
 from frigoris.rover.cli import FrigorisGroup
 from frigoris.rover.commands.mission_cmd import mission as mission_command
 from frigoris.rover.deploy import Handoff
@@ -28,8 +30,6 @@ from frigoris.rover.mission import (
 )
 from frigoris.terrain.crs import check_lunar
 from frigoris.terrain.vector import read_geopackage_layers
-from pyproj import CRS as PCRS
-
 from tests.conftest import REPO, run_gdal
 
 EXAMPLES = REPO / "examples"

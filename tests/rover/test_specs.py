@@ -7,6 +7,7 @@ import re
 from importlib import resources
 
 import pytest
+
 from frigoris.rover.errors import RoverError, SpecError
 from frigoris.rover.specs import (
     RESILIENCE,

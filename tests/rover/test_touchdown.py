@@ -12,6 +12,9 @@ import numpy as np
 import pytest
 import rasterio
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as hst
+
 from frigoris import terrain
 from frigoris.rover.cli import FrigorisGroup
 from frigoris.rover.commands.touchdown_cmd import touchdown as touchdown_cmd
@@ -28,8 +31,6 @@ from frigoris.rover.touchdown import (
     touchdown_at,
     touchdown_safety,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as hst
 
 R = RESILIENCE.pad_circle_radius_m
 BASE_Z = -2430.0

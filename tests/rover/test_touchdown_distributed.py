@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from frigoris.rover.errors import TouchdownError
 from frigoris.rover.specs import RESILIENCE
 from frigoris.rover.touchdown import simulate_touchdown, simulate_touchdown_distributed

@@ -14,6 +14,9 @@ import math
 import numpy as np
 import pytest
 from affine import Affine
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from frigoris.terrain import GridError, TerrainError
 from frigoris.terrain.craters import (
     CraterMatch,
@@ -26,8 +29,6 @@ from frigoris.terrain.craters import (
 )
 from frigoris.terrain.hazard import DetectedCraters
 from frigoris.terrain.synth import SynthParams, fractal_surface, rms_slope_deg, synthesize
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 RES = 0.5
 

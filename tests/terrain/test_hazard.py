@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.spatial import cKDTree
+
 from frigoris import terrain
 from frigoris.terrain import _hazard_kernels as hk
 from frigoris.terrain.hazard import HazardLimits, LanderSite, hazard_map
 from frigoris.terrain.rocks import detect_rocks, unresolved_rock_risk
 from frigoris.terrain.synth import synthesize
-from scipy.spatial import cKDTree
-
 from tests.conftest import run_gdal
 
 
@@ -215,8 +215,9 @@ def test_rock_detection_recall_and_precision_against_truth(seed):
 )
 def test_rock_opening_and_peaks_equal_scipy_ndimage(shape, w):
     """The compiled top-hat pieces equal scipy.ndimage's (reflect border) bit for bit."""
-    from frigoris.terrain import _rock_kernels as rk
     from scipy import ndimage
+
+    from frigoris.terrain import _rock_kernels as rk
 
     z = np.random.default_rng(w * shape[0]).normal(size=shape).astype(np.float32)
     assert np.array_equal(rk.grey_opening(z, w), ndimage.grey_opening(z, size=(w, w)))
@@ -273,6 +274,7 @@ def test_comm_reason_uses_the_float32_range_of_range_lander_m():
     """At 0.1 m and 1 km the float32 range rounds some cells just past 10000 px down to the
     link range; the fused comm reason must call them in range, as comm_ok() does."""
     from affine import Affine
+
     from frigoris.terrain.hazard import REASONS, fuse_hazards, lander_range
 
     res, link = 0.1, 1000.0

@@ -7,6 +7,10 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.ndimage import binary_dilation, binary_erosion, gaussian_filter, map_coordinates
+
 from frigoris import terrain
 from frigoris.terrain.crs import MOON_RADIUS_M, local_metric_crs, lunar_to_crs
 from frigoris.terrain.errors import GridError, IlluminationError
@@ -22,9 +26,6 @@ from frigoris.terrain.illumination import (
     sunlight_map,
 )
 from frigoris.terrain.sky import sun_position, utc_range
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from scipy.ndimage import binary_dilation, binary_erosion, gaussian_filter, map_coordinates
 
 UTC = dt.timezone.utc
 TOUCHDOWN = dt.datetime(2025, 6, 5, 19, 17, tzinfo=UTC)

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
+from rasterio.crs import CRS
+
 from frigoris import terrain
 from frigoris.terrain import crs as lcrs
 from frigoris.terrain.slope import slope_deg
-from rasterio.crs import CRS
-
 from tests.conftest import run_gdal
 
 

@@ -15,6 +15,7 @@ import textwrap
 
 import numpy as np
 import pytest
+
 from frigoris.terrain.errors import EphemerisError, TerrainError
 from frigoris.terrain.sky import (
     LunarDay,

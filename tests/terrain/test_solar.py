@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+
 from frigoris.terrain.errors import EphemerisError, IlluminationError
 from frigoris.terrain.sky import AU_M, SkyPosition, sun_position, utc_range
 from frigoris.terrain.solar import (

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import rasterio
+from scipy import stats
+
 from frigoris import terrain
 from frigoris.terrain import _synth_kernels as kern
 from frigoris.terrain import crs as lcrs
 from frigoris.terrain import size_frequency as sfd
 from frigoris.terrain.synth import SynthParams, synthesize
-from scipy import stats
-
 from tests.conftest import LOLA
 
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import rasterio
+from scipy.ndimage import gaussian_filter
+from scipy.spatial import cKDTree
+
 from frigoris.terrain import Dem
 from frigoris.terrain.craters import crater_mask
 from frigoris.terrain.errors import GridError, HazardInputError, TerrainError
@@ -23,8 +26,6 @@ from frigoris.terrain.tiled import (
     tiled_hazard,
     tiles_of,
 )
-from scipy.ndimage import gaussian_filter
-from scipy.spatial import cKDTree
 
 SUN = (108.0, 11.8)
 LANDER = LanderSite(10.0, -20.0)
@@ -331,8 +332,9 @@ def test_nodata_lander_and_empty_dem(make_dem, tmp_path):
 
 
 def test_geographic_grid_must_be_warped_first(tmp_path):
-    from frigoris.terrain.crs import MOON_GEOGRAPHIC
     from rasterio.transform import from_origin
+
+    from frigoris.terrain.crs import MOON_GEOGRAPHIC
 
     with rasterio.open(
         tmp_path / "geo.tif",

@@ -9,6 +9,8 @@ import sqlite3
 import numpy as np
 import pyogrio
 import pytest
+from pyproj import CRS as PCRS
+
 from frigoris.terrain.errors import EarthCrsError, TerrainError
 from frigoris.terrain.vector import (
     circle_ring,
@@ -16,8 +18,6 @@ from frigoris.terrain.vector import (
     read_geopackage_layers,
     write_geopackage,
 )
-from pyproj import CRS as PCRS
-
 from tests.conftest import run_gdal
 
 
