@@ -1,6 +1,6 @@
 """Benchmark of planners.solve_orienteering.
 
-1. The 49 Tsiligirides instances (``<shared>/data/op``, 21-33 nodes, start != end), against
+1. The 49 Tsiligirides instances (``benchmarks/data/op``, 21-33 nodes, start != end), against
    the best published scores: fraction at the best score, mean gap, worst time (target
    <= 10 s each), and zero infeasible routes, each route rechecked in exact arithmetic.
    Three published scores (1975-2000s heuristics) exceed what any route can collect with
@@ -21,7 +21,7 @@ from fractions import Fraction
 import numpy as np
 
 from benchmarks.common import verdict
-from benchmarks.op_instances import ENV_SHARED, load_tsiligirides, op_dir
+from benchmarks.op_instances import load_tsiligirides, op_dir
 from frigoris.planners.orienteering import check_route, solve_orienteering
 
 TIME_TARGET_S = 10.0
@@ -37,7 +37,7 @@ def exact_length(travel: np.ndarray, nodes: tuple[int, ...]) -> Fraction:
 def tsiligirides() -> None:
     root = op_dir()
     if not root.exists():
-        print(f"BENCH orienteering: SKIPPED, {root} not found (set {ENV_SHARED})")
+        print(f"BENCH orienteering: SKIPPED, {root} not found")
         return
     rows = []
     for inst in load_tsiligirides(root):

@@ -1,4 +1,4 @@
-"""Reader for the Tsiligirides orienteering instances in ``<repo>/../shared/data/op``.
+"""Reader for the Tsiligirides orienteering instances in ``benchmarks/data/op``.
 
 Benchmarks may read files; :mod:`planners` may not, so the file format lives here and the solver
 only ever sees the arrays this module builds.
@@ -17,26 +17,15 @@ not rounded.
 from __future__ import annotations
 
 import csv
-import os
 import pathlib
 from dataclasses import dataclass
 
 import numpy as np
 
-ENV_SHARED = "FRIGORIS_SHARED"
-
-
-def shared_dir() -> pathlib.Path:
-    """The shared folder: ``$FRIGORIS_SHARED`` if set, else ``<repo>/../shared``."""
-    env = os.environ.get(ENV_SHARED)
-    if env:
-        return pathlib.Path(env)
-    return pathlib.Path(__file__).resolve().parent.parent.parent / "shared"
-
 
 def op_dir() -> pathlib.Path:
-    """Folder holding the orienteering benchmark (``<shared>/data/op``)."""
-    return shared_dir() / "data" / "op"
+    """Folder holding the orienteering benchmark (``benchmarks/data/op``, see its README)."""
+    return pathlib.Path(__file__).resolve().parent / "data" / "op"
 
 
 @dataclass(frozen=True)
@@ -94,7 +83,7 @@ def load_tsiligirides(root: pathlib.Path | None = None) -> list[OpInstance]:
     root = op_dir() if root is None else root
     table = root / "tsiligirides_best_known.csv"
     if not table.exists():
-        raise FileNotFoundError(f"{table} not found; set {ENV_SHARED} to the shared folder")
+        raise FileNotFoundError(f"{table} not found: the repository is incomplete")
     out = []
     with table.open(newline="") as fh:
         for row in csv.DictReader(fh):

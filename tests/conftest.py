@@ -1,8 +1,7 @@
-"""Shared fixtures: small DEM factories, paths to the shared real data, GDAL reference tools."""
+"""Shared fixtures: small DEM factories, paths to the real data in the repository, GDAL tools."""
 
 from __future__ import annotations
 
-import os
 import pathlib
 import shutil
 import subprocess
@@ -13,9 +12,12 @@ import pytest
 from frigoris.terrain import Dem, local_metric_crs
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-SHARED = pathlib.Path(os.environ.get("FRIGORIS_SHARED", REPO.parent / "shared"))
-LOLA = SHARED / "data" / "lola" / "LDEM_4_MareFrigoris_50N65N_40W40E_eqc_clon0.tif"
-OP_DATA = SHARED / "data" / "op"
+DATA = REPO / "examples" / "data"
+"""Real public DEMs kept in the repository (see its README)."""
+LOLA = DATA / "LDEM_4_MareFrigoris_50N65N_40W40E_eqc_clon0.tif"
+LOLA_ATLAS = DATA / "LDEM_4_Atlas_40N55N_30E60E_eqc_clon0.tif"
+SHOEMAKER_5M = DATA / "shoemaker_5mpp_south_pole.tif"
+OP_DATA = REPO / "benchmarks" / "data" / "op"
 
 
 @pytest.fixture
@@ -36,7 +38,7 @@ def make_dem(site_crs):
 @pytest.fixture(scope="session")
 def lola_path() -> pathlib.Path:
     if not LOLA.exists():
-        pytest.fail(f"shared LOLA crop missing at {LOLA}; set FRIGORIS_SHARED")
+        pytest.fail(f"LOLA crop missing at {LOLA}: the repository is incomplete")
     return LOLA
 
 
