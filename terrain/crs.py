@@ -8,6 +8,7 @@ its scale error is below 1e-6 within a few kilometres of the centre, far below D
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -103,25 +104,49 @@ def local_metric_crs(lat_deg: float, lon_deg: float) -> CRS:
     return to_rasterio(crs)
 
 
-def lunar_to_crs(
-    crs: CRS | pyproj.CRS | str, lat_deg: float, lon_deg: float
-) -> tuple[float, float]:
-    """Project a selenographic position (degrees, east positive) into ``crs``."""
-    target = to_pyproj(crs)
-    geo = target.geodetic_crs or pyproj.CRS.from_user_input(MOON_GEOGRAPHIC)
-    tr = pyproj.Transformer.from_crs(geo, target, always_xy=True)
-    x, y = tr.transform(lon_deg, lat_deg)
+def _wkt(crs: CRS | pyproj.CRS | str) -> str:
+    return crs if isinstance(crs, str) else crs.to_wkt()
+
+
+@functools.lru_cache(maxsize=64)
+def _transformer(crs_key: str, to_lunar: bool) -> pyproj.Transformer:
+    """One transformer per CRS and direction, built once: building one costs milliseconds."""
+    proj = to_pyproj(crs_key)
+    geo = proj.geodetic_crs or pyproj.CRS.from_user_input(MOON_GEOGRAPHIC)
+    src, dst = (proj, geo) if to_lunar else (geo, proj)
+    return pyproj.Transformer.from_crs(src, dst, always_xy=True)
+
+
+def lunar_to_crs(crs: CRS | pyproj.CRS | str, lat_deg, lon_deg):
+    """Project selenographic positions (degrees, east positive) into ``crs``.
+
+    Scalars give a pair of floats, arrays a pair of arrays: transform many points in one
+    call (the transformer for a CRS pair is built once and cached).
+
+    Examples
+    --------
+    >>> from frigoris.terrain import local_metric_crs
+    >>> x, y = lunar_to_crs(local_metric_crs(60.5, -4.6), 60.5, -4.6)
+    >>> round(x, 6), round(y, 6)
+    (0.0, 0.0)
+    """
+    x, y = _transformer(_wkt(crs), False).transform(lon_deg, lat_deg)
     if np.ndim(x) == 0:
         return float(x), float(y)
     return np.asarray(x), np.asarray(y)
 
 
-def crs_to_lunar(crs: CRS | pyproj.CRS | str, x: float, y: float) -> tuple[float, float]:
-    """Return (lat_deg, lon_deg) of map coordinates (x, y) in ``crs``."""
-    source = to_pyproj(crs)
-    geo = source.geodetic_crs or pyproj.CRS.from_user_input(MOON_GEOGRAPHIC)
-    tr = pyproj.Transformer.from_crs(source, geo, always_xy=True)
-    lon, lat = tr.transform(x, y)
+def crs_to_lunar(crs: CRS | pyproj.CRS | str, x, y):
+    """Return (lat_deg, lon_deg) of map coordinates (x, y) in ``crs``; scalars or arrays.
+
+    Examples
+    --------
+    >>> from frigoris.terrain import local_metric_crs
+    >>> lat, lon = crs_to_lunar(local_metric_crs(60.5, -4.6), 0.0, 0.0)
+    >>> round(lat, 9), round(lon, 9)
+    (60.5, -4.6)
+    """
+    lon, lat = _transformer(_wkt(crs), True).transform(x, y)
     if np.ndim(lat) == 0:
         return float(lat), float(lon)
     return np.asarray(lat), np.asarray(lon)
