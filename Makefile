@@ -26,7 +26,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	$(BIN)/frigoris demo --out $(OUT)
+	$(BIN)/frigoris demo --out $(OUT) --overwrite
 
 test: $(VENV)/.installed-test sysdeps
 	$(BIN)/python -m pytest -q

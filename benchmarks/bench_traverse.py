@@ -17,10 +17,11 @@ from benchmarks.common import verdict
 def main() -> None:
     from frigoris.planners.stops import StopRules, candidate_stops
     from frigoris.planners.traverse import Operations, plan_traverse
+    from frigoris.rover.app.jobs.inputs import resolve_sun
     from frigoris.rover.energy import SolarModel, rover_model
-    from frigoris.rover.pipeline import TOUCHDOWN_TIME, resolve_sun
     from frigoris.rover.planning import HORIZON_SECTORS, default_start
     from frigoris.rover.specs import RESILIENCE, TENACIOUS, hazard_limits, lander_site
+    from frigoris.rover.touchdown import PLANNED_TOUCHDOWN_UTC as TOUCHDOWN_TIME
     from frigoris.terrain.hazard import hazard_map
     from frigoris.terrain.illumination import horizon_map
     from frigoris.terrain.synth import synthesize

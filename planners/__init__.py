@@ -1,25 +1,35 @@
-from .errors import InfeasiblePlanError as InfeasiblePlanError
-from .errors import InvalidProblemError as InvalidProblemError
-from .errors import NoFeasibleRouteError as NoFeasibleRouteError
-from .errors import NoPathError as NoPathError
-from .errors import PlanningError as PlanningError
-from .orienteering import Route as Route
-from .orienteering import check_route as check_route
-from .orienteering import solve_orienteering as solve_orienteering
-from .paths import CostDistance as CostDistance
-from .paths import Path as Path
-from .paths import PathInputError as PathInputError
-from .paths import SlopeTerm as SlopeTerm
-from .paths import TravelMatrix as TravelMatrix
-from .paths import cost_distance as cost_distance
-from .paths import shortest_path as shortest_path
-from .paths import smooth_path as smooth_path
-from .paths import travel_matrix as travel_matrix
-from .stops import Candidates as Candidates
-from .stops import StopRules as StopRules
-from .stops import candidate_stops as candidate_stops
-from .traverse import Operations as Operations
-from .traverse import RoverModel as RoverModel
-from .traverse import TraversePlan as TraversePlan
-from .traverse import check_plan as check_plan
-from .traverse import plan_traverse as plan_traverse
+"""Graphs and schedules: least-cost paths, routes, stop selection, traverse timelines.
+
+Takes numpy arrays and plain values; never opens a file, never imports :mod:`frigoris.rover`.
+Names load on first use (:mod:`lazy_loader`).
+"""
+
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submod_attrs={
+        "errors": [
+            "InfeasiblePlanError",
+            "InvalidProblemError",
+            "NoFeasibleRouteError",
+            "NoPathError",
+            "PlanningError",
+        ],
+        "orienteering": ["Route", "check_route", "solve_orienteering"],
+        "paths": [
+            "CostDistance",
+            "Path",
+            "PathInputError",
+            "SlopeTerm",
+            "TravelMatrix",
+            "cost_distance",
+            "shortest_path",
+            "smooth_path",
+            "travel_matrix",
+        ],
+        "routes": ["plan_route"],
+        "stops": ["Candidates", "StopRules", "candidate_stops"],
+        "traverse": ["Operations", "RoverModel", "TraversePlan", "check_plan", "plan_traverse"],
+    },
+)

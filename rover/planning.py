@@ -1,28 +1,30 @@
-"""From a hazard map to a checked traverse plan, and the plan's files (GeoJSON, CSV, PNGs)."""
+"""From a hazard map to a checked traverse plan: candidate stops, solar power, the planner.
+
+:func:`plan_on_hazard` adapts the rover and lander specs and a
+:class:`~frigoris.terrain.hazard.HazardMap` to :func:`frigoris.planners.plan_traverse`; the
+plan's files are :mod:`frigoris.rover.app.products.plan_files`.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import pathlib
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 import numpy as np
 
 from frigoris.planners.stops import Candidates, StopRules, candidate_stops
 from frigoris.planners.traverse import Operations, TraversePlan, plan_traverse
-from frigoris.terrain import Dem, point_features, write_geojson, write_text
-from frigoris.terrain.crs import crs_to_lunar
+from frigoris.terrain import Dem
 from frigoris.terrain.hazard import HazardMap
 from frigoris.terrain.illumination import horizon_map
 
-from . import figures
 from .energy import SolarModel, rover_model
 from .errors import RoverError
-from .progress import ProgressCallback
+from .progress import ProgressCallback, no_progress
 from .specs import LanderSpec, RoverSpec
+
+__all__ = ["HORIZON_SECTORS", "PlanResult", "default_start", "plan_on_hazard"]
+
 
 HORIZON_SECTORS = 16
 """Azimuth sectors of the horizon map used for shadows over the mission (22.5 deg each)."""
@@ -36,10 +38,6 @@ class PlanResult:
     candidates: Candidates
     solar: SolarModel
     start_time: datetime
-
-
-def _noop(fraction: float, stage: str = "") -> None:
-    return None
 
 
 def default_start(hm: HazardMap, lander: LanderSpec) -> tuple[int, int]:
@@ -72,7 +70,7 @@ def plan_on_hazard(
     seed: int = 0,
     time_limit_s: float = 10.0,
     rules: StopRules | None = None,
-    progress: ProgressCallback = _noop,
+    progress: ProgressCallback = no_progress,
 ) -> PlanResult:
     """Propose stops on a hazard map and plan the checked traverse from the start.
 
@@ -121,186 +119,3 @@ def plan_on_hazard(
         progress=lambda f, s="": progress(0.5 + 0.5 * f, s),
     )
     return PlanResult(plan, cand, solar, start_time)
-
-
-def _iso(start: datetime, t_s: float) -> str:
-    return (start + timedelta(seconds=float(t_s))).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _waypoint_rows(tl: dict[str, np.ndarray], spacing_m: float, res_m: float) -> np.ndarray:
-    """Timeline rows to keep: every event that is not a drive step, and drives every few metres."""
-    keep = np.zeros(len(tl["t_s"]), dtype=bool)
-    since = 0.0
-    for i, act in enumerate(tl["activity"]):
-        if act != "drive" or tl["stop"][i] >= 0:
-            keep[i] = True
-            since = 0.0
-            continue
-        since += res_m * np.hypot(tl["row"][i] - tl["row"][i - 1], tl["col"][i] - tl["col"][i - 1])
-        if since >= spacing_m - 1e-9:
-            keep[i] = True
-            since = 0.0
-    return np.nonzero(keep)[0]
-
-
-def write_plan(
-    result: PlanResult, hm: HazardMap, out_dir: pathlib.Path, *, spacing_m: float = 2.0
-) -> dict[str, pathlib.Path]:
-    """traverse.geojson, timeline.csv, plan.png, timeline.png and plan.txt."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    plan, start, dem = result.plan, result.start_time, hm.grid
-    tl = plan.timeline
-    crs = dem.crs
-    comm = hm.comm_ok()
-    features: list[dict[str, Any]] = []
-    for k, cells in enumerate(plan.legs):
-        rows_k = np.nonzero(tl["leg"] == k)[0]
-        sel = cells[:: max(1, int(round(spacing_m / dem.res_m)))]
-        if not np.array_equal(sel[-1], cells[-1]):
-            sel = np.vstack([sel, cells[-1]])
-        x, y = dem.xy(sel[:, 0], sel[:, 1])
-        soc = tl["soc_wh"][rows_k] if rows_k.size else np.array([np.nan])
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": np.c_[x, y].round(3).tolist()},
-                "properties": {
-                    "kind": "leg",
-                    "leg": k,
-                    "from_stop": k,
-                    "to_stop": k + 1,
-                    "depart_utc": _iso(start, plan.departure_s[k]),
-                    "arrive_utc": _iso(start, plan.arrival_s[k + 1]),
-                    "length_m": round(
-                        float(dem.res_m * np.hypot(*np.diff(cells, axis=0).T).sum()), 2
-                    ),
-                    "energy_wh": round(
-                        float(plan.soc_arrival_wh[k + 1] - soc[0]) if rows_k.size else 0.0, 3
-                    ),
-                    "soc_min_wh": round(float(np.min(soc)), 3),
-                    "max_hazard_cost": round(float(np.max(hm.cost[cells[:, 0], cells[:, 1]])), 3),
-                },
-            }
-        )
-    s = plan.stops
-    features += point_features(
-        crs,
-        s.x,
-        s.y,
-        kind=list(s.kind),
-        stop=list(range(len(s))),
-        value=np.round(s.value, 3),
-        reason=list(s.reason),
-        arrival_utc=[_iso(start, t) for t in plan.arrival_s],
-        departure_utc=[_iso(start, t) for t in plan.departure_s],
-        soc_arrival_wh=np.round(plan.soc_arrival_wh, 3),
-        dwell_s=s.dwell_s,
-    )
-    outputs = {
-        "traverse": write_geojson(
-            out_dir / "traverse.geojson",
-            features,
-            crs,
-            properties={
-                "start_utc": _iso(start, 0.0),
-                "value": plan.value,
-                "distance_m": plan.distance_m,
-                "reason": plan.reason,
-            },
-        )
-    }
-    idx = _waypoint_rows(tl, spacing_m, dem.res_m)
-    lat, lon = crs_to_lunar(crs, tl["x"][idx], tl["y"][idx])
-    az, el, _ = result.solar.sun_at(tl["t_s"][idx])
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(
-        [
-            "t_utc",
-            "t_s",
-            "day",
-            "x_m",
-            "y_m",
-            "lat_deg",
-            "lon_deg",
-            "activity",
-            "leg",
-            "stop",
-            "soc_wh",
-            "sun_elevation_deg",
-            "solar_w",
-            "comm_ok",
-            "hazard_cost",
-        ]
-    )
-    for n, i in enumerate(idx):
-        r, c = tl["row"][i], tl["col"][i]
-        w.writerow(
-            [
-                _iso(start, tl["t_s"][i]),
-                round(float(tl["t_s"][i]), 1),
-                int(tl["t_s"][i] // 86400) + 1,
-                round(float(tl["x"][i]), 3),
-                round(float(tl["y"][i]), 3),
-                round(float(np.atleast_1d(lat)[n]), 7),
-                round(float(np.atleast_1d(lon)[n]), 7),
-                tl["activity"][i],
-                int(tl["leg"][i]),
-                int(tl["stop"][i]),
-                round(float(tl["soc_wh"][i]), 4),
-                round(float(np.atleast_1d(el)[n]), 3),
-                round(float(tl["solar_w"][i]), 3),
-                int(bool(comm[r, c])) if comm is not None else "",
-                round(float(tl["cost"][i]), 4),
-            ]
-        )
-    outputs["timeline"] = write_text(out_dir / "timeline.csv", buf.getvalue())
-    outputs["plan_png"] = figures.plan_figure(
-        hm, plan, out_dir / "plan.png", title=f"Traverse plan from {_iso(start, 0)}"
-    )
-    outputs["timeline_png"] = figures.timeline_figure(
-        plan, result.solar, start, out_dir / "timeline.png"
-    )
-    outputs["summary"] = write_text(out_dir / "plan.txt", plan_text(result))
-    return outputs
-
-
-def plan_summary(result: PlanResult) -> dict[str, Any]:
-    """Numbers worth printing about a plan."""
-    p = result.plan
-    kinds: dict[str, int] = {}
-    for k in p.stops.kind[1:]:
-        kinds[k] = kinds.get(k, 0) + 1
-    return {
-        "candidates": len(result.candidates),
-        "stops": len(p.stops) - 1,
-        "stops_by_kind": ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none",
-        "plan_value": round(p.value, 2),
-        "distance_m": round(p.distance_m, 1),
-        "duration_h": round(p.duration_s / 3600.0, 2),
-        "end_utc": _iso(result.start_time, p.duration_s),
-        "lowest_soc_wh": round(float(np.min(p.timeline["soc_wh"])), 2),
-        "dropped_after_simulation": len(p.dropped),
-        "checked": "passed check_plan",
-        **({"empty_reason": p.reason} if p.reason else {}),
-    }
-
-
-def plan_text(result: PlanResult) -> str:
-    """A short human-readable account of the plan, stop by stop."""
-    p, start = result.plan, result.start_time
-    lines = [
-        f"Traverse plan from {_iso(start, 0)}: {len(p.stops) - 1} stops, "
-        f"{p.distance_m:.0f} m, value {p.value:.1f}, ends {_iso(start, p.duration_s)}"
-    ]
-    if p.reason:
-        lines.append(f"Empty plan: {p.reason}")
-    for k in range(1, len(p.stops)):
-        lines.append(
-            f"{k:3d}. {_iso(start, p.arrival_s[k])}  {p.stops.kind[k]:9s} "
-            f"value {p.stops.value[k]:5.1f}  battery {p.soc_arrival_wh[k]:5.1f} Wh  "
-            f"{p.stops.reason[k]}"
-        )
-    for d in p.dropped:
-        lines.append(f"dropped: {d}")
-    return "\n".join(lines) + "\n"

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from frigoris import terrain
-from frigoris.rover.cli import main
+from frigoris.rover.app.cli import main
 from frigoris.terrain.synth import synthesize
 
 
@@ -29,7 +29,7 @@ def test_tiled_hazard_equals_the_in_memory_command(dem_path, tmp_path):
         "--sun-el",
         "11.8",
         "--lander",
-        "3,-4",
+        "xy:3,-4",
         "-q",
         "--json",
     ]

@@ -15,9 +15,10 @@ from scipy import ndimage
 from skimage.graph import MCP_Geometric
 
 from frigoris.planners import SlopeTerm, shortest_path
-from frigoris.rover import figures
-from frigoris.rover.cli import main
-from frigoris.rover.routing import route_job
+from frigoris.rover.app.cli import main
+from frigoris.rover.app.jobs.inputs import Position
+from frigoris.rover.app.jobs.route import route_job
+from frigoris.rover.app.products import figures
 from frigoris.terrain import Dem, read_layers, write_geotiff
 from frigoris.terrain.synth import synthesize
 
@@ -36,7 +37,10 @@ class Site:
     keepout_xy: tuple[float, float]
 
     def via(self, *k: int) -> list[str]:
-        return [a for i in k for a in ("--via", f"{self.xy[i][0]!r},{self.xy[i][1]!r}")]
+        return [a for i in k for a in ("--via", f"xy:{self.xy[i][0]!r},{self.xy[i][1]!r}")]
+
+    def positions(self, *k: int) -> list[Position]:
+        return [Position("xy", *self.xy[i]) for i in k]
 
 
 @pytest.fixture(scope="module")
@@ -254,7 +258,7 @@ def test_hand_checked_ramp(ramp, tmp_path, direction, extra, cost):
     ends = [dem.xy(3, 0), dem.xy(3, 7)]
     if direction == "west":
         ends.reverse()
-    via = [a for x, y in ends for a in ("--via", f"{x},{y}")]
+    via = [a for x, y in ends for a in ("--via", f"xy:{x},{y}")]
     res = run_route(path, tmp_path / "rt", *via, *extra)
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
@@ -267,7 +271,7 @@ def test_hand_checked_ramp(ramp, tmp_path, direction, extra, cost):
 def test_walled_off_leg_is_named(ramp, tmp_path):
     path, dem = ramp(wall=True)
     (x0, y0), (x1, y1) = dem.xy(3, 0), dem.xy(3, 7)
-    res = run_route(path, tmp_path / "rt", "--via", f"{x0},{y0}", "--via", f"{x1},{y1}")
+    res = run_route(path, tmp_path / "rt", "--via", f"xy:{x0},{y0}", "--via", f"xy:{x1},{y1}")
     assert res.exit_code == 1
     assert "leg 1 (waypoint 1 -> 2): no connection" in res.output
     assert len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output
@@ -280,12 +284,12 @@ def test_walled_off_leg_is_named(ramp, tmp_path):
 
 def _outside(site):
     b = site.grid.bounds
-    return [*site.via(0), "--via", f"{b.right + 10},{b.top - 1}"]
+    return [*site.via(0), "--via", f"xy:{b.right + 10},{b.top - 1}"]
 
 
 def _in_keepout(site):
     x, y = site.keepout_xy
-    return [*site.via(0, 1), "--via", f"{x},{y}"]
+    return [*site.via(0, 1), "--via", f"xy:{x},{y}"]
 
 
 @pytest.mark.parametrize(
@@ -296,11 +300,8 @@ def _in_keepout(site):
         ("dem", lambda s: s.via(0, 1), "has no 'cost' band; run `frigoris hazard"),
         ("hazard", lambda s: s.via(0), "at least 2 waypoints"),
         ("hazard", lambda s: [], "at least 2 waypoints"),
-        ("hazard", lambda s: [*s.via(0), "--via", "1;2"], "--via must be two numbers"),
-        ("hazard", lambda s: [*s.via(0), "--via", "1,2,3"], "--via must be two numbers"),
-        ("hazard", lambda s: [*s.via(0), "--via", "nan,2"], "not a pair of finite numbers"),
     ],
-    ids=["outside", "keep-out", "no-cost-band", "one-via", "no-via", "semicolon", "three", "nan"],
+    ids=["outside", "keep-out", "no-cost-band", "one-via", "no-via"],
 )
 def test_user_errors_are_one_line_and_leave_no_folder(site, tmp_path, src, make_args, message):
     out = tmp_path / "rt"
@@ -311,12 +312,30 @@ def test_user_errors_are_one_line_and_leave_no_folder(site, tmp_path, src, make_
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("xy:1;2", "is not two numbers"),
+        ("xy:1,2,3", "is not two numbers"),
+        ("xy:nan,2", "not a finite number"),
+        ("1,2", "does not say which coordinates"),
+    ],
+    ids=["semicolon", "three", "nan", "no-kind"],
+)
+def test_malformed_waypoints_are_usage_errors(site, tmp_path, bad, message):
+    out = tmp_path / "rt"
+    res = run_route(site.hazard, out, *site.via(0), "--via", bad)
+    assert res.exit_code == 2
+    assert message in res.output and "Traceback" not in res.output
+    assert not out.exists()
+
+
 def test_error_messages_say_what_is_wrong(site, tmp_path):
     res = run_route(site.hazard, tmp_path / "a", *_outside(site))
     assert "is outside the map" in res.output
     res = run_route(site.hazard, tmp_path / "b", *_in_keepout(site))
     x, y = site.keepout_xy
-    assert f"waypoint 3 ({x:g}, {y:g}) is in keep-out" in res.output
+    assert f"waypoint 3 (xy:{x:g},{y:g}) is in keep-out" in res.output
 
 
 def test_failed_write_removes_the_new_folder(site, tmp_path, monkeypatch):
@@ -326,10 +345,10 @@ def test_failed_write_removes_the_new_folder(site, tmp_path, monkeypatch):
 
     monkeypatch.setattr(figures, "save", broken_save)
     with pytest.raises(OSError, match="disk full"):
-        route_job(site.hazard, tmp_path / "new" / "rt", site.xy[:2])
+        route_job(site.hazard, tmp_path / "new" / "rt", site.positions(0, 1))
     assert not (tmp_path / "new").exists()
     kept = tmp_path / "kept"
     kept.mkdir()
     with pytest.raises(OSError, match="disk full"):
-        route_job(site.hazard, kept / "rt", site.xy[:2])
+        route_job(site.hazard, kept / "rt", site.positions(0, 1))
     assert kept.exists() and not (kept / "rt").exists()

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from rasterio.crs import CRS
 
 from frigoris import terrain
-from frigoris.rover.cli import main
+from frigoris.rover.app.cli import main
 
 
 @pytest.fixture
@@ -46,13 +46,18 @@ def test_terrain_info_on_lola(runner, lola_path):
     assert -4900 < info["elevation_min_m"] < info["elevation_max_m"] < 900
 
 
+def test_out_of_range_number_is_a_usage_error(runner, tmp_path):
+    res = runner.invoke(main, ["terrain", "synth", "-o", str(tmp_path / "x"), "--res-m", "-1"])
+    assert res.exit_code == 2 and "--res-m" in res.output and "-1 is outside" in res.output
+    assert not (tmp_path / "x").exists()
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
         (["terrain", "info", "missing.tif"], "does not exist"),
         (["terrain", "info", "notes.txt"], "GDAL cannot read"),
         (["terrain", "info", "earth.tif"], "Earth CRS"),
-        (["terrain", "synth", "-o", "x", "--res-m", "-1"], "res_m"),
     ],
 )
 def test_user_errors_are_one_line_and_non_zero(runner, tmp_path, monkeypatch, args, message):

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from frigoris import terrain
 from frigoris.planners import shortest_path
-from frigoris.rover.commands.touchdown_cmd import NO_HANDOFF_EXIT, deploy_cmd
+from frigoris.rover.app.cli.deploy import NO_HANDOFF_EXIT
+from frigoris.rover.app.cli.deploy import deploy as deploy_cmd
 from frigoris.rover.deploy import Handoff, crop, deploy
 from frigoris.rover.errors import DeployError
 from frigoris.rover.specs import RESILIENCE, TENACIOUS, hazard_limits, lander_site
@@ -320,7 +321,8 @@ def flat_tif(tmp_path, crs):
 def test_cli_deploy_writes_the_handoff(tmp_path, flat_tif):
     out = tmp_path / "dep"
     res = CliRunner().invoke(
-        deploy_cmd, [str(flat_tif), "-o", str(out), "--at", "1,-2", "--yaw", "10", "-q", "--json"]
+        deploy_cmd,
+        [str(flat_tif), "-o", str(out), "--at", "xy:1,-2", "--yaw", "10", "-q", "--json"],
     )
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["deployed"] is True

@@ -17,17 +17,13 @@ import rasterio
 from click.testing import CliRunner
 from pyproj import CRS as PCRS
 
-from frigoris.rover.cli import FrigorisGroup
-from frigoris.rover.commands.mission_cmd import mission as mission_command
+from frigoris.rover.app.cli.group import FrigorisGroup
+from frigoris.rover.app.cli.mission import mission as mission_command
+from frigoris.rover.app.jobs.mission import run_mission
+from frigoris.rover.app.mission_file import builtin_mission, load_mission
+from frigoris.rover.app.products.manifest import OUTPUT_DESCRIPTIONS, read_manifest
 from frigoris.rover.deploy import Handoff
 from frigoris.rover.errors import SpecError
-from frigoris.rover.mission import (
-    OUTPUT_DESCRIPTIONS,
-    builtin_mission,
-    load_mission,
-    read_manifest,
-    run_mission,
-)
 from frigoris.terrain.crs import check_lunar
 from frigoris.terrain.vector import read_geopackage_layers
 from tests.conftest import REPO, run_gdal
@@ -450,11 +446,9 @@ def test_rerun_replaces_outputs_and_keeps_foreign_files(tmp_path):
     out.mkdir()
     (out / "plan.png").write_bytes(b"stale")  # from an earlier run that had a plan
     (out / "notes.txt").write_text("mine")
-    run_mission(load_mission(HAKUTO, overrides=overrides), out)
+    run_mission(load_mission(HAKUTO, overrides=overrides), out, overwrite=True)
     assert not (out / "plan.png").exists() and (out / "notes.txt").read_text() == "mine"
-    res = _run_cli(
-        [HAKUTO, "-o", out, "-q", "--no-overwrite", *[x for o in overrides for x in ("--set", o)]]
-    )
+    res = _run_cli([HAKUTO, "-o", out, "-q", *[x for o in overrides for x in ("--set", o)]])
     assert res.exit_code == 1 and "--overwrite" in res.output
 
 

@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as hst
 
 from frigoris import terrain
-from frigoris.rover.cli import FrigorisGroup
-from frigoris.rover.commands.touchdown_cmd import touchdown as touchdown_cmd
+from frigoris.rover.app.cli.group import FrigorisGroup
+from frigoris.rover.app.cli.touchdown import touchdown as touchdown_cmd
 from frigoris.rover.errors import TouchdownError
 from frigoris.rover.specs import RESILIENCE, LanderSpec
 from frigoris.rover.touchdown import (
@@ -397,8 +397,8 @@ def test_cli_touchdown_text_table(tmp_path, plain_tif):
             "20",
             "--scenario",
             "late-altimeter",
-            "--target-xy",
-            "10,-20",
+            "--target",
+            "xy:10,-20",
             "-q",
         ],
     )
@@ -414,7 +414,7 @@ def test_cli_target_off_the_dem_is_one_line_exit_1(tmp_path, plain_tif):
     group = FrigorisGroup(commands={"touchdown": touchdown_cmd})
     res = CliRunner().invoke(
         group,
-        ["touchdown", str(plain_tif), "-o", str(tmp_path / "x"), "--target-xy", "5000,0", "-q"],
+        ["touchdown", str(plain_tif), "-o", str(tmp_path / "x"), "--target", "xy:5000,0", "-q"],
     )
     assert res.exit_code == 1
     assert "outside the DEM" in res.output

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import pathlib
 import time
 
 import click
 
-from ..mission import load_mission, run_mission
-from ..progress import progress_bar, stderr_console
+from ..jobs.mission import check_mission, run_mission
+from ..mission_file import load_mission
+from .console import print_json, print_summary, progress_bar, stderr_console
 from .options import json_option, out_dir_option, overwrite_option, quiet_option
-from .report import print_summary
 
 
 @click.command("mission")
@@ -28,7 +27,7 @@ from .report import print_summary
 @click.option(
     "--check",
     is_flag=True,
-    help="Only read and check the mission file; print its resolved parameters.",
+    help="Only read and check the mission file (and its DEM); print its resolved parameters.",
 )
 @overwrite_option
 @quiet_option
@@ -54,36 +53,33 @@ def mission(
     """
     spec = load_mission(mission_file, overrides=list(overrides))
     if check:
+        check_mission(spec)
         params = spec.parameters()
         if as_json:
-            click.echo(json.dumps(params, indent=2, default=str))
-        else:
-            print_summary(
-                f"mission file {mission_file}: valid",
-                {
-                    "name": spec.name,
-                    "seed": spec.seed,
-                    "touchdown_utc": params["touchdown_utc"],
-                    "days": spec.days,
-                    "site": "synthetic" if spec.site.is_synthetic else spec.site.dem_as_written,
-                    "aim_lat_lon": [spec.site.lat_deg, spec.site.lon_deg],
-                    "lander": spec.lander.name,
-                    "rover": spec.rover.name,
-                    "touchdown_runs": spec.touchdown.runs,
-                    "scenarios": ", ".join(spec.touchdown.scenarios),
-                    "targets": len(spec.targets),
-                },
-            )
+            print_json(params)
+            return
+        print_summary(
+            f"mission file {mission_file}: valid",
+            {
+                "name": spec.name,
+                "seed": spec.seed,
+                "touchdown_utc": params["touchdown_utc"],
+                "days": spec.days,
+                "site": "synthetic" if spec.site.is_synthetic else spec.site.dem_as_written,
+                "aim_lat_lon": [spec.site.lat_deg, spec.site.lon_deg],
+                "lander": spec.lander.name,
+                "rover": spec.rover.name,
+                "touchdown_runs": spec.touchdown.runs,
+                "scenarios": ", ".join(spec.touchdown.scenarios),
+                "targets": len(spec.targets),
+            },
+        )
         return
     if out_dir is None:
         raise click.UsageError("give the output folder with -o DIR (or use --check)")
-    if not overwrite and (out_dir / "manifest.json").exists():
-        raise click.ClickException(
-            f"{out_dir} already holds a mission run; pass --overwrite or choose another folder"
-        )
     t0 = time.perf_counter()
     with progress_bar("mission", enabled=not quiet) as progress:
-        result = run_mission(spec, out_dir, progress=progress)
+        result = run_mission(spec, out_dir, overwrite=overwrite, progress=progress)
     summary = {**result.summary, "wall_time_s": round(time.perf_counter() - t0, 2)}
     print_summary(
         f"frigoris mission: {spec.name}", summary, as_json=as_json, outputs=result.outputs

@@ -1,184 +1,45 @@
-"""PNG maps for people: hillshade base, overlays, scale bar, north arrow. Written atomically."""
+"""PNG maps and charts for people, each written atomically (see :mod:`.maps`)."""
 
 from __future__ import annotations
 
 import math
-import os
 import pathlib
-import tempfile
 import textwrap
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from affine import Affine
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, Ellipse, Patch, Polygon
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from affine import Affine  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.collections import PatchCollection  # noqa: E402
-from matplotlib.patches import Circle, Ellipse, FancyArrow  # noqa: E402
+from frigoris.planners.routes import Route
+from frigoris.terrain import Dem
+from frigoris.terrain.crs import crs_to_lunar
+from frigoris.terrain.hazard import HazardMap
+from frigoris.terrain.slope import hillshade
+from frigoris.terrain.synth import RESILIENCE_TARGET
 
-from frigoris.terrain import Dem  # noqa: E402
-from frigoris.terrain.crs import crs_to_lunar  # noqa: E402
-from frigoris.terrain.slope import hillshade  # noqa: E402
-from frigoris.terrain.synth import RESILIENCE_TARGET  # noqa: E402
-
-from .touchdown import MISSION2_IMPACT_OFFSET_M, OUTCOMES  # noqa: E402
+from ...touchdown import MISSION2_IMPACT_OFFSET_M, OUTCOMES
+from .maps import add_circles, add_north_arrow, add_scale_bar, base_map, map_extent, save
 
 if TYPE_CHECKING:
-    from frigoris.terrain.hazard import HazardMap
+    from ...deploy import Handoff
+    from ...specs import LanderSpec
+    from ...touchdown import Dispersion, SafetyMap, TouchdownResult
 
-    from .deploy import Handoff
-    from .specs import LanderSpec
-    from .touchdown import Dispersion, SafetyMap, TouchdownResult
-
-
-def map_extent(dem: Dem) -> tuple[float, float, float, float]:
-    """Imshow extent (left, right, bottom, top) in map metres."""
-    b = dem.bounds
-    return (b.left, b.right, b.bottom, b.top)
-
-
-def base_map(
-    dem: Dem,
-    *,
-    title: str,
-    figsize=(9.0, 8.0),
-    sun_azimuth_deg: float = 108.0,
-    sun_altitude_deg: float = 30.0,
-) -> tuple[plt.Figure, Axes]:
-    """A figure with the DEM's hillshade in grey and elevation tint; axes in map metres."""
-    fig, ax = plt.subplots(figsize=figsize, constrained_layout=True)
-    shade = hillshade(dem.elevation, dem.res_m, sun_azimuth_deg, sun_altitude_deg)
-    extent = map_extent(dem)
-    ax.imshow(
-        np.nan_to_num(shade, nan=0.5),
-        cmap="gray",
-        extent=extent,
-        vmin=0,
-        vmax=1,
-        interpolation="antialiased",
-    )
-    elev = ax.imshow(
-        dem.elevation, cmap="terrain", alpha=0.25, extent=extent, interpolation="antialiased"
-    )
-    fig.colorbar(elev, ax=ax, shrink=0.6, label="elevation (m, Moon sphere)")
-    ax.set_title(title)
-    ax.set_xlabel("easting (m)")
-    ax.set_ylabel("northing (m)")
-    ax.set_aspect("equal")
-    add_scale_bar(ax, dem)
-    add_north_arrow(ax)
-    return fig, ax
-
-
-def _nice_length(target: float) -> float:
-    exp = 10 ** np.floor(np.log10(target))
-    for m in (1, 2, 5, 10):
-        if m * exp >= target:
-            return float(m * exp)
-    return float(10 * exp)
-
-
-def add_scale_bar(ax: Axes, dem: Dem | None = None) -> None:
-    """Mark ``ax`` for a scale bar, drawn at save time from the final axis limits.
-
-    Zoomed maps then get a bar that fits their view.
-    """
-    ax._frigoris_scale_bar = True  # type: ignore[attr-defined]
-
-
-def _draw_scale_bar(ax: Axes) -> None:
-    """A black-and-white scale bar in the lower left, about a fifth of the view wide."""
-    left, right = ax.get_xlim()
-    bottom, top = ax.get_ylim()
-    width = right - left
-    length = _nice_length(width / 5.0)
-    x0 = left + 0.05 * width
-    y0 = bottom + 0.05 * (top - bottom)
-    h = 0.012 * (top - bottom)
-    ax.add_patch(plt.Rectangle((x0, y0), length, h, facecolor="black", edgecolor="white", lw=1))
-    ax.add_patch(plt.Rectangle((x0, y0), length / 2, h, facecolor="white", edgecolor="black", lw=1))
-    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(
-        x0 + length / 2,
-        y0 + 2 * h,
-        label,
-        ha="center",
-        va="bottom",
-        fontsize=9,
-        color="white",
-        bbox=dict(facecolor="black", alpha=0.5, lw=0, pad=1),
-    )
-
-
-def add_north_arrow(ax: Axes) -> None:
-    """A north arrow in the upper right (the grid is north-up)."""
-    ax.add_patch(
-        FancyArrow(
-            0.93,
-            0.82,
-            0,
-            0.1,
-            width=0.012,
-            head_width=0.035,
-            head_length=0.03,
-            transform=ax.transAxes,
-            color="white",
-            ec="black",
-        )
-    )
-    ax.text(
-        0.93,
-        0.78,
-        "N",
-        transform=ax.transAxes,
-        ha="center",
-        va="top",
-        fontsize=12,
-        fontweight="bold",
-        color="white",
-        bbox=dict(facecolor="black", alpha=0.5, lw=0),
-    )
-
-
-def add_circles(
-    ax: Axes,
-    x: Sequence[float],
-    y: Sequence[float],
-    diameter: Sequence[float],
-    *,
-    color: str,
-    label: str,
-    lw: float = 0.6,
-) -> None:
-    """Outline circles (craters) at map positions."""
-    patches = [Circle((xi, yi), di / 2.0) for xi, yi, di in zip(x, y, diameter, strict=False)]
-    ax.add_collection(PatchCollection(patches, facecolor="none", edgecolor=color, lw=lw))
-    ax.plot([], [], "o", mfc="none", mec=color, label=label)
-
-
-def save(fig: plt.Figure, path: str | os.PathLike, dpi: int = 130) -> pathlib.Path:
-    """Save a figure as PNG through a temporary file, then close it."""
-    dest = pathlib.Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".png", dir=dest.parent)
-    os.close(fd)
-    for ax in fig.axes:
-        if getattr(ax, "_frigoris_scale_bar", False):
-            _draw_scale_bar(ax)
-    try:
-        fig.savefig(tmp, dpi=dpi)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
-    finally:
-        plt.close(fig)
-    return dest
+__all__ = [
+    "context_figure",
+    "deploy_figure",
+    "hazard_figure",
+    "plan_figure",
+    "route_figure",
+    "site_map",
+    "sun_figure",
+    "timeline_figure",
+    "touchdown_figure",
+]
 
 
 def site_map(
@@ -216,9 +77,6 @@ def site_map(
 
 def hazard_figure(hm, path, *, title: str) -> pathlib.Path:
     """Hazard map for people: hillshade, keep-out, shadow, comm-dead, craters, rocks, lander."""
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
-
     dem = hm.grid
     fig, ax = base_map(dem, title=title)
     extent = map_extent(dem)
@@ -279,8 +137,6 @@ def hazard_figure(hm, path, *, title: str) -> pathlib.Path:
 
 def plan_figure(hm, plan, path, *, title: str) -> pathlib.Path:
     """The plan over the hazard map: legs coloured in order, stops numbered by kind."""
-    from matplotlib.colors import ListedColormap
-
     dem = hm.grid
     fig, ax = base_map(dem, title=title)
     extent = map_extent(dem)
@@ -356,7 +212,11 @@ OUTCOME_COLOURS = {
     "crash": "#d62728",
     "off-dem": "#7f7f7f",
 }
+
+
 SCENARIO_MARKERS = {"nominal": "o", "late-altimeter": "X"}
+
+
 DEPLOY_VIEW_MARGIN_M = 5.0
 
 
@@ -387,10 +247,6 @@ def touchdown_figure(
 
     Scenarios share their landing points (same seed), so each gets its own panel.
     """
-    import matplotlib.pyplot as plt
-
-    from frigoris.terrain.slope import hillshade
-
     xs = [r.x for res in results for r in res.runs] + [target[0]]
     ys = [r.y for res in results for r in res.runs] + [target[1]]
     impact = None
@@ -499,10 +355,6 @@ def deploy_figure(
     grid: Dem, handoff: Handoff, lander: LanderSpec, hm: HazardMap | None, path, *, title: str
 ) -> pathlib.Path:
     """Map of the deployment: keep-out, shadow, sides, egress, plume radius, rover pose."""
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Circle, Polygon
-
     st = handoff.lander
     view = lander.plume_radius_m + DEPLOY_VIEW_MARGIN_M
     local = _view_dem(grid, st.x, st.y, view)
@@ -598,3 +450,95 @@ def deploy_figure(
     ax.legend(loc="upper left", fontsize=8, framealpha=0.75)
     plt.setp(ax.get_xticklabels(), rotation=30)
     return save(fig, path)
+
+
+def context_figure(
+    hm: HazardMap, target_xy: tuple[float, float], path: pathlib.Path, *, title: str
+) -> pathlib.Path:
+    """Regional map: hillshade, Horn slope, cast shadow and the aim point (coarse DEMs)."""
+    dem = hm.grid
+    fig, ax = base_map(dem, title=title)
+    extent = map_extent(dem)
+    im = ax.imshow(
+        hm.slope_deg,
+        cmap="magma_r",
+        alpha=0.55,
+        extent=extent,
+        vmin=0,
+        vmax=max(5.0, float(np.nanpercentile(hm.slope_deg, 99))),
+        interpolation="nearest",
+    )
+    fig.colorbar(im, ax=ax, shrink=0.6, label="slope (deg, Horn)")
+    if hm.shadow is not None:
+        ax.imshow(
+            np.where(hm.shadow, 1.0, np.nan),
+            cmap=ListedColormap(["#1f3b73"]),
+            alpha=0.6,
+            extent=extent,
+            interpolation="nearest",
+        )
+    ax.plot(*target_xy, marker="*", ms=18, color="white", mec="black", lw=0, label="aim point")
+    ax.legend(loc="upper left", fontsize=8, framealpha=0.75)
+    return save(fig, path)
+
+
+def route_figure(
+    grid: Dem, keepout: np.ndarray, route: Route, path: pathlib.Path, *, title: str
+) -> pathlib.Path:
+    """Route over the hillshade: keep-out shaded, legs coloured in order, waypoints numbered."""
+    fig, ax = base_map(grid, title=title)
+    ax.imshow(
+        np.where(keepout, 1.0, np.nan),
+        cmap=ListedColormap(["#d62728"]),
+        alpha=0.3,
+        extent=map_extent(grid),
+        interpolation="nearest",
+    )
+    ax.plot([], [], "s", color="#d62728", alpha=0.5, label="keep-out")
+    cmap = plt.get_cmap("viridis")
+    for k, leg in enumerate(route.legs):
+        x, y = grid.xy(leg.cells[:, 0], leg.cells[:, 1])
+        ax.plot(x, y, color=cmap(k / max(len(route.legs), 1)), lw=2, label=f"leg {k + 1}")
+    wx, wy = grid.xy(route.waypoint_cells[:, 0], route.waypoint_cells[:, 1])
+    ax.scatter(wx, wy, s=60, c="white", edgecolors="black", zorder=5, label="waypoints")
+    for k in range(wx.size):
+        ax.annotate(
+            str(k + 1),
+            (wx[k], wy[k]),
+            xytext=(5, 5),
+            textcoords="offset points",
+            fontsize=9,
+            fontweight="bold",
+            color="white",
+            bbox=dict(facecolor="black", alpha=0.5, lw=0, pad=1),
+        )
+    ax.legend(loc="best", fontsize=8, framealpha=0.75)
+    xs, ys = grid.xy(route.cells[:, 0], route.cells[:, 1])
+    b = grid.bounds
+    pad = max(30.0, 0.15 * max(np.ptp(xs), np.ptp(ys)))
+    ax.set_xlim(max(b.left, xs.min() - pad), min(b.right, xs.max() + pad))
+    ax.set_ylim(max(b.bottom, ys.min() - pad), min(b.top, ys.max() + pad))
+    return save(fig, path)
+
+
+def sun_figure(path, times, sun_el, earth_el, watts, title: str) -> pathlib.Path:
+    """Sun and Earth elevation and panel power over time."""
+    fig = Figure(figsize=(10, 5.5), constrained_layout=True)
+    ax = fig.add_subplot()
+    t = times.astype("datetime64[s]").astype("O")
+    ax.plot(t, sun_el, color="tab:orange", label="Sun elevation")
+    ax.plot(t, earth_el, color="tab:blue", label="Earth elevation")
+    ax.axhline(0.0, color="0.3", lw=0.8)
+    ax.set_ylabel("elevation above the horizon (deg)")
+    ax.set_xlabel("UTC")
+    ax.grid(alpha=0.3)
+    ax2 = ax.twinx()
+    ax2.fill_between(t, watts, color="tab:green", alpha=0.2, step="mid", label="panel power")
+    ax2.set_ylabel("panel power (W)")
+    ax2.set_ylim(bottom=0.0)
+    lines = ax.get_legend_handles_labels()
+    extra = ax2.get_legend_handles_labels()
+    ax.legend(lines[0] + extra[0], lines[1] + extra[1], loc="upper right")
+    ax.set_title(title)
+    fig.autofmt_xdate()
+    return save(fig, path, dpi=120)

@@ -6,51 +6,64 @@ import pathlib
 
 import click
 
-from ..pipeline import TOUCHDOWN_TIME, plan_job
-from ..progress import progress_bar
-from ..specs import LanderSpec, RoverSpec
-from .hazard_cmd import _parse_time
+from ...specs import LanderSpec, RoverSpec
+from ..jobs.plan import MAX_DAYS, plan_job
+from .console import print_summary, progress_bar
 from .options import (
+    FiniteFloat,
     json_option,
     lander_spec_option,
     out_dir_option,
-    parse_pair,
+    overwrite_option,
+    position_option,
     quiet_option,
     rover_spec_option,
     seed_option,
+    time_option,
 )
-from .report import print_summary
 
 
 @click.command("plan")
 @click.argument("src", type=click.Path(path_type=pathlib.Path))
 @out_dir_option(required=True)
-@click.option("--lander", default=None, help="Lander X,Y in map metres (when SRC is a DEM).")
-@click.option("--start", default=None, help="Rover start X,Y (default: beside the lander).")
-@click.option(
+@position_option("--lander", default=None, help="Lander position when SRC is a DEM.")
+@position_option("--start", default=None, help="Rover start (default: beside the lander).")
+@time_option(
     "--time",
-    "time_utc",
-    default=None,
-    help="Plan start, UTC (default: the planned touchdown 2025-06-05T19:17Z).",
+    "start_time",
+    help="Plan start, UTC (default: the planned touchdown 2025-06-05T19:17Z plus the "
+    "lander's checkout).",
 )
-@click.option("--days", type=float, default=10.0, show_default=True, help="Mission length.")
-@click.option("--battery-wh", type=float, default=None, help="Charge at the start (default full).")
+@click.option(
+    "--days",
+    type=FiniteFloat(0.0, MAX_DAYS, lo_open=True),
+    default=10.0,
+    show_default=True,
+    help="Mission length (days).",
+)
+@click.option(
+    "--battery-wh",
+    type=FiniteFloat(0.0),
+    default=None,
+    help="Charge at the start, Wh (default full).",
+)
 @click.option(
     "--targets",
     type=click.Path(path_type=pathlib.Path),
     default=None,
-    help="GeoJSON of Point targets with `priority` and `name` properties.",
+    help="GeoJSON of Point targets with `priority` (>= 1) and `name` properties.",
 )
 @rover_spec_option
 @lander_spec_option
 @click.option(
     "--time-limit",
-    type=float,
+    type=FiniteFloat(0.0, 3600.0, lo_open=True),
     default=10.0,
     show_default=True,
     help="Solver time cap (s); the search also stops at a deterministic work limit.",
 )
 @seed_option
+@overwrite_option
 @quiet_option
 @json_option
 def plan(
@@ -58,7 +71,7 @@ def plan(
     out_dir,
     lander,
     start,
-    time_utc,
+    start_time,
     days,
     battery_wh,
     targets,
@@ -66,30 +79,30 @@ def plan(
     lander_spec,
     time_limit,
     seed,
+    overwrite,
     quiet,
     as_json,
 ) -> None:
     """Plan sampling and imaging stops and the traverse between them.
 
-    SRC is a hazard.tif from `frigoris hazard` (with --lander) or a DEM.
-    Example: frigoris plan hz/hazard.tif -o plan --days 10
+    SRC is a hazard.tif from `frigoris hazard` (mapped with --lander) or a DEM (then give
+    --lander). Example: frigoris plan hz/hazard.tif -o plan --days 10
     """
-    if days <= 0:
-        raise click.BadParameter(f"--days must be > 0, got {days}")
     with progress_bar("plan", enabled=not quiet) as progress:
         result = plan_job(
             src,
             out_dir,
             rover=RoverSpec.load(rover_spec),
             lander_spec=LanderSpec.load(lander_spec),
-            start_time=_parse_time(time_utc) or TOUCHDOWN_TIME,
-            start_xy=None if start is None else parse_pair(start, "--start"),
+            start_time=start_time,
+            start=start,
             start_soc_wh=battery_wh,
-            lander_xy=None if lander is None else parse_pair(lander, "--lander"),
+            lander=lander,
             days=days,
             targets=targets,
             seed=seed,
             time_limit_s=time_limit,
+            overwrite=overwrite,
             progress=progress,
         )
     print_summary(

@@ -1,32 +1,33 @@
 """The mission report for people: one HTML page beside the PNG maps it shows.
 
-:func:`write_report` writes ``report.html`` from a :class:`~rover.mission.MissionResult`:
-the chain's steps and where it stopped, the touchdown outcome, the deployment side and why,
-the hazard summary, the plan stop by stop, the timeline, the assumed and published values
-behind it, and every file of the run. Pictures are the run's own PNGs, linked by relative
-path, so the folder is the unit to share (``manifest.json`` lists it). The page holds no
-timestamp: the same run gives the same bytes.
+:func:`write_report` writes ``report.html`` from a
+:class:`~frigoris.rover.app.results.MissionResult`: the chain's steps and where it stopped,
+the touchdown outcome, the deployment side and why, the hazard summary, the plan stop by
+stop, the timeline, the assumed and published values behind it, and every file of the run.
+Pictures are the run's own PNGs, linked by relative path, so the folder is the unit to share
+(``manifest.json`` lists it). The page holds no timestamp: the same run gives the same bytes.
 """
 
 from __future__ import annotations
 
 import html
-import math
 import os
 import pathlib
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from frigoris.terrain import write_text
 from frigoris.terrain.crs import crs_to_lunar
 
-from .touchdown import OUTCOMES
-
-if TYPE_CHECKING:
-    from .mission import MissionResult
+from ...touchdown import OUTCOMES
+from ..formats import fmt, utc_human
+from ..provenance import frigoris_version
+from ..results import MissionResult
+from .hazard_files import hazard_summary
+from .manifest import OUTPUT_DESCRIPTIONS
 
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
@@ -47,17 +48,7 @@ def _e(v: Any) -> str:
 
 
 def _fmt(v: Any, nd: int = 3) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, bool | np.bool_):
-        return "yes" if v else "no"
-    if isinstance(v, list | tuple):
-        return ", ".join(_fmt(x, nd) for x in v)
-    if isinstance(v, float | np.floating):
-        if not math.isfinite(float(v)):
-            return "–"
-        return f"{float(v):.{nd}g}" if abs(float(v)) < 1e4 else f"{float(v):.0f}"
-    return str(v)
+    return fmt(v, nd)
 
 
 def _table(
@@ -84,10 +75,6 @@ def _img(result: MissionResult, key: str, alt: str) -> str:
     if p is None or not p.exists():
         return ""
     return f'<p><a href="{_e(p.name)}"><img src="{_e(p.name)}" alt="{_e(alt)}"></a></p>'
-
-
-def _utc(t) -> str:
-    return t.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _section_steps(result: MissionResult) -> str:
@@ -129,7 +116,7 @@ def _section_touchdown(result: MissionResult) -> str:
         f"<p>{len(result.touchdowns[0])} Monte Carlo touchdowns per descent scenario around "
         f"the aim point ({m.site.lat_deg}°, {m.site.lon_deg}°), landing dispersion 1σ "
         f"{d.sigma_major_m:g} m × {d.sigma_minor_m:g} m (major axis azimuth "
-        f"{d.major_azimuth_deg:g}°), touchdown at {_utc(m.touchdown_utc)}. Both scenarios "
+        f"{d.major_azimuth_deg:g}°), touchdown at {utc_human(m.touchdown_utc)}. Both scenarios "
         "land on the same points (same seed): only the descent differs. "
         "<i>late-altimeter</i> is Mission 2's fault: the first valid laser range at ~900 m "
         "instead of ~3 km.</p>",
@@ -182,9 +169,9 @@ def _section_deploy(result: MissionResult) -> str:
         out.append(
             f"<p><b>{_e(h.rover_name)} is lowered on side {h.side_deg:g}° </b>(azimuth "
             f"{next(s.azimuth_deg for s in h.sides if s.side_deg == h.side_deg):.0f}° from grid "
-            f"north) at {_utc(h.time)}, {L.checkout_h:g} h after touchdown. A side passes when "
-            "its set-down strip is within the rover's slope and step limits, holds no boulder "
-            "and no keep-out cell and has a way out of the "
+            f"north) at {utc_human(h.time)}, {L.checkout_h:g} h after touchdown. "
+            "A side passes when its set-down strip is within the rover's slope and step "
+            "limits, holds no boulder and no keep-out cell and has a way out of the "
             f"{L.plume_radius_m:g} m plume zone; among the sides that pass the lowest score "
             f"wins: egress cost (cost-weighted metres) + {L.plume_radius_m:g} m × the "
             "shadowed share of the set-down strip.</p>"
@@ -241,7 +228,7 @@ def _section_deploy(result: MissionResult) -> str:
                 [
                     ("egress length (m)", h.egress.length_m),
                     ("egress energy (Wh)", h.egress.energy_wh),
-                    ("traverse starts", _utc(h.start_time)),
+                    ("traverse starts", utc_human(h.start_time)),
                     ("battery at the start (Wh)", h.start_battery_wh),
                     ("link to the lander at set-down", h.link_ok),
                 ]
@@ -267,7 +254,6 @@ _HAZARD_LABELS = {
 def _section_hazard(result: MissionResult) -> str:
     if result.hazard is None:
         return ""
-    from .pipeline import hazard_summary
 
     hs = hazard_summary(result.hazard)
     lim = result.hazard.limits
@@ -322,8 +308,8 @@ def _section_plan(result: MissionResult) -> str:
                 ("stops", len(s) - 1),
                 ("distance driven (m)", round(p.distance_m, 1)),
                 ("value", round(p.value, 2)),
-                ("starts", _utc(start)),
-                ("ends", _utc(start + timedelta(seconds=float(p.duration_s)))),
+                ("starts", utc_human(start)),
+                ("ends", utc_human(start + timedelta(seconds=float(p.duration_s)))),
                 ("lowest battery (Wh)", round(float(np.min(p.timeline["soc_wh"])), 2)),
                 (
                     "battery reserve (Wh)",
@@ -417,7 +403,6 @@ def _section_specs(result: MissionResult) -> str:
 
 
 def _section_files(result: MissionResult) -> str:
-    from .mission import OUTPUT_DESCRIPTIONS
 
     rows = "".join(
         f'<tr><td><a href="{_e(p.name)}">{_e(p.name)}</a></td>'
@@ -436,15 +421,13 @@ def _section_files(result: MissionResult) -> str:
 
 def report_html(result: MissionResult) -> str:
     """Return the report as HTML text."""
-    from .mission import frigoris_version
-
     m = result.mission
     inp = m.inputs[0] if m.inputs else None
     head = (
         f'<h1>{_e(m.name)}</h1><p class="meta">frigoris {_e(frigoris_version())} · '
         f"mission file {_e(inp.path if inp else m.source)}"
         + (f" (sha256 {_e(inp.sha256[:12])}…)" if inp else "")
-        + f" · seed {m.seed} · touchdown {_utc(m.touchdown_utc)} · {m.days:g} days · "
+        + f" · seed {m.seed} · touchdown {utc_human(m.touchdown_utc)} · {m.days:g} days · "
         f"{_e(m.lander.name)} / {_e(m.rover.name)}"
         + (f" · overrides: {_e(', '.join(m.overrides))}" if m.overrides else "")
         + "</p>"

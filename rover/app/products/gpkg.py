@@ -1,7 +1,7 @@
 """The mission's vector layers in one GeoPackage, styled for QGIS.
 
-:func:`mission_layers` turns a :class:`~rover.mission.MissionResult` into named layers of
-GeoJSON-like features in the site's map CRS (a Moon CRS); :func:`write_mission_geopackage`
+:func:`mission_layers` turns a :class:`~frigoris.rover.app.results.MissionResult` into named
+layers of GeoJSON-like features in the site's map CRS (a Moon CRS); :func:`write_mission_geopackage`
 writes them with :func:`terrain.vector.write_geopackage` and a QGIS style per layer (stored in
 the GeoPackage's ``layer_styles`` table, which QGIS applies when a layer is loaded).
 
@@ -28,16 +28,17 @@ layer                         geometry    what
 from __future__ import annotations
 
 import json
-import math
 import pathlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from xml.sax.saxutils import quoteattr
+
+import numpy as np
 
 from frigoris.terrain.crs import crs_to_lunar
 from frigoris.terrain.vector import circle_ring, ellipse_ring, write_geopackage
 
-if TYPE_CHECKING:
-    from .mission import MissionResult
+from ..formats import num, utc_iso
+from ..results import MissionResult, provenance
 
 LAYER_ORDER = (
     "stops",
@@ -84,11 +85,14 @@ def _latlon(crs, x: float, y: float) -> dict[str, float]:
     return {"lat_deg": round(float(lat), 7), "lon_deg": round(float(lon), 7)}
 
 
-def _num(v: Any, nd: int = 3) -> float | None:
-    if v is None:
-        return None
-    v = float(v)
-    return round(v, nd) if math.isfinite(v) else None
+def _latlon_rows(crs, x, y) -> list[dict[str, float]]:
+    """``lat_deg``/``lon_deg`` of many map points, transformed in one call."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.size == 0:
+        return []
+    lat, lon = crs_to_lunar(crs, x, y)
+    lat, lon = np.atleast_1d(lat).round(7), np.atleast_1d(lon).round(7)
+    return [{"lat_deg": float(a), "lon_deg": float(b)} for a, b in zip(lat, lon, strict=True)]
 
 
 def mission_layers(result: MissionResult) -> dict[str, list[dict[str, Any]]]:
@@ -125,11 +129,11 @@ def mission_layers(result: MissionResult) -> dict[str, list[dict[str, Any]]]:
                 reason=run.reason,
                 scenario=mission.touchdown.follow,
                 run=run.index,
-                yaw_deg=_num(run.yaw_deg, 2),
-                tilt_deg=_num(run.tilt_deg),
-                clearance_m=_num(run.clearance_m),
-                v_vertical_m_s=_num(run.v_vertical_m_s),
-                touchdown_utc=_utc(mission.touchdown_utc),
+                yaw_deg=num(run.yaw_deg, 2),
+                tilt_deg=num(run.tilt_deg),
+                clearance_m=num(run.clearance_m),
+                v_vertical_m_s=num(run.v_vertical_m_s),
+                touchdown_utc=utc_iso(mission.touchdown_utc),
                 **_latlon(crs, run.x, run.y),
             )
         )
@@ -160,7 +164,7 @@ def mission_layers(result: MissionResult) -> dict[str, list[dict[str, Any]]]:
                         ],
                     },
                     side_deg=side.side_deg,
-                    azimuth_deg=_num(side.azimuth_deg, 2),
+                    azimuth_deg=num(side.azimuth_deg, 2),
                     ok=side.ok,
                     chosen=bool(h.deployed and h.side_deg == side.side_deg),
                     verdict=(
@@ -171,14 +175,14 @@ def mission_layers(result: MissionResult) -> dict[str, list[dict[str, Any]]]:
                         else "blocked"
                     ),
                     reasons="; ".join(side.reasons),
-                    max_slope_deg=_num(side.max_slope_deg, 2),
-                    max_step_m=_num(side.max_step_m),
-                    max_rock_risk=_num(side.max_rock_risk, 4),
+                    max_slope_deg=num(side.max_slope_deg, 2),
+                    max_step_m=num(side.max_step_m),
+                    max_rock_risk=num(side.max_rock_risk, 4),
                     keepout_cells=side.keepout_cells,
-                    shadow_fraction=_num(side.shadow_fraction),
+                    shadow_fraction=num(side.shadow_fraction),
                     link_ok=side.link_ok,
-                    egress_length_m=_num(side.egress_length_m, 2),
-                    score=_num(side.score, 2),
+                    egress_length_m=num(side.egress_length_m, 2),
+                    score=num(side.score, 2),
                 )
             )
         if h.egress is not None:
@@ -188,11 +192,11 @@ def mission_layers(result: MissionResult) -> dict[str, list[dict[str, Any]]]:
                         "type": "LineString",
                         "coordinates": [[round(a, 3), round(b, 3)] for a, b in h.egress.waypoints],
                     },
-                    length_m=_num(h.egress.length_m, 2),
-                    energy_wh=_num(h.egress.energy_wh),
-                    cost=_num(h.egress.cost, 2),
-                    end_distance_m=_num(h.egress.end_distance_m, 2),
-                    start_utc=_utc(h.time),
+                    length_m=num(h.egress.length_m, 2),
+                    energy_wh=num(h.egress.energy_wh),
+                    cost=num(h.egress.cost, 2),
+                    end_distance_m=num(h.egress.end_distance_m, 2),
+                    start_utc=utc_iso(h.time),
                     side_deg=h.side_deg,
                 )
             )
@@ -235,7 +239,7 @@ def mission_layers(result: MissionResult) -> dict[str, list[dict[str, Any]]]:
     hm = result.hazard
     if hm is not None:
         c = hm.craters
-        for i in range(len(c)):
+        for i, latlon in enumerate(_latlon_rows(crs, c.x, c.y)):
             layers["craters"].append(
                 _feature(
                     {
@@ -244,16 +248,16 @@ def mission_layers(result: MissionResult) -> dict[str, list[dict[str, Any]]]:
                             circle_ring(c.x[i], c.y[i], 0.5 * float(c.diameter_m[i]), 32)
                         ],
                     },
-                    diameter_m=_num(c.diameter_m[i]),
-                    depth_m=_num(c.depth_m[i]),
-                    depth_ratio=_num(c.depth_m[i] / c.diameter_m[i])
+                    diameter_m=num(c.diameter_m[i]),
+                    depth_m=num(c.depth_m[i]),
+                    depth_ratio=num(c.depth_m[i] / c.diameter_m[i])
                     if c.diameter_m[i] > 0
                     else None,
-                    **_latlon(crs, c.x[i], c.y[i]),
+                    **latlon,
                 )
             )
         rk = hm.rocks
-        for i in range(len(rk)):
+        for i, latlon in enumerate(_latlon_rows(crs, rk.x, rk.y)):
             layers["rocks"].append(
                 _feature(
                     {
@@ -262,22 +266,16 @@ def mission_layers(result: MissionResult) -> dict[str, list[dict[str, Any]]]:
                             circle_ring(rk.x[i], rk.y[i], 0.5 * float(rk.diameter_m[i]), 16)
                         ],
                     },
-                    diameter_m=_num(rk.diameter_m[i]),
-                    height_m=_num(rk.height_m[i]),
-                    **_latlon(crs, rk.x[i], rk.y[i]),
+                    diameter_m=num(rk.diameter_m[i]),
+                    height_m=num(rk.height_m[i]),
+                    **latlon,
                 )
             )
     return {k: v for k, v in layers.items() if v}
 
 
-def _utc(t) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def write_mission_geopackage(result: MissionResult, path: pathlib.Path) -> pathlib.Path:
     """Write ``mission.gpkg``: every layer of :func:`mission_layers`, styled for QGIS."""
-    from .mission import provenance
-
     layers = mission_layers(result)
     return write_geopackage(
         path, layers, result.dem.crs, styles=QGIS_STYLES, metadata=provenance(result.mission)

@@ -8,10 +8,17 @@ import click
 
 from frigoris.terrain.synth import SynthParams
 
-from ..pipeline import dem_info, synth_job
-from ..progress import progress_bar
-from .options import json_option, out_dir_option, parse_pair, quiet_option, seed_option
-from .report import print_summary
+from ..jobs.site import dem_info, synth_job
+from .console import print_summary, progress_bar
+from .options import (
+    FiniteFloat,
+    json_option,
+    out_dir_option,
+    overwrite_option,
+    position_option,
+    quiet_option,
+    seed_option,
+)
 
 _D = SynthParams()
 
@@ -25,21 +32,27 @@ def terrain() -> None:
 @out_dir_option(required=True)
 @click.option(
     "--size-m",
-    type=float,
+    type=FiniteFloat(0.0, 16384.0, lo_open=True),
     default=_D.size_m,
     show_default=True,
     help="Side of the square site (m).",
 )
-@click.option("--res-m", type=float, default=_D.res_m, show_default=True, help="Pixel size (m).")
 @click.option(
-    "--center",
-    default=f"{_D.center[0]},{_D.center[1]}",
+    "--res-m",
+    type=FiniteFloat(0.0, 100.0, lo_open=True),
+    default=_D.res_m,
     show_default=True,
-    help="Site centre LAT,LON (degrees, east positive).",
+    help="Pixel size (m).",
+)
+@position_option(
+    "--center",
+    default=f"latlon:{_D.center[0]},{_D.center[1]}",
+    show_default=True,
+    help="Site centre, latlon:LAT,LON (degrees, east positive).",
 )
 @click.option(
     "--rock-abundance",
-    type=float,
+    type=FiniteFloat(0.0, 0.4),
     default=_D.rock_abundance,
     show_default=True,
     help="Golombek k: fraction of area covered by rocks (mare 0.005-0.02).",
@@ -53,19 +66,20 @@ def terrain() -> None:
 )
 @click.option(
     "--crater-density",
-    type=float,
+    type=FiniteFloat(0.0, 10.0),
     default=_D.crater_density,
     show_default=True,
     help="Multiple of the equilibrium crater density.",
 )
 @click.option(
     "--fresh-fraction",
-    type=float,
+    type=FiniteFloat(0.0, 1.0),
     default=_D.fresh_fraction,
     show_default=True,
     help="Fraction of craters with fresh (deep, rimmed) profiles.",
 )
 @seed_option
+@overwrite_option
 @quiet_option
 @json_option
 def synth(
@@ -78,6 +92,7 @@ def synth(
     crater_density,
     fresh_fraction,
     seed,
+    overwrite,
     quiet,
     as_json,
 ) -> None:
@@ -85,10 +100,15 @@ def synth(
 
     Example: frigoris terrain synth -o site --size-m 512 --seed 7
     """
+    if center.kind != "latlon":
+        raise click.BadParameter(
+            f"{center.text}: a site centre is a place on the Moon; write latlon:LAT,LON",
+            param_hint="--center",
+        )
     params = SynthParams(
         size_m=size_m,
         res_m=res_m,
-        center=parse_pair(center, "--center"),
+        center=(center.a, center.b),
         seed=seed,
         rock_abundance=rock_abundance,
         rock_law=rock_law,
@@ -97,7 +117,7 @@ def synth(
     )
     params.validate()
     with progress_bar("synth", enabled=not quiet) as progress:
-        result = synth_job(params, out_dir, progress=progress)
+        result = synth_job(params, out_dir, overwrite=overwrite, progress=progress)
     print_summary("synthetic site", result.summary, as_json=as_json, outputs=result.outputs)
 
 
@@ -110,6 +130,6 @@ def synth(
 def info(dem: pathlib.Path, crs: str | None, as_json: bool) -> None:
     """Describe a DEM as frigoris reads it: CRS, size, resolution, elevation range, nodata.
 
-    Example: frigoris terrain info demo-out/dem.tif
+    Example: frigoris terrain info examples/data/shoemaker_5mpp_south_pole.tif
     """
     print_summary(f"DEM {dem}", dem_info(dem, crs=crs), as_json=as_json)

@@ -6,20 +6,25 @@ import pathlib
 
 import click
 
-from ..progress import progress_bar
-from ..routing import route_job
-from .options import json_option, out_dir_option, parse_pair, quiet_option
-from .report import print_summary
+from ..jobs.route import route_job
+from .console import print_summary, progress_bar
+from .options import (
+    FiniteFloat,
+    json_option,
+    out_dir_option,
+    overwrite_option,
+    position_option,
+    quiet_option,
+)
 
 
 @click.command("route")
 @click.argument("src", type=click.Path(path_type=pathlib.Path))
 @out_dir_option(required=True)
-@click.option(
+@position_option(
     "--via",
     multiple=True,
-    metavar="X,Y",
-    help="Waypoint in map metres (the hazard map's CRS), in visiting order; give it two or "
+    help="Waypoint, xy:X,Y (map metres) or latlon:LAT,LON, in visiting order; give it two or "
     "more times.",
 )
 @click.option(
@@ -31,7 +36,7 @@ from .report import print_summary
 )
 @click.option(
     "--uphill-per-m",
-    type=float,
+    type=FiniteFloat(0.0),
     default=0.0,
     show_default=True,
     help="Cost per metre climbed, in the cost band's units (a metre driven on hazard-free "
@@ -40,10 +45,10 @@ from .report import print_summary
 )
 @click.option(
     "--downhill-per-m",
-    type=float,
+    type=FiniteFloat(0.0),
     default=0.0,
     show_default=True,
-    help="Cost per metre descended (braking), in the same units; >= 0.",
+    help="Cost per metre descended (braking), in the same units.",
 )
 @click.option(
     "--matrix",
@@ -51,29 +56,29 @@ from .report import print_summary
     help="Also solve the N x N travel matrix between the waypoints (one Dijkstra per waypoint) "
     "and write travel_matrix.csv; the legs come from it.",
 )
+@overwrite_option
 @quiet_option
 @json_option
-def route(src, out_dir, via, smooth, uphill_per_m, downhill_per_m, matrix, quiet, as_json) -> None:
+def route(
+    src, out_dir, via, smooth, uphill_per_m, downhill_per_m, matrix, overwrite, quiet, as_json
+) -> None:
     """Least-cost route on a hazard map through the --via waypoints, in order.
 
     SRC is a hazard.tif from `frigoris hazard`. Writes route.geojson (route, legs, waypoints in
     the map's CRS), legs.csv, route.png and, with --matrix, travel_matrix.csv.
 
-    Example: frigoris route hz/hazard.tif -o rt --via 10,-20 --via 150,40 --via 200,180
+    Example: frigoris route hz/hazard.tif -o rt --via xy:10,-20 --via xy:150,40
     """
-    try:
-        waypoints = [parse_pair(text, "--via") for text in via]
-    except click.BadParameter as err:
-        raise click.ClickException(err.message) from None
     with progress_bar("route", enabled=not quiet) as progress:
         result = route_job(
             src,
             out_dir,
-            waypoints,
+            list(via),
             smooth=smooth,
             uphill_per_m=uphill_per_m,
             downhill_per_m=downhill_per_m,
             matrix=matrix,
+            overwrite=overwrite,
             progress=progress,
         )
     print_summary(f"route on {src}", result.summary, as_json=as_json, outputs=result.outputs)

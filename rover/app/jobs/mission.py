@@ -1,0 +1,553 @@
+"""The mission job: the whole chain of a mission file into one folder.
+
+site -> touchdown Monte Carlo (every scenario) -> the followed touchdown -> hazard map at
+deployment -> deployment handoff -> traverse plan -> GeoPackage of every vector layer ->
+``report.html`` -> ``manifest.json`` (inputs and outputs with checksums, parameters, version).
+
+A step that is impossible stops the chain with its reason, as a result: a lander that crashed
+is not deployed, a rover never deployed gets no plan, and a DEM too coarse to resolve the
+lander's legs (a regional LOLA grid) gives the site and its hazard layers, then stops. Each
+step is one function below; :func:`run_mission` strings them together.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pathlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from frigoris.terrain import Dem, read_dem
+from frigoris.terrain.crs import local_metric_crs, lunar_to_crs
+from frigoris.terrain.hazard import HazardMap, LanderSite, hazard_map
+from frigoris.terrain.synth import RESILIENCE_TARGET, SyntheticSite, synthesize
+
+from ...deploy import Handoff, deploy
+from ...errors import RoverError, SpecError, TouchdownError
+from ...planning import plan_on_hazard
+from ...progress import ProgressCallback, no_progress
+from ...specs import hazard_limits, lander_site
+from ...touchdown import TouchdownRun, check_grid, safety_bounds, touchdown_safety
+from ..formats import utc_iso
+from ..mission_file import Mission, builtin_mission, load_mission
+from ..products import figures
+from ..products.gpkg import write_mission_geopackage
+from ..products.hazard_files import hazard_summary, write_hazard
+from ..products.manifest import OUTPUT_DESCRIPTIONS, stamp_geojson, write_manifest
+from ..products.plan_files import plan_summary, write_plan
+from ..products.report import write_report
+from ..products.site_files import write_dem, write_site
+from ..products.touchdown_files import write_touchdown
+from ..results import JobResult, MissionResult, Step, provenance
+from .inputs import read_rock_abundance, resolve_sun
+from .landing import run_touchdowns
+from .output_folder import staged_output
+
+__all__ = ["MISSION_FILES", "check_mission", "demo_mission_job", "mission_job", "run_mission"]
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+MISSION_FILES = (*OUTPUT_DESCRIPTIONS, "manifest.json")
+"""Every file a mission run may write."""
+
+
+@dataclass
+class _Chain:
+    """What the chain has made so far (mutable while it runs; frozen into a MissionResult)."""
+
+    mission: Mission
+    out: pathlib.Path
+    tags: dict[str, Any]
+    progress: ProgressCallback
+    dem: Dem | None = None
+    rock_k: Any = 0.01
+    label: str = ""
+    site: SyntheticSite | None = None
+    target_xy: tuple[float, float] | None = None
+    targets_xy: tuple = ()
+    outputs: dict[str, pathlib.Path] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    steps: list[Step] = field(default_factory=list)
+    touchdowns: tuple = ()
+    touchdown: TouchdownRun | None = None
+    hazard: HazardMap | None = None
+    handoff: Handoff | None = None
+    plan: Any = None
+    stopped: str | None = None
+
+    def sub(self, lo: float, hi: float) -> ProgressCallback:
+        """The progress callback of a step spanning ``lo``..``hi`` of the whole chain."""
+        return lambda f, s="": self.progress(lo + (hi - lo) * f, s)
+
+    def stop(self, why: str, *steps: Step) -> None:
+        """End the chain with its reason; ``steps`` record the stopped and skipped steps."""
+        self.steps += steps
+        self.summary["chain_stopped"] = why
+        self.stopped = why
+
+    def result(self) -> MissionResult:
+        return MissionResult(
+            mission=self.mission,
+            out_dir=self.out,
+            outputs=self.outputs,
+            summary=self.summary,
+            steps=tuple(self.steps),
+            dem=self.dem,
+            label=self.label,
+            site=self.site,
+            touchdowns=self.touchdowns,
+            touchdown=self.touchdown,
+            target_xy=self.target_xy,
+            hazard=self.hazard,
+            handoff=self.handoff,
+            plan=self.plan,
+            stopped=self.stopped,
+            targets_xy=self.targets_xy,
+        )
+
+
+def run_mission(
+    mission: Mission,
+    out_dir: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    progress: ProgressCallback = no_progress,
+) -> MissionResult:
+    """Run the whole chain of a mission and write every output into ``out_dir``.
+
+    Parameters
+    ----------
+    mission : Mission
+        From :func:`~frigoris.rover.app.mission_file.load_mission` or
+        :func:`~frigoris.rover.app.mission_file.builtin_mission`.
+    out_dir : path-like
+        Output folder. Nothing is written there unless the whole chain succeeds (see
+        :mod:`.output_folder`); a folder that holds an earlier run is refused unless
+        ``overwrite``, which replaces that run's files and leaves other files alone.
+    overwrite : bool
+        Replace an earlier run in ``out_dir``.
+    progress : callable(fraction, stage), optional
+
+    Returns
+    -------
+    MissionResult
+        Outputs (key -> path, ``manifest`` last), the summary, the steps with their status and
+        the objects behind the report. ``stopped`` says why the chain ended early, if it did.
+
+    Raises
+    ------
+    RoverError, TerrainError
+        Inputs that cannot work (a DEM that cannot be read, an aim point or a target off the
+        DEM). An impossible step (crash, no deployment, a DEM too coarse for the lander) is not
+        an error: the chain stops there and says why.
+    """
+    with staged_output(out_dir, owned=MISSION_FILES, overwrite=overwrite) as stage:
+        chain = _Chain(mission, stage.path, provenance(mission), progress)
+        chain.summary["mission"] = mission.name
+        _site_step(chain)
+        if _touchdown_step(chain):
+            _hazard_step(chain)
+            if _deploy_step(chain):
+                _plan_step(chain)
+        _finish(chain)
+    outputs = stage.final(chain.outputs)
+    chain.out, chain.outputs = pathlib.Path(out_dir), outputs
+    return chain.result()
+
+
+# --------------------------------------------------------------------------------------------
+# steps
+
+
+def _site_step(chain: _Chain) -> None:
+    """Load or synthesise the site; write ``dem.tif`` (and the site files) and the hillshade."""
+    mission, progress = chain.mission, chain.sub(0.0, 0.12)
+    s = mission.site
+    if s.is_synthetic:
+        params = s.synthetic
+        site = synthesize(params, progress=lambda f, st="": progress(0.7 * f, st))
+        ns = "N" if s.lat_deg >= 0 else "S"
+        ew = "E" if s.lon_deg >= 0 else "W"
+        label = (
+            f"synthetic site {abs(s.lat_deg):.2f}{ns} {abs(s.lon_deg):.2f}{ew} (seed {params.seed})"
+        )
+        chain.outputs.update(
+            write_site(
+                site,
+                chain.out,
+                tags={**chain.tags, "frigoris_mission_site": label},
+                # the default title names Mare Frigoris: keep it there, say "synthetic" elsewhere
+                title=None
+                if (s.lat_deg, s.lon_deg) == RESILIENCE_TARGET
+                else label[0].upper() + label[1:],
+                progress=lambda f, st="": progress(0.7 + 0.3 * f, st),
+            )
+        )
+        chain.dem, chain.rock_k, chain.site = site.dem, site.rock_abundance, site
+        chain.summary.update(site.summary())
+    else:
+        dem = _read_site_dem(mission)
+        progress(0.5, "dem.tif")
+        try:
+            chain.rock_k = read_rock_abundance(s.rock_abundance, dem)
+        except RoverError as err:
+            raise SpecError(f"{mission.source}: [site] {err}") from None
+        label = s.dem.name
+        chain.outputs.update(
+            write_dem(
+                dem,
+                chain.out,
+                label=label,
+                tags={
+                    **chain.tags,
+                    "frigoris_source": f"DEM {s.dem_as_written}",
+                    "frigoris_mission_site": label,
+                },
+            )
+        )
+        chain.dem = dem
+        chain.summary.update(
+            size_px=list(dem.shape),
+            res_m=round(dem.res_m, 4),
+            center_lat_lon=[s.lat_deg, s.lon_deg],
+            elevation_min_m=float(np.nanmin(dem.elevation)),
+            elevation_max_m=float(np.nanmax(dem.elevation)),
+            seed=mission.seed,
+        )
+        progress(1.0, "site written")
+    chain.label = label
+    dem = chain.dem
+    chain.steps.append(
+        Step("site", "done", f"{label}: {dem.shape[1]} x {dem.shape[0]} px at {dem.res_m:.3g} m")
+    )
+    chain.target_xy, chain.targets_xy = _aim_and_targets(mission, dem)
+
+
+def _read_site_dem(mission: Mission) -> Dem:
+    """The mission's DEM as the run reads it (the window around the aim point, if given)."""
+    s = mission.site
+    around = (s.lat_deg, s.lon_deg) if s.window_m is not None else None
+    return read_dem(s.dem, around=around, size_m=s.window_m, crs=s.crs)
+
+
+def _aim_and_targets(mission: Mission, dem: Dem) -> tuple[tuple[float, float], tuple]:
+    """The aim point and the targets in map metres, each checked to lie on the DEM."""
+    s = mission.site
+    x, y = lunar_to_crs(dem.crs, s.lat_deg, s.lon_deg)
+    if not dem.contains(x, y):
+        raise SpecError(
+            f"{mission.source}: [site] lat/lon ({s.lat_deg}, {s.lon_deg}) is off the DEM; "
+            "give a point on it"
+        )
+    return (float(x), float(y)), _targets_xy(mission, dem)
+
+
+def check_mission(mission: Mission) -> None:
+    """Check what the run would refuse, without running it.
+
+    The DEM (read as the run reads it), its rock abundance, the aim point and every target on
+    the site.
+
+    Raises
+    ------
+    SpecError, TerrainError
+        The same error, word for word, the run would stop with.
+    """
+    s = mission.site
+    if s.is_synthetic:
+        p = s.synthetic
+        dem = Dem.from_array(
+            np.zeros((1, 1), dtype=np.float32),
+            res_m=p.n_px * p.res_m,
+            crs=local_metric_crs(*p.center),
+        )
+    else:
+        dem = _read_site_dem(mission)
+        try:
+            read_rock_abundance(s.rock_abundance, dem)
+        except RoverError as err:
+            raise SpecError(f"{mission.source}: [site] {err}") from None
+    _aim_and_targets(mission, dem)
+
+
+def _targets_xy(mission: Mission, dem: Dem) -> tuple:
+    """The mission file's targets in map metres, each checked to lie on the DEM."""
+    if not mission.targets:
+        return ()
+    lat = np.array([t.lat_deg for t in mission.targets])
+    lon = np.array([t.lon_deg for t in mission.targets])
+    x, y = lunar_to_crs(dem.crs, lat, lon)
+    x, y = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
+    for t, xi, yi in zip(mission.targets, x, y, strict=True):
+        if not dem.contains(float(xi), float(yi)):
+            b = dem.bounds
+            raise SpecError(
+                f"{mission.source}: target {t.name!r} ({t.lat_deg}, {t.lon_deg}) is off the DEM "
+                f"(x {b.left:.0f}..{b.right:.0f}, y {b.bottom:.0f}..{b.top:.0f} m); "
+                "move it onto the site"
+            )
+    prio = np.array([t.priority for t in mission.targets])
+    return x, y, prio, [t.name for t in mission.targets]
+
+
+def _touchdown_step(chain: _Chain) -> bool:
+    """The touchdown Monte Carlo and the followed run; False when the chain cannot go on.
+
+    A DEM too coarse for the lander's pads gives regional context only: the hazard layers at
+    the touchdown sun, without a lander, then the chain stops.
+    """
+    mission, dem = chain.mission, chain.dem
+    L, td = mission.lander, mission.touchdown
+    try:
+        check_grid(dem, L)
+    except TouchdownError as err:
+        stop = (
+            f"touchdown, deployment and the traverse plan are skipped: the DEM's "
+            f"{dem.res_m:.4g} m pixels cannot resolve {L.name}'s {L.pad_circle_radius_m:g} m "
+            f"pad circle (the touchdown model needs {L.pad_circle_radius_m / 2:g} m/px or "
+            "finer). This mission gives regional context: the site and its hazard layers."
+        )
+        log.info("%s (%s)", stop, err)
+        _write_hazard_map(
+            chain,
+            when=mission.touchdown_utc,
+            lander=None,
+            title=(
+                f"Hazard layers at touchdown time ({utc_iso(mission.touchdown_utc)}), regional: "
+                f"{dem.res_m:.0f} m/px"
+            ),
+            progress=chain.sub(0.15, 0.75),
+        )
+        chain.outputs["context_png"] = figures.context_figure(
+            chain.hazard,
+            chain.target_xy,
+            chain.out / "context.png",
+            title=f"{mission.name}\nslope at {dem.res_m / 1000:.2g} km baseline, shadow at "
+            f"{utc_iso(mission.touchdown_utc)}",
+        )
+        chain.stop(
+            stop,
+            Step("touchdown", "stopped", stop),
+            Step(
+                "hazard",
+                "done",
+                "hazard layers at the touchdown sun, no lander; "
+                "rover-scale limits are not resolved at this scale",
+            ),
+            Step("deployment", "skipped", "no touchdown"),
+            Step("plan", "skipped", "no touchdown"),
+        )
+        return False
+
+    progress = chain.sub(0.12, 0.25)
+    results = run_touchdowns(
+        dem,
+        L,
+        chain.target_xy,
+        runs=td.runs,
+        scenarios=td.scenarios,
+        seed=mission.seed,
+        dispersion=td.dispersion,
+        time=mission.touchdown_utc,
+        progress=lambda f, s="": progress(0.5 * f, s),
+    )
+    bounds = (
+        None if td.safety_extent == "full" else safety_bounds(dem, chain.target_xy, td.dispersion)
+    )
+    safety = touchdown_safety(
+        dem, L, bounds=bounds, progress=lambda f, s="": progress(0.5 + 0.4 * f, s)
+    )
+    written = write_touchdown(
+        chain.out,
+        dem,
+        results,
+        safety,
+        chain.target_xy,
+        td.dispersion,
+        L,
+        seed=mission.seed,
+        label=chain.label,
+        tags=chain.tags,
+    )
+    chain.outputs.update({f"touchdown_{k}": v for k, v in written.items()})
+    for res in results:
+        rs = res.summary()
+        chain.summary[f"touchdown_{res.scenario}_p_success"] = round(rs["p_success"], 3)
+        chain.summary[f"touchdown_{res.scenario}_crash"] = round(rs["crash"], 3)
+    followed = next(res for res in results if res.scenario == td.follow)
+    run = followed.runs[td.run]
+    chain.summary["touchdown_outcome"] = (
+        f"{run.outcome} at ({run.x:.1f}, {run.y:.1f}) m: {run.reason}"
+    )
+    chain.steps.append(
+        Step(
+            "touchdown",
+            "done" if run.safe else "stopped",
+            f"{td.follow} run {td.run}: {run.outcome}, {run.reason}",
+        )
+    )
+    chain.touchdowns, chain.touchdown = tuple(results), run
+    return True
+
+
+def _write_hazard_map(
+    chain: _Chain,
+    *,
+    when: datetime,
+    lander: LanderSite | None,
+    title: str,
+    progress: ProgressCallback,
+) -> None:
+    """The hazard map at ``when`` (with the lander standing, if any), written with its map."""
+    mission, dem = chain.mission, chain.dem
+    hm = hazard_map(
+        dem,
+        hazard_limits(mission.rover),
+        sun=resolve_sun(dem, when=when),
+        lander=lander,
+        rock_abundance=chain.rock_k,
+        progress=progress,
+    )
+    chain.outputs.update(write_hazard(hm, chain.out, title=title, tags=chain.tags))
+    chain.summary.update(
+        {f"hazard_{k}": v for k, v in hazard_summary(hm).items() if k not in ("size_px", "res_m")}
+    )
+    chain.hazard = hm
+
+
+def _hazard_step(chain: _Chain) -> None:
+    """Hazard map at deployment, with the lander where it stands (without when it is lost)."""
+    mission, run = chain.mission, chain.touchdown
+    when = mission.deploy_time if run.safe else mission.touchdown_utc
+    title = (
+        f"Hazard map at deployment ({when:%Y-%m-%d %H:%M} UTC)"
+        if run.safe
+        else f"Hazard map at touchdown time ({when:%Y-%m-%d %H:%M} UTC), no lander standing"
+    )
+    _write_hazard_map(
+        chain,
+        when=when,
+        lander=lander_site(mission.lander, run.x, run.y) if run.safe else None,
+        title=title,
+        progress=chain.sub(0.25, 0.55),
+    )
+    chain.steps.append(Step("hazard", "done", title))
+
+
+def _deploy_step(chain: _Chain) -> bool:
+    """Lower the rover; False (and the chain stops) when there is no handoff."""
+    mission, run, hm = chain.mission, chain.touchdown, chain.hazard
+    L, R = mission.lander, mission.rover
+    handoff = deploy(
+        run, hm if run.safe else None, L, R, time=mission.touchdown_utc, crs=chain.dem.crs
+    )
+    chain.outputs["handoff"] = handoff.write(chain.out / "handoff.json")
+    chain.outputs["deploy_png"] = figures.deploy_figure(
+        hm.grid,
+        handoff,
+        L,
+        hm if run.safe else None,
+        chain.out / "deploy.png",
+        title=f"Deployment of {R.name} from {L.name}",
+    )
+    chain.summary["deployed"] = handoff.deployed
+    chain.handoff = handoff
+    if not handoff.deployed:
+        why = "; ".join(handoff.reasons) or "no deployment"
+        chain.stop(
+            why,
+            Step("deployment", "stopped", why),
+            Step("plan", "skipped", "the rover was never deployed"),
+        )
+        return False
+    chain.summary["deploy_side_deg"] = handoff.side_deg
+    chain.steps.append(Step("deployment", "done", f"side {handoff.side_deg:g} deg"))
+    return True
+
+
+def _plan_step(chain: _Chain) -> None:
+    """The traverse plan from the handoff, checked, with its files."""
+    mission, hm, handoff = chain.mission, chain.hazard, chain.handoff
+    result = plan_on_hazard(
+        hm,
+        rover=mission.rover,
+        lander=mission.lander,
+        start_time=handoff.start_time,
+        start_cell=handoff.start_rowcol(hm.grid),
+        start_soc_wh=handoff.start_battery_wh,
+        mission_days=mission.days,
+        targets=chain.targets_xy or None,
+        seed=mission.seed,
+        time_limit_s=mission.planner.time_limit_s,
+        rules=mission.planner.stops,
+        progress=chain.sub(0.55, 0.9),
+    )
+    chain.outputs.update(write_plan(result, hm, chain.out))
+    ps = plan_summary(result)
+    chain.summary.update({f"plan_{k}": v for k, v in ps.items()})
+    chain.steps.append(
+        Step(
+            "plan",
+            "done",
+            f"{ps['stops']} stops, {ps['distance_m']:.0f} m, value {ps['plan_value']:.1f}",
+        )
+    )
+    chain.plan = result
+
+
+def _finish(chain: _Chain) -> None:
+    """GeoPackage, provenance in the GeoJSON files, report, manifest."""
+    progress = chain.progress
+    prov = provenance(chain.mission)
+    progress(0.9, "mission.gpkg")
+    chain.outputs["geopackage"] = write_mission_geopackage(
+        chain.result(), chain.out / "mission.gpkg"
+    )
+    for path in chain.outputs.values():
+        if path.suffix == ".geojson":
+            stamp_geojson(path, prov)
+    progress(0.95, "report.html")
+    chain.outputs["report"] = write_report(chain.result(), chain.out / "report.html")
+    chain.outputs["manifest"] = write_manifest(chain.result(), chain.out / "manifest.json")
+    progress(1.0, "done" if chain.stopped is None else "stopped: " + chain.steps[-1].name)
+
+
+# --------------------------------------------------------------------------------------------
+# entry points of the CLI
+
+
+def mission_job(
+    path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    overrides: list[str] | tuple[str, ...] = (),
+    overwrite: bool = False,
+    progress: ProgressCallback = no_progress,
+) -> MissionResult:
+    """Load a mission file and run it (what ``frigoris mission`` calls)."""
+    mission = load_mission(path, overrides=overrides)
+    return run_mission(mission, out_dir, overwrite=overwrite, progress=progress)
+
+
+def demo_mission_job(
+    out_dir: str | os.PathLike,
+    *,
+    seed: int = 0,
+    runs: int = 200,
+    overwrite: bool = False,
+    progress: ProgressCallback = no_progress,
+) -> JobResult:
+    """Run the demo as a mission: the built-in HAKUTO-R Mission 2 file, ``seed`` and ``runs``.
+
+    Writes the site, touchdown, hazard, handoff and plan outputs, plus ``mission.gpkg``,
+    ``report.html`` and ``manifest.json``.
+    """
+    mission = builtin_mission(
+        overrides=(f"mission.seed={int(seed)}", f"touchdown.runs={int(runs)}")
+    )
+    return run_mission(mission, out_dir, overwrite=overwrite, progress=progress).job_result()

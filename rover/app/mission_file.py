@@ -1,0 +1,691 @@
+"""Mission files: one TOML file describes a mission; :func:`load_mission` reads and checks it.
+
+A mission file names the site (a DEM, or the parameters of a synthetic site), the touchdown
+time, the lander and rover (built-in names or spec files, with overrides), the touchdown Monte
+Carlo, the planner's limits, user targets and the seed. Every mistake is one
+:class:`~frigoris.rover.errors.SpecError` line naming the file, the key and the fix.
+
+Layout of a mission file (every table but [mission] and [site] is optional)::
+
+    [mission]
+    name = "HAKUTO-R Mission 2"
+    seed = 0
+    touchdown_utc = 2025-06-05T19:17:00Z
+    days = 10
+
+    [site]
+    lat = 60.5
+    lon = -4.6
+    # dem = "my_dem.tif"        # relative to the mission file; else a synthetic site
+    # crs = "IAU_2015:30100"    # only for a DEM without a CRS
+    # window_m = 1024           # read only this square around (lat, lon)
+    # rock_abundance = 0.01     # Golombek k for a DEM (a number, or a raster on the DEM's grid)
+
+    [site.synthetic]            # SynthParams fields, without center and seed
+    size_m = 1024
+
+    [lander]
+    spec = "resilience"         # built-in name or a TOML file with a [lander] table
+    checkout_h = 24             # any LanderSpec field overrides the spec
+
+    [rover]
+    spec = "tenacious"
+
+    [touchdown]
+    runs = 200
+    scenarios = ["nominal", "late-altimeter"]
+    follow = "nominal"          # the chain continues from this scenario's run number `run`
+    run = 0
+    [touchdown.dispersion]      # Dispersion fields
+    sigma_major_m = 50
+
+    [planner]
+    time_limit_s = 10
+    [planner.stops]             # StopRules fields
+    scoop_value = 10
+
+    [[targets]]
+    name = "bright ejecta"
+    lat = 60.501
+    lon = -4.599
+    priority = 2
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import os
+import pathlib
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from importlib import resources
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from frigoris.planners.stops import StopRules
+from frigoris.terrain.errors import TerrainError
+from frigoris.terrain.synth import SynthParams
+
+from ..errors import SpecError, TouchdownError
+from ..specs import BUILTIN, LanderSpec, RoverSpec
+from ..touchdown import SCENARIOS, Dispersion
+from .formats import plain, utc_iso
+from .provenance import sha256_file
+
+__all__ = [
+    "BUILTIN_MISSIONS",
+    "InputFile",
+    "Mission",
+    "PlannerLimits",
+    "Site",
+    "Target",
+    "TouchdownPlan",
+    "builtin_mission",
+    "load_mission",
+]
+
+
+BUILTIN_MISSIONS = {"hakuto-r-m2": "mission_hakuto_r_m2.toml"}
+"""Mission files shipped with the package (``frigoris demo`` runs the first one)."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where the mission is: the aim point and its terrain (a DEM file or a synthetic site)."""
+
+    lat_deg: float
+    lon_deg: float
+    dem: pathlib.Path | None = None
+    dem_as_written: str | None = None
+    crs: str | None = None
+    window_m: float | None = None
+    rock_abundance: float | pathlib.Path = 0.01
+    synthetic: SynthParams | None = None
+
+    @property
+    def is_synthetic(self) -> bool:
+        """True when the terrain is synthesised."""
+        return self.dem is None
+
+
+@dataclass(frozen=True)
+class TouchdownPlan:
+    """The touchdown Monte Carlo and which run the chain follows."""
+
+    runs: int = 200
+    scenarios: tuple[str, ...] = SCENARIOS
+    follow: str = "nominal"
+    run: int = 0
+    dispersion: Dispersion = field(default_factory=Dispersion)
+    safety_extent: str = "ellipse"
+
+
+@dataclass(frozen=True)
+class PlannerLimits:
+    """Solver time cap and stop rules (values and dwell times) of the traverse planner."""
+
+    time_limit_s: float = 10.0
+    stops: StopRules = field(default_factory=StopRules)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A user target: a place worth a stop, with a priority (>= 1 multiplies its value)."""
+
+    name: str
+    lat_deg: float
+    lon_deg: float
+    priority: float = 1.0
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """An input file of the mission, for the manifest."""
+
+    role: str
+    path: str
+    sha256: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class Mission:
+    """A whole mission, as read from a mission file (see the module notes for the layout)."""
+
+    name: str
+    seed: int
+    touchdown_utc: datetime
+    days: float
+    site: Site
+    lander: LanderSpec
+    rover: RoverSpec
+    touchdown: TouchdownPlan = field(default_factory=TouchdownPlan)
+    planner: PlannerLimits = field(default_factory=PlannerLimits)
+    targets: tuple[Target, ...] = ()
+    source: str = "<memory>"
+    inputs: tuple[InputFile, ...] = ()
+    overrides: tuple[str, ...] = ()
+
+    @property
+    def deploy_time(self) -> datetime:
+        """When the rover is lowered: touchdown plus the lander's checkout."""
+        return self.touchdown_utc + timedelta(hours=self.lander.checkout_h)
+
+    def parameters(self) -> dict[str, Any]:
+        """Every resolved parameter as plain JSON values (the manifest records them)."""
+        s = self.site
+        site: dict[str, Any] = {"lat_deg": s.lat_deg, "lon_deg": s.lon_deg}
+        if s.is_synthetic:
+            site["synthetic"] = plain(dataclasses.asdict(s.synthetic))
+        else:
+            site.update(
+                dem=s.dem_as_written,
+                crs=s.crs,
+                window_m=s.window_m,
+                rock_abundance=s.rock_abundance
+                if isinstance(s.rock_abundance, float)
+                else s.rock_abundance.name,
+            )
+        td = self.touchdown
+        return {
+            "name": self.name,
+            "seed": self.seed,
+            "touchdown_utc": utc_iso(self.touchdown_utc),
+            "deploy_utc": utc_iso(self.deploy_time),
+            "days": self.days,
+            "site": site,
+            "lander": _spec_dict(self.lander),
+            "rover": _spec_dict(self.rover),
+            "touchdown": {
+                "runs": td.runs,
+                "scenarios": list(td.scenarios),
+                "follow": td.follow,
+                "run": td.run,
+                "safety_extent": td.safety_extent,
+                "dispersion": plain(dataclasses.asdict(td.dispersion)),
+            },
+            "planner": {
+                "time_limit_s": self.planner.time_limit_s,
+                "stops": plain(dataclasses.asdict(self.planner.stops)),
+            },
+            "targets": [plain(dataclasses.asdict(t)) for t in self.targets],
+            "overrides": list(self.overrides),
+        }
+
+
+def _spec_dict(spec) -> dict[str, Any]:
+    d = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec) if f.name != "sources"}
+    return plain(d)
+
+
+_TABLES = ("mission", "site", "lander", "rover", "touchdown", "planner", "targets")
+
+
+class _Reader:
+    """Typed access to a parsed TOML document with one-line errors naming file and key."""
+
+    def __init__(self, origin: str):
+        self.origin = origin
+
+    def fail(self, key: str, problem: str, fix: str) -> SpecError:
+        return SpecError(f"{self.origin}: {key} {problem}; {fix}")
+
+    def table(self, doc: dict, name: str, *, required: bool = False) -> dict:
+        if name not in doc:
+            if required:
+                raise SpecError(f"{self.origin}: no [{name}] table; add one (see examples/*.toml)")
+            return {}
+        value = doc[name]
+        if not isinstance(value, dict):
+            raise self.fail(f"[{name}]", "is not a table", f"write it as [{name}] with keys below")
+        return value
+
+    def unknown(self, table: dict, where: str, known: set[str]) -> None:
+        extra = sorted(set(table) - known)
+        if extra:
+            raise self.fail(
+                f"[{where}] {extra[0]!r}", "is not a known key", f"use one of {sorted(known)}"
+            )
+
+    def number(
+        self,
+        table: dict,
+        key: str,
+        where: str,
+        default: Any = None,
+        *,
+        lo: float | None = None,
+        hi: float | None = None,
+        positive: bool = False,
+        integer: bool = False,
+        unit: str = "",
+    ) -> Any:
+        if key not in table:
+            if default is ...:
+                raise self.fail(f"[{where}] {key}", "is missing", f"add {key} = <number{unit}>")
+            return default
+        v = table[key]
+        ok_type = isinstance(v, int) if integer else isinstance(v, int | float)
+        if isinstance(v, bool) or not ok_type or not math.isfinite(v):
+            kind = "a whole number" if integer else "a number"
+            raise self.fail(
+                f"[{where}] {key} = {v!r}", f"is not {kind}", f"write {key} = <{kind[2:]}{unit}>"
+            )
+        if positive and not v > 0:
+            raise self.fail(f"[{where}] {key} = {v!r}", "must be > 0", "give a positive value")
+        if lo is not None and v < lo or hi is not None and v > hi:
+            span = (
+                f"[{lo:g}, {hi:g}]"
+                if lo is not None and hi is not None
+                else f">= {lo:g}"
+                if lo is not None
+                else f"<= {hi:g}"
+            )
+            raise self.fail(
+                f"[{where}] {key} = {v!r}",
+                f"is outside {span}",
+                f"give a value {'in ' if '[' in span else ''}{span}{unit}",
+            )
+        return int(v) if integer else float(v)
+
+    def string(self, table: dict, key: str, where: str, default: Any = None) -> Any:
+        if key not in table:
+            if default is ...:
+                raise self.fail(f"[{where}] {key}", "is missing", f'add {key} = "..."')
+            return default
+        v = table[key]
+        if not isinstance(v, str) or not v.strip():
+            raise self.fail(
+                f"[{where}] {key} = {v!r}", "is not a non-empty string", f'write {key} = "..."'
+            )
+        return v
+
+
+def _wrapped(origin: str, where: str, err: Exception) -> SpecError:
+    """Turn a library's validation error into a mission-file error, with a fix if it has none."""
+    text = str(err).splitlines()[0] if str(err) else type(err).__name__
+    fix = "" if ";" in text else f"; fix it under {where.split(' ')[0]} in the mission file"
+    return SpecError(f"{origin}: {where}: {text}{fix}")
+
+
+def _set_dotted(doc: dict, assignment: str) -> None:
+    """Apply one ``table.key=value`` override (value in TOML syntax, bare words as strings)."""
+    if "=" not in assignment:
+        raise SpecError(
+            f"override {assignment!r} is not KEY=VALUE; write e.g. site.synthetic.size_m=256"
+        )
+    key, text = (part.strip() for part in assignment.split("=", 1))
+    parts = key.split(".")
+    if not key or any(not p for p in parts) or parts[0] not in _TABLES or parts[0] == "targets":
+        raise SpecError(
+            f"override key {key!r} must start with one of "
+            f"{[t for t in _TABLES if t != 'targets']}, e.g. touchdown.runs=50"
+        )
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text
+    node = doc
+    for p in parts[:-1]:
+        nxt = node.setdefault(p, {})
+        if not isinstance(nxt, dict):
+            raise SpecError(f"override {key!r}: {p!r} is not a table in the mission file")
+        node = nxt
+    node[parts[-1]] = value
+
+
+def _file_input(role: str, path: pathlib.Path, as_written: str) -> InputFile:
+    return InputFile(role, as_written, sha256_file(path), path.stat().st_size)
+
+
+def _spec(
+    kind: str,
+    table: dict,
+    where: str,
+    base: pathlib.Path,
+    r: _Reader,
+    cls,
+    default: str,
+    inputs: list[InputFile],
+):
+    """Load a lander or rover spec (built-in name or file), then apply the file's overrides."""
+    name = table.get("spec", default)
+    if not isinstance(name, str) or not name.strip():
+        raise r.fail(
+            f"[{where}] spec = {name!r}",
+            "is not a name or a path",
+            f'write spec = "{default}" or spec = "my_{kind}.toml"',
+        )
+    if name.lower() in BUILTIN:
+        source: str | pathlib.Path = name.lower()
+        text = resources.files("frigoris.rover.data").joinpath(BUILTIN[name.lower()]).read_bytes()
+        inputs.append(
+            InputFile(
+                f"{kind} spec",
+                f"built-in {name.lower()}",
+                hashlib.sha256(text).hexdigest(),
+                len(text),
+            )
+        )
+    else:
+        path = (base / name).resolve()
+        if not path.is_file():
+            raise r.fail(
+                f"[{where}] spec = {name!r}",
+                f"is neither a built-in spec {sorted(BUILTIN)} nor an existing file",
+                "fix the path (relative to the mission file)",
+            )
+        source = path
+        inputs.append(_file_input(f"{kind} spec", path, name))
+    spec = cls.load(source)
+    overrides = {k: v for k, v in table.items() if k != "spec"}
+    if not overrides:
+        return spec
+    names = {f.name for f in dataclasses.fields(cls)} - {"sources"}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise r.fail(
+            f"[{where}] {unknown[0]!r}",
+            f"is not a {cls.__name__} field",
+            f"use one of {sorted(names)}",
+        )
+    sources = dict(spec.sources)
+    for k in overrides:
+        sources[k] = f"mission file: {r.origin}"
+    try:
+        new = dataclasses.replace(spec, **overrides, sources=sources)
+        new.validate()
+    except (TypeError, SpecError) as err:
+        raise _wrapped(r.origin, f"[{where}] overrides", err) from err
+    return new
+
+
+def load_mission(
+    path: str | os.PathLike, *, overrides: list[str] | tuple[str, ...] = ()
+) -> Mission:
+    """Read and check a mission file.
+
+    Parameters
+    ----------
+    path : path-like
+        The mission TOML file. Relative paths inside it (DEM, spec files, rock abundance) are
+        taken relative to its folder. A built-in name (``"hakuto-r-m2"``) reads the mission file
+        shipped with frigoris.
+    overrides : sequence of str
+        ``"table.key=value"`` assignments applied to the file before checking (value in TOML
+        syntax), e.g. ``["site.synthetic.size_m=256", "touchdown.runs=50"]``.
+
+    Returns
+    -------
+    Mission
+
+    Raises
+    ------
+    SpecError
+        The file is missing, not TOML, or a value is missing, mistyped or out of range; the
+        message names the key and what to write instead.
+    """
+    name = str(path)
+    if name.lower() in BUILTIN_MISSIONS:
+        res = resources.files("frigoris.rover.data").joinpath(BUILTIN_MISSIONS[name.lower()])
+        raw = res.read_bytes()
+        origin, base = f"built-in mission {name.lower()}", pathlib.Path.cwd()
+    else:
+        p = pathlib.Path(path)
+        if not p.is_file():
+            raise SpecError(
+                f"mission file {name!r} does not exist; give the path of a TOML "
+                f"mission file or one of {sorted(BUILTIN_MISSIONS)}"
+            )
+        raw = p.read_bytes()
+        origin, base = str(p), p.resolve().parent
+    try:
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise SpecError(f"{origin} is not valid TOML ({err}); fix the file") from err
+    for o in overrides:
+        _set_dotted(doc, o)
+    mission_input = InputFile(
+        "mission file",
+        pathlib.Path(name).name if origin == name else origin,
+        hashlib.sha256(raw).hexdigest(),
+        len(raw),
+    )
+    return _parse(doc, origin, base, mission_input, tuple(overrides))
+
+
+def _parse(
+    doc: dict, origin: str, base: pathlib.Path, mission_input: InputFile, overrides: tuple[str, ...]
+) -> Mission:
+    r = _Reader(origin)
+    extra = sorted(set(doc) - set(_TABLES))
+    if extra:
+        raise r.fail(f"[{extra[0]}]", "is not a mission table", f"use one of {list(_TABLES)}")
+    inputs: list[InputFile] = [mission_input]
+
+    m = r.table(doc, "mission", required=True)
+    r.unknown(m, "mission", {"name", "seed", "touchdown_utc", "days", "description"})
+    name = r.string(m, "name", "mission", ...)
+    seed = r.number(m, "seed", "mission", 0, lo=0, integer=True)
+    when = m.get("touchdown_utc")
+    if when is None:
+        raise r.fail(
+            "[mission] touchdown_utc", "is missing", "add touchdown_utc = 2025-06-05T19:17:00Z"
+        )
+    if isinstance(when, str):
+        try:
+            when = datetime.fromisoformat(when.replace("Z", "+00:00"))
+        except ValueError as err:
+            raise r.fail(
+                f"[mission] touchdown_utc = {when!r}",
+                "is not a date and time",
+                "write it as 2025-06-05T19:17:00Z",
+            ) from err
+    if not isinstance(when, datetime):
+        raise r.fail(
+            f"[mission] touchdown_utc = {when!r}",
+            "is not a date and time",
+            "write it as 2025-06-05T19:17:00Z",
+        )
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise r.fail(
+            f"[mission] touchdown_utc = {when.isoformat()}",
+            "has no time zone",
+            "end it with Z (UTC), e.g. 2025-06-05T19:17:00Z",
+        )
+    when = when.astimezone(timezone.utc)
+    days = r.number(m, "days", "mission", 10.0, positive=True, hi=30.0, unit=" days")
+
+    # site
+    s = r.table(doc, "site", required=True)
+    r.unknown(
+        s, "site", {"lat", "lon", "dem", "crs", "window_m", "rock_abundance", "synthetic", "name"}
+    )
+    lat = r.number(s, "lat", "site", ..., lo=-90.0, hi=90.0, unit=" degrees north")
+    lon = r.number(s, "lon", "site", ..., lo=-180.0, hi=360.0, unit=" degrees east")
+    lon = lon - 360.0 if lon > 180.0 else lon
+    dem_name = r.string(s, "dem", "site", None)
+    synth_table = s.get("synthetic")
+    if dem_name is not None and synth_table is not None:
+        raise r.fail(
+            "[site] dem and [site.synthetic]",
+            "are both given",
+            "keep one: a DEM file or the parameters of a synthetic site",
+        )
+    if dem_name is None:
+        for k in ("crs", "window_m", "rock_abundance"):
+            if k in s:
+                raise r.fail(
+                    f"[site] {k}",
+                    "applies to a DEM file only",
+                    "move it to [site.synthetic] or give [site] dem",
+                )
+        st = synth_table if synth_table is not None else {}
+        if not isinstance(st, dict):
+            raise r.fail("[site.synthetic]", "is not a table", "write it as [site.synthetic]")
+        known = {f.name for f in dataclasses.fields(SynthParams)} - {"center", "seed"}
+        for k in ("center", "seed"):
+            if k in st:
+                raise r.fail(
+                    f"[site.synthetic] {k}",
+                    "is set by the mission",
+                    "use [site] lat/lon and [mission] seed",
+                )
+        r.unknown(st, "site.synthetic", known)
+        try:
+            params = SynthParams(**st, center=(lat, lon), seed=seed)
+            params.validate()
+        except (TypeError, TerrainError) as err:
+            raise _wrapped(origin, "[site.synthetic]", err) from err
+        site = Site(lat, lon, synthetic=params)
+    else:
+        dem_path = (base / dem_name).resolve()
+        if not dem_path.is_file():
+            raise r.fail(
+                f"[site] dem = {dem_name!r}",
+                "does not exist",
+                "give the DEM's path relative to the mission file",
+            )
+        inputs.append(_file_input("DEM", dem_path, dem_name))
+        crs = r.string(s, "crs", "site", None)
+        window = r.number(s, "window_m", "site", None, positive=True, unit=" m")
+        k_value = s.get("rock_abundance", 0.01)
+        if isinstance(k_value, str):
+            k_path = (base / k_value).resolve()
+            if not k_path.is_file():
+                raise r.fail(
+                    f"[site] rock_abundance = {k_value!r}",
+                    "does not exist",
+                    "give a number (Golombek k) or a raster on the DEM's grid",
+                )
+            inputs.append(_file_input("rock abundance", k_path, k_value))
+            k: float | pathlib.Path = k_path
+        else:
+            k = r.number(s, "rock_abundance", "site", 0.01, lo=0.0, hi=0.4)
+        site = Site(
+            lat,
+            lon,
+            dem=dem_path,
+            dem_as_written=dem_name,
+            crs=crs,
+            window_m=window,
+            rock_abundance=k,
+        )
+
+    lander = _spec(
+        "lander", r.table(doc, "lander"), "lander", base, r, LanderSpec, "resilience", inputs
+    )
+    rover = _spec("rover", r.table(doc, "rover"), "rover", base, r, RoverSpec, "tenacious", inputs)
+
+    # touchdown
+    t = r.table(doc, "touchdown")
+    r.unknown(t, "touchdown", {"runs", "scenarios", "follow", "run", "dispersion", "safety_extent"})
+    runs = r.number(t, "runs", "touchdown", 200, lo=1, hi=100000, integer=True)
+    scen = t.get("scenarios", list(SCENARIOS))
+    if (
+        not isinstance(scen, list)
+        or not scen
+        or any(x not in SCENARIOS for x in scen)
+        or len(set(scen)) != len(scen)
+    ):
+        raise r.fail(
+            f"[touchdown] scenarios = {scen!r}",
+            "is not a list of descent scenarios",
+            f"write a non-empty list drawn from {list(SCENARIOS)}",
+        )
+    follow = r.string(t, "follow", "touchdown", scen[0])
+    if follow not in scen:
+        raise r.fail(
+            f"[touchdown] follow = {follow!r}",
+            "is not one of the scenarios run",
+            f"choose one of {scen}",
+        )
+    run = r.number(t, "run", "touchdown", 0, lo=0, hi=runs - 1, integer=True)
+    extent = r.string(t, "safety_extent", "touchdown", "ellipse")
+    if extent not in ("ellipse", "full"):
+        raise r.fail(
+            f"[touchdown] safety_extent = {extent!r}",
+            "is not a known extent",
+            'write "ellipse" (3-sigma box) or "full" (the whole DEM)',
+        )
+    dt = t.get("dispersion", {})
+    if not isinstance(dt, dict):
+        raise r.fail("[touchdown.dispersion]", "is not a table", "write [touchdown.dispersion]")
+    r.unknown(dt, "touchdown.dispersion", {f.name for f in dataclasses.fields(Dispersion)})
+    try:
+        dispersion = Dispersion(**dt)
+        dispersion.validate()
+    except (TypeError, TouchdownError) as err:
+        raise _wrapped(origin, "[touchdown.dispersion]", err) from err
+    touchdown = TouchdownPlan(runs, tuple(scen), follow, run, dispersion, extent)
+
+    # planner
+    pl = r.table(doc, "planner")
+    r.unknown(pl, "planner", {"time_limit_s", "stops"})
+    limit = r.number(pl, "time_limit_s", "planner", 10.0, positive=True, hi=3600.0, unit=" s")
+    rules_table = pl.get("stops", {})
+    if not isinstance(rules_table, dict):
+        raise r.fail("[planner.stops]", "is not a table", "write [planner.stops]")
+    known = {f.name for f in dataclasses.fields(StopRules)} - {"plume_radius_m"}
+    if "plume_radius_m" in rules_table:
+        raise r.fail(
+            "[planner.stops] plume_radius_m",
+            "is the lander's",
+            "set [lander] plume_radius_m instead",
+        )
+    r.unknown(rules_table, "planner.stops", known)
+    for k, v in rules_table.items():
+        if isinstance(v, bool) or not isinstance(v, int | float | list):
+            raise r.fail(f"[planner.stops] {k} = {v!r}", "is not a number", f"write {k} = <number>")
+    rules_table = {k: tuple(v) if isinstance(v, list) else v for k, v in rules_table.items()}
+    planner = PlannerLimits(limit, StopRules(**rules_table))
+
+    # targets
+    tg = doc.get("targets", [])
+    if not isinstance(tg, list):
+        raise r.fail("targets", "is not an array of tables", "write each target as [[targets]]")
+    targets = []
+    for i, item in enumerate(tg, start=1):
+        where = f"targets #{i}"
+        if not isinstance(item, dict):
+            raise r.fail(f"[[targets]] #{i}", "is not a table", "write name, lat, lon, priority")
+        r.unknown(item, where, {"name", "lat", "lon", "priority"})
+        targets.append(
+            Target(
+                r.string(item, "name", where, f"target {i}"),
+                r.number(item, "lat", where, ..., lo=-90.0, hi=90.0),
+                r.number(item, "lon", where, ..., lo=-180.0, hi=180.0),
+                r.number(item, "priority", where, 1.0, lo=1.0, hi=100.0),
+            )
+        )
+    return Mission(
+        name,
+        seed,
+        when,
+        days,
+        site,
+        lander,
+        rover,
+        touchdown,
+        planner,
+        tuple(targets),
+        origin,
+        tuple(inputs),
+        overrides,
+    )
+
+
+def builtin_mission(
+    name: str = "hakuto-r-m2", *, overrides: list[str] | tuple[str, ...] = ()
+) -> Mission:
+    """Load a mission file shipped with frigoris (``"hakuto-r-m2"``: Resilience, Tenacious)."""
+    if name.lower() not in BUILTIN_MISSIONS:
+        raise SpecError(f"no built-in mission {name!r}; choose one of {sorted(BUILTIN_MISSIONS)}")
+    return load_mission(name, overrides=overrides)

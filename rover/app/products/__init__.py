@@ -1,0 +1,1 @@
+"""Products: the files and figures a run writes (rasters, vectors, tables, maps, report)."""

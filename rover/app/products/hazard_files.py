@@ -1,0 +1,157 @@
+"""A hazard map's files: ``hazard.tif``, the crater and rock catalogues, ``hazard.png``.
+
+:func:`load_hazard` reads them back into a :class:`~frigoris.terrain.hazard.HazardMap`.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from typing import Any
+
+import numpy as np
+
+from frigoris.terrain import (
+    Dem,
+    point_features,
+    read_layers,
+    read_tags,
+    write_geojson,
+    write_geotiff,
+)
+from frigoris.terrain.hazard import (
+    DetectedCraters,
+    DetectedRocks,
+    HazardLimits,
+    HazardMap,
+    LanderSite,
+)
+
+from ...errors import RoverError
+from . import figures
+
+__all__ = ["HAZARD_FILES", "hazard_summary", "load_hazard", "write_catalogues", "write_hazard"]
+
+HAZARD_FILES = ("hazard.tif", "craters.geojson", "rocks.geojson", "hazard.png")
+"""Every file a hazard map writes."""
+
+
+def write_catalogues(out_dir: pathlib.Path, crs, craters, rocks) -> dict[str, pathlib.Path]:
+    """craters.geojson and rocks.geojson of detected craters and resolved rocks."""
+    c, r = craters, rocks
+    return {
+        "craters": write_geojson(
+            out_dir / "craters.geojson",
+            point_features(
+                crs, c.x, c.y, diameter_m=np.round(c.diameter_m, 3), depth_m=np.round(c.depth_m, 3)
+            ),
+            crs,
+            properties={"what": "craters detected in the DEM"},
+        ),
+        "rocks": write_geojson(
+            out_dir / "rocks.geojson",
+            point_features(
+                crs,
+                r.x,
+                r.y,
+                diameter_m=np.round(r.diameter_m, 3),
+                height_m=np.round(r.height_m, 3),
+            ),
+            crs,
+            properties={"what": "resolved rocks detected in the DEM"},
+        ),
+    }
+
+
+def write_hazard(
+    hm: HazardMap, out_dir: pathlib.Path, *, title: str, tags: dict[str, Any] | None = None
+) -> dict[str, pathlib.Path]:
+    """Write hazard.tif (one named band per layer), craters/rocks GeoJSON and hazard.png."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    crs = hm.grid.crs
+    tags = {
+        "frigoris_product": "hazard map",
+        "frigoris_limits": hm.limits.__dict__,
+        "frigoris_sun_az_el": hm.sun,
+        "frigoris_lander": None if hm.lander is None else hm.lander.__dict__,
+        **(tags or {}),
+    }
+    outputs = {"hazard": write_geotiff(out_dir / "hazard.tif", hm.layers(), hm.grid, tags=tags)}
+    outputs.update(write_catalogues(out_dir, crs, hm.craters, hm.rocks))
+    outputs["hazard_png"] = figures.hazard_figure(hm, out_dir / "hazard.png", title=title)
+    return outputs
+
+
+def hazard_summary(hm: HazardMap) -> dict[str, Any]:
+    """Numbers worth printing about a hazard map."""
+    valid = np.isfinite(hm.grid.elevation)
+    s: dict[str, Any] = {
+        "size_px": list(hm.grid.shape),
+        "res_m": hm.grid.res_m,
+        "keepout_fraction": float(hm.keepout[valid].mean()),
+        "median_slope_rover_deg": float(np.nanmedian(hm.slope_rover_deg)),
+        "craters_detected": len(hm.craters),
+        "rocks_detected": len(hm.rocks),
+        "mean_rock_risk": float(np.nanmean(hm.rock_risk)),
+    }
+    for k, v in hm.keepout_share.items():
+        s[f"excluded_by_{k}"] = round(v, 4)
+    if hm.sun is not None:
+        s["sun_az_el_deg"] = [round(hm.sun[0], 2), round(hm.sun[1], 2)]
+        s["shadow_fraction"] = float(hm.shadow[valid].mean())
+    if hm.lander is not None:
+        s["comm_ok_fraction"] = float(hm.comm_ok()[valid].mean())
+    for i, w in enumerate(hm.warnings):
+        s[f"warning_{i + 1}"] = w
+    return s
+
+
+def _read_points(path: pathlib.Path, *names: str) -> tuple[np.ndarray, ...]:
+    """x, y and named properties of the Point features of a frigoris GeoJSON file."""
+    if not path.exists():
+        return tuple(np.zeros(0) for _ in range(2 + len(names)))
+    feats = [
+        f for f in json.loads(path.read_text())["features"] if f["geometry"]["type"] == "Point"
+    ]
+    xy = np.array([f["geometry"]["coordinates"] for f in feats], dtype=float).reshape(-1, 2)
+    props = [np.array([f["properties"].get(n, np.nan) for f in feats], dtype=float) for n in names]
+    return (xy[:, 0], xy[:, 1], *props)
+
+
+def load_hazard(path: pathlib.Path) -> HazardMap:
+    """Rebuild a HazardMap from a ``hazard.tif`` written by :func:`write_hazard`.
+
+    The craters and rocks GeoJSON files beside it supply the catalogues.
+    """
+    layers, grid = read_layers(path)
+    tags = read_tags(path)
+    if tags.get("frigoris_product") != "hazard map" or "elevation" not in layers:
+        raise RoverError(f"{path} is not a frigoris hazard map; run `frigoris hazard` on the DEM")
+    dem = Dem(layers["elevation"], grid.transform, grid.crs)
+    limits = HazardLimits(**json.loads(tags["frigoris_limits"]))
+    lander_tag = json.loads(tags.get("frigoris_lander", "null"))
+    sun_tag = json.loads(tags.get("frigoris_sun_az_el", "null"))
+    cx, cy, cd, cdep = _read_points(path.parent / "craters.geojson", "diameter_m", "depth_m")
+    rx, ry, rd, rh = _read_points(path.parent / "rocks.geojson", "diameter_m", "height_m")
+
+    def flag(name):
+        return None if name not in layers else layers[name] > 0.5
+
+    return HazardMap(
+        grid=dem,
+        limits=limits,
+        slope_deg=layers["slope_deg"],
+        slope_rover_deg=layers["slope_rover_deg"],
+        roughness_m=layers["roughness_m"],
+        step_m=layers["step_m"],
+        crater_mask=flag("crater_mask"),
+        rock_risk=layers["rock_risk"],
+        cost=layers["cost"],
+        keepout=flag("keepout"),
+        craters=DetectedCraters(cx, cy, cd, cdep),
+        rocks=DetectedRocks(rx, ry, rd, rh),
+        shadow=flag("shadow"),
+        los_lander=flag("los_lander"),
+        sun=None if sun_tag is None else tuple(sun_tag),
+        lander=None if lander_tag is None else LanderSite(**lander_tag),
+    )

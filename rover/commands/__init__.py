@@ -1,1 +1,0 @@
-"""One small module per CLI command (thin: parse, call the pipeline once, report)."""
