@@ -93,6 +93,16 @@ def plan_route(
     ------
     NoPathError
         A leg is walled off by keep-out; the message names the leg and its waypoints.
+
+    Examples
+    --------
+    Around a wall of keep-out in the middle column of a 5 x 5 grid of 1 m pixels:
+
+    >>> cost = np.ones((5, 5))
+    >>> cost[1:4, 2] = np.inf
+    >>> route = plan_route(cost, np.array([[2, 0], [2, 4]]), res_m=1.0)
+    >>> route.cells.tolist(), round(route.length_m, 3)
+    ([[2, 0], [4, 2], [2, 4]], 5.657)
     """
     progress = progress or _quiet
     n = cells.shape[0]

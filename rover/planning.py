@@ -76,6 +76,27 @@ def plan_on_hazard(
 
     ``rules`` overrides the stop values and dwell times (default :class:`StopRules`); its
     plume radius is always the lander's.
+
+    Examples
+    --------
+    One day on a 96 m synthetic site, the lander in the middle:
+
+    >>> from datetime import timedelta
+    >>> from frigoris import (
+    ...     PLANNED_TOUCHDOWN_UTC, RESILIENCE, TENACIOUS, SynthParams, hazard_limits,
+    ...     hazard_map, lander_site, synthesize,
+    ... )
+    >>> site = synthesize(SynthParams(size_m=96, seed=3))
+    >>> hm = hazard_map(
+    ...     site.dem, hazard_limits(TENACIOUS), lander=lander_site(RESILIENCE, 0.0, 0.0),
+    ...     sun=(108.0, 12.0),
+    ... )
+    >>> result = plan_on_hazard(
+    ...     hm, rover=TENACIOUS, lander=RESILIENCE, mission_days=1.0, time_limit_s=2.0,
+    ...     start_time=PLANNED_TOUCHDOWN_UTC + timedelta(hours=24),
+    ... )
+    >>> result.plan.distance_m > 0 and result.plan.stops.kind[0] == "start"
+    True
     """
     if hm.lander is None:
         raise RoverError("planning needs the lander's position (link and plume zone)")

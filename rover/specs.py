@@ -256,7 +256,14 @@ RESILIENCE = LanderSpec.load("resilience")
 
 
 def hazard_limits(rover: RoverSpec) -> HazardLimits:
-    """The hazard-map limits a rover spec implies (footprint, clearance, slope/step, link)."""
+    """The hazard-map limits a rover spec implies (footprint, clearance, slope/step, link).
+
+    Examples
+    --------
+    >>> limits = hazard_limits(TENACIOUS)
+    >>> limits.max_slope_deg, limits.footprint_m
+    (15.0, 0.54)
+    """
     return HazardLimits(
         max_slope_deg=rover.max_slope_deg,
         max_step_m=rover.max_step_m,
@@ -271,7 +278,14 @@ def hazard_limits(rover: RoverSpec) -> HazardLimits:
 
 
 def lander_site(lander: LanderSpec, x: float, y: float) -> LanderSite:
-    """Where a lander stands, as the hazard map needs it (footprint keep-out, antenna height)."""
+    """Where a lander stands, as the hazard map needs it (footprint keep-out, antenna height).
+
+    Examples
+    --------
+    >>> site = lander_site(RESILIENCE, 10.0, -5.0)
+    >>> site.x, site.y, site.antenna_height_m
+    (10.0, -5.0, 2.3)
+    """
     return LanderSite(
         x=float(x),
         y=float(y),

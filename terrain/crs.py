@@ -85,6 +85,12 @@ def local_metric_crs(lat_deg: float, lon_deg: float) -> CRS:
     """Transverse Mercator on the IAU 2015 Moon sphere centred on (lat, lon), metres.
 
     The base geographic CRS is IAU_2015:30100, so GDAL and QGIS report the body as the Moon.
+
+    Examples
+    --------
+    >>> crs = local_metric_crs(60.5, -4.6)
+    >>> crs.is_projected, lunar_to_crs(crs, 60.5, -4.6)
+    (True, (0.0, 0.0))
     """
     if not (-90.0 <= lat_deg <= 90.0) or not math.isfinite(lon_deg):
         raise NotLunarCrsError(f"centre ({lat_deg}, {lon_deg}) is not a latitude/longitude pair")

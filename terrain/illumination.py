@@ -530,6 +530,18 @@ def sun_over_dem(dem: Dem, when: When) -> SkyPosition:
 
     This is the sun direction that :func:`cast_shadow` and :class:`HorizonMap` expect
     (they account for the change of elevation across the grid themselves).
+
+    Examples
+    --------
+    At the Resilience target at the planned touchdown the Sun stood about 12 degrees up in
+    the east-south-east:
+
+    >>> from datetime import datetime, timezone
+    >>> from frigoris.terrain import Dem, local_metric_crs
+    >>> dem = Dem.from_array(np.zeros((8, 8)), res_m=1.0, crs=local_metric_crs(60.5, -4.6))
+    >>> sun = sun_over_dem(dem, datetime(2025, 6, 5, 19, 17, tzinfo=timezone.utc))
+    >>> round(sun.azimuth_deg), round(sun.elevation_deg, 1)
+    (108, 11.9)
     """
     lat, lon = dem_centre_lunar(dem)
     sun = sun_position(lat, lon, when)

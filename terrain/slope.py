@@ -39,7 +39,17 @@ def horn_gradient(z: np.ndarray, res_m: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def slope_deg(z: np.ndarray, res_m: float) -> np.ndarray:
-    """Slope in degrees by Horn's method (as ``gdaldem slope``), NaN on edges and near nodata."""
+    """Slope in degrees by Horn's method (as ``gdaldem slope``), NaN on edges and near nodata.
+
+    Examples
+    --------
+    A plane rising 10 degrees to the east, on 0.5 m pixels:
+
+    >>> x = np.arange(5) * 0.5
+    >>> z = np.tile(x * np.tan(np.radians(10.0)), (5, 1))
+    >>> round(float(slope_deg(z, 0.5)[2, 2]), 3)
+    10.0
+    """
     dzdx, dzdy = horn_gradient(z, res_m)
     return np.degrees(np.arctan(np.hypot(dzdx, dzdy))).astype(np.float32)
 
@@ -50,6 +60,13 @@ def hillshade(
     """Lambertian shading in [0, 1] for a light from azimuth (clockwise from north) and altitude.
 
     Edges and nodata give NaN. Cast shadows are not included (see ``terrain.cast_shadow``).
+
+    Examples
+    --------
+    Flat ground under a light 45 degrees up shades to sin(45 deg):
+
+    >>> round(float(hillshade(np.zeros((3, 3)), 1.0)[1, 1]), 4)
+    0.7071
     """
     dzdx, dzdy = horn_gradient(z, res_m)
     az, alt = np.radians(azimuth_deg), np.radians(altitude_deg)

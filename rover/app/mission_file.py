@@ -431,6 +431,16 @@ def load_mission(
     SpecError
         The file is missing, not TOML, or a value is missing, mistyped or out of range; the
         message names the key and what to write instead.
+
+    Examples
+    --------
+    >>> m = load_mission("hakuto-r-m2", overrides=["touchdown.runs=50"])
+    >>> m.rover.name, m.lander.name, m.touchdown.runs
+    ('Tenacious', 'Resilience', 50)
+    >>> load_mission("hakuto-r-m2", overrides=["site.lat=95"])
+    Traceback (most recent call last):
+    ...
+    frigoris.rover.errors.SpecError: built-in mission hakuto-r-m2: [site] lat = 95 is outside [-90, 90]; give a value in [-90, 90] degrees north
     """
     name = str(path)
     if name.lower() in BUILTIN_MISSIONS:
@@ -685,7 +695,14 @@ def _parse(
 def builtin_mission(
     name: str = "hakuto-r-m2", *, overrides: list[str] | tuple[str, ...] = ()
 ) -> Mission:
-    """Load a mission file shipped with frigoris (``"hakuto-r-m2"``: Resilience, Tenacious)."""
+    """Load a mission file shipped with frigoris (``"hakuto-r-m2"``: Resilience, Tenacious).
+
+    Examples
+    --------
+    >>> m = builtin_mission()
+    >>> m.lander.name, m.site.lat_deg, m.site.lon_deg
+    ('Resilience', 60.5, -4.6)
+    """
     if name.lower() not in BUILTIN_MISSIONS:
         raise SpecError(f"no built-in mission {name!r}; choose one of {sorted(BUILTIN_MISSIONS)}")
     return load_mission(name, overrides=overrides)

@@ -145,7 +145,21 @@ def read_rock_abundance(value: float | pathlib.Path, dem: Dem) -> float | np.nda
 def resolve_sun(
     dem: Dem, *, sun_az_el: tuple[float, float] | None = None, when: datetime | None = None
 ) -> tuple[float, float] | None:
-    """Sun direction over the DEM: given directly, or from the ephemeris at a UTC time."""
+    """Sun direction over the DEM: given directly, or from the ephemeris at a UTC time.
+
+    Returns ``(azimuth_deg from grid north, elevation_deg)``, or None without either.
+
+    Examples
+    --------
+    >>> from frigoris.rover.touchdown import PLANNED_TOUCHDOWN_UTC
+    >>> from frigoris.terrain import local_metric_crs
+    >>> dem = Dem.from_array(np.zeros((8, 8)), res_m=1.0, crs=local_metric_crs(60.5, -4.6))
+    >>> az, el = resolve_sun(dem, when=PLANNED_TOUCHDOWN_UTC)
+    >>> round(az), round(el, 1)
+    (108, 11.9)
+    >>> resolve_sun(dem, sun_az_el=(90.0, 10.0))
+    (90.0, 10.0)
+    """
     if sun_az_el is not None:
         return sun_az_el
     if when is None:

@@ -145,6 +145,22 @@ def run_mission(
         Inputs that cannot work (a DEM that cannot be read, an aim point or a target off the
         DEM). An impossible step (crash, no deployment, a DEM too coarse for the lander) is not
         an error: the chain stops there and says why.
+
+    Examples
+    --------
+    On a site too small for the touchdown dispersion the chain stops, as a result:
+
+    >>> import tempfile
+    >>> mission = load_mission(
+    ...     "hakuto-r-m2",
+    ...     overrides=["site.synthetic.size_m=128", "touchdown.runs=5", "mission.days=1"],
+    ... )
+    >>> result = run_mission(mission, pathlib.Path(tempfile.mkdtemp()) / "run")
+    >>> [(s.name, s.status) for s in result.steps]  # doctest: +NORMALIZE_WHITESPACE
+    [('site', 'done'), ('touchdown', 'stopped'), ('hazard', 'done'),
+     ('deployment', 'stopped'), ('plan', 'skipped')]
+    >>> result.stopped
+    'lander off-dem: came down where the DEM has no data: the stance is unknown; ...'
     """
     with staged_output(out_dir, owned=MISSION_FILES, overwrite=overwrite) as stage:
         chain = _Chain(mission, stage.path, provenance(mission), progress)

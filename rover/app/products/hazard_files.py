@@ -83,7 +83,16 @@ def write_hazard(
 
 
 def hazard_summary(hm: HazardMap) -> dict[str, Any]:
-    """Numbers worth printing about a hazard map."""
+    """Numbers worth printing about a hazard map.
+
+    Examples
+    --------
+    >>> from frigoris import TENACIOUS, SynthParams, hazard_limits, hazard_map, synthesize
+    >>> site = synthesize(SynthParams(size_m=64, seed=1))
+    >>> summary = hazard_summary(hazard_map(site.dem, hazard_limits(TENACIOUS)))
+    >>> summary["size_px"], summary["res_m"]
+    ([128, 128], 0.5)
+    """
     valid = np.isfinite(hm.grid.elevation)
     s: dict[str, Any] = {
         "size_px": list(hm.grid.shape),
