@@ -8,6 +8,7 @@ written, each with its source. Another lander or rover is another file, not a co
 from __future__ import annotations
 
 import dataclasses
+import math
 import pathlib
 import sys
 from dataclasses import dataclass, field
@@ -37,11 +38,15 @@ def _load_table(source: str | pathlib.Path, table: str) -> tuple[dict[str, Any],
         origin = f"built-in {name.lower()}"
     else:
         path = pathlib.Path(source)
-        if not path.exists():
+        if not path.is_file():
+            what = "is a folder" if path.is_dir() else "does not exist"
             raise SpecError(
-                f"spec file {name!r} does not exist; give a TOML path or one of {sorted(BUILTIN)}"
+                f"spec file {name!r} {what}; give a TOML file or one of {sorted(BUILTIN)}"
             )
-        text, origin = path.read_text(), str(path)
+        try:
+            text, origin = path.read_text(encoding="utf-8"), str(path)
+        except UnicodeDecodeError:
+            raise SpecError(f"spec file {name!r} is not text; give a TOML file") from None
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -59,12 +64,42 @@ def _build(cls, values: dict[str, Any], sources: dict[str, str], origin: str):
     missing = sorted(n for n in names if n not in values and _required(cls, n))
     if missing:
         raise SpecError(f"{origin}: missing field(s) {missing}")
+    check_types(cls, values, origin)
     try:
         spec = cls(**values, sources=sources)
     except TypeError as err:
         raise SpecError(f"{origin}: {err}") from err
     spec.validate()
     return spec
+
+
+_NUMBER_KINDS = {"float": "a number", "int": "a whole number"}
+
+
+def check_types(cls, values: dict[str, Any], origin: str) -> None:
+    """Raise SpecError naming the first value whose type does not match the field.
+
+    Numbers must be finite (a spec of ``inf`` metres is a typo, not a limit); tuples of
+    numbers are TOML arrays of finite numbers.
+    """
+    for f in dataclasses.fields(cls):
+        if f.name not in values or f.name == "sources":
+            continue
+        v, kind = values[f.name], str(f.type)
+        where = f"{origin}: {f.name} = {v!r}"
+        if kind in _NUMBER_KINDS:
+            ok = isinstance(v, int) if kind == "int" else isinstance(v, int | float)
+            if isinstance(v, bool) or not ok or not math.isfinite(v):
+                raise SpecError(f"{where} is not {_NUMBER_KINDS[kind]}; write {f.name} = <{kind}>")
+        elif kind == "str":
+            if not isinstance(v, str) or not v.strip():
+                raise SpecError(f'{where} is not a name; write {f.name} = "..."')
+        elif kind.startswith("tuple[float"):
+            if not isinstance(v, list | tuple) or not all(
+                isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+                for x in v
+            ):
+                raise SpecError(f"{where} is not a list of numbers; write {f.name} = [90, 270]")
 
 
 def _required(cls, name: str) -> bool:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
+import pyproj
 import rasterio
 import rasterio.errors
 import rasterio.shutil
@@ -37,10 +38,11 @@ from .crs import (
     lunar_to_crs,
     to_rasterio,
 )
-from .dem import Dem
+from .dem import SQUARE_RTOL, Dem
 from .errors import (
     DemNotFoundError,
     EmptyDemError,
+    GridError,
     MissingCrsError,
     TerrainError,
     UnreadableDemError,
@@ -50,9 +52,46 @@ from .errors import (
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
-_SQUARE_RTOL = 1e-3
 _SCALE_RTOL = 2e-3  # ground/map scale mismatch above which we resample (slope error < 0.2 %)
 _KM_UNITS = {"km", "kilometer", "kilometers", "kilometre", "kilometres"}
+
+MIN_DEM_PX = 8
+"""A DEM narrower than this in either direction is refused: the hazard kernels' windows are up
+to 5 pixels wide and the outermost ring of cells carries no slope."""
+
+MAX_RELIEF_M = 30_000.0
+"""Heights beyond this from the 1,737,400 m sphere are not lunar elevations (the Moon's relief
+spans about -9.1 km to +10.8 km): a unit, scale or offset problem in the file."""
+
+MEMORY_SHARE = 0.5
+"""A DEM is read whole only if it needs at most this share of the memory free now (the hazard
+map needs several times the DEM array); larger ones go in tiles."""
+
+
+def _available_bytes() -> int:
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not on Linux
+        return 1 << 62
+
+
+def _check_read_size(path: PathLike, rows: int, cols: int) -> None:
+    """Refuse a read too small for the kernels or too large for memory, before allocating."""
+    if rows < MIN_DEM_PX or cols < MIN_DEM_PX:
+        raise GridError(
+            f"DEM {str(path)!r} is {cols} x {rows} pixels (columns x rows); frigoris needs at "
+            f"least {MIN_DEM_PX} x {MIN_DEM_PX}"
+        )
+    need = rows * cols * 8  # float64 while converting units
+    free = _available_bytes()
+    if need > MEMORY_SHARE * free:
+        raise GridError(
+            f"DEM {str(path)!r} is {cols} x {rows} pixels: {need / 2**30:.3g} GiB to read, more "
+            f"than this machine can spare ({free / 2**30:.3g} GiB free); process it in tiles "
+            "(frigoris hazard --tile 2048) or read a window of it"
+        )
+
+
 PathLike = str | os.PathLike
 
 
@@ -121,7 +160,7 @@ def _is_square_metric(src_crs: CRS, transform: Affine, col: float, row: float) -
         return False
     if not is_metric_projected(src_crs):
         return False
-    if abs(abs(transform.a) - abs(transform.e)) > _SQUARE_RTOL * abs(transform.a):
+    if abs(abs(transform.a) - abs(transform.e)) > SQUARE_RTOL * abs(transform.a):
         return False
     lat, lon = crs_to_lunar(src_crs, *(transform @ (col, row)))
     dx, dy = _ground_spacing(src_crs, transform, col, row, local_metric_crs(lat, lon))
@@ -176,10 +215,18 @@ def read_dem(
         if not (-90.0 <= lat <= 90.0):
             raise TerrainError(f"latitude {lat} is outside [-90, 90]; give around=(lat, lon)")
 
+    if crs is not None:
+        try:
+            crs = to_rasterio(crs)
+        except (rasterio.errors.CRSError, pyproj.exceptions.CRSError):
+            raise GridError(
+                f"CRS {str(crs)!r} is not one GDAL/PROJ knows; give e.g. IAU_2015:30100 (Moon "
+                "geographic) or IAU_2015:30130 (north polar stereographic)"
+            ) from None
     with _open(path) as src:
         if band < 1 or band > src.count:
             raise UnreadableDemError(f"{path} has {src.count} band(s); band {band} does not exist")
-        src_crs = to_rasterio(crs) if crs is not None else src.crs
+        src_crs = crs if crs is not None else src.crs
         if src_crs is None:
             raise MissingCrsError(
                 f"DEM {str(path)!r} has no CRS; pass --crs IAU_2015:30100 (or the right Moon CRS) "
@@ -199,6 +246,11 @@ def read_dem(
         window = None
         if around is not None:
             window = _window_around(src, src_crs, around, size_m, margin_px=0 if square else 2)
+        _check_read_size(
+            path,
+            src.height if window is None else int(window.height),
+            src.width if window is None else int(window.width),
+        )
         raw = src.read(band, window=window)
         invalid = ~src.read_masks(band, window=window).astype(bool)
         win_transform = (
@@ -218,6 +270,13 @@ def read_dem(
             f"every cell of {str(path)!r} is nodata"
             + (" in the requested window" if window is not None else "")
             + "; check the file's nodata value or choose another area"
+        )
+    extreme = float(np.nanmax(np.abs(elev)))
+    if extreme > MAX_RELIEF_M:
+        raise UnreadableDemError(
+            f"{str(path)!r} holds heights up to {extreme:.4g} m from the Moon sphere; lunar relief "
+            f"spans about -9.1 to +10.8 km: check the file's units, scale and offset (or its "
+            "nodata value)"
         )
 
     if square:

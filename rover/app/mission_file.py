@@ -74,13 +74,20 @@ from frigoris.terrain.errors import TerrainError
 from frigoris.terrain.synth import SynthParams
 
 from ..errors import SpecError, TouchdownError
-from ..specs import BUILTIN, LanderSpec, RoverSpec
+from ..specs import BUILTIN, LanderSpec, RoverSpec, check_types
 from ..touchdown import SCENARIOS, Dispersion
 from .formats import plain, utc_iso
 from .provenance import sha256_file
 
+EPHEMERIS_SPAN = (
+    datetime(1900, 1, 1, tzinfo=timezone.utc),
+    datetime(2050, 1, 1, tzinfo=timezone.utc),
+)
+"""Times frigoris can place the Sun and Earth for (the DE421 ephemeris it ships, with margin)."""
+
 __all__ = [
     "BUILTIN_MISSIONS",
+    "EPHEMERIS_SPAN",
     "InputFile",
     "Mission",
     "PlannerLimits",
@@ -396,6 +403,7 @@ def _spec(
             f"is not a {cls.__name__} field",
             f"use one of {sorted(names)}",
         )
+    check_types(cls, overrides, f"{r.origin}: [{where}]")
     sources = dict(spec.sources)
     for k in overrides:
         sources[k] = f"mission file: {r.origin}"
@@ -511,6 +519,12 @@ def _parse(
             "end it with Z (UTC), e.g. 2025-06-05T19:17:00Z",
         )
     when = when.astimezone(timezone.utc)
+    if not EPHEMERIS_SPAN[0] <= when < EPHEMERIS_SPAN[1]:
+        raise r.fail(
+            f"[mission] touchdown_utc = {utc_iso(when)}",
+            f"is outside {EPHEMERIS_SPAN[0].year}-{EPHEMERIS_SPAN[1].year - 1}",
+            "give a time within the DE421 ephemeris frigoris ships",
+        )
     days = r.number(m, "days", "mission", 10.0, positive=True, hi=30.0, unit=" days")
 
     # site
@@ -651,9 +665,10 @@ def _parse(
             "set [lander] plume_radius_m instead",
         )
     r.unknown(rules_table, "planner.stops", known)
+    check_types(StopRules, rules_table, f"{origin}: [planner.stops]")
     for k, v in rules_table.items():
-        if isinstance(v, bool) or not isinstance(v, int | float | list):
-            raise r.fail(f"[planner.stops] {k} = {v!r}", "is not a number", f"write {k} = <number>")
+        if any(x < 0 for x in (v if isinstance(v, list) else [v])):
+            raise r.fail(f"[planner.stops] {k} = {v!r}", "is negative", "give a value >= 0")
     rules_table = {k: tuple(v) if isinstance(v, list) else v for k, v in rules_table.items()}
     planner = PlannerLimits(limit, StopRules(**rules_table))
 

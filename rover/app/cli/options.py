@@ -17,9 +17,9 @@ import click
 
 from ...errors import RoverError
 from ..jobs.inputs import Position
+from ..mission_file import EPHEMERIS_SPAN
 
 __all__ = [
-    "EPHEMERIS_SPAN",
     "FiniteFloat",
     "PositionType",
     "UtcTime",
@@ -33,12 +33,6 @@ __all__ = [
     "seed_option",
     "time_option",
 ]
-
-EPHEMERIS_SPAN = (
-    datetime(1900, 1, 1, tzinfo=timezone.utc),
-    datetime(2050, 1, 1, tzinfo=timezone.utc),
-)
-"""Times frigoris can place the Sun and Earth for (the DE421 ephemeris it ships, with margin)."""
 
 MAX_SEED = 2**63 - 1
 
@@ -169,13 +163,14 @@ lander_spec_option = click.option(
 
 def out_dir_option(default: str | None = None, required: bool = False):
     """``-o/--out DIR``: the folder that receives every output file."""
+    # click >= 8.2 takes an explicit default=None as a value, which would defeat `required`
+    extra = {"default": default, "show_default": True} if default is not None else {}
     return click.option(
         "-o",
         "--out",
         "out_dir",
         type=click.Path(file_okay=False, path_type=pathlib.Path),
-        default=default,
         required=required,
-        show_default=default is not None,
         help="Output folder (created when missing; written only if the whole job succeeds).",
+        **extra,
     )

@@ -563,7 +563,11 @@ def demo_mission_job(
     Writes the site, touchdown, hazard, handoff and plan outputs, plus ``mission.gpkg``,
     ``report.html`` and ``manifest.json``.
     """
-    mission = builtin_mission(
-        overrides=(f"mission.seed={int(seed)}", f"touchdown.runs={int(runs)}")
-    )
+    base = builtin_mission()
+    overrides = []  # only what differs from the file, so the report lists no idle overrides
+    if int(seed) != base.seed:
+        overrides.append(f"mission.seed={int(seed)}")
+    if int(runs) != base.touchdown.runs:
+        overrides.append(f"touchdown.runs={int(runs)}")
+    mission = builtin_mission(overrides=tuple(overrides)) if overrides else base
     return run_mission(mission, out_dir, overwrite=overwrite, progress=progress).job_result()

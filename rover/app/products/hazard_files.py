@@ -35,6 +35,18 @@ __all__ = ["HAZARD_FILES", "hazard_summary", "load_hazard", "write_catalogues", 
 HAZARD_FILES = ("hazard.tif", "craters.geojson", "rocks.geojson", "hazard.png")
 """Every file a hazard map writes."""
 
+REQUIRED_BANDS = (
+    "elevation",
+    "slope_deg",
+    "slope_rover_deg",
+    "roughness_m",
+    "step_m",
+    "rock_risk",
+    "cost",
+    "keepout",
+)
+"""Bands of ``hazard.tif`` a plan needs (the optional ones: crater mask, shadow, link)."""
+
 
 def write_catalogues(out_dir: pathlib.Path, crs, craters, rocks) -> dict[str, pathlib.Path]:
     """craters.geojson and rocks.geojson of detected craters and resolved rocks."""
@@ -134,12 +146,23 @@ def load_hazard(path: pathlib.Path) -> HazardMap:
     """
     layers, grid = read_layers(path)
     tags = read_tags(path)
-    if tags.get("frigoris_product") != "hazard map" or "elevation" not in layers:
+    if tags.get("frigoris_product") != "hazard map":
         raise RoverError(f"{path} is not a frigoris hazard map; run `frigoris hazard` on the DEM")
+    missing = [b for b in REQUIRED_BANDS if b not in layers]
+    if missing:
+        raise RoverError(
+            f"{path} has no {', '.join(repr(b) for b in missing)} band; it is not a whole "
+            "frigoris hazard map: run `frigoris hazard` on the DEM again"
+        )
+    try:
+        limits = HazardLimits(**json.loads(tags["frigoris_limits"]))
+        lander_tag = json.loads(tags.get("frigoris_lander", "null"))
+        sun_tag = json.loads(tags.get("frigoris_sun_az_el", "null"))
+    except (KeyError, TypeError, ValueError) as err:
+        raise RoverError(
+            f"{path}: its hazard-map tags are damaged ({err}); run `frigoris hazard` again"
+        ) from None
     dem = Dem(layers["elevation"], grid.transform, grid.crs)
-    limits = HazardLimits(**json.loads(tags["frigoris_limits"]))
-    lander_tag = json.loads(tags.get("frigoris_lander", "null"))
-    sun_tag = json.loads(tags.get("frigoris_sun_az_el", "null"))
     cx, cy, cd, cdep = _read_points(path.parent / "craters.geojson", "diameter_m", "depth_m")
     rx, ry, rd, rh = _read_points(path.parent / "rocks.geojson", "diameter_m", "height_m")
 

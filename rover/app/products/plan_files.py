@@ -55,7 +55,8 @@ def write_plan(
         if not np.array_equal(sel[-1], cells[-1]):
             sel = np.vstack([sel, cells[-1]])
         x, y = dem.xy(sel[:, 0], sel[:, 1])
-        soc = tl["soc_wh"][rows_k] if rows_k.size else np.array([np.nan])
+        # a leg of zero length (a stop on the start cell) has no timeline rows
+        soc = tl["soc_wh"][rows_k] if rows_k.size else plan.soc_arrival_wh[k + 1 : k + 2]
         features.append(
             {
                 "type": "Feature",
