@@ -26,6 +26,10 @@ from .errors import PlanningError
 
 StopKind = Literal["start", "scoop", "crater", "boulder", "moonhouse", "target"]
 
+TARGET_REACH_M = 3.0
+"""A user target's stop is the drivable, linked cell nearest to it within this distance (the
+rover's cameras see a target from a few metres)."""
+
 
 @dataclass(frozen=True)
 class StopRules:
@@ -68,6 +72,8 @@ class Candidates:
     dwell_s: np.ndarray
     reason: tuple[str, ...]
     names: tuple[str, ...] = field(default=())
+    unplaced: tuple[tuple[str, str, float, float], ...] = field(default=())
+    """User targets that got no candidate: ``(name, why, x, y)`` each."""
 
     def __len__(self) -> int:
         return int(self.x.size)
@@ -84,6 +90,7 @@ class Candidates:
             self.dwell_s[idx],
             tuple(self.reason[i] for i in idx),
             tuple(self.names[i] for i in idx) if self.names else (),
+            self.unplaced,
         )
 
 
@@ -172,6 +179,18 @@ def candidate_stops(
             return None
         return r_lo + i // win.shape[1], c_lo + i % win.shape[1]
 
+    def _why_unreachable(x: float, y: float) -> str:
+        col, row = ~transform @ (x, y)
+        r, c = int(np.floor(row)), int(np.floor(col))
+        if not (0 <= r < shape[0] and 0 <= c < shape[1]):
+            return "off the map"
+        where = f"no drivable cell within {TARGET_REACH_M:g} m"
+        if keepout[r, c]:
+            return f"in keep-out ({where})"
+        if comm_ok is not None and not comm_ok[r, c]:
+            return f"out of the lander's link ({where})"
+        return where
+
     # Pristine regolith: far from the plume, flat, no rocks; value grows with flatness.
     scoop = (
         ok
@@ -246,12 +265,14 @@ def candidate_stops(
                 "set down and photograph the Moonhouse",
             )
 
+    unplaced: list[tuple[str, str, float, float]] = []
     if targets is not None:
         x, y, prio, names = targets
         for xi, yi, pi, ni in zip(x, y, prio, names, strict=False):
-            cell = nearest_ok(float(xi), float(yi), 3.0)
+            cell = nearest_ok(float(xi), float(yi), TARGET_REACH_M)
             if cell is None:
-                continue  # reported by the caller: target in keep-out or out of link
+                unplaced.append((str(ni), _why_unreachable(float(xi), float(yi)), xi, yi))
+                continue
             add(
                 *cell,
                 "target",
@@ -261,27 +282,44 @@ def candidate_stops(
                 str(ni),
             )
 
+    def _stands_for(p, q) -> str:
+        return f"within {rules.min_spacing_m:g} m of target {q[6]!r}, whose stop stands for it"
+
     # Greedy non-maximum suppression on value; user targets and the Moonhouse first on ties.
     props.sort(key=lambda p: (-p[0], p[3] not in ("target", "moonhouse"), p[1], p[2]))
     chosen: list[tuple] = []
     per_kind: dict[str, int] = {}
-    for p in props:
+    for n, p in enumerate(props):
+        if len(chosen) >= rules.max_candidates:
+            unplaced += [
+                (
+                    q[6],
+                    f"beyond the {rules.max_candidates} candidates kept (by value)",
+                    cx[q[1], q[2]],
+                    cy[q[1], q[2]],
+                )
+                for q in props[n:]
+                if q[3] == "target"
+            ]
+            break
         if p[3] != "target" and per_kind.get(p[3], 0) >= rules.max_per_kind:
             continue
         x0, y0 = cx[p[1], p[2]], cy[p[1], p[2]]
         # Spacing applies within a kind: one place may serve two purposes (scoop on a rim).
-        if all(
-            np.hypot(x0 - cx[q[1], q[2]], y0 - cy[q[1], q[2]]) >= rules.min_spacing_m
+        near = [
+            q
             for q in chosen
             if q[3] == p[3]
-        ):
+            and np.hypot(x0 - cx[q[1], q[2]], y0 - cy[q[1], q[2]]) < rules.min_spacing_m
+        ]
+        if not near:
             chosen.append(p)
             per_kind[p[3]] = per_kind.get(p[3], 0) + 1
-        if len(chosen) >= rules.max_candidates:
-            break
+        elif p[3] == "target":
+            unplaced.append((p[6], _stands_for(p, near[0]), x0, y0))
     if not chosen:
         e = np.zeros(0)
-        return Candidates(e, e, np.zeros((0, 2), int), (), e, e, (), ())
+        return Candidates(e, e, np.zeros((0, 2), int), (), e, e, (), (), tuple(unplaced))
     rows = np.array([p[1] for p in chosen])
     cols = np.array([p[2] for p in chosen])
     return Candidates(
@@ -293,4 +331,5 @@ def candidate_stops(
         dwell_s=np.array([p[4] for p in chosen]),
         reason=tuple(p[5] for p in chosen),
         names=tuple(p[6] for p in chosen),
+        unplaced=tuple(unplaced),
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
+from scipy import ndimage
 
 from frigoris.planners.stops import Candidates, StopRules, candidate_stops
 from frigoris.planners.traverse import Operations, TraversePlan, plan_traverse
@@ -38,6 +39,9 @@ class PlanResult:
     candidates: Candidates
     solar: SolarModel
     start_time: datetime
+    unplanned_targets: tuple[tuple[str, str, float, float], ...] = ()
+    """User targets the plan does not visit, ``(name, why, x, y)`` each: none is silently
+    dropped (``plan.txt``, the report and the plan map show them)."""
 
 
 def default_start(hm: HazardMap, lander: LanderSpec) -> tuple[int, int]:
@@ -139,4 +143,31 @@ def plan_on_hazard(
         comm_ok=hm.comm_ok(),
         progress=lambda f, s="": progress(0.5 + 0.5 * f, s),
     )
-    return PlanResult(plan, cand, solar, start_time)
+    return PlanResult(plan, cand, solar, start_time, _unplanned_targets(hm, cand, plan, start))
+
+
+def _unplanned_targets(
+    hm: HazardMap, cand: Candidates, plan: TraversePlan, start: tuple[int, int]
+) -> tuple[tuple[str, str, float, float], ...]:
+    """Why each user target is not in the plan, and where it is."""
+    visited = set(plan.stops.names or ())
+    out = [(n, w, float(x), float(y)) for n, w, x, y in cand.unplaced]
+    labels = None
+    for i, (kind, name) in enumerate(zip(cand.kind, cand.names or ("",) * len(cand), strict=True)):
+        if kind != "target" or name in visited:
+            continue
+        if any(d.startswith("target") and repr(name) in d for d in plan.dropped):
+            why = "dropped once simulated: not affordable in time or energy"
+        else:
+            if labels is None:  # 8-connected regions of drivable cells
+                labels, _ = ndimage.label(~hm.keepout, structure=np.ones((3, 3), bool))
+            r, c = cand.cells[i]
+            if labels[r, c] != labels[start]:
+                why = "walled off from the rover's start by keep-out"
+            else:
+                why = (
+                    "not chosen: the stop selection found more value for the mission's time "
+                    "and energy elsewhere"
+                )
+        out.append((name, why, float(cand.x[i]), float(cand.y[i])))
+    return tuple(out)

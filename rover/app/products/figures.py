@@ -135,8 +135,11 @@ def hazard_figure(hm, path, *, title: str) -> pathlib.Path:
     return save(fig, path)
 
 
-def plan_figure(hm, plan, path, *, title: str) -> pathlib.Path:
-    """The plan over the hazard map: legs coloured in order, stops numbered by kind."""
+def plan_figure(hm, plan, path, *, title: str, unplanned=()) -> pathlib.Path:
+    """The plan over the hazard map: legs coloured in order, stops numbered by kind.
+
+    ``unplanned`` user targets ``(name, why, x, y)`` are drawn crossed out with their names.
+    """
     dem = hm.grid
     fig, ax = base_map(dem, title=title)
     extent = map_extent(dem)
@@ -177,9 +180,20 @@ def plan_figure(hm, plan, path, *, title: str) -> pathlib.Path:
         ax.plot(
             hm.lander.x, hm.lander.y, marker="*", ms=16, color="white", mec="black", label="lander"
         )
+    if len(unplanned):
+        ux = np.array([u[2] for u in unplanned])
+        uy = np.array([u[3] for u in unplanned])
+        ax.scatter(ux, uy, s=70, c="#17becf", marker="X", edgecolors="black", zorder=5,
+                   label="user target not in the plan (why: plan.txt)")  # fmt: skip
+        for u in unplanned:
+            ax.annotate(u[0], (u[2], u[3]), xytext=(5, -10), textcoords="offset points",
+                        fontsize=8, color="white",
+                        bbox=dict(facecolor="black", alpha=0.5, lw=0, pad=1))  # fmt: skip
     ax.legend(loc="upper left", fontsize=8, framealpha=0.75)
     xs = np.concatenate([dem.xy(c[:, 0], c[:, 1])[0] for c in plan.legs] or [s.x])
     ys = np.concatenate([dem.xy(c[:, 0], c[:, 1])[1] for c in plan.legs] or [s.y])
+    if len(unplanned):
+        xs, ys = np.concatenate([xs, ux]), np.concatenate([ys, uy])
     pad = max(30.0, 0.15 * max(np.ptp(xs), np.ptp(ys)))
     ax.set_xlim(xs.min() - pad, xs.max() + pad)
     ax.set_ylim(ys.min() - pad, ys.max() + pad)

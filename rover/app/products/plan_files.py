@@ -153,7 +153,11 @@ def write_plan(
         )
     outputs["timeline"] = write_text(out_dir / "timeline.csv", buf.getvalue())
     outputs["plan_png"] = figures.plan_figure(
-        hm, plan, out_dir / "plan.png", title=f"Traverse plan from {utc_at(start, 0)}"
+        hm,
+        plan,
+        out_dir / "plan.png",
+        title=f"Traverse plan from {utc_at(start, 0)}",
+        unplanned=result.unplanned_targets,
     )
     outputs["timeline_png"] = figures.timeline_figure(
         plan, result.solar, start, out_dir / "timeline.png"
@@ -180,6 +184,15 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         "dropped_after_simulation": len(p.dropped),
         "checked": "passed check_plan",
         **({"empty_reason": p.reason} if p.reason else {}),
+        **(
+            {
+                "targets_not_planned": "; ".join(
+                    f"{name}: {why}" for name, why, _, _ in result.unplanned_targets
+                )
+            }
+            if result.unplanned_targets
+            else {}
+        ),
     }
 
 
@@ -200,4 +213,7 @@ def plan_text(result: PlanResult) -> str:
         )
     for d in p.dropped:
         lines.append(f"dropped: {d}")
+    if result.unplanned_targets:
+        lines.append("User targets not in the plan:")
+        lines += [f"  {name}: {why}" for name, why, _, _ in result.unplanned_targets]
     return "\n".join(lines) + "\n"

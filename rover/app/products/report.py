@@ -347,6 +347,11 @@ def _section_plan(result: MissionResult) -> str:
             + "".join(f"<li>{_e(d)}</li>" for d in p.dropped)
             + "</ul>"
         )
+    if result.plan.unplanned_targets:
+        out.append("<h3>User targets not in the plan</h3>")
+        out.append(
+            _table(["target", "why"], [(n, w) for n, w, _, _ in result.plan.unplanned_targets])
+        )
     out.append("<h2>Timeline</h2>")
     out.append(
         "<p>Battery, sun elevation and solar power, and distance driven, from the "
