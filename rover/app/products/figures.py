@@ -339,7 +339,7 @@ def touchdown_figure(
         ax.set_ylabel("northing (m)")
         ax.set_aspect("equal")
         add_scale_bar(ax, local)
-        add_north_arrow(ax)
+        add_north_arrow(ax, dem.crs)
         ax.legend(loc="upper left", fontsize=7, framealpha=0.75)
     if im is not None:
         fig.colorbar(im, ax=axes[0].tolist(), shrink=0.6, label="p(safe touchdown) over yaw")

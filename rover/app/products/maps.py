@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 import pathlib
 import tempfile
+import warnings
 from collections.abc import Sequence
 
 import matplotlib
@@ -17,15 +19,20 @@ from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.patches import Circle, FancyArrow  # noqa: E402
 
 from frigoris.terrain import Dem  # noqa: E402
+from frigoris.terrain.crs import crs_to_lunar, lunar_to_crs  # noqa: E402
 from frigoris.terrain.slope import hillshade  # noqa: E402
 
 __all__ = [
+    "MAX_DISPLAY_PX",
     "add_circles",
     "add_north_arrow",
     "add_scale_bar",
     "base_map",
+    "decimate",
+    "display_factor",
     "map_extent",
     "save",
+    "true_north_deg",
 ]
 
 
@@ -35,6 +42,51 @@ def map_extent(dem: Dem) -> tuple[float, float, float, float]:
     return (b.left, b.right, b.bottom, b.top)
 
 
+MAX_DISPLAY_PX = 1600
+"""Rasters are drawn from arrays decimated to at most this many pixels a side: a 9-inch map at
+130 dpi is about 1170 pixels wide, so the eye sees the same picture, and matplotlib no longer
+resamples 16 million cells for it."""
+
+
+def display_factor(shape: tuple[int, int], max_px: int = MAX_DISPLAY_PX) -> int:
+    """The block size that brings ``shape`` to at most ``max_px`` a side (1: draw as it is)."""
+    return max(1, math.ceil(max(shape) / max_px))
+
+
+def decimate(a: np.ndarray, factor: int, how: str = "mean") -> np.ndarray:
+    """Block-reduce ``a`` by ``factor``; the last partial blocks are kept.
+
+    ``mean`` ignores NaN; ``max`` (or ``any`` for a mask) keeps a hazard one cell wide visible.
+
+    Examples
+    --------
+    >>> decimate(np.arange(16.0).reshape(4, 4), 2)
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]], dtype=float32)
+    >>> decimate(np.eye(4, dtype=bool), 3, "any")
+    array([[ True, False],
+           [False,  True]])
+    """
+    if factor == 1:
+        return a
+    rows, cols = a.shape
+    pr, pc = -rows % factor, -cols % factor
+    if how == "mean":
+        b = np.pad(np.asarray(a, dtype=np.float32), ((0, pr), (0, pc)), constant_values=np.nan)
+        b = b.reshape(b.shape[0] // factor, factor, b.shape[1] // factor, factor)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks stay NaN
+            return np.nanmean(b, axis=(1, 3))
+    fill = False if a.dtype == bool else np.nan
+    b = np.pad(a, ((0, pr), (0, pc)), constant_values=fill)
+    b = b.reshape(b.shape[0] // factor, factor, b.shape[1] // factor, factor)
+    if a.dtype == bool:
+        return b.any(axis=(1, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmax(b, axis=(1, 3))
+
+
 def base_map(
     dem: Dem,
     *,
@@ -42,10 +94,17 @@ def base_map(
     figsize=(9.0, 8.0),
     sun_azimuth_deg: float = 108.0,
     sun_altitude_deg: float = 30.0,
+    elevation_bar: bool = True,
 ) -> tuple[plt.Figure, Axes]:
-    """A figure with the DEM's hillshade in grey and elevation tint; axes in map metres."""
+    """A figure with the DEM's hillshade in grey and elevation tint; axes in map metres.
+
+    The DEM is drawn from blocks of :func:`display_factor` cells; the axes span exactly the
+    data; a scale bar and a north arrow (true north, from the CRS) are added.
+    """
     fig, ax = plt.subplots(figsize=figsize, constrained_layout=True)
-    shade = hillshade(dem.elevation, dem.res_m, sun_azimuth_deg, sun_altitude_deg)
+    k = display_factor(dem.shape)
+    z = decimate(dem.elevation, k)
+    shade = hillshade(z, dem.res_m * k, sun_azimuth_deg, sun_altitude_deg)
     extent = map_extent(dem)
     ax.imshow(
         np.nan_to_num(shade, nan=0.5),
@@ -55,17 +114,40 @@ def base_map(
         vmax=1,
         interpolation="antialiased",
     )
-    elev = ax.imshow(
-        dem.elevation, cmap="terrain", alpha=0.25, extent=extent, interpolation="antialiased"
-    )
-    fig.colorbar(elev, ax=ax, shrink=0.6, label="elevation (m, Moon sphere)")
+    elev = ax.imshow(z, cmap="terrain", alpha=0.25, extent=extent, interpolation="antialiased")
+    if elevation_bar:
+        fig.colorbar(elev, ax=ax, shrink=0.6, label="elevation (m, Moon sphere)")
     ax.set_title(title)
     ax.set_xlabel("easting (m)")
     ax.set_ylabel("northing (m)")
     ax.set_aspect("equal")
+    b = dem.bounds
+    ax.set_xlim(b.left, b.right)
+    ax.set_ylim(b.bottom, b.top)
     add_scale_bar(ax, dem)
-    add_north_arrow(ax)
+    add_north_arrow(ax, dem.crs)
     return fig, ax
+
+
+def true_north_deg(crs, x: float, y: float) -> float:
+    """Direction of true north at map point (x, y), degrees clockwise from the grid's up.
+
+    Examples
+    --------
+    On the local transverse Mercator of a site, north is up at its centre; on a south polar
+    stereographic grid it points away from the pole:
+
+    >>> from frigoris.terrain import local_metric_crs
+    >>> round(true_north_deg(local_metric_crs(60.5, -4.6), 0.0, 0.0), 6)
+    0.0
+    >>> round(true_north_deg("+proj=stere +lat_0=-90 +R=1737400 +units=m", 1000.0, 0.0))
+    90
+    """
+    lat, lon = crs_to_lunar(crs, x, y)
+    step = min(1e-3, 89.999 - lat) if lat < 89.999 else -1e-3
+    x2, y2 = lunar_to_crs(crs, lat + step, lon)
+    ang = math.degrees(math.atan2(x2 - x, y2 - y))
+    return ang if step > 0 else (ang + 180.0) % 360.0
 
 
 def _nice_length(target: float) -> float:
@@ -108,30 +190,50 @@ def _draw_scale_bar(ax: Axes) -> None:
     )
 
 
-def add_north_arrow(ax: Axes) -> None:
-    """A north arrow in the upper right (the grid is north-up)."""
+def add_north_arrow(ax: Axes, crs=None) -> None:
+    """Mark ``ax`` for a north arrow, drawn at save time for the final view.
+
+    The arrow shows true north at the view's centre when ``crs`` is given (a polar or
+    off-centre projection turns it), else the grid's up.
+    """
+    ax._frigoris_north = (crs,)  # type: ignore[attr-defined]
+
+
+def _draw_north_arrow(ax: Axes, crs) -> None:
+    """A north arrow in the upper right of the view."""
+    angle = 0.0
+    label = "N"
+    if crs is not None:
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        angle = true_north_deg(crs, 0.5 * (x0 + x1), 0.5 * (y0 + y1))
+        label = "N" if abs(((angle + 180.0) % 360.0) - 180.0) < 0.5 else f"N\n{angle:.0f}°"
+    a = math.radians(angle)
+    cx, cy, length = 0.92, 0.86, 0.09
+    dx, dy = 0.5 * length * math.sin(a), 0.5 * length * math.cos(a)
     ax.add_patch(
         FancyArrow(
-            0.93,
-            0.82,
-            0,
-            0.1,
+            cx - dx,
+            cy - dy,
+            2 * dx,
+            2 * dy,
             width=0.012,
             head_width=0.035,
             head_length=0.03,
+            length_includes_head=True,
             transform=ax.transAxes,
             color="white",
             ec="black",
         )
     )
+    # the label sits behind the arrow's tail, whichever way it points
     ax.text(
-        0.93,
-        0.78,
-        "N",
+        cx - dx - 0.04 * math.sin(a),
+        cy - dy - 0.04 * math.cos(a),
+        label,
         transform=ax.transAxes,
         ha="center",
-        va="top",
-        fontsize=12,
+        va="center",
+        fontsize=10,
         fontweight="bold",
         color="white",
         bbox=dict(facecolor="black", alpha=0.5, lw=0),
@@ -163,6 +265,8 @@ def save(fig: plt.Figure, path: str | os.PathLike, dpi: int = 130) -> pathlib.Pa
     for ax in fig.axes:
         if getattr(ax, "_frigoris_scale_bar", False):
             _draw_scale_bar(ax)
+        if hasattr(ax, "_frigoris_north"):
+            _draw_north_arrow(ax, ax._frigoris_north[0])
     try:
         fig.savefig(tmp, dpi=dpi)
         os.chmod(tmp, 0o644)
