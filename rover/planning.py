@@ -14,7 +14,7 @@ import numpy as np
 from scipy import ndimage
 
 from frigoris.planners.stops import Candidates, StopRules, candidate_stops
-from frigoris.planners.traverse import Operations, TraversePlan, plan_traverse
+from frigoris.planners.traverse import Operations, RoverModel, TraversePlan, plan_traverse
 from frigoris.terrain import Dem
 from frigoris.terrain.hazard import HazardMap
 from frigoris.terrain.illumination import horizon_map
@@ -42,6 +42,8 @@ class PlanResult:
     unplanned_targets: tuple[tuple[str, str, float, float], ...] = ()
     """User targets the plan does not visit, ``(name, why, x, y)`` each: none is silently
     dropped (``plan.txt``, the report and the plan map show them)."""
+    rover: RoverModel | None = None
+    """The rover as the planner saw it (speed, battery and reserve, drive windows)."""
 
 
 def default_start(hm: HazardMap, lander: LanderSpec) -> tuple[int, int]:
@@ -131,19 +133,22 @@ def plan_on_hazard(
     ops = Operations(
         mission_s=mission_s, start_soc_wh=start_soc_wh, seed=seed, solver_time_limit_s=time_limit_s
     )
+    model = rover_model(rover)
     plan = plan_traverse(
         cost=hm.cost,
         keepout=hm.keepout,
         transform=dem.transform,
         start_cell=start,
         candidates=cand,
-        rover=rover_model(rover),
+        rover=model,
         solar_w=solar,
         ops=ops,
         comm_ok=hm.comm_ok(),
         progress=lambda f, s="": progress(0.5 + 0.5 * f, s),
     )
-    return PlanResult(plan, cand, solar, start_time, _unplanned_targets(hm, cand, plan, start))
+    return PlanResult(
+        plan, cand, solar, start_time, _unplanned_targets(hm, cand, plan, start), model
+    )
 
 
 def _unplanned_targets(

@@ -200,22 +200,35 @@ def plan_figure(hm, plan, path, *, title: str, unplanned=()) -> pathlib.Path:
     return save(fig, path)
 
 
-def timeline_figure(plan, solar, start, path) -> pathlib.Path:
-    """Battery, sun elevation, solar power and distance driven over the plan."""
+def timeline_figure(plan, solar, start, path, *, rover=None) -> pathlib.Path:
+    """Battery (with capacity and reserve), sun and solar power, distance driven over the plan."""
     tl = plan.timeline
     t_h = tl["t_s"] / 3600.0
     fig, axes = plt.subplots(3, 1, figsize=(9, 8), sharex=True, constrained_layout=True)
-    axes[0].plot(t_h, tl["soc_wh"], color="#1f77b4")
+    axes[0].plot(t_h, tl["soc_wh"], color="#1f77b4", label="battery")
+    if rover is not None:
+        axes[0].axhline(rover.battery_wh, color="0.4", ls=":", lw=1, label="capacity")
+        axes[0].axhline(rover.reserve_wh, color="#d62728", ls="--", lw=1, label="reserve")
+        axes[0].set_ylim(0, rover.battery_wh * 1.08)
     axes[0].set_ylabel("battery (Wh)")
-    axes[0].set_title(f"Timeline from {start:%Y-%m-%d %H:%M} UTC")
+    axes[0].legend(fontsize=8, loc="lower left")
+    n_stops = len(plan.stops) - 1
+    axes[0].set_title(
+        f"Timeline from {start:%Y-%m-%d %H:%M} UTC: {n_stops} stops, "
+        f"{plan.distance_m:.0f} m driven in {plan.duration_s / 3600.0:.0f} h, lowest battery "
+        f"{float(np.min(tl['soc_wh'])):.1f} Wh"
+    )
     _, el, _ = solar.sun_at(tl["t_s"])
     axes[1].plot(t_h, el, color="#ff7f0e", label="sun elevation (deg)")
     axes[1].plot(t_h, tl["solar_w"], color="#2ca02c", lw=0.8, label="solar power (W)")
-    axes[1].legend(fontsize=8)
+    axes[1].set_ylabel("deg / W")
+    axes[1].legend(fontsize=8, loc="upper right")
     step = np.hypot(np.diff(tl["x"], prepend=tl["x"][:1]), np.diff(tl["y"], prepend=tl["y"][:1]))
     axes[2].plot(t_h, np.cumsum(np.where(tl["activity"] == "drive", step, 0.0)), color="#9467bd")
     axes[2].set_ylabel("distance driven (m)")
-    axes[2].set_xlabel("hours after deployment")
+    axes[2].set_xlabel("hours after the plan starts")
+    for ax in axes:
+        ax.grid(alpha=0.3)
     return save(fig, path)
 
 
@@ -536,23 +549,22 @@ def route_figure(
 
 
 def sun_figure(path, times, sun_el, earth_el, watts, title: str) -> pathlib.Path:
-    """Sun and Earth elevation and panel power over time."""
-    fig = Figure(figsize=(10, 5.5), constrained_layout=True)
-    ax = fig.add_subplot()
+    """Sun and Earth elevation above the horizon, and panel power, over time (two panels)."""
+    fig = Figure(figsize=(10, 6.5), constrained_layout=True)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     t = times.astype("datetime64[s]").astype("O")
-    ax.plot(t, sun_el, color="tab:orange", label="Sun elevation")
-    ax.plot(t, earth_el, color="tab:blue", label="Earth elevation")
-    ax.axhline(0.0, color="0.3", lw=0.8)
-    ax.set_ylabel("elevation above the horizon (deg)")
-    ax.set_xlabel("UTC")
-    ax.grid(alpha=0.3)
-    ax2 = ax.twinx()
-    ax2.fill_between(t, watts, color="tab:green", alpha=0.2, step="mid", label="panel power")
-    ax2.set_ylabel("panel power (W)")
-    ax2.set_ylim(bottom=0.0)
-    lines = ax.get_legend_handles_labels()
-    extra = ax2.get_legend_handles_labels()
-    ax.legend(lines[0] + extra[0], lines[1] + extra[1], loc="upper right")
-    ax.set_title(title)
+    top.plot(t, sun_el, color="tab:orange", label="Sun elevation")
+    top.plot(t, earth_el, color="tab:blue", label="Earth elevation")
+    top.axhline(0.0, color="0.3", lw=0.8, label="horizon")
+    top.set_ylabel("elevation above the horizon (deg)")
+    top.grid(alpha=0.3)
+    top.legend(loc="upper right", fontsize=8)
+    top.set_title(title)
+    bottom.fill_between(t, watts, color="tab:green", alpha=0.35, step="mid", label="panel power")
+    bottom.set_ylabel("panel power (W)")
+    bottom.set_ylim(bottom=0.0)
+    bottom.set_xlabel("UTC")
+    bottom.grid(alpha=0.3)
+    bottom.legend(loc="upper right", fontsize=8)
     fig.autofmt_xdate()
     return save(fig, path, dpi=120)

@@ -160,7 +160,7 @@ def write_plan(
         unplanned=result.unplanned_targets,
     )
     outputs["timeline_png"] = figures.timeline_figure(
-        plan, result.solar, start, out_dir / "timeline.png"
+        plan, result.solar, start, out_dir / "timeline.png", rover=result.rover
     )
     outputs["summary"] = write_text(out_dir / "plan.txt", plan_text(result))
     return outputs
