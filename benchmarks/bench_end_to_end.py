@@ -1,0 +1,182 @@
+"""Whole commands as a user runs them: wall time, peak memory, computation versus files.
+
+Each command runs as its own process (``python -m frigoris.rover.app.cli``-equivalent through
+the installed ``frigoris`` script), warm kernel cache, several times; the median wall time and
+the largest peak RSS (GNU time, outside the process) are printed. One more run under cProfile
+splits the time into:
+
+- files and figures: time inside the products (``rover/app/products``: GeoTIFF, GeoJSON,
+  GeoPackage, PNG maps, report, manifest), counted once at the outermost product call;
+- computation: the rest of the command after start-up (models and kernels);
+- start-up: interpreter and imports (the command's module and what it imports), up to the
+  command's first line of work.
+
+Cases: ``frigoris demo``; ``frigoris mission`` on the example files; ``frigoris hazard`` on
+synthetic DEMs of 4096^2 and 8192^2 (0.5 m), with the lander in the middle and the Sun from the
+ephemeris. The hazard command's peer is GDAL doing comparable file work in the same run:
+``gdaldem slope`` of the DEM, then ``gdal_translate -of COG`` of a stack with as many bands as
+``hazard.tif`` (deflate, all cores).
+
+Targets (issue 21): the demo within 20 s; the hazard command on 4096^2 within 2x its own
+computation time and within 2x the GDAL peer.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import rasterio
+
+from benchmarks.common import verdict
+
+REPEATS = int(os.environ.get("FRIGORIS_BENCH_REPEATS", "3"))
+SIZES = [int(s) for s in os.environ.get("FRIGORIS_BENCH_E2E_SIZES", "4096,8192").split(",")]
+REPO = pathlib.Path(__file__).resolve().parents[1]
+FRIGORIS = shutil.which("frigoris") or str(pathlib.Path(sys.executable).parent / "frigoris")
+PRODUCTS = f"{os.sep}rover{os.sep}app{os.sep}products{os.sep}"
+TIME = "/usr/bin/time"
+
+_PROFILE = r"""
+import cProfile, sys
+from frigoris.rover.app.cli import main
+cProfile.run("main(sys.argv[2:], standalone_mode=False)", sys.argv[1])
+"""
+
+
+def _run(args: list[str], cwd: pathlib.Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one run of ``frigoris ARGS``."""
+    cmd = [FRIGORIS, *args]
+    if os.path.exists(TIME):
+        cmd = [TIME, "-f", "%M", *cmd]
+    t0 = time.perf_counter()
+    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{res.stderr[-2000:]}")
+    peak = float(res.stderr.strip().splitlines()[-1]) / 1024 if os.path.exists(TIME) else 0.0
+    return wall, peak
+
+
+def _shares(args: list[str], cwd: pathlib.Path) -> dict[str, float]:
+    """Seconds in files and figures, in computation, and in start-up, from one profiled run."""
+    prof = cwd / "profile.out"
+    t0 = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", _PROFILE, str(prof), *args], cwd=cwd, check=True,
+        capture_output=True,
+    )  # fmt: skip
+    wall = time.perf_counter() - t0
+    stats = pstats.Stats(str(prof)).stats
+    cli = f"{os.sep}rover{os.sep}app{os.sep}cli{os.sep}"
+    helpers = ("group.py", "console.py", "options.py", "__init__.py")
+    files = 0.0
+    command = 0.0
+    for (filename, _, name), (_, _, _, cum, callers) in stats.items():
+        if name == "<module>":
+            continue  # imports are start-up, wherever they happen
+        if PRODUCTS in filename:
+            # count a product function only where a non-product caller enters it
+            files += sum(c[3] for k, c in callers.items() if PRODUCTS not in k[0])
+        if cli in filename and not filename.endswith(helpers):
+            command = max(command, cum)  # the command's own function, after its imports
+    return {"wall": wall, "files": files, "compute": max(command - files, 0.0),
+            "startup": max(wall - command, 0.0)}  # fmt: skip
+
+
+def _line(name: str, args: list[str], cwd: pathlib.Path, extra: str = "") -> dict[str, float]:
+    _run(args, cwd)  # warm-up: kernel cache, file cache
+    runs = [_run(args, cwd) for _ in range(REPEATS)]
+    walls = [w for w, _ in runs]
+    peak = max(p for _, p in runs)
+    share = _shares(args, cwd)
+    wall = statistics.median(walls)
+    print(
+        f"BENCH e2e {name}: wall {wall:.2f} s (median of {REPEATS}: "
+        f"{', '.join(f'{w:.1f}' for w in walls)}), peak RSS {peak:.0f} MiB; profiled run: "
+        f"computation {share['compute']:.1f} s, files and figures {share['files']:.1f} s, "
+        f"start-up {share['startup']:.1f} s{extra}",
+        flush=True,
+    )
+    return {"wall": wall, **share}
+
+
+def _gdal_peer(dem: pathlib.Path, bands: int, work: pathlib.Path) -> float:
+    """Seconds for gdaldem slope plus a COG of ``bands`` bands (deflate, all cores)."""
+    slope = work / "slope.tif"
+    vrt = work / "stack.vrt"
+    cog = work / "stack_cog.tif"
+    for p in (slope, vrt, cog):
+        p.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    subprocess.run(["gdaldem", "slope", str(dem), str(slope), "-q"], check=True)
+    subprocess.run(
+        ["gdalbuildvrt", "-q", "-separate", str(vrt), *([str(slope)] * bands)], check=True
+    )
+    subprocess.run(
+        ["gdal_translate", "-q", "-of", "COG", "-co", "COMPRESS=DEFLATE",
+         "-co", "NUM_THREADS=ALL_CPUS", str(vrt), str(cog)],
+        check=True,
+    )  # fmt: skip
+    return time.perf_counter() - t0
+
+
+def _hazard_bands(path: pathlib.Path) -> int:
+    with rasterio.open(path) as src:
+        return src.count
+
+
+def main() -> None:
+    from frigoris.terrain import write_geotiff
+    from frigoris.terrain.synth import synthesize
+
+    with tempfile.TemporaryDirectory(prefix="frigoris-e2e-") as tmp:
+        work = pathlib.Path(tmp)
+        (work / "examples").symlink_to(REPO / "examples", target_is_directory=True)
+
+        demo = _line("demo", ["demo", "--out", "demo-out", "--overwrite", "-q"], work)
+        print(
+            f"BENCH e2e demo target: {demo['wall']:.1f} s (target <= 20 s) "
+            f"{verdict(demo['wall'] <= 20.0)}",
+            flush=True,
+        )
+        for example in ("imbrium_synthetic.toml", "frigoris_lola_regional.toml"):
+            _line(
+                f"mission {example}",
+                ["mission", f"examples/{example}", "-o", "m-" + example[:-5], "--overwrite",
+                 "-q"],
+                work,
+            )  # fmt: skip
+
+        for n in SIZES:
+            site = synthesize(size_m=n * 0.5, res_m=0.5, seed=3)
+            dem = work / f"dem{n}.tif"
+            write_geotiff(dem, {"elevation": site.dem.elevation}, site.dem)
+            del site
+            args = ["hazard", str(dem), "-o", f"hz{n}", "--lander", "xy:0,0",
+                    "--time", "2025-06-05T19:17Z", "--overwrite", "-q"]  # fmt: skip
+            ours = _line(f"hazard {n}^2", args, work)
+            bands = _hazard_bands(work / f"hz{n}" / "hazard.tif")
+            peer = statistics.median(_gdal_peer(dem, bands, work) for _ in range(REPEATS))
+            own = ours["wall"] / max(ours["compute"], 1e-9)
+            vs_gdal = ours["wall"] / peer
+            target = n == 4096
+            print(
+                f"BENCH e2e hazard {n}^2 ratios: wall / own computation {own:.2f}"
+                + (f" (target <= 2) {verdict(own <= 2.0)}" if target else "")
+                + f"; wall / GDAL peer ({peer:.2f} s: gdaldem slope + COG of {bands} bands) "
+                f"{vs_gdal:.2f}" + (f" (target <= 2) {verdict(vs_gdal <= 2.0)}" if target else ""),
+                flush=True,
+            )
+            dem.unlink()
+
+
+if __name__ == "__main__":
+    main()
