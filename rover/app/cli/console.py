@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -21,12 +22,35 @@ stdout_console = Console(highlight=False)
 stderr_console = Console(stderr=True, highlight=False)
 
 
+def kernels_compiled() -> bool | None:
+    """Whether the numeric kernels are already compiled into numba's on-disk cache.
+
+    Looks for the cache index of one kernel every command uses; None when numba's cache layout
+    cannot be read (then nothing is said).
+    """
+    try:
+        from frigoris.terrain import _hazard_kernels
+
+        index = _hazard_kernels.fuse._cache._cache_file._index_path
+    except (ImportError, AttributeError):  # pragma: no cover - another numba's internals
+        return None
+    return os.path.exists(index)
+
+
 @contextlib.contextmanager
 def progress_bar(title: str, *, enabled: bool = True) -> Iterator[ProgressCallback]:
-    """Yield a callback that drives one progress bar on stderr; silent when disabled."""
+    """Yield a callback that drives one progress bar on stderr; silent when disabled.
+
+    On the first run after installing, it says that the kernels compile once.
+    """
     if not enabled:
         yield no_progress
         return
+    if kernels_compiled() is False:
+        stderr_console.print(
+            "first run: frigoris compiles its numeric kernels once (a minute or two on 2 "
+            "cores) and caches them; later runs start at once"
+        )
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
