@@ -22,7 +22,19 @@ from frigoris.terrain.slope import hillshade
 from frigoris.terrain.synth import RESILIENCE_TARGET
 
 from ...touchdown import MISSION2_IMPACT_OFFSET_M, OUTCOMES
-from .maps import add_circles, add_north_arrow, add_scale_bar, base_map, map_extent, save
+from .maps import (
+    add_circles,
+    add_north_arrow,
+    add_scale_bar,
+    base_map,
+    clamp_view,
+    decimate,
+    display_factor,
+    map_extent,
+    place_labels,
+    save,
+)
+from .style import OUTCOME_COLOURS, STOP_COLOURS
 
 if TYPE_CHECKING:
     from ...deploy import Handoff
@@ -142,61 +154,50 @@ def plan_figure(hm, plan, path, *, title: str, unplanned=()) -> pathlib.Path:
     """
     dem = hm.grid
     fig, ax = base_map(dem, title=title)
-    extent = map_extent(dem)
+    k = display_factor(dem.shape)
     ax.imshow(
-        np.where(hm.keepout, 1.0, np.nan),
+        np.where(decimate(hm.keepout, k, "any"), 1.0, np.nan),
         cmap=ListedColormap(["#d62728"]),
         alpha=0.3,
-        extent=extent,
+        extent=map_extent(dem),
         interpolation="nearest",
     )
+    handles = [Patch(color="#d62728", alpha=0.3, label="keep-out")]
     cmap = plt.get_cmap("viridis")
-    for k, cells in enumerate(plan.legs):
+    for i, cells in enumerate(plan.legs):
         x, y = dem.xy(cells[:, 0], cells[:, 1])
-        ax.plot(x, y, color=cmap(k / max(len(plan.legs), 1)), lw=2)
-    colours = {
-        "start": "white",
-        "scoop": "#2ca02c",
-        "crater": "#ffcc00",
-        "boulder": "#ff7f0e",
-        "moonhouse": "#e377c2",
-        "target": "#17becf",
-    }
+        ax.plot(x, y, color=cmap(i / max(len(plan.legs), 1)), lw=2)
+    if plan.legs:
+        handles.append(
+            plt.Line2D([], [], color=cmap(0.5), lw=2, label="drive (purple first, yellow last)")
+        )
     s = plan.stops
-    for kind, colour in colours.items():
-        sel = [i for i, k in enumerate(s.kind) if k == kind]
+    for kind, colour in STOP_COLOURS.items():
+        sel = [i for i, kd in enumerate(s.kind) if kd == kind]
         if sel:
-            ax.scatter(s.x[sel], s.y[sel], s=60, c=colour, edgecolors="black", zorder=5, label=kind)
-    for i in range(1, len(s)):
-        ax.annotate(
-            str(i),
-            (s.x[i], s.y[i]),
-            xytext=(4, 4),
-            textcoords="offset points",
-            fontsize=8,
-            color="white",
-        )
+            ax.scatter(s.x[sel], s.y[sel], s=60, c=colour, edgecolors="black", zorder=5)
+            handles.append(
+                plt.Line2D([], [], color=colour, marker="o", mec="black", lw=0, label=kind)
+            )
     if hm.lander is not None:
-        ax.plot(
-            hm.lander.x, hm.lander.y, marker="*", ms=16, color="white", mec="black", label="lander"
+        ax.plot(hm.lander.x, hm.lander.y, marker="*", ms=16, color="white", mec="black")
+        handles.append(
+            plt.Line2D([], [], color="white", mec="black", marker="*", ms=12, lw=0, label="lander")
         )
+    ux = np.array([u[2] for u in unplanned], dtype=float)
+    uy = np.array([u[3] for u in unplanned], dtype=float)
     if len(unplanned):
-        ux = np.array([u[2] for u in unplanned])
-        uy = np.array([u[3] for u in unplanned])
-        ax.scatter(ux, uy, s=70, c="#17becf", marker="X", edgecolors="black", zorder=5,
-                   label="user target not in the plan (why: plan.txt)")  # fmt: skip
-        for u in unplanned:
-            ax.annotate(u[0], (u[2], u[3]), xytext=(5, -10), textcoords="offset points",
-                        fontsize=8, color="white",
-                        bbox=dict(facecolor="black", alpha=0.5, lw=0, pad=1))  # fmt: skip
-    ax.legend(loc="upper left", fontsize=8, framealpha=0.75)
-    xs = np.concatenate([dem.xy(c[:, 0], c[:, 1])[0] for c in plan.legs] or [s.x])
-    ys = np.concatenate([dem.xy(c[:, 0], c[:, 1])[1] for c in plan.legs] or [s.y])
-    if len(unplanned):
-        xs, ys = np.concatenate([xs, ux]), np.concatenate([ys, uy])
-    pad = max(30.0, 0.15 * max(np.ptp(xs), np.ptp(ys)))
-    ax.set_xlim(xs.min() - pad, xs.max() + pad)
-    ax.set_ylim(ys.min() - pad, ys.max() + pad)
+        ax.scatter(ux, uy, s=70, c="#17becf", marker="X", edgecolors="black", zorder=5)
+        handles.append(
+            plt.Line2D([], [], color="#17becf", mec="black", marker="X", lw=0,
+                       label="user target not in the plan (why: plan.txt)")
+        )  # fmt: skip
+    ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.8)
+    xs = [dem.xy(c[:, 0], c[:, 1])[0] for c in plan.legs] or [s.x]
+    ys = [dem.xy(c[:, 0], c[:, 1])[1] for c in plan.legs] or [s.y]
+    clamp_view(ax, dem, np.concatenate([*xs, ux]), np.concatenate([*ys, uy]))
+    place_labels(ax, s.x[1:], s.y[1:], [str(i) for i in range(1, len(s))])
+    place_labels(ax, ux, uy, [u[0] for u in unplanned])
     return save(fig, path)
 
 
@@ -230,15 +231,6 @@ def timeline_figure(plan, solar, start, path, *, rover=None) -> pathlib.Path:
     for ax in axes:
         ax.grid(alpha=0.3)
     return save(fig, path)
-
-
-OUTCOME_COLOURS = {
-    "nominal": "#2ca02c",
-    "degraded": "#ffbf00",
-    "tip-over": "#ff7f0e",
-    "crash": "#d62728",
-    "off-dem": "#7f7f7f",
-}
 
 
 SCENARIO_MARKERS = {"nominal": "o", "late-altimeter": "X"}
@@ -514,8 +506,9 @@ def route_figure(
 ) -> pathlib.Path:
     """Route over the hillshade: keep-out shaded, legs coloured in order, waypoints numbered."""
     fig, ax = base_map(grid, title=title)
+    k = display_factor(grid.shape)
     ax.imshow(
-        np.where(keepout, 1.0, np.nan),
+        np.where(decimate(keepout, k, "any"), 1.0, np.nan),
         cmap=ListedColormap(["#d62728"]),
         alpha=0.3,
         extent=map_extent(grid),
@@ -528,23 +521,10 @@ def route_figure(
         ax.plot(x, y, color=cmap(k / max(len(route.legs), 1)), lw=2, label=f"leg {k + 1}")
     wx, wy = grid.xy(route.waypoint_cells[:, 0], route.waypoint_cells[:, 1])
     ax.scatter(wx, wy, s=60, c="white", edgecolors="black", zorder=5, label="waypoints")
-    for k in range(wx.size):
-        ax.annotate(
-            str(k + 1),
-            (wx[k], wy[k]),
-            xytext=(5, 5),
-            textcoords="offset points",
-            fontsize=9,
-            fontweight="bold",
-            color="white",
-            bbox=dict(facecolor="black", alpha=0.5, lw=0, pad=1),
-        )
     ax.legend(loc="best", fontsize=8, framealpha=0.75)
     xs, ys = grid.xy(route.cells[:, 0], route.cells[:, 1])
-    b = grid.bounds
-    pad = max(30.0, 0.15 * max(np.ptp(xs), np.ptp(ys)))
-    ax.set_xlim(max(b.left, xs.min() - pad), min(b.right, xs.max() + pad))
-    ax.set_ylim(max(b.bottom, ys.min() - pad), min(b.top, ys.max() + pad))
+    clamp_view(ax, grid, xs, ys)
+    place_labels(ax, wx, wy, [str(k + 1) for k in range(wx.size)], fontsize=9)
     return save(fig, path)
 
 

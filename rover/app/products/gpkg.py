@@ -39,6 +39,7 @@ from frigoris.terrain.vector import circle_ring, ellipse_ring, write_geopackage
 
 from ..formats import num, utc_iso
 from ..results import MissionResult, provenance
+from .style import OUTCOME_COLOURS, STOP_COLOURS
 
 LAYER_ORDER = (
     "stops",
@@ -54,22 +55,6 @@ LAYER_ORDER = (
     "craters",
     "rocks",
 )
-
-STOP_COLOURS = {
-    "start": "#ffffff",
-    "scoop": "#2ca02c",
-    "crater": "#ffcc00",
-    "boulder": "#ff7f0e",
-    "moonhouse": "#e377c2",
-    "target": "#17becf",
-}
-OUTCOME_COLOURS = {
-    "nominal": "#2ca02c",
-    "degraded": "#ffbf00",
-    "tip-over": "#ff7f0e",
-    "crash": "#d62728",
-    "off-dem": "#7f7f7f",
-}
 
 
 def _feature(geometry: dict[str, Any], **props: Any) -> dict[str, Any]:

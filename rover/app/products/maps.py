@@ -28,9 +28,11 @@ __all__ = [
     "add_north_arrow",
     "add_scale_bar",
     "base_map",
+    "clamp_view",
     "decimate",
     "display_factor",
     "map_extent",
+    "place_labels",
     "save",
     "true_north_deg",
 ]
@@ -238,6 +240,66 @@ def _draw_north_arrow(ax: Axes, crs) -> None:
         color="white",
         bbox=dict(facecolor="black", alpha=0.5, lw=0),
     )
+
+
+def place_labels(
+    ax: Axes,
+    xs,
+    ys,
+    texts,
+    *,
+    fontsize: float = 8,
+    colour: str = "white",
+    box: str = "black",
+) -> None:
+    """Label points so that no two labels overlap.
+
+    Each label takes the first of eight positions around its point that is free (in display
+    space); a label with none free is left out. Call it after the axes' limits are final.
+    """
+    fig = ax.figure
+    placed: list[tuple[float, float, float, float]] = []
+    to_px = ax.transData.transform
+    pt = fig.dpi / 72.0
+    offsets = [(6, 6), (6, -6), (-6, 6), (-6, -6), (10, 0), (-10, 0), (0, 10), (0, -10)]
+    for x, y, text in zip(xs, ys, texts, strict=True):
+        w = (0.62 * fontsize * len(str(text)) + 4) * pt
+        h = (1.25 * fontsize + 2) * pt
+        px, py = to_px((float(x), float(y)))
+        for dx, dy in offsets:
+            ox, oy = px + dx * pt, py + dy * pt
+            left = ox if dx >= 0 else ox - w
+            bottom = oy if dy >= 0 else oy - h
+            r = (left, bottom, left + w, bottom + h)
+            if all(r[2] <= q[0] or r[0] >= q[2] or r[3] <= q[1] or r[1] >= q[3] for q in placed):
+                placed.append(r)
+                ax.annotate(
+                    str(text),
+                    (float(x), float(y)),
+                    xytext=(dx, dy),
+                    textcoords="offset points",
+                    ha="left" if dx >= 0 else "right",
+                    va="bottom" if dy >= 0 else "top",
+                    fontsize=fontsize,
+                    color=colour,
+                    bbox=dict(facecolor=box, alpha=0.55, lw=0, pad=1),
+                    zorder=6,
+                )
+                break
+
+
+def clamp_view(ax: Axes, dem: Dem, xs, ys, *, pad_m: float = 30.0, share: float = 0.15) -> None:
+    """Zoom the axes on points (with a margin), never beyond the data, keeping a square view."""
+    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
+    b = dem.bounds
+    pad = max(pad_m, share * max(np.ptp(xs), np.ptp(ys)))
+    cx, cy = 0.5 * (xs.min() + xs.max()), 0.5 * (ys.min() + ys.max())
+    half = 0.5 * max(np.ptp(xs), np.ptp(ys)) + pad
+    half = min(half, 0.5 * max(b.right - b.left, b.top - b.bottom))
+    x0 = min(max(cx - half, b.left), max(b.right - 2 * half, b.left))
+    y0 = min(max(cy - half, b.bottom), max(b.top - 2 * half, b.bottom))
+    ax.set_xlim(x0, min(x0 + 2 * half, b.right))
+    ax.set_ylim(y0, min(y0 + 2 * half, b.top))
 
 
 def add_circles(
