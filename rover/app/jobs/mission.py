@@ -42,6 +42,7 @@ from ..products.plan_files import plan_summary, write_plan
 from ..products.report import write_report
 from ..products.site_files import write_dem, write_site
 from ..products.touchdown_files import write_touchdown
+from ..products.webmap import MAP_FILE, write_webmap
 from ..results import JobResult, MissionResult, Step, provenance
 from .inputs import read_rock_abundance, resolve_sun
 from .landing import run_touchdowns
@@ -517,7 +518,7 @@ def _plan_step(chain: _Chain) -> None:
 
 
 def _finish(chain: _Chain) -> None:
-    """GeoPackage, provenance in the GeoJSON files, report, manifest."""
+    """GeoPackage, provenance in the GeoJSON files, interactive map, report, manifest."""
     progress = chain.progress
     prov = provenance(chain.mission)
     progress(0.9, "mission.gpkg")
@@ -527,6 +528,8 @@ def _finish(chain: _Chain) -> None:
     for path in chain.outputs.values():
         if path.suffix == ".geojson":
             stamp_geojson(path, prov)
+    progress(0.93, MAP_FILE)
+    chain.outputs["webmap"] = write_webmap(chain.result(), chain.out / MAP_FILE)
     progress(0.95, "report.html")
     chain.outputs["report"] = write_report(chain.result(), chain.out / "report.html")
     chain.outputs["manifest"] = write_manifest(chain.result(), chain.out / "manifest.json")

@@ -44,6 +44,7 @@ OUTPUT_DESCRIPTIONS: dict[str, str] = {
     "timeline.png": "battery, sun elevation, solar power and distance driven over the plan",
     "plan.txt": "the plan stop by stop, as text",
     "mission.gpkg": "every vector layer in one GeoPackage (QGIS styles included)",
+    "map.html": "interactive map of the run for a browser, offline: layers, stops, time slider",
     "report.html": "the mission report for people (links the PNGs in this folder)",
 }
 """Every file a mission may write, and what it is (the manifest repeats it per output)."""

@@ -437,6 +437,11 @@ def report_html(result: MissionResult) -> str:
         + (f" · overrides: {_e(', '.join(m.overrides))}" if m.overrides else "")
         + "</p>"
     )
+    if "webmap" in result.outputs:
+        head += (
+            f'<p><b><a href="{_e(result.outputs["webmap"].name)}">Open the interactive map</a></b>'
+            " (layers, stops, touchdowns and the rover on a time slider; works offline)</p>"
+        )
     body = "".join(
         [
             head,
