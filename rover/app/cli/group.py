@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sun": ("sun", "sun", "Sun and Earth over the lunar day, panel power, lit fraction."),
     "touchdown": ("touchdown", "touchdown", "Monte Carlo touchdowns of the lander."),
     "deploy": ("deploy", "deploy", "One touchdown, then the rover's deployment handoff."),
+    "view": ("view", "view", "Open a run's interactive map (map.html) in the web browser."),
 }
 """Command name -> (module in this package, attribute, one-line help for ``frigoris -h``)."""
 
