@@ -6,12 +6,18 @@ OUT    ?= demo-out
 
 .PHONY: demo test bench lint clean sysdeps benchdeps
 
-# apt packages the reference tests need (GDAL's own command-line tools: gdalinfo, gdaldem).
+# apt packages the tests need: GDAL's own command-line tools (gdalinfo, gdaldem) as references,
+# and Chromium with its WebDriver for the browser test of map.html.
 sysdeps:
-	@command -v gdaldem >/dev/null 2>&1 || { \
-	  echo "installing gdal-bin (reference tools for tests)" >&2; \
+	@need=""; \
+	command -v gdaldem >/dev/null 2>&1 || need="$$need gdal-bin"; \
+	test -x /usr/bin/chromium || need="$$need chromium"; \
+	test -x /usr/bin/chromedriver || need="$$need chromium-driver"; \
+	if [ -n "$$need" ]; then \
+	  echo "installing$$need (reference tools and browser for tests)" >&2; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq gdal-bin >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$need >/dev/null; \
+	fi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

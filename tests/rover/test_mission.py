@@ -314,6 +314,8 @@ def check_outputs(out: pathlib.Path) -> dict:
                     PCRS.from_user_input(info["crs"]).ellipsoid.semi_major_metre, 1_737_400.0
                 ), layer
                 assert info["features"] > 0
+        elif p.name == "map.html":  # self-contained: the browser tests are in test_webmap.py
+            assert b'<script id="frigoris-data" type="application/json">' in data
         elif p.suffix == ".html":
             parser = _Links()
             parser.feed(data.decode())
@@ -333,7 +335,7 @@ def test_hakuto_mission_runs_the_whole_chain(hakuto_run):
     manifest = check_outputs(out)
     assert [s["status"] for s in manifest["steps"]] == ["done"] * 5
     assert manifest["stopped"] is None and summary["deployed"] is True
-    assert DEMO_KEYS | {"geopackage", "report", "manifest"} == set(summary["outputs"])
+    assert DEMO_KEYS | {"geopackage", "webmap", "report", "manifest"} == set(summary["outputs"])
     assert manifest["parameters"]["site"]["synthetic"]["size_m"] == 256
     assert manifest["parameters"]["overrides"] == ["site.synthetic.size_m=256", "touchdown.runs=50"]
     # GeoPackage layers agree with the GeoJSON plan.
