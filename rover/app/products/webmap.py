@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import functools
 import html
 import importlib.resources
@@ -171,14 +172,18 @@ _ACTIVITY_COLOURS = {
 
 
 def _blocks(a: np.ndarray, f: int, fill: Any) -> np.ndarray:
-    """``a`` padded to a multiple of ``f`` with ``fill``, as (rows, f, cols, f) blocks."""
+    """``a`` padded to a multiple of ``f`` with ``fill``, as (rows, cols, f * f) blocks.
+
+    The cells of a block are made contiguous: reducing the last axis is 2x faster than
+    reducing two strided ones.
+    """
     m, n = a.shape
     mp, np_ = -(-m // f) * f, -(-n // f) * f
     if (mp, np_) != (m, n):
         out = np.full((mp, np_), fill, dtype=a.dtype)
         out[:m, :n] = a
         a = out
-    return a.reshape(mp // f, f, np_ // f, f)
+    return a.reshape(mp // f, f, np_ // f, f).transpose(0, 2, 1, 3).reshape(mp // f, np_ // f, -1)
 
 
 def reduce_blocks(a: np.ndarray, f: int, how: str) -> np.ndarray:
@@ -205,17 +210,17 @@ def reduce_blocks(a: np.ndarray, f: int, how: str) -> np.ndarray:
     if f == 1:
         return a.copy() if how == "any" else a.astype(np.float32)
     if how == "any":
-        return _blocks(np.asarray(a, dtype=bool), f, False).any(axis=(1, 3))
+        return _blocks(np.asarray(a, dtype=bool), f, False).any(axis=-1)
     b = _blocks(np.asarray(a, dtype=np.float32), f, np.nan)
     valid = np.isfinite(b)
-    count = valid.sum(axis=(1, 3))
+    count = valid.sum(axis=-1)
     if how == "mean":
-        total = np.where(valid, b, 0.0).sum(axis=(1, 3), dtype=np.float64)
+        total = np.where(valid, b, 0.0).sum(axis=-1, dtype=np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             out = total / count
     elif how in ("max", "min"):
         pick = np.max if how == "max" else np.min
-        out = pick(np.where(valid, b, -np.inf if how == "max" else np.inf), axis=(1, 3))
+        out = pick(np.where(valid, b, -np.inf if how == "max" else np.inf), axis=-1)
     else:
         raise ValueError(f"reduce {how!r} is not one of max, min, mean, any")
     return np.where(count > 0, out, np.nan).astype(np.float32)
@@ -223,10 +228,13 @@ def reduce_blocks(a: np.ndarray, f: int, how: str) -> np.ndarray:
 
 def _png(index: np.ndarray, rgba: np.ndarray) -> bytes:
     """An 8-bit palette PNG: ``index`` into ``rgba`` (K, 4) uint8 colours (K <= 256)."""
-    img = Image.fromarray(np.ascontiguousarray(index, dtype=np.uint8))  # "L"; a palette makes it "P"
+    img = Image.fromarray(
+        np.ascontiguousarray(index, dtype=np.uint8)
+    )  # "L"; a palette makes it "P"
     img.putpalette(rgba[:, :3].astype(np.uint8).ravel().tolist())
     buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=True, transparency=bytes(rgba[:, 3].astype(np.uint8)))
+    # zlib's default level: optimize=True makes the demo's PNGs 0.3 % smaller, 3x slower
+    img.save(buf, format="PNG", transparency=bytes(rgba[:, 3].astype(np.uint8)))
     return buf.getvalue()
 
 
@@ -484,12 +492,16 @@ def _lean(feature: dict[str, Any]) -> dict[str, Any]:
     return {"type": "Feature", "geometry": geom, "properties": props}
 
 
-def _centre_point(feature: dict[str, Any]) -> dict[str, Any]:
-    """A circle polygon feature as a Point at its centre (the mean of its ring's vertices)."""
-    ring = np.asarray(feature["geometry"]["coordinates"][0], dtype=np.float64)[:-1]
-    x, y = ring.mean(axis=0)
-    geometry = {"type": "Point", "coordinates": [round(float(x), 3), round(float(y), 3)]}
-    return {"type": "Feature", "geometry": geometry, "properties": feature["properties"]}
+def _circles(x: np.ndarray, y: np.ndarray, **columns: np.ndarray) -> list[dict[str, Any]]:
+    """Point features at (x, y), one per row of ``columns`` (rounded, no NaN)."""
+    return [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [num(x[i]), num(y[i])]},
+            "properties": {k: num(v[i]) for k, v in columns.items()},
+        }
+        for i in range(len(x))
+    ]
 
 
 def vector_layers(result: MissionResult) -> dict[str, Any]:
@@ -499,9 +511,23 @@ def vector_layers(result: MissionResult) -> dict[str, Any]:
     split by scenario, the crash impact points, and the published Mission 2 impact when the aim
     point is Resilience's target.
     """
-    layers = {k: [_lean(f) for f in v] for k, v in mission_layers(result).items()}
-    for name in ("craters", "rocks"):  # the page draws circles: centre and diameter suffice
-        layers[name] = [_centre_point(f) for f in layers.get(name, [])]
+    # craters and rocks as points with a diameter (the page draws the circles), not as the
+    # GeoPackage's 32-vertex rings
+    layers = {
+        k: [_lean(f) for f in v]
+        for k, v in mission_layers(dataclasses.replace(result, hazard=None)).items()
+    }
+    if result.hazard is not None:
+        c, rk = result.hazard.craters, result.hazard.rocks
+        layers["craters"] = _circles(
+            c.x,
+            c.y,
+            diameter_m=c.diameter_m,
+            depth_m=c.depth_m,
+            depth_ratio=c.depth_m / np.maximum(c.diameter_m, 1e-9),
+        )
+        layers["rocks"] = _circles(rk.x, rk.y, diameter_m=rk.diameter_m, height_m=rk.height_m)
+        layers = {k: v for k, v in layers.items() if v}
     touchdowns = layers.pop("touchdowns", [])
     by_scenario: dict[str, list] = {}
     for feat in touchdowns:
