@@ -41,7 +41,6 @@ import html
 import importlib.resources
 import io
 import json
-import math
 import os
 import pathlib
 import re
@@ -57,7 +56,7 @@ from PIL import Image
 
 from frigoris.planners.traverse import Operations
 from frigoris.terrain import Dem, write_text
-from frigoris.terrain.crs import crs_to_lunar, lunar_to_crs, to_pyproj
+from frigoris.terrain.crs import crs_to_lunar, to_pyproj
 from frigoris.terrain.hazard import REASONS, HazardMap
 from frigoris.terrain.slope import hillshade
 from frigoris.terrain.synth import RESILIENCE_TARGET
@@ -67,7 +66,9 @@ from ...touchdown import MISSION2_IMPACT_OFFSET_M, SAFE_OUTCOMES
 from ..formats import num, utc_iso
 from ..provenance import frigoris_version
 from ..results import MissionResult
-from .gpkg import OUTCOME_COLOURS, STOP_COLOURS, mission_layers
+from .gpkg import mission_layers
+from .maps import decimate, display_factor, true_north_deg
+from .style import OUTCOME_COLOURS, STOP_COLOURS
 
 __all__ = [
     "HAZARD_LAYERS",
@@ -171,23 +172,8 @@ _ACTIVITY_COLOURS = {
 # rasters
 
 
-def _blocks(a: np.ndarray, f: int, fill: Any) -> np.ndarray:
-    """``a`` padded to a multiple of ``f`` with ``fill``, as (rows, cols, f * f) blocks.
-
-    The cells of a block are made contiguous: reducing the last axis is 2x faster than
-    reducing two strided ones.
-    """
-    m, n = a.shape
-    mp, np_ = -(-m // f) * f, -(-n // f) * f
-    if (mp, np_) != (m, n):
-        out = np.full((mp, np_), fill, dtype=a.dtype)
-        out[:m, :n] = a
-        a = out
-    return a.reshape(mp // f, f, np_ // f, f).transpose(0, 2, 1, 3).reshape(mp // f, np_ // f, -1)
-
-
 def reduce_blocks(a: np.ndarray, f: int, how: str) -> np.ndarray:
-    """Reduce ``a`` by ``f`` x ``f`` blocks, ignoring NaN (a block of only NaN gives NaN).
+    """Reduce ``a`` by ``f`` x ``f`` blocks ignoring NaN: :func:`.maps.decimate`, plus ``min``.
 
     Parameters
     ----------
@@ -196,7 +182,7 @@ def reduce_blocks(a: np.ndarray, f: int, how: str) -> np.ndarray:
     f : int
         Block size in cells; edge blocks are partial.
     how : {"max", "min", "mean", "any"}
-        ``any`` for bool masks.
+        ``max`` for hazards, ``min`` for a margin (the block's worst cell), ``any`` for masks.
 
     Returns
     -------
@@ -204,26 +190,14 @@ def reduce_blocks(a: np.ndarray, f: int, how: str) -> np.ndarray:
 
     Examples
     --------
-    >>> reduce_blocks(np.array([[1.0, 2.0, 5.0], [np.nan, 4.0, np.nan]]), 2, "mean")
-    array([[2.3333333, 5.       ]], dtype=float32)
+    >>> reduce_blocks(np.array([[1.0, 2.0, 5.0], [np.nan, 4.0, np.nan]]), 2, "min")
+    array([[1., 5.]], dtype=float32)
     """
-    if f == 1:
-        return a.copy() if how == "any" else a.astype(np.float32)
-    if how == "any":
-        return _blocks(np.asarray(a, dtype=bool), f, False).any(axis=-1)
-    b = _blocks(np.asarray(a, dtype=np.float32), f, np.nan)
-    valid = np.isfinite(b)
-    count = valid.sum(axis=-1)
-    if how == "mean":
-        total = np.where(valid, b, 0.0).sum(axis=-1, dtype=np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = total / count
-    elif how in ("max", "min"):
-        pick = np.max if how == "max" else np.min
-        out = pick(np.where(valid, b, -np.inf if how == "max" else np.inf), axis=-1)
-    else:
+    if how == "min":
+        return -decimate(-np.asarray(a, dtype=np.float32), f, "max")
+    if how not in ("max", "mean", "any"):
         raise ValueError(f"reduce {how!r} is not one of max, min, mean, any")
-    return np.where(count > 0, out, np.nan).astype(np.float32)
+    return decimate(a, f, how)
 
 
 def _png(index: np.ndarray, rgba: np.ndarray) -> bytes:
@@ -286,10 +260,6 @@ def _ramp_stops(cmap: str, n: int = 6) -> list[str]:
     """CSS colours along ``cmap`` for the legend's gradient."""
     cols = colormaps[cmap](np.linspace(0.0, 1.0, n))
     return ["#" + "".join(f"{int(round(v * 255)):02x}" for v in c[:3]) for c in cols]
-
-
-def _factor(shape: tuple[int, int], max_px: int) -> int:
-    return max(1, math.ceil(max(shape) / max_px))
 
 
 def _overlay_bounds(dem: Dem, f: int, shape_out: tuple[int, int]) -> list[float]:
@@ -668,10 +638,7 @@ def crs_info(dem: Dem) -> dict[str, Any]:
     b = dem.bounds
     cx, cy = 0.5 * (b.left + b.right), 0.5 * (b.bottom + b.top)
     lat, lon = crs_to_lunar(dem.crs, cx, cy)
-    # true north: the direction of growing latitude, clockwise from grid north
-    step = min(0.001, 0.1 * (90.0 - abs(lat)) if abs(lat) < 90.0 else 0.001)
-    nx, ny = lunar_to_crs(dem.crs, min(lat + step, 89.9999), lon)
-    north = math.degrees(math.atan2(nx - cx, ny - cy))
+    north = true_north_deg(dem.crs, cx, cy)
     return {
         "name": pcrs.name,
         "proj4": _proj4(dem.crs),
@@ -723,7 +690,7 @@ def _json_for_script(doc: dict[str, Any]) -> str:
 def map_document(result: MissionResult, *, max_px: int = MAX_PX) -> dict[str, Any]:
     """Everything the page draws, as plain JSON values (no NaN)."""
     dem, hm = result.dem, result.hazard
-    f = _factor(dem.shape, max_px)
+    f = display_factor(dem.shape, max_px)
     rasters = terrain_rasters(dem, f, hm.sun if hm is not None else None)
     notes: list[str] = []
     if hm is not None:
