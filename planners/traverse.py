@@ -195,7 +195,9 @@ class _Sim:
         Returns (t, soc, waited), or None when the wait breaks the battery reserve.
         """
         ops = self.ops
-        if ops.in_window(t) and ops.in_window(t + dt):
+        first = ops.window_start_h * 3600.0
+        same_day = math.floor((t - first) / DAY_S) == math.floor((t + dt - first) / DAY_S)
+        if ops.in_window(t) and ops.in_window(t + dt) and same_day:
             return t, soc, False
         start = ops.next_window(t) if not ops.in_window(t) else ops.next_window(t + dt)
         out = self._idle(t, soc, start, r, c, "window", leg, -1)
@@ -237,7 +239,7 @@ class _Sim:
         r, c = int(start_cell[0]), int(start_cell[1])
         arrival, departure, soc_arr = [0.0], [], [soc]
         self._emit(t, r, c, soc, "start", -1, 0, self._solar(0.0, 0.0, r, c))
-        cycle_m = 0.0
+        cycle_m, moved_s = 0.0, 0.0
         seg_charge = rv.drive_power_w * (rv.max_drive_per_cycle_m / rv.speed_m_s) / 3600.0
         for k, cells in enumerate(legs):
             # Dwell at stop k (the start has no dwell), then drive leg k to stop k + 1.
@@ -246,10 +248,12 @@ class _Sim:
                 if out is None:
                     return False, k, arrival, departure, soc_arr
                 t, soc = out
-            departure.append(t)
+            left = False
             for step in range(1, len(cells)):
                 r1, c1 = int(cells[step, 0]), int(cells[step, 1])
                 dist = self.res * math.hypot(r1 - r, c1 - c)
+                if t - moved_s >= rv.cycle_overhead_s - 1e-9:
+                    cycle_m = 0.0  # a dwell long enough for the ground to send a new command
                 if cycle_m + dist > rv.max_drive_per_cycle_m + 1e-9:
                     # End of a command cycle: the ground reviews and sends the next move.
                     out = self._idle(t, soc, t + rv.cycle_overhead_s, r, c, "cycle", k, -1)
@@ -272,26 +276,32 @@ class _Sim:
                     if out is None:
                         return False, k + 1, arrival, departure, soc_arr
                     t, soc = out
-                    cycle_m = 0.0
                 # Then wait, parked, until the move fits inside a commanded drive window.
                 out = self._fit_window(t, soc, dt, r, c, k)
                 if out is None:
                     return False, k + 1, arrival, departure, soc_arr
-                t, soc, waited = out
-                if waited:
-                    cycle_m = 0.0
+                t, soc, _ = out
+                if t - moved_s >= rv.cycle_overhead_s - 1e-9:
+                    cycle_m = 0.0  # parked long enough for the ground to send a new command
+                if not left:
+                    departure.append(t)  # the rover leaves the stop with its first move
+                    left = True
                 p = self._solar(t, t + dt, r1, c1)
                 soc1 = min(rv.battery_wh, soc + (p - rv.drive_power_w) * dt / 3600.0)
                 if soc1 < rv.reserve_wh - 1e-9:
                     return False, k + 1, arrival, departure, soc_arr
                 t, soc, r, c = t + dt, soc1, r1, c1
+                moved_s = t
                 cycle_m += dist
                 self._emit(t, r, c, soc, "drive", k, -1, p)
                 if t > ops.mission_s + 1e-6:
                     return False, k + 1, arrival, departure, soc_arr
+            if not left:
+                departure.append(t)  # a leg without a step: the next stop is this cell
+            else:
+                self.rows[-1] = self.rows[-1][:6] + (k + 1,) + self.rows[-1][7:]
             arrival.append(t)
             soc_arr.append(soc)
-            self.rows[-1] = self.rows[-1][:6] + (k + 1,) + self.rows[-1][7:]
         if len(legs) + 1 > 1 and dwell[len(legs)] > 0:
             out = self._idle(t, soc, t + dwell[len(legs)], r, c, "dwell", -1, len(legs), 300.0)
             if out is None:
@@ -407,7 +417,7 @@ def plan_traverse(
             tuple(dropped),
             reason,
         )
-        return _checked(plan, cost, keepout, comm_ok, rover, ops, solar_w)
+        return _checked(plan, cost, keepout, comm_ok, rover, ops, solar_w, transform)
 
     if not np.isfinite(cost[r0, c0]):
         return empty("the start cell is in keep-out or out of link: the rover cannot move")
@@ -500,22 +510,47 @@ def plan_traverse(
         "" if order else "no stop could be afforded within time and energy",
     )
     report(1.0, "done")
-    return _checked(plan, cost, keepout, comm_ok, rover, ops, solar_w)
+    return _checked(plan, cost, keepout, comm_ok, rover, ops, solar_w, transform)
 
 
-def _checked(plan, cost, keepout, comm_ok, rover, ops, solar_w) -> TraversePlan:
+def _checked(plan, cost, keepout, comm_ok, rover, ops, solar_w, transform) -> TraversePlan:
     problems = check_plan(
-        plan, keepout=keepout, comm_ok=comm_ok, rover=rover, ops=ops, solar_w=solar_w
+        plan,
+        keepout=keepout,
+        transform=transform,
+        comm_ok=comm_ok,
+        rover=rover,
+        ops=ops,
+        solar_w=solar_w,
     )
     if problems:
         raise InfeasiblePlanError("plan failed its own check: " + "; ".join(problems[:5]))
     return plan
 
 
+# --------------------------------------------------------------------------------------------
+# The checker. It shares no code with the simulation above: it reads the plan's raw arrays
+# (stops, legs, timeline rows) and judges them against the rasters, the grid transform, the rover
+# model and the mission rhythm, with its own geometry, window arithmetic and battery integration.
+
+TIMELINE_COLUMNS = ("t_s", "row", "col", "x", "y", "soc_wh", "activity", "stop")
+"""Timeline columns the checker reads (the planner writes more, for people)."""
+
+CHECK_TIME_TOL_S = 1e-6
+"""Slack on times: timeline times are sums of thousands of float steps (about 1e-10 s off)."""
+CHECK_SOC_TOL = 1e-6
+"""Slack on the battery, as a fraction of its capacity (float rounding of the integration)."""
+CHECK_SPEED_TOL = 1e-6
+"""Relative slack on speed and command-cycle distance (float rounding, never a real margin)."""
+CHECK_POSITION_TOL = 0.01
+"""Slack on map coordinates, as a fraction of the pixel: a stop is at its cell's centre."""
+
+
 def check_plan(
     plan: TraversePlan,
     *,
     keepout: np.ndarray,
+    transform,
     rover: RoverModel,
     ops: Operations,
     solar_w: SolarFn,
@@ -523,131 +558,396 @@ def check_plan(
 ) -> list[str]:
     """Every constraint a plan breaks, in plain words (empty when the plan is feasible).
 
-    Recomputes from the rasters and the rover model, not from the planner's bookkeeping:
-    every cell of every leg outside keep-out and in link, legs 8-connected and joining the stops,
-    speed, drive windows, command-cycle distance, dwell times, mission length, and the battery
-    re-integrated from the timeline never below the reserve.
+    Independent of the planner: it recomputes from the rasters, the grid transform, the rover
+    model, the mission rhythm and the plan's raw arrays, never through the code that built the
+    plan. Each rule has its own message:
+
+    - shape: as many legs as stops minus one, per-stop arrays as long as the stops, every
+      timeline column present and of one length, a non-empty timeline, legs of (row, col) cells;
+    - legs: inside the grid, outside keep-out, in link (``comm_ok``), a chain of neighbouring
+      cells, joining stop k to stop k + 1; map coordinates of stops and timeline rows at the
+      centre of their cells;
+    - clock: the timeline starts at time 0 at the start stop, never goes back in time and ends
+      within the mission;
+    - motion: the timeline drives exactly the legs' cells in order, and never moves while parked;
+      every drive at most the rover's speed, inside one commanded window, and within a command
+      cycle (the drive between two parked stretches of at least ``cycle_overhead_s``) of at
+      most ``max_drive_per_cycle_m``;
+    - battery: re-integrated from the timeline (drive power on drive rows, idle power otherwise,
+      ``solar_w`` at the midpoint and the row's cell, capped at capacity), equal to the timeline's
+      and never below the reserve;
+    - stops: each gets its dwell (timeline rows labelled ``dwell`` for it, at its cell); arrival,
+      departure and arrival battery as the plan states them are those of the timeline;
+    - totals: the plan's value, distance and duration are those of its stops, legs and timeline.
+
+    Parameters
+    ----------
+    plan : TraversePlan
+    keepout : ndarray of bool, shape (M, N)
+    transform : affine.Affine
+        The grid's transform (map metres); step lengths come from it.
+    rover : RoverModel
+    ops : Operations
+    solar_w : callable(t_s, rows, cols) -> watts
+    comm_ok : ndarray of bool, shape (M, N), optional
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    PlanningError
+        ``comm_ok`` and ``keepout`` are not on the same grid.
     """
-    out: list[str] = []
-    keepout = np.asarray(keepout, bool)
-    shape = keepout.shape
-    tl = plan.timeline
+    keepout = np.asarray(keepout, dtype=bool)
+    comm = None if comm_ok is None else np.asarray(comm_ok, dtype=bool)
+    if keepout.ndim != 2:
+        raise PlanningError(f"keepout must be a 2-D array, got shape {keepout.shape}")
+    if comm is not None and comm.shape != keepout.shape:
+        raise PlanningError(
+            f"comm_ok has shape {comm.shape} but keepout {keepout.shape}; pass layers of one grid"
+        )
+    out = _check_shape(plan)
+    if out:
+        return out  # the arrays do not fit together: nothing else can be read safely
+    tl = {k: np.asarray(plan.timeline[k]) for k in TIMELINE_COLUMNS}
+    out += _check_legs(plan, keepout, comm)
+    off_grid = _check_timeline_on_grid(tl, keepout.shape)
+    out += off_grid
+    out += _check_places(plan, tl, transform)
+    out += _check_clock(plan, tl, ops)
+    follows, motion = _check_follows_legs(plan, tl)
+    out += motion
+    if off_grid:
+        return out  # no sun, no geometry off the grid
+    out += _check_drives(tl, transform, rover, ops)
+    out += _check_battery(tl, rover, ops, solar_w)
+    out += _check_dwell(plan, tl)
+    if follows is not None:
+        out += _check_stop_times(plan, tl, follows)
+    out += _check_totals(plan, tl, transform)
+    return out
+
+
+def _check_shape(plan: TraversePlan) -> list[str]:
+    n = len(plan.stops)
+    out = []
+    if len(plan.legs) != n - 1:
+        out.append(f"{len(plan.legs)} legs for {n} stops")
+    for name in ("arrival_s", "departure_s", "soc_arrival_wh"):
+        m = np.asarray(getattr(plan, name)).size
+        if m != n:
+            out.append(f"{name} has {m} values for {n} stops")
+    if len(plan.stops.cells) != n or len(plan.stops.dwell_s) != n:
+        out.append(
+            f"the stops have {n} positions, {len(plan.stops.cells)} cells and "
+            f"{len(plan.stops.dwell_s)} dwell times"
+        )
     for k, leg in enumerate(plan.legs):
         leg = np.asarray(leg)
-        inside = (
-            (leg[:, 0] >= 0) & (leg[:, 0] < shape[0]) & (leg[:, 1] >= 0) & (leg[:, 1] < shape[1])
-        )
-        if not inside.all():
-            out.append(f"leg {k} leaves the grid")
-            continue
-        if keepout[leg[:, 0], leg[:, 1]].any():
-            i = int(np.argmax(keepout[leg[:, 0], leg[:, 1]]))
-            out.append(f"leg {k} enters keep-out at cell {tuple(leg[i])}")
-        if comm_ok is not None and not np.asarray(comm_ok, bool)[leg[:, 0], leg[:, 1]].all():
-            out.append(f"leg {k} leaves the lander's link")
-        steps = np.abs(np.diff(leg, axis=0))
-        if len(steps) and (steps.max() > 1 or (steps.sum(axis=1) == 0).any()):
-            out.append(f"leg {k} is not a chain of neighbouring cells")
-        if not np.array_equal(leg[0], plan.stops.cells[k]) or not np.array_equal(
-            leg[-1], plan.stops.cells[k + 1]
+        if leg.ndim != 2 or leg.shape[1] != 2 or len(leg) == 0 or leg.dtype.kind not in "iu":
+            out.append(f"leg {k} is not an array of integer (row, col) cells")
+    missing = [k for k in TIMELINE_COLUMNS if k not in plan.timeline]
+    if missing:
+        return out + [f"the timeline has no {', '.join(missing)} column"]
+    lengths = {np.asarray(plan.timeline[k]).shape for k in TIMELINE_COLUMNS}
+    if len(lengths) != 1:
+        return out + [f"the timeline's columns differ in length: {sorted(lengths)}"]
+    if np.asarray(plan.timeline["t_s"]).size == 0:
+        out.append("the timeline is empty")
+    return out
+
+
+def _cells_text(cell) -> str:
+    return f"({int(cell[0])}, {int(cell[1])})"
+
+
+def _check_legs(plan: TraversePlan, keepout: np.ndarray, comm: np.ndarray | None) -> list[str]:
+    out = []
+    nrows, ncols = keepout.shape
+    for k, leg in enumerate(plan.legs):
+        leg = np.asarray(leg)
+        r, c = leg[:, 0], leg[:, 1]
+        outside = (r < 0) | (r >= nrows) | (c < 0) | (c >= ncols)
+        if outside.any():
+            out.append(f"leg {k} leaves the grid at cell {_cells_text(leg[np.argmax(outside)])}")
+        else:
+            ko = keepout[r, c]
+            if ko.any():
+                out.append(f"leg {k} enters keep-out at cell {_cells_text(leg[np.argmax(ko)])}")
+            if comm is not None and not comm[r, c].all():
+                i = int(np.argmin(comm[r, c]))
+                out.append(f"leg {k} leaves the lander's link at cell {_cells_text(leg[i])}")
+        step = np.abs(np.diff(leg, axis=0)).max(axis=1)
+        bad = (step == 0) | (step > 1)
+        if bad.any():
+            i = int(np.argmax(bad))
+            out.append(
+                f"leg {k} is not a chain of neighbouring cells: {_cells_text(leg[i])} to "
+                f"{_cells_text(leg[i + 1])}"
+            )
+        if not (
+            np.array_equal(leg[0], plan.stops.cells[k])
+            and np.array_equal(leg[-1], plan.stops.cells[k + 1])
         ):
             out.append(f"leg {k} does not join stop {k} to stop {k + 1}")
-    if len(plan.legs) != len(plan.stops) - 1:
-        out.append(f"{len(plan.legs)} legs for {len(plan.stops)} stops")
-    t = tl["t_s"]
-    if len(t) == 0:
-        return out + ["the timeline is empty"]
-    if np.any(np.diff(t) < -1e-9):
-        out.append("timeline goes back in time")
-    if t[-1] > ops.mission_s + 1e-6:
+    return out
+
+
+def _check_timeline_on_grid(tl: dict, shape: tuple[int, int]) -> list[str]:
+    r, c = tl["row"], tl["col"]
+    outside = (r < 0) | (r >= shape[0]) | (c < 0) | (c >= shape[1])
+    if not outside.any():
+        return []
+    i = int(np.argmax(outside))
+    return [f"the timeline leaves the grid at {tl['t_s'][i]:.0f} s, cell ({r[i]}, {c[i]})"]
+
+
+def _pixel_m(transform) -> float:
+    return min(math.hypot(transform.a, transform.d), math.hypot(transform.b, transform.e))
+
+
+def _centres(transform, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a, b, c, d, e, f = (
+        transform.a,
+        transform.b,
+        transform.c,
+        transform.d,
+        transform.e,
+        transform.f,
+    )
+    u, v = np.asarray(cols, float) + 0.5, np.asarray(rows, float) + 0.5
+    return a * u + b * v + c, d * u + e * v + f
+
+
+def _check_places(plan: TraversePlan, tl: dict, transform) -> list[str]:
+    out = []
+    tol = CHECK_POSITION_TOL * _pixel_m(transform)
+    cells = np.asarray(plan.stops.cells)
+    x, y = _centres(transform, cells[:, 0], cells[:, 1])
+    off = np.hypot(np.asarray(plan.stops.x) - x, np.asarray(plan.stops.y) - y)
+    if (off > tol).any():
+        k = int(np.argmax(off > tol))
         out.append(
-            f"plan ends at {t[-1] / 3600:.1f} h, after the mission's {ops.mission_s / 3600:.1f} h"
+            f"stop {k} at ({plan.stops.x[k]:.3f}, {plan.stops.y[k]:.3f}) is {off[k]:.3f} m "
+            f"from the centre of its cell {_cells_text(cells[k])}"
         )
-    # Battery: re-integrate the timeline.
+    x, y = _centres(transform, tl["row"], tl["col"])
+    off = np.hypot(tl["x"] - x, tl["y"] - y)
+    if (off > tol).any():
+        i = int(np.argmax(off > tol))
+        out.append(
+            f"the timeline row at {tl['t_s'][i]:.0f} s is {off[i]:.3f} m from the centre of "
+            f"its cell ({tl['row'][i]}, {tl['col'][i]})"
+        )
+    return out
+
+
+def _check_clock(plan: TraversePlan, tl: dict, ops: Operations) -> list[str]:
+    out = []
+    t = tl["t_s"]
+    if abs(t[0]) > CHECK_TIME_TOL_S:
+        out.append(f"the timeline starts at {t[0]:.6f} s, not at 0")
+    first = (int(tl["row"][0]), int(tl["col"][0]))
+    if first != tuple(int(v) for v in plan.stops.cells[0]):
+        out.append(
+            f"the timeline starts at cell {_cells_text(first)}, not at the start stop "
+            f"{_cells_text(plan.stops.cells[0])}"
+        )
+    back = np.diff(t) < -CHECK_TIME_TOL_S
+    if back.any():
+        i = int(np.argmax(back))
+        out.append(f"the timeline goes back in time from {t[i]:.6f} s to {t[i + 1]:.6f} s")
+    if t.max() > ops.mission_s + CHECK_TIME_TOL_S:
+        out.append(
+            f"plan ends at {t.max():.6f} s, after the mission's {ops.mission_s:.6f} s "
+            f"({ops.mission_s / 3600:g} h)"
+        )
+    return out
+
+
+def _check_follows_legs(plan: TraversePlan, tl: dict) -> tuple[list[np.ndarray] | None, list[str]]:
+    """Drives follow the legs, cell by cell, and the rover never moves while parked.
+
+    Returns the timeline rows of each leg's drives (None when the drives do not follow the
+    legs) and the violations.
+    """
+    out = []
+    r, c, act, t = tl["row"], tl["col"], tl["activity"], tl["t_s"]
+    drive = np.zeros(len(t), dtype=bool)
+    drive[1:] = act[1:] == "drive"  # row 0 is the start: it comes from nowhere
+    moved = np.zeros(len(t), dtype=bool)
+    moved[1:] = (np.diff(r) != 0) | (np.diff(c) != 0)
+    parked_move = moved & ~drive
+    if parked_move.any():
+        i = int(np.argmax(parked_move))
+        out.append(f"the rover moves at {t[i]:.0f} s while '{act[i]}'")
+    rows = np.flatnonzero(drive)
+    legs = [np.asarray(leg)[1:] for leg in plan.legs]
+    want = np.concatenate(legs) if legs else np.zeros((0, 2), dtype=np.int64)
+    if len(rows) != len(want):
+        out.append(f"the timeline drives {len(rows)} steps, the legs {len(want)}")
+        return None, out
+    got = np.stack([r[rows], c[rows]], axis=1)
+    wrong = (got != want).any(axis=1)
+    if wrong.any():
+        j = int(np.argmax(wrong))
+        out.append(
+            f"the drive at {t[rows[j]]:.0f} s goes to cell {_cells_text(got[j])}, "
+            f"the legs to {_cells_text(want[j])}"
+        )
+        return None, out
+    bounds = np.cumsum([0] + [len(leg) for leg in legs])
+    return [rows[bounds[k] : bounds[k + 1]] for k in range(len(legs))], out
+
+
+def _step_m(transform, r0, c0, r1, c1) -> float:
+    dc, dr = c1 - c0, r1 - r0
+    return math.hypot(transform.a * dc + transform.b * dr, transform.d * dc + transform.e * dr)
+
+
+def _in_one_window(t0: float, t1: float, ops: Operations) -> bool:
+    """True when [t0, t1] lies inside one commanded drive window (own arithmetic)."""
+    length = ops.window_length_h * 3600.0
+    if length >= DAY_S:
+        return True
+    first = ops.window_start_h * 3600.0
+    k = math.floor((t0 - first + CHECK_TIME_TOL_S) / DAY_S)
+    opens = first + k * DAY_S
+    return t0 >= opens - CHECK_TIME_TOL_S and t1 <= opens + length + CHECK_TIME_TOL_S
+
+
+def _check_drives(tl: dict, transform, rover: RoverModel, ops: Operations) -> list[str]:
+    """Speed, windows and command cycles of every drive row."""
+    out: list[str] = []
+    r, c, act, t = tl["row"], tl["col"], tl["activity"], tl["t_s"]
+    fast = window = cycle_seen = False
+    cycle_m, last_move_s = 0.0, float(t[0])
+    limit_m = rover.max_drive_per_cycle_m * (1 + CHECK_SPEED_TOL)
+    for i in range(1, len(t)):
+        if act[i] != "drive":
+            continue
+        d = _step_m(transform, r[i - 1], c[i - 1], r[i], c[i])
+        dt = float(t[i] - t[i - 1])
+        if not fast and d > rover.speed_m_s * max(dt, 0.0) * (1 + CHECK_SPEED_TOL):
+            fast = True
+            out.append(
+                f"the drive at {t[i]:.0f} s covers {d:.3f} m in {dt:.3f} s, faster than "
+                f"{rover.speed_m_s:g} m/s"
+            )
+        if not window and not _in_one_window(float(t[i - 1]), float(t[i]), ops):
+            window = True
+            out.append(
+                f"the drive from {t[i - 1]:.0f} s to {t[i]:.0f} s is outside a commanded window"
+            )
+        if t[i - 1] - last_move_s >= rover.cycle_overhead_s - CHECK_TIME_TOL_S:
+            cycle_m = 0.0  # parked long enough for the ground to send a new command
+        cycle_m += d
+        last_move_s = float(t[i])
+        if not cycle_seen and cycle_m > limit_m:
+            cycle_seen = True
+            out.append(
+                f"a command cycle drives {cycle_m:.3f} m by {t[i]:.0f} s, more than "
+                f"{rover.max_drive_per_cycle_m:g} m"
+            )
+    return out
+
+
+def _check_battery(tl: dict, rover: RoverModel, ops: Operations, solar_w: SolarFn) -> list[str]:
+    """Re-integrate the battery from the timeline alone."""
+    out = []
+    t, soc_plan, act = tl["t_s"], tl["soc_wh"], tl["activity"]
+    tol = CHECK_SOC_TOL * rover.battery_wh
     soc = rover.battery_wh if ops.start_soc_wh is None else float(ops.start_soc_wh)
     lowest = soc
-    dcol = np.diff(tl["col"])
-    drow = np.diff(tl["row"])
-    act = tl["activity"]
-    for i in range(1, len(t)):
-        dt = t[i] - t[i - 1]
-        p_in = float(
-            solar_w(
-                np.array([0.5 * (t[i] + t[i - 1])]), tl["row"][i : i + 1], tl["col"][i : i + 1]
-            )[0]
-        )
-        draw = rover.drive_power_w if act[i] == "drive" else rover.idle_power_w
-        soc = min(rover.battery_wh, soc + (p_in - draw) * dt / 3600.0)
-        lowest = min(lowest, soc)
-        if abs(soc - tl["soc_wh"][i]) > 1e-6 * max(1.0, rover.battery_wh):
-            out.append(
-                f"battery at {t[i]:.0f} s is {soc:.3f} Wh, the plan says {tl['soc_wh'][i]:.3f}"
-            )
-            break
-        if act[i] == "drive":
-            moved = math.hypot(drow[i - 1], dcol[i - 1])
-            if moved > 1.5:
-                out.append(f"drive at {t[i]:.0f} s jumps {moved:.1f} cells")
-            if not ops.in_window(t[i - 1] + 1e-6) or not ops.in_window(t[i] - 1e-6):
-                out.append(f"drive at {t[i]:.0f} s is outside a commanded window")
-                break
-        elif moved_cells(drow[i - 1], dcol[i - 1]):
-            out.append(f"the rover moves at {t[i]:.0f} s while '{act[i]}'")
-    if lowest < rover.reserve_wh - 1e-6:
-        out.append(f"battery falls to {lowest:.2f} Wh, below the {rover.reserve_wh:.2f} Wh reserve")
-    out += _check_cycles_and_speed(plan, rover)
-    out += _check_dwell(plan)
-    return out
-
-
-def moved_cells(dr: int, dc: int) -> bool:
-    return dr != 0 or dc != 0
-
-
-def _check_cycles_and_speed(plan: TraversePlan, rover: RoverModel) -> list[str]:
-    tl = plan.timeline
-    out = []
-    if len(plan.stops) < 2:
-        return out
-    # Pixel size from the stops' map coordinates and cells (independent of the planner's res).
-    xs, cells = plan.stops.x, plan.stops.cells
-    res = None
-    for i in range(1, len(xs)):
-        if cells[i, 1] != cells[0, 1]:
-            res = abs((xs[i] - xs[0]) / (cells[i, 1] - cells[0, 1]))
-            break
-    if res is None:
-        return out
-    cycle = 0.0
-    for i in range(1, len(tl["t_s"])):
-        a = tl["activity"][i]
-        if a == "drive":
-            d = res * math.hypot(tl["row"][i] - tl["row"][i - 1], tl["col"][i] - tl["col"][i - 1])
-            dt = tl["t_s"][i] - tl["t_s"][i - 1]
-            if dt <= 0 or d / dt > rover.speed_m_s * (1 + 1e-6):
-                out.append(f"drive at {tl['t_s'][i]:.0f} s faster than {rover.speed_m_s} m/s")
-                break
-            cycle += d
-            if cycle > rover.max_drive_per_cycle_m + 1e-6:
+    mismatch = abs(soc - soc_plan[0]) > tol
+    if mismatch:
+        out.append(f"battery at {t[0]:.0f} s is {soc:.6f} Wh, the plan says {soc_plan[0]:.6f}")
+    if len(t) > 1:
+        mid = 0.5 * (t[1:] + t[:-1])
+        p_in = np.asarray(solar_w(mid, tl["row"][1:], tl["col"][1:]), dtype=float)
+        for i in range(1, len(t)):
+            draw = rover.drive_power_w if act[i] == "drive" else rover.idle_power_w
+            soc = min(rover.battery_wh, soc + (p_in[i - 1] - draw) * (t[i] - t[i - 1]) / 3600.0)
+            lowest = min(lowest, soc)
+            if not mismatch and abs(soc - soc_plan[i]) > tol:
+                mismatch = True
                 out.append(
-                    f"a command cycle drives {cycle:.2f} m, more than "
-                    f"{rover.max_drive_per_cycle_m} m"
+                    f"battery at {t[i]:.0f} s is {soc:.6f} Wh, the plan says {soc_plan[i]:.6f}"
                 )
-                break
-        elif a in ("cycle", "window", "charge") and tl["t_s"][i] > tl["t_s"][i - 1]:
-            cycle = 0.0  # a pause on the ground: the next move is a new command
+    if lowest < rover.reserve_wh - tol:
+        out.append(f"battery falls to {lowest:.4f} Wh, below the {rover.reserve_wh:g} Wh reserve")
     return out
 
 
-def _check_dwell(plan: TraversePlan) -> list[str]:
+def _check_dwell(plan: TraversePlan, tl: dict) -> list[str]:
+    """Each stop's dwell: rows labelled ``dwell`` for it, spent at its cell."""
     out = []
-    for k in range(1, len(plan.stops)):
-        need = plan.stops.dwell_s[k]
-        if plan.departure_s[k] - plan.arrival_s[k] < need - 1e-6:
+    t, act, stop = tl["t_s"], tl["activity"], tl["stop"]
+    dwell = np.zeros(len(t), dtype=bool)
+    dwell[1:] = act[1:] == "dwell"
+    spent = np.zeros(len(t))
+    spent[1:] = np.diff(t)
+    for k in range(len(plan.stops)):
+        mine = dwell & (stop == k)
+        cell = plan.stops.cells[k]
+        away = mine & ((tl["row"] != cell[0]) | (tl["col"] != cell[1]))
+        if away.any():
+            i = int(np.argmax(away))
             out.append(
-                f"stop {k} ({plan.stops.kind[k]}) gets "
-                f"{plan.departure_s[k] - plan.arrival_s[k]:.0f} s of its {need:.0f} s dwell"
+                f"stop {k} ({plan.stops.kind[k]}) dwells at cell ({tl['row'][i]}, "
+                f"{tl['col'][i]}), not at its cell {_cells_text(cell)}"
             )
+        got, need = float(spent[mine].sum()), float(plan.stops.dwell_s[k])
+        if got < need - CHECK_TIME_TOL_S:
+            out.append(f"stop {k} ({plan.stops.kind[k]}) gets {got:g} s of its {need:g} s dwell")
+    return out
+
+
+def _check_stop_times(plan: TraversePlan, tl: dict, leg_rows: list[np.ndarray]) -> list[str]:
+    """Arrival, departure and arrival battery as the plan states them, from the timeline."""
+    out = []
+    t, soc = tl["t_s"], tl["soc_wh"]
+    n = len(plan.stops)
+    arrive = [0] + [int(rows[-1]) if len(rows) else None for rows in leg_rows]
+    leave = [int(rows[0]) - 1 if len(rows) else None for rows in leg_rows] + [len(t) - 1]
+    for k in range(n):
+        if arrive[k] is not None:
+            i = arrive[k]
+            if abs(plan.arrival_s[k] - t[i]) > CHECK_TIME_TOL_S:
+                out.append(
+                    f"stop {k}: the plan says arrival at {plan.arrival_s[k]:.6f} s, "
+                    f"the timeline {t[i]:.6f} s"
+                )
+            if abs(plan.soc_arrival_wh[k] - soc[i]) > CHECK_SOC_TOL:
+                out.append(
+                    f"stop {k}: the plan says {plan.soc_arrival_wh[k]:.6f} Wh on arrival, "
+                    f"the timeline {soc[i]:.6f} Wh"
+                )
+        if leave[k] is not None and abs(plan.departure_s[k] - t[leave[k]]) > CHECK_TIME_TOL_S:
+            out.append(
+                f"stop {k}: the plan says departure at {plan.departure_s[k]:.6f} s, "
+                f"the timeline {t[leave[k]]:.6f} s"
+            )
+    return out
+
+
+def _check_totals(plan: TraversePlan, tl: dict, transform) -> list[str]:
+    out = []
+    value = float(np.sum(plan.stops.value))
+    if abs(plan.value - value) > 1e-9 * max(1.0, abs(value)):
+        out.append(f"the plan says value {plan.value:.6f}, its stops add up to {value:.6f}")
+    dist = 0.0
+    for leg in plan.legs:
+        leg = np.asarray(leg)
+        for (r0, c0), (r1, c1) in zip(leg[:-1], leg[1:], strict=True):
+            dist += _step_m(transform, r0, c0, r1, c1)
+    if abs(plan.distance_m - dist) > 1e-6 * max(1.0, dist):
+        out.append(f"the plan says {plan.distance_m:.6f} m driven, its legs measure {dist:.6f} m")
+    duration = float(tl["t_s"][-1] - tl["t_s"][0])
+    if abs(plan.duration_s - duration) > CHECK_TIME_TOL_S:
+        out.append(f"the plan says it lasts {plan.duration_s:.6f} s, the timeline {duration:.6f} s")
     return out
 
 
