@@ -625,10 +625,10 @@ def _check_side(
     if not np.isfinite(z).all():
         reasons.append("no terrain data in the deployment area")
 
-    with np.errstate(invalid="ignore"):
-        slope = float(np.nanmax(hazard.slope_rover_deg[ar, ac])) if ar.size else math.nan
-        step = float(np.nanmax(hazard.step_m[ar, ac])) if ar.size else math.nan
-        risk = float(np.nanmax(hazard.rock_risk[ar, ac])) if ar.size else math.nan
+    # np.max, not nanmax: a cell whose slope, step or risk is unknown blocks the side.
+    slope = float(np.max(hazard.slope_rover_deg[ar, ac])) if ar.size else math.nan
+    step = float(np.max(hazard.step_m[ar, ac])) if ar.size else math.nan
+    risk = float(np.max(hazard.rock_risk[ar, ac])) if ar.size else math.nan
     if not slope <= rover.max_slope_deg:
         reasons.append(f"slope {slope:.1f} deg above the rover's {rover.max_slope_deg:g} deg")
     if not step <= rover.max_step_m:

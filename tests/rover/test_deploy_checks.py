@@ -1,0 +1,372 @@
+"""The deployment side checks, rule by rule: each case breaks one rule on one side, its twin
+stays just inside the limit.
+
+One flat hazard map around a lander at (0, 0) with yaw 0 (0.25 m cells) is built once; each case
+changes one layer in a few cells. Side 90 sets the rover down due east: its deployment area is
+the strip 1.4 m <= x <= 2.2 m, |y| <= 0.4 m (``deploy_distance_m`` 1.8 m and
+``deploy_footprint_m`` 0.8 m of Resilience; the strip reaches past the lander's 1.9 m keep-out
+ring, 1.4 m footprint plus two 0.25 m cells for the rover's 0.31 m radius), whose cell centres
+are x in {1.625, 1.875, 2.125} and y in {-0.375, -0.125, 0.125, 0.375}: 12 cells. Keep-out
+within the ring does not count (the mechanism places the rover there; it does not drive).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from frigoris import terrain
+from frigoris.rover.deploy import deploy
+from frigoris.rover.specs import RESILIENCE, TENACIOUS, hazard_limits, lander_site
+from frigoris.rover.touchdown import touchdown_at
+from frigoris.terrain.hazard import DetectedRocks, hazard_map
+
+L, ROVER = RESILIENCE, TENACIOUS
+RES = 0.25
+AREA_X = (1.625, 1.875, 2.125)
+AREA_Y = (-0.375, -0.125, 0.125, 0.375)
+AREA = [(x, y) for x in AREA_X for y in AREA_Y]
+"""Side 90's deployment area: every cell centre (x, y)."""
+NEAR_EDGES = [(2.125, 0.375), (1.625, -0.375), (2.125, -0.375), (1.625, 0.375)]
+"""Area cells at its four corners."""
+JUST_OUTSIDE = [(2.375, 0.125), (1.375, 0.125), (1.875, 0.625), (1.875, -0.625)]
+"""The nearest cells past each of its four edges (far, near, left, right)."""
+BEYOND_RING = (2.125, 0.375)
+"""An area cell outside the lander's keep-out ring (2.16 m from the lander)."""
+INSIDE_RING = (1.875, 0.125)
+"""An area cell inside the ring (1.88 m from the lander, the ring is 1.9 m)."""
+
+
+@pytest.fixture(scope="module")
+def site():
+    crs = terrain.local_metric_crs(60.5, -4.6)
+    n = 240
+    z = np.full((n, n), -2430.0, dtype=np.float32)
+    z += np.random.default_rng(0).normal(0.0, 0.003, z.shape).astype(np.float32)
+    dem = terrain.Dem.from_array(z, res_m=RES, crs=crs)
+    hm = hazard_map(dem, hazard_limits(ROVER), lander=lander_site(L, 0.0, 0.0), detect=False)
+    run = touchdown_at(dem, L, 0.0, 0.0, 0.0)
+    return hm, run
+
+
+def with_cells(hm, name, cells, value):
+    """The hazard map with layer ``name`` set to ``value`` at the cells with these centres."""
+    a = np.array(getattr(hm, name), copy=True)
+    for x, y in cells:
+        a[hm.grid.rowcol(x, y)] = value
+    return dataclasses.replace(hm, **{name: a})
+
+
+def sides(handoff):
+    return {s.side_deg: s for s in handoff.sides}
+
+
+def east_blocked_for(handoff, *reasons):
+    """Side 90 is blocked for exactly these reasons, side 270 is fine and chosen."""
+    s = sides(handoff)
+    assert s[90.0].reasons == reasons
+    assert not s[90.0].ok and s[270.0].ok and s[270.0].reasons == ()
+    assert handoff.deployed and handoff.side_deg == 270.0
+
+
+def both_fine(handoff):
+    s = sides(handoff)
+    assert s[90.0].ok and s[270.0].ok, (s[90.0].reasons, s[270.0].reasons)
+    assert handoff.deployed
+
+
+def test_the_flat_site_deploys_on_either_side_and_the_area_is_the_strip(site):
+    hm, run = site
+    both_fine(deploy(run, hm, L, ROVER))
+    # the area is exactly the 12 cells: shadow on all of them (and around) is a fraction of 1,
+    # on one of them 1/12
+    assert hm.shadow is None
+    h = deploy(run, dataclasses.replace(hm, shadow=_mask(hm, AREA)), L, ROVER)
+    assert sides(h)[90.0].shadow_fraction == 1.0
+    h = deploy(run, dataclasses.replace(hm, shadow=_mask(hm, AREA + JUST_OUTSIDE)), L, ROVER)
+    assert sides(h)[90.0].shadow_fraction == 1.0
+    h = deploy(run, dataclasses.replace(hm, shadow=_mask(hm, [AREA[5]])), L, ROVER)
+    assert sides(h)[90.0].shadow_fraction == pytest.approx(1 / 12)
+    assert sides(h)[270.0].shadow_fraction == 0.0
+
+
+def _mask(hm, cells):
+    m = np.zeros(hm.grid.shape, dtype=bool)
+    for x, y in cells:
+        m[hm.grid.rowcol(x, y)] = True
+    return m
+
+
+# --------------------------------------------------------------------------------------------
+# terrain limits in the area: slope, step, rock risk
+
+
+LIMITS = [
+    ("slope_rover_deg", ROVER.max_slope_deg, "slope {:.1f} deg above the rover's 15 deg"),
+    ("step_m", ROVER.max_step_m, "step {:.3f} m above the rover's 0.06 m"),
+    ("rock_risk", hazard_limits(ROVER).max_rock_risk, "rock risk {:.3f} above 0.05"),
+]
+
+
+@pytest.mark.parametrize("layer, limit, message", LIMITS, ids=[c[0] for c in LIMITS])
+@pytest.mark.parametrize("cell", NEAR_EDGES, ids=["far-left", "near-right", "far-right", "near"])
+def test_a_terrain_limit_broken_in_one_area_cell_blocks_the_side(site, layer, limit, message, cell):
+    hm, run = site
+    over = float(np.float32(limit * 1.01))
+    h = deploy(run, with_cells(hm, layer, [cell], over), L, ROVER)
+    east_blocked_for(h, message.format(over))
+
+
+@pytest.mark.parametrize("layer, limit, message", LIMITS, ids=[c[0] for c in LIMITS])
+def test_a_terrain_limit_met_exactly_or_broken_just_outside_passes(site, layer, limit, message):
+    hm, run = site
+    # at the limit everywhere in the area (the layers are float32: the largest one not above it)
+    at = np.float32(limit)
+    at = at if float(at) <= limit else np.nextafter(at, np.float32(0))
+    hm = with_cells(hm, layer, AREA, at)
+    hm = with_cells(hm, layer, JUST_OUTSIDE, 10 * limit)  # far over it next to the area
+    both_fine(deploy(run, hm, L, ROVER))
+
+
+@pytest.mark.parametrize("layer", ["slope_rover_deg", "step_m", "rock_risk"])
+def test_an_unknown_terrain_value_in_the_area_blocks_the_side(site, layer):
+    hm, run = site
+    h = deploy(run, with_cells(hm, layer, [AREA[3]], np.nan), L, ROVER)
+    s = sides(h)[90.0]
+    assert not s.ok and len(s.reasons) == 1 and "nan" in s.reasons[0]
+    assert h.side_deg == 270.0
+
+
+def test_no_terrain_data_in_the_area_blocks_the_side(site):
+    hm, run = site
+    z = np.array(hm.grid.elevation, copy=True)
+    z[hm.grid.rowcol(*AREA[7])] = np.nan
+    h = deploy(run, dataclasses.replace(hm, grid=hm.grid.with_elevation(z)), L, ROVER)
+    east_blocked_for(h, "no terrain data in the deployment area")
+    z = np.array(hm.grid.elevation, copy=True)
+    for cell in JUST_OUTSIDE:
+        z[hm.grid.rowcol(*cell)] = np.nan
+    both_fine(deploy(run, dataclasses.replace(hm, grid=hm.grid.with_elevation(z)), L, ROVER))
+
+
+# --------------------------------------------------------------------------------------------
+# keep-out and boulders
+
+
+def test_keepout_cells_in_the_area_block_the_side_outside_the_lander_ring(site):
+    hm, run = site
+    h = deploy(run, with_cells(hm, "keepout", [BEYOND_RING], True), L, ROVER)
+    east_blocked_for(h, "1 keep-out cell(s) in the deployment area")
+    assert sides(h)[90.0].keepout_cells == 1
+    h = deploy(run, with_cells(hm, "keepout", [BEYOND_RING, (2.125, -0.125)], True), L, ROVER)
+    east_blocked_for(h, "2 keep-out cell(s) in the deployment area")
+    # twin: keep-out inside the ring (where the mechanism puts the rover) and just outside
+    h = deploy(run, with_cells(hm, "keepout", [INSIDE_RING, *JUST_OUTSIDE], True), L, ROVER)
+    both_fine(h)
+    assert sides(h)[90.0].keepout_cells == 0
+
+
+RADIUS = 0.6  # a 1.2 m boulder
+
+
+@pytest.mark.parametrize(
+    "x, y",
+    [
+        (2.2 + RADIUS - 0.01, 0.0),  # overlaps the far edge
+        (1.8, 0.4 + RADIUS - 0.01),  # overlaps the left edge
+        (1.8, -0.4 - RADIUS + 0.01),  # overlaps the right edge
+        (1.4 - RADIUS + 0.01, 0.0),  # overlaps the near edge
+    ],
+)
+def test_a_detected_boulder_touching_the_area_blocks_the_side(site, x, y):
+    hm, run = site
+    rocks = DetectedRocks(np.array([x]), np.array([y]), np.array([2 * RADIUS]), np.array([0.6]))
+    h = deploy(run, dataclasses.replace(hm, rocks=rocks), L, ROVER)
+    east_blocked_for(h, "a 1.2 m boulder (0.60 m tall) in the set-down area")
+
+
+@pytest.mark.parametrize(
+    "x, y",
+    [(2.2 + RADIUS + 0.01, 0.0), (1.8, 0.4 + RADIUS + 0.01), (1.8, -0.4 - RADIUS - 0.01)],
+)
+def test_a_boulder_just_clear_of_the_area_passes(site, x, y):
+    hm, run = site
+    rocks = DetectedRocks(np.array([x]), np.array([y]), np.array([2 * RADIUS]), np.array([0.6]))
+    both_fine(deploy(run, dataclasses.replace(hm, rocks=rocks), L, ROVER))
+
+
+def test_the_largest_boulder_is_named(site):
+    hm, run = site
+    rocks = DetectedRocks(
+        np.array([1.8, 2.0]), np.array([0.0, 0.2]), np.array([0.5, 0.9]), np.array([0.2, 0.4])
+    )
+    h = deploy(run, dataclasses.replace(hm, rocks=rocks), L, ROVER)
+    east_blocked_for(h, "a 0.9 m boulder (0.40 m tall) in the set-down area")
+
+
+# --------------------------------------------------------------------------------------------
+# the map's edge
+
+
+@pytest.mark.parametrize(
+    "x0, reason",
+    [
+        (28.3, "set-down point is off the hazard map"),  # set-down at x = 30.1, the edge is 30
+        (27.9, "the deployment area runs off the hazard map"),  # set-down 29.7, far edge 30.1
+        (27.7, None),  # far edge of the area at 29.9: inside
+    ],
+)
+def test_a_side_at_the_edge_of_the_hazard_map(site, x0, reason):
+    hm, run = site
+    assert hm.grid.bounds[2] == pytest.approx(30.0)
+    # clean layers up to the edge (a real map has no slope or step within the rover's footprint
+    # of its edge, and keep-out there), so only the edge itself is tested
+    shape = hm.grid.shape
+    moved = dataclasses.replace(
+        hm,
+        lander=lander_site(L, x0, 0.0),
+        slope_rover_deg=np.zeros(shape, np.float32),
+        step_m=np.zeros(shape, np.float32),
+        keepout=np.zeros(shape, bool),
+        cost=np.ones(shape, np.float32),
+    )
+    h = deploy(dataclasses.replace(run, x=x0), moved, L, ROVER)
+    if reason is None:
+        both_fine(h)
+    else:
+        east_blocked_for(h, reason)
+
+
+# --------------------------------------------------------------------------------------------
+# the way out of the plume zone
+
+
+def test_no_egress_when_the_first_cell_past_the_ring_is_impassable(site):
+    hm, run = site
+    first = hm.grid.rowcol(2.125, 0.0)  # the set-down ray crosses the 1.9 m ring here
+    cost = np.array(hm.cost, copy=True)
+    cost[first] = np.inf
+    h = deploy(run, dataclasses.replace(hm, cost=cost), L, ROVER)
+    east_blocked_for(h, "no way out of the 20 m plume zone from this side")
+    # twin: its neighbours impassable, the cell itself not: the way out goes on from it
+    cost = np.array(hm.cost, copy=True)
+    cost[first[0] - 1, first[1] + 1] = cost[first[0] + 1, first[1] + 1] = np.inf
+    both_fine(deploy(run, dataclasses.replace(hm, cost=cost), L, ROVER))
+
+
+def _walled(hm, gap_m):
+    x, y = hm.grid.xy(*np.indices(hm.grid.shape))
+    wall = np.abs(np.hypot(x, y) - 10.0) < 0.4
+    wall &= ~((np.abs(x) < gap_m / 2) & (y > 0))
+    cost = np.array(hm.cost, copy=True)
+    cost[wall] = np.inf
+    return dataclasses.replace(hm, cost=cost)
+
+
+def test_a_wall_around_the_lander_leaves_no_way_out_and_a_gap_in_it_does(site):
+    hm, run = site
+    h = deploy(run, _walled(hm, 0.0), L, ROVER)
+    assert not h.deployed
+    assert [s.reasons for s in h.sides] == [
+        ("no way out of the 20 m plume zone from this side",)
+    ] * 2
+    h = deploy(run, _walled(hm, 1.0), L, ROVER)
+    assert h.deployed
+    # the egress leaves through the gap, due north
+    through = [(x, y) for x, y in h.egress.waypoints if 9.0 < math.hypot(x, y) < 11.0]
+    assert through and all(abs(x) < 0.5 and y > 0 for x, y in through)
+    assert h.egress.end_distance_m >= L.plume_radius_m
+
+
+# --------------------------------------------------------------------------------------------
+# the lander itself
+
+
+@pytest.mark.parametrize("tilt, ok", [(12.0, True), (12.0 + 1e-6, False), (math.nan, False)])
+def test_the_tilt_limit_of_the_mechanism(site, tilt, ok):
+    hm, run = site
+    h = deploy(dataclasses.replace(run, tilt_deg=tilt), hm, L, ROVER)
+    assert h.deployed is ok
+    if not ok:
+        assert h.reasons == (
+            f"lander tilt {tilt:.1f} deg is above the 12 deg the deployment mechanism allows",
+        )
+        assert h.sides == ()
+
+
+@pytest.mark.parametrize("outcome", ["degraded", "tip-over", "crash", "off-dem"])
+def test_only_a_nominal_touchdown_deploys(site, outcome):
+    hm, run = site
+    h = deploy(dataclasses.replace(run, outcome=outcome, reason="why"), hm, L, ROVER)
+    assert not h.deployed
+    assert h.reasons == (f"lander {outcome}: why", "no deployment: the rover stays aboard")
+
+
+# --------------------------------------------------------------------------------------------
+# shadow and link: recorded and weighed, never blockers
+
+
+def test_shadow_in_the_area_is_a_penalty_on_the_score(site):
+    hm, run = site
+    base = deploy(run, hm, L, ROVER)
+    cost90 = sides(base)[90.0].egress_cost
+    shaded = _mask(hm, AREA[:3])  # 3 of 12 cells
+    h = deploy(run, dataclasses.replace(hm, shadow=shaded), L, ROVER)
+    s = sides(h)
+    assert s[90.0].ok and s[90.0].shadow_fraction == 0.25
+    assert s[90.0].score == pytest.approx(cost90 + L.plume_radius_m * 0.25)
+    assert s[270.0].score == pytest.approx(sides(base)[270.0].egress_cost)
+    assert h.side_deg == 270.0 and h.reasons == ()
+    # twin: shadow just outside the area costs nothing
+    h = deploy(run, dataclasses.replace(hm, shadow=_mask(hm, JUST_OUTSIDE)), L, ROVER)
+    assert sides(h)[90.0].shadow_fraction == 0.0
+    assert sides(h)[90.0].score == pytest.approx(cost90)
+
+
+def test_the_lesser_shadow_wins_and_is_noted(site):
+    hm, run = site
+    west = [(-x, y) for x, y in AREA]
+    h = deploy(run, dataclasses.replace(hm, shadow=_mask(hm, AREA[:3] + west)), L, ROVER)
+    assert h.side_deg == 90.0
+    assert h.reasons == ("set-down area 25% in shadow at the planning sun",)
+
+
+def test_equal_scores_keep_the_specs_order(site):
+    hm, run = site
+    # mirror the map east-west so both sides see the same terrain
+    mirrored = dataclasses.replace(hm, cost=np.ones(hm.grid.shape, dtype=np.float32))
+    h = deploy(run, mirrored, L, ROVER)
+    s = sides(h)
+    assert s[90.0].score == pytest.approx(s[270.0].score)
+    assert h.side_deg == L.deploy_sides_deg[0]
+
+
+def test_link_is_read_at_the_set_down_cell(site):
+    hm, run = site
+    set_down = (1.8, 0.0)
+    h = deploy(run, with_cells(hm, "los_lander", [set_down], False), L, ROVER)
+    s = sides(h)
+    assert s[90.0].ok and s[90.0].link_ok is False and s[270.0].link_ok is True
+    # twin: every area cell but the set-down one out of sight
+    others = [c for c in AREA if hm.grid.rowcol(*c) != hm.grid.rowcol(*set_down)]
+    h = deploy(run, with_cells(hm, "los_lander", others, False), L, ROVER)
+    assert sides(h)[90.0].link_ok is True
+
+
+def test_link_lost_on_the_chosen_side_is_noted(site):
+    hm, run = site
+    blind = dataclasses.replace(hm, los_lander=np.zeros(hm.grid.shape, dtype=bool))
+    h = deploy(run, blind, L, ROVER)
+    assert h.deployed and h.link_ok is False
+    assert h.reasons == ("set-down point out of the lander's line of sight or link range",)
+
+
+@pytest.mark.parametrize("link_range_m, ok", [(1.8, True), (1.79, False)])
+def test_without_a_line_of_sight_layer_link_is_the_range(site, link_range_m, ok):
+    hm, run = site
+    rover = dataclasses.replace(ROVER, link_range_m=link_range_m)
+    h = deploy(run, dataclasses.replace(hm, los_lander=None), L, rover)
+    assert [s.link_ok for s in h.sides] == [ok, ok]
