@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= demo-out
+MUTATE ?=
+MUTATE_JOBS ?= 2
 
-.PHONY: demo test bench lint clean sysdeps benchdeps
+.PHONY: demo test bench lint clean sysdeps benchdeps mutate
 
 # apt packages the tests need: GDAL's own command-line tools (gdalinfo, gdaldem) as references,
 # and Chromium with its WebDriver for the browser test of map.html.
@@ -45,6 +47,17 @@ benchdeps: sysdeps
 
 bench: $(VENV)/.installed-test benchdeps
 	$(BIN)/python -m benchmarks
+
+$(VENV)/.installed-mutate: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test,bench,mutate]'
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed
+
+# Mutation testing of the checkers, validators, hazard limits and deployment checks (cosmic-ray,
+# tests/mutation/mutate.py). MUTATE="traverse deploy" runs some targets only; MUTATE_JOBS targets
+# run side by side. Sessions persist in build/mutate (an interrupted run goes on); the report is
+# build/mutate/report.md. Not part of `make test`: it takes a long time (see the README).
+mutate: $(VENV)/.installed-mutate sysdeps
+	$(BIN)/python -m tests.mutation.mutate --jobs $(MUTATE_JOBS) $(MUTATE)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check __init__.py terrain planners rover tests benchmarks

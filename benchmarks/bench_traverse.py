@@ -4,6 +4,10 @@ The site is the default synthetic Mare Frigoris site with the lander at its cent
 map, horizon map and solar model are built first (not timed); the timed part is
 ``plan_traverse``: travel matrix, OR-Tools stop selection, the cell-by-cell simulation with
 energy, command cycles and drive windows, and the independent check.
+
+PASS needs a real plan, not only speed: at least ``MIN_STOPS`` stops and some metres driven (an
+empty plan is fast and proves nothing), the plan passing ``check_plan`` again here, and the same
+plan in every run.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ import time
 
 from benchmarks.common import verdict
 
+MIN_STOPS = 5
+"""A 10-day plan over 150 candidates that visits fewer stops than this is not a result."""
+
 
 def main() -> None:
     from frigoris.planners.stops import StopRules, candidate_stops
-    from frigoris.planners.traverse import Operations, plan_traverse
+    from frigoris.planners.traverse import Operations, check_plan, plan_traverse
     from frigoris.rover.app.jobs.inputs import resolve_sun
     from frigoris.rover.energy import SolarModel, rover_model
     from frigoris.rover.planning import HORIZON_SECTORS, default_start
@@ -52,6 +59,7 @@ def main() -> None:
         dem, horizon_map(dem, HORIZON_SECTORS), TENACIOUS, TOUCHDOWN_TIME, 10 * 86400.0
     )
     times, plans = [], []
+    rover, ops = rover_model(TENACIOUS), Operations(solver_time_limit_s=10.0)
     for _ in range(3):
         t0 = time.perf_counter()
         plan = plan_traverse(
@@ -60,9 +68,9 @@ def main() -> None:
             transform=dem.transform,
             start_cell=default_start(hm, RESILIENCE),
             candidates=cand,
-            rover=rover_model(TENACIOUS),
+            rover=rover,
             solar_w=solar,
-            ops=Operations(solver_time_limit_s=10.0),
+            ops=ops,
             comm_ok=hm.comm_ok(),
         )
         times.append(time.perf_counter() - t0)
@@ -72,11 +80,23 @@ def main() -> None:
     same = all(
         len(q.stops) == len(p.stops) and (q.stops.cells == p.stops.cells).all() for q in plans
     )
+    problems = check_plan(
+        p,
+        keepout=hm.keepout,
+        transform=dem.transform,
+        rover=rover,
+        ops=ops,
+        solar_w=solar,
+        comm_ok=hm.comm_ok(),
+    )
+    stops = len(p.stops) - 1
+    real = stops >= MIN_STOPS and p.distance_m > 0 and not problems
     print(
-        f"BENCH traverse {len(cand)} candidates: checked plan in {t:.1f} s (target <= 30 s) "
-        f"{verdict(t <= 30 and len(cand) >= 150)}; {len(p.stops) - 1} stops, "
-        f"{p.distance_m:.0f} m, value {p.value:.1f}, {len(p.dropped)} dropped after simulation; "
-        f"identical over 3 runs: {same} (median of 3)",
+        f"BENCH traverse {len(cand)} candidates: checked plan in {t:.1f} s (target <= 30 s); "
+        f"{stops} stops (need >= {MIN_STOPS}), {p.distance_m:.0f} m, value {p.value:.1f}, "
+        f"{len(p.dropped)} dropped after simulation; check_plan again: "
+        f"{len(problems)} violations; identical over 3 runs: {same} (median of 3) "
+        f"{verdict(t <= 30 and len(cand) >= 150 and real and same)}",
         flush=True,
     )
 
