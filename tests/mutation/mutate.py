@@ -31,6 +31,7 @@ import os
 import pathlib
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -225,7 +226,7 @@ def _cr(*args, cwd, env) -> None:
     )
 
 
-def run_shard(name: str, target: Target, shard: int, shards: int, fresh: bool, log):
+def run_shard(name: str, target: Target, shard: int, shards: int, fresh: bool, recheck: bool, log):
     """Mutate one shard of a target in its own copy of the tree; return its session file.
 
     A shard holds the in-scope mutants whose job id modulo ``shards`` is ``shard``.
@@ -237,13 +238,23 @@ def run_shard(name: str, target: Target, shard: int, shards: int, fresh: bool, l
     tree = root / "frigoris"
     session = root / "session.sqlite"
     config = root / "config.toml"
+    pristine = root / "module.orig"
     if fresh and root.exists():
         shutil.rmtree(root)
     new = not session.exists()
+    if not new and pristine.read_text() != (REPO / target.module).read_text():
+        raise SystemExit(
+            f"{target.module} changed since the {name} session began: its mutants no longer "
+            "apply; run with --fresh"
+        )
+    # a fresh copy every time: the newest tests, and no mutant left behind by an interrupted run
+    if tree.exists():
+        shutil.rmtree(tree)
+    _copy_tree(tree)
     if new:
-        if tree.exists():
-            shutil.rmtree(tree)
-        _copy_tree(tree)
+        pristine.write_text((REPO / target.module).read_text())
+    elif recheck:
+        _forget_survivors(session)
     env = {**os.environ, **target.env, "PYTHONPATH": str(root)}
     tests = " ".join(target.tests)
     config.write_text(
@@ -269,11 +280,13 @@ def run_shard(name: str, target: Target, shard: int, shards: int, fresh: bool, l
             raise SystemExit(f"{name}: the tests fail unmutated:\n{base.stdout[-3000:]}")
         _cr("init", str(config), str(session), cwd=tree, env=env)
         ranges = scope_lines(tree / target.module, target.scope)
+        hints = annotations(tree / target.module)
         with use_db(str(session), WorkDB.Mode.open) as db:
             skip = []
             for item in db.pending_work_items:
                 m = item.mutations[0]
                 inside = any(a <= m.start_pos[0] <= b for a, b in ranges)
+                inside &= not any(a <= tuple(m.start_pos) < b for a, b in hints)
                 mine = int(item.job_id, 16) % shards == shard
                 if not (inside and mine and kept_operator(m.operator_name)):
                     skip.append(item.job_id)
@@ -287,6 +300,30 @@ def run_shard(name: str, target: Target, shard: int, shards: int, fresh: bool, l
     seconds = time.perf_counter() - t0
     log(f"{name} {shard + 1}/{shards}: done in {seconds / 60:.1f} min")
     return session, seconds
+
+
+def annotations(path: pathlib.Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(start, end) positions of every type annotation: never evaluated here (postponed
+    evaluation), so a mutant inside one is equivalent by construction."""
+    spans = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        hints = []
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            hints.append(node.returns)
+        elif isinstance(node, ast.arg | ast.AnnAssign):
+            hints.append(node.annotation)
+        for h in hints:
+            if h is not None:
+                spans.append(((h.lineno, h.col_offset), (h.end_lineno, h.end_col_offset)))
+    return spans
+
+
+def _forget_survivors(session: pathlib.Path) -> None:
+    """Put the surviving mutants back in the queue (after new tests were written)."""
+    con = sqlite3.connect(session)
+    with con:
+        con.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
+    con.close()
 
 
 RULE_LISTS = ("out", "reasons", "problems", "violations")
@@ -462,6 +499,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="shards run side by side")
     parser.add_argument("--fresh", action="store_true", help="forget earlier sessions")
     parser.add_argument(
+        "--recheck", action="store_true", help="run the survivors of earlier sessions again"
+    )
+    parser.add_argument(
         "--shards", type=int, default=1, help="split each target over this many tree copies"
     )
     parser.add_argument(
@@ -486,7 +526,12 @@ def main(argv: list[str] | None = None) -> int:
             k = args.shards
             jobs = [(n, i) for n in names for i in range(k)]
             sessions = list(
-                pool.map(lambda j: run_shard(j[0], TARGETS[j[0]], j[1], k, args.fresh, log), jobs)
+                pool.map(
+                    lambda j: run_shard(
+                        j[0], TARGETS[j[0]], j[1], k, args.fresh, args.recheck, log
+                    ),
+                    jobs,
+                )
             )
             results = []
             for n in names:

@@ -19,7 +19,13 @@ from affine import Affine
 
 from frigoris.planners.errors import PlanningError
 from frigoris.planners.stops import Candidates
-from frigoris.planners.traverse import Operations, RoverModel, TraversePlan, check_plan
+from frigoris.planners.traverse import (
+    CHECK_TIME_TOL_S,
+    Operations,
+    RoverModel,
+    TraversePlan,
+    check_plan,
+)
 
 T = Affine(0.5, 0, 100.0, 0, -0.5, 50.0)  # 0.5 m pixels, origin away from 0
 SHAPE = (6, 12)
@@ -80,7 +86,7 @@ def script(legs=LEGS, dwell=DWELL, *, start=None, pause_s=600.0, reset_after_s=6
 
 
 def assemble(rows, legs=LEGS, *, stops=None, dwell=DWELL, values=VALUES, t0=0.0, soc0=30.0,
-             solar=sun) -> TraversePlan:  # fmt: skip
+             solar=sun, transform=T) -> TraversePlan:  # fmt: skip
     """A TraversePlan from timeline rows: times, battery and bookkeeping summed here."""
     stops = [tuple(legs[0][0])] + [tuple(leg[-1]) for leg in legs] if stops is None else stops
     dt = np.array([r["dt"] for r in rows], dtype=float)
@@ -94,7 +100,7 @@ def assemble(rows, legs=LEGS, *, stops=None, dwell=DWELL, values=VALUES, t0=0.0,
         draw = ROVER.drive_power_w if act[i] == "drive" else ROVER.idle_power_w
         soc.append(min(ROVER.battery_wh, soc[-1] + (p - draw) * dt[i] / 3600.0))
     soc = np.array(soc)
-    x, y = T @ (c + 0.5, r + 0.5)
+    x, y = transform @ (c + 0.5, r + 0.5)
     timeline = {
         "t_s": t,
         "row": r,
@@ -116,7 +122,7 @@ def assemble(rows, legs=LEGS, *, stops=None, dwell=DWELL, values=VALUES, t0=0.0,
         arrive.append(mine[-1] if mine else arrive[k])
     leave.append(len(rows) - 1)
     cells = np.array(stops, dtype=np.int64)
-    sx, sy = T @ (cells[:, 1] + 0.5, cells[:, 0] + 0.5)
+    sx, sy = transform @ (cells[:, 1] + 0.5, cells[:, 0] + 0.5)
     cands = Candidates(
         np.asarray(sx, float),
         np.asarray(sy, float),
@@ -299,9 +305,22 @@ def _start_at(t0):
     return assemble(script(), t0=t0), {"ops": dataclasses.replace(OPS, window_start_h=-1.0)}
 
 
+def below(value: float, tol: float) -> float:
+    """The float m with m + tol == value exactly: a limit whose slack ends exactly at value."""
+    m = value - tol
+    while m + tol < value:
+        m = np.nextafter(m, np.inf)
+    while m + tol > value:
+        m = np.nextafter(m, -np.inf)
+    assert m + tol == value
+    return float(m)
+
+
 def _mission(margin_s):
     plan = base()
     end = float(plan.timeline["t_s"][-1])
+    if margin_s is None:  # the mission ends exactly where the slack allows: still inside
+        return plan, {"ops": dataclasses.replace(OPS, mission_s=below(end, CHECK_TIME_TOL_S))}
     return plan, {"ops": dataclasses.replace(OPS, mission_s=end - margin_s)}
 
 
@@ -411,6 +430,14 @@ def _leg0(leg):
     return dataclasses.replace(plan, legs=(leg,) + plan.legs[1:]), {}
 
 
+def _all_faster(factor):
+    rows = script()
+    for row in rows:
+        if row["act"] == "drive":
+            row["dt"] /= factor
+    return assemble(rows), {}
+
+
 def _zero_dt_drive():
     rows = script()
     rows[3]["dt"] = 0.0
@@ -473,7 +500,7 @@ CASES = [
         lambda: _tail([("charge", None, -10.0), ("charge", None, 10.0)]),
         lambda: _tail([("charge", None, 0.0), ("charge", None, 0.0)]),
     ),
-    ("mission", lambda: _mission(2e-6), lambda: _mission(0.5e-6)),
+    ("mission", lambda: _mission(2e-6), lambda: _mission(None)),
     # motion
     (
         "parked move",
@@ -487,9 +514,9 @@ CASES = [
     ("speed", _zero_dt_drive, ok),
     ("speed", lambda: _vertical(1.01), lambda: _vertical(1.0)),
     (
-        "window",
-        lambda: _window(window_length_h=_last_drive_end_h() - 2e-6 / 3600),
-        lambda: _window(window_length_h=_last_drive_end_h()),
+        "window",  # the window opened the day before, at 23:30, and closes as it ends
+        lambda: _window(window_start_h=23.5, window_length_h=0.5 + _last_drive_end_h() - 1e-9),
+        lambda: _window(window_start_h=23.5, window_length_h=0.5 + _last_drive_end_h()),
     ),
     (
         "window",
@@ -531,6 +558,8 @@ CASES = [
     ("value", lambda: _bump("value", (), 1e-3), lambda: _bump("value", (), 1e-10)),
     ("distance", lambda: _bump("distance_m", (), 1e-5), lambda: _bump("distance_m", (), 1e-7)),
     ("duration", lambda: _bump("duration_s", (), 2e-6), lambda: _bump("duration_s", (), 0.5e-6)),
+    # every drive too fast: the rule speaks once
+    ("speed", lambda: _all_faster(1.01), lambda: _all_faster(1.0)),
 ]
 
 
@@ -539,6 +568,124 @@ def with_timeline_cut():
     tl = dict(plan.timeline)
     tl["soc_wh"] = tl["soc_wh"][:-1]
     return dataclasses.replace(plan, timeline=tl), {}
+
+
+# The exact messages of every break: each names the rule's own place and numbers (reviewed by
+# hand against the case: cells, times, limits).
+MESSAGES = {
+    "legs for stops-0": ["1 legs for 3 stops"],
+    "per-stop arrays-1": ["arrival_s has 2 values for 3 stops"],
+    "per-stop arrays-2": ["departure_s has 2 values for 3 stops"],
+    "per-stop arrays-3": ["soc_arrival_wh has 2 values for 3 stops"],
+    "stop arrays-4": ["the stops have 3 positions, 2 cells and 3 dwell times"],
+    "stop arrays-5": ["the stops have 3 positions, 3 cells and 2 dwell times"],
+    "leg cells-6": ["leg 0 is not an array of integer (row, col) cells"],
+    "leg cells-7": ["leg 0 is not an array of integer (row, col) cells"],
+    "leg cells-8": ["leg 0 is not an array of integer (row, col) cells"],
+    "leg cells-9": ["leg 0 is not an array of integer (row, col) cells"],
+    "timeline column-10": ["the timeline has no stop column"],
+    "timeline lengths-11": ["the timeline's columns differ in length: [(10,), (11,)]"],
+    "timeline empty-12": ["the timeline is empty"],
+    "grid-13": [
+        "leg 0 leaves the grid at cell (-1, 2)",
+        "the timeline leaves the grid at 35 s, cell (-1, 2)",
+    ],
+    "grid-14": [
+        "leg 0 leaves the grid at cell (6, 2)",
+        "the timeline leaves the grid at 35 s, cell (6, 2)",
+    ],
+    "grid-15": [
+        "leg 0 leaves the grid at cell (2, -1)",
+        "the timeline leaves the grid at 35 s, cell (2, -1)",
+    ],
+    "grid-16": [
+        "leg 0 leaves the grid at cell (2, 12)",
+        "the timeline leaves the grid at 35 s, cell (2, 12)",
+    ],
+    "keep-out-17": ["leg 0 enters keep-out at cell (2, 3)"],
+    "keep-out-18": ["leg 1 enters keep-out at cell (4, 8)"],
+    "link-19": ["leg 1 leaves the lander's link at cell (3, 7)"],
+    "link-20": ["leg 0 leaves the lander's link at cell (2, 1)"],
+    "chain-21": ["leg 0 is not a chain of neighbouring cells: (2, 1) to (2, 3)"],
+    "chain-22": ["leg 0 is not a chain of neighbouring cells: (2, 1) to (2, 1)"],
+    "join-23": ["leg 0 does not join stop 0 to stop 1"],
+    "join-24": ["leg 1 does not join stop 1 to stop 2"],
+    "stop place-25": ["stop 1 at (103.256, 48.750) is 0.006 m from the centre of its cell (2, 6)"],
+    "timeline place-26": ["the timeline row at 75 s is 0.006 m from the centre of its cell (2, 4)"],
+    "start time-27": ["the timeline starts at 5.000000 s, not at 0"],
+    "start time-28": ["the timeline starts at -5.000000 s, not at 0"],
+    "start cell-29": ["the timeline starts at cell (1, 1), not at the start stop (2, 1)"],
+    "back in time-30": ["the timeline goes back in time from 1295.710678 s to 1285.710678 s"],
+    "mission-31": ["plan ends at 1295.710678 s, after the mission's 1295.710676 s (0.35992 h)"],
+    "parked move-32": ["the rover moves at 1356 s while 'window'"],
+    "follow count-33": ["the timeline drives 8 steps, the legs 7"],
+    "follow cell-34": ["the drive at 60 s goes to cell (3, 3), the legs to (2, 3)"],
+    "speed-35": ["the drive at 75 s covers 0.500 m in 24.752 s, faster than 0.02 m/s"],
+    "speed-36": ["the drive at 1095 s covers 0.707 m in 35.005 s, faster than 0.02 m/s"],
+    "speed-37": ["the drive at 50 s covers 0.500 m in 0.000 s, faster than 0.02 m/s"],
+    "speed-38": ["the drive at 400 s covers 0.500 m in 24.752 s, faster than 0.02 m/s"],
+    "window-39": ["the drive from 1060 s to 1096 s is outside a commanded window"],
+    "window-40": ["the drive from 0 s to 25 s is outside a commanded window"],
+    "window-41": ["the drive from 1025 s to 1060 s is outside a commanded window"],
+    "window-42": ["the drive from 0 s to 25 s is outside a commanded window"],
+    "cycle-43": ["a command cycle drives 2.000 m by 100 s, more than 1.99 m"],
+    "cycle-44": ["a command cycle drives 2.500 m by 724 s, more than 2 m"],
+    "cycle-45": ["a command cycle drives 2.500 m by 724 s, more than 2 m"],
+    "battery-46": ["battery at 75 s is 29.899479 Wh, the plan says 29.899579"],
+    "battery-47": ["battery at 0 s is 30.000000 Wh, the plan says 30.000100"],
+    "battery-48": ["battery at 700 s is 40.000000 Wh, the plan says 40.001000"],
+    "battery-49": ["battery at 0 s is 40.000000 Wh, the plan says 30.000000"],
+    "reserve-50": ["battery falls to 11.9990 Wh, below the 12 Wh reserve"],
+    "dwell place-51": ["stop 1 (scoop) dwells at cell (4, 8), not at its cell (2, 6)"],
+    "dwell-52": ["stop 1 (scoop) gets 299.999 s of its 300 s dwell"],
+    "arrival-53": ["stop 1: the plan says arrival at 725.000002 s, the timeline 725.000000 s"],
+    "arrival-54": ["stop 0: the plan says arrival at -0.000002 s, the timeline 0.000000 s"],
+    "departure-55": [
+        "stop 1: the plan says departure at 1025.000002 s, the timeline 1025.000000 s"
+    ],
+    "departure-56": [
+        "stop 2: the plan says departure at 1295.710676 s, the timeline 1295.710678 s"
+    ],
+    "arrival battery-57": [
+        "stop 2: the plan says 31.056992 Wh on arrival, the timeline 31.056990 Wh"
+    ],
+    "value-58": ["the plan says value 8.001000, its stops add up to 8.000000"],
+    "distance-59": ["the plan says 3.914224 m driven, its legs measure 3.914214 m"],
+    "duration-60": ["the plan says it lasts 1295.710680 s, the timeline 1295.710678 s"],
+    "speed-61": ["the drive at 25 s covers 0.500 m in 24.752 s, faster than 0.02 m/s"],
+}
+
+
+def test_each_break_says_exactly_what_and_where():
+    assert set(MESSAGES) == {f"{c[0]}-{i}" for i, c in enumerate(CASES)}
+    for i, (rule, broken, _) in enumerate(CASES):
+        plan, kw = broken()
+        assert check(plan, **kw) == MESSAGES[f"{rule}-{i}"], f"{rule}-{i}"
+
+
+@pytest.mark.parametrize(
+    "field, bad, fine",
+    [
+        ("speed_m_s", 0.0, 1e-9),
+        ("battery_wh", 0.0, 12.0 + 1e-9),
+        ("max_drive_per_cycle_m", 0.0, 1e-9),
+        ("reserve_wh", -1e-9, 0.0),
+        ("reserve_wh", 40.0, 40.0 - 1e-9),
+    ],
+)
+def test_rover_model_limits(field, bad, fine):
+    with pytest.raises(PlanningError, match=field.split("_")[0]):
+        dataclasses.replace(ROVER, **{field: bad})
+    assert getattr(dataclasses.replace(ROVER, **{field: fine}), field) == fine
+
+
+def test_the_start_rows_label_is_not_read():
+    """Row 0 is the state at time 0: no interval ends there, so its activity is never a drive."""
+    plan = base()
+    tl = dict(plan.timeline)
+    tl["activity"] = np.array(tl["activity"], copy=True)
+    tl["activity"][0] = "drive"
+    assert check(dataclasses.replace(plan, timeline=tl)) == []
 
 
 @pytest.mark.parametrize(
@@ -617,3 +764,16 @@ def test_the_checker_does_not_call_the_planners_helpers(monkeypatch):
     assert check(base()) == []
     plan, kw = _window(window_start_h=23.5, window_length_h=0.75)
     assert rules_of(check(plan, **kw)) == {"window"}
+
+
+@pytest.mark.parametrize("angle_deg", [30.0, -70.0])
+def test_a_rotated_grid_measures_steps_in_metres(angle_deg):
+    """Step lengths come from the transform: on a rotated grid of 0.5 m pixels the same plan
+    passes, and a drive 1 % too fast is still caught."""
+    rotated = T @ Affine.rotation(angle_deg)
+    plan = assemble(script(), transform=rotated)
+    assert check(plan, transform=rotated) == []
+    rows = script()
+    rows[-2]["dt"] /= 1.01
+    plan = assemble(rows, transform=rotated)
+    assert rules_of(check(plan, transform=rotated)) == {"speed"}

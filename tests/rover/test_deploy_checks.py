@@ -1,9 +1,9 @@
 """The deployment side checks, rule by rule: each case breaks one rule on one side, its twin
 stays just inside the limit.
 
-One flat hazard map around a lander at (0, 0) with yaw 0 (0.25 m cells) is built once; each case
-changes one layer in a few cells. Side 90 sets the rover down due east: its deployment area is
-the strip 1.4 m <= x <= 2.2 m, |y| <= 0.4 m (``deploy_distance_m`` 1.8 m and
+One flat, clean hazard map around a lander at (0, 0) with yaw 0 (0.25 m cells) is built by hand
+once; each case changes one layer in a few cells. Side 90 sets the rover down due east: its
+deployment area is the strip 1.4 m <= x <= 2.2 m, |y| <= 0.4 m (``deploy_distance_m`` 1.8 m and
 ``deploy_footprint_m`` 0.8 m of Resilience; the strip reaches past the lander's 1.9 m keep-out
 ring, 1.4 m footprint plus two 0.25 m cells for the rover's 0.31 m radius), whose cell centres
 are x in {1.625, 1.875, 2.125} and y in {-0.375, -0.125, 0.125, 0.375}: 12 cells. Keep-out
@@ -19,10 +19,11 @@ import numpy as np
 import pytest
 
 from frigoris import terrain
-from frigoris.rover.deploy import deploy
+from frigoris.rover import deploy as deploy_module
+from frigoris.rover.deploy import _lander_ring_m, deploy
 from frigoris.rover.specs import RESILIENCE, TENACIOUS, hazard_limits, lander_site
 from frigoris.rover.touchdown import touchdown_at
-from frigoris.terrain.hazard import DetectedRocks, hazard_map
+from frigoris.terrain.hazard import DetectedCraters, DetectedRocks, HazardMap
 
 L, ROVER = RESILIENCE, TENACIOUS
 RES = 0.25
@@ -40,14 +41,41 @@ INSIDE_RING = (1.875, 0.125)
 """An area cell inside the ring (1.88 m from the lander, the ring is 1.9 m)."""
 
 
+@pytest.fixture(autouse=True)
+def _no_latlon(monkeypatch):
+    """Latitude and longitude of the poses are not what these tests check, and building a
+    pyproj transformer for each takes most of a deploy() call."""
+    monkeypatch.setattr(deploy_module, "_latlon", lambda crs, x, y: (None, None))
+
+
 @pytest.fixture(scope="module")
 def site():
+    """A hand-built hazard map of flat, clean ground (no hazard_map call): 60 m at 0.25 m, the
+    lander at (0, 0) with yaw 0, keep-out only within 1.9 m of it (its footprint dilated by the
+    rover's radius, as the hazard map makes it), every cell in sight of the lander."""
     crs = terrain.local_metric_crs(60.5, -4.6)
     n = 240
-    z = np.full((n, n), -2430.0, dtype=np.float32)
-    z += np.random.default_rng(0).normal(0.0, 0.003, z.shape).astype(np.float32)
-    dem = terrain.Dem.from_array(z, res_m=RES, crs=crs)
-    hm = hazard_map(dem, hazard_limits(ROVER), lander=lander_site(L, 0.0, 0.0), detect=False)
+    dem = terrain.Dem.from_array(np.full((n, n), -2430.0, dtype=np.float32), res_m=RES, crs=crs)
+    x, y = dem.xy(*np.indices(dem.shape))
+    zeros = np.zeros(dem.shape, dtype=np.float32)
+    none = np.array([])
+    hm = HazardMap(
+        grid=dem,
+        limits=hazard_limits(ROVER),
+        slope_deg=zeros,
+        slope_rover_deg=zeros,
+        roughness_m=zeros,
+        step_m=zeros,
+        crater_mask=np.zeros(dem.shape, dtype=bool),
+        rock_risk=zeros,
+        cost=np.ones(dem.shape, dtype=np.float32),
+        keepout=np.hypot(x, y) <= 1.9,
+        craters=DetectedCraters(none, none, none, none),
+        rocks=DetectedRocks(none, none, none, none),
+        los_lander=np.ones(dem.shape, dtype=bool),
+        lander=lander_site(L, 0.0, 0.0),
+    )
+    assert _lander_ring_m(hm, L) == pytest.approx(1.9)
     run = touchdown_at(dem, L, 0.0, 0.0, 0.0)
     return hm, run
 
@@ -276,7 +304,7 @@ def test_a_wall_around_the_lander_leaves_no_way_out_and_a_gap_in_it_does(site):
     h = deploy(run, _walled(hm, 1.0), L, ROVER)
     assert h.deployed
     # the egress leaves through the gap, due north
-    through = [(x, y) for x, y in h.egress.waypoints if 9.0 < math.hypot(x, y) < 11.0]
+    through = [(x, y) for x, y in h.egress.waypoints if abs(math.hypot(x, y) - 10.0) < 0.4]
     assert through and all(abs(x) < 0.5 and y > 0 for x, y in through)
     assert h.egress.end_distance_m >= L.plume_radius_m
 
@@ -370,3 +398,20 @@ def test_without_a_line_of_sight_layer_link_is_the_range(site, link_range_m, ok)
     rover = dataclasses.replace(ROVER, link_range_m=link_range_m)
     h = deploy(run, dataclasses.replace(hm, los_lander=None), L, rover)
     assert [s.link_ok for s in h.sides] == [ok, ok]
+
+
+@pytest.mark.parametrize("yaw", [30.0, 135.0, 250.0])
+def test_the_set_down_point_and_the_egress_follow_the_yaw(site, yaw):
+    hm, run = site
+    h = deploy(dataclasses.replace(run, yaw_deg=yaw), hm, L, ROVER)
+    assert h.deployed
+    az = math.radians(yaw + h.side_deg)
+    want = (1.8 * math.sin(az), 1.8 * math.cos(az))
+    assert (h.pose.x, h.pose.y) == pytest.approx(want, abs=1e-12)
+    assert h.egress.waypoints[0] == pytest.approx(want, abs=1e-12)
+    assert h.pose.heading_deg == pytest.approx((yaw + h.side_deg) % 360.0)
+    # the egress leaves the lander's ring on the side's azimuth and ends past the plume radius
+    x1, y1 = h.egress.waypoints[1]
+    assert math.hypot(x1, y1) > 1.9
+    assert (x1 * math.sin(az) + y1 * math.cos(az)) > 1.9
+    assert h.egress.end_distance_m >= L.plume_radius_m
