@@ -200,7 +200,7 @@ RULES = {
     "follow count": r"^the timeline drives \d+ steps, the legs \d+$",
     "follow cell": r"^the drive at \d+ s goes to cell \(\d+, \d+\), the legs to \(\d+, \d+\)$",
     "speed": r"^the drive at \d+ s covers [\d.]+ m in -?[\d.]+ s, faster than [\d.]+ m/s$",
-    "window": r"^the drive from \d+ s to \d+ s is outside a commanded window$",
+    "window": r"^the drive from -?\d+ s to -?\d+ s is outside a commanded window$",
     "cycle": r"^a command cycle drives [\d.]+ m by \d+ s, more than [\d.]+ m$",
     "battery": r"^battery at \d+ s is [\d.]+ Wh, the plan says [\d.]+$",
     "reserve": r"^battery falls to [\d.]+ Wh, below the [\d.]+ Wh reserve$",
@@ -492,8 +492,8 @@ CASES = [
         lambda: (with_timeline(base(), "x", 3, 0.004), {}),
     ),
     # clock
-    ("start time", lambda: _start_at(5.0), lambda: _start_at(5e-7)),
-    ("start time", lambda: _start_at(-5.0), lambda: _start_at(-5e-7)),
+    ("start time", lambda: _start_at(5.0), lambda: _start_at(CHECK_TIME_TOL_S)),
+    ("start time", lambda: _start_at(-5.0), lambda: _start_at(-CHECK_TIME_TOL_S)),
     ("start cell", lambda: _legs(LEGS, start=(1, 1)), ok),
     (
         "back in time",
@@ -546,7 +546,11 @@ CASES = [
     ("dwell place", lambda: _dwell_rows_for(1), lambda: _dwell_rows_for(2)),
     ("dwell", lambda: _short_dwell(299.999), lambda: _short_dwell(300.0)),
     ("arrival", lambda: _bump("arrival_s", 1, 2e-6), lambda: _bump("arrival_s", 1, 0.5e-6)),
-    ("arrival", lambda: _bump("arrival_s", 0, -2e-6), lambda: _bump("arrival_s", 0, -0.5e-6)),
+    (
+        "arrival",
+        lambda: _bump("arrival_s", 0, -2e-6),
+        lambda: _bump("arrival_s", 0, -CHECK_TIME_TOL_S),
+    ),
     ("departure", lambda: _bump("departure_s", 1, 2e-6), lambda: _bump("departure_s", 1, 0.5e-6)),
     ("departure", lambda: _bump("departure_s", 2, -2e-6), lambda: _bump("departure_s", 2, -0.5e-6)),
     (
@@ -777,3 +781,13 @@ def test_a_rotated_grid_measures_steps_in_metres(angle_deg):
     rows[-2]["dt"] /= 1.01
     plan = assemble(rows, transform=rotated)
     assert rules_of(check(plan, transform=rotated)) == {"speed"}
+
+
+def test_a_zero_length_drive_backwards_in_time_is_not_called_fast():
+    """A repeated leg cell driven with time running backwards breaks the chain and the clock;
+    a step of no length is no speeding."""
+    rows = script(REPEAT)
+    rows[1]["dt"] = -1.0
+    plan = assemble(rows, REPEAT)
+    ops = dataclasses.replace(OPS, window_start_h=-1.0)
+    assert rules_of(check(plan, ops=ops)) == {"chain", "back in time"}

@@ -92,12 +92,13 @@ def sides(handoff):
     return {s.side_deg: s for s in handoff.sides}
 
 
-def east_blocked_for(handoff, *reasons):
-    """Side 90 is blocked for exactly these reasons, side 270 is fine and chosen."""
+def east_blocked_for(handoff, *reasons, side=90.0):
+    """``side`` is blocked for exactly these reasons, the other is fine and chosen."""
     s = sides(handoff)
-    assert s[90.0].reasons == reasons
-    assert not s[90.0].ok and s[270.0].ok and s[270.0].reasons == ()
-    assert handoff.deployed and handoff.side_deg == 270.0
+    other = 270.0 if side == 90.0 else 90.0
+    assert s[side].reasons == reasons
+    assert not s[side].ok and s[other].ok and s[other].reasons == ()
+    assert handoff.deployed and handoff.side_deg == other
 
 
 def both_fine(handoff):
@@ -239,6 +240,7 @@ def test_the_largest_boulder_is_named(site):
 # the map's edge
 
 
+@pytest.mark.parametrize("sign", [1.0, -1.0], ids=["east edge", "west edge"])
 @pytest.mark.parametrize(
     "x0, reason",
     [
@@ -247,7 +249,7 @@ def test_the_largest_boulder_is_named(site):
         (27.7, None),  # far edge of the area at 29.9: inside
     ],
 )
-def test_a_side_at_the_edge_of_the_hazard_map(site, x0, reason):
+def test_a_side_at_the_edge_of_the_hazard_map(site, x0, reason, sign):
     hm, run = site
     assert hm.grid.bounds[2] == pytest.approx(30.0)
     # clean layers up to the edge (a real map has no slope or step within the rover's footprint
@@ -255,17 +257,17 @@ def test_a_side_at_the_edge_of_the_hazard_map(site, x0, reason):
     shape = hm.grid.shape
     moved = dataclasses.replace(
         hm,
-        lander=lander_site(L, x0, 0.0),
+        lander=lander_site(L, sign * x0, 0.0),
         slope_rover_deg=np.zeros(shape, np.float32),
         step_m=np.zeros(shape, np.float32),
         keepout=np.zeros(shape, bool),
         cost=np.ones(shape, np.float32),
     )
-    h = deploy(dataclasses.replace(run, x=x0), moved, L, ROVER)
+    h = deploy(dataclasses.replace(run, x=sign * x0), moved, L, ROVER)
     if reason is None:
         both_fine(h)
     else:
-        east_blocked_for(h, reason)
+        east_blocked_for(h, reason, side=90.0 if sign > 0 else 270.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -415,3 +417,40 @@ def test_the_set_down_point_and_the_egress_follow_the_yaw(site, yaw):
     assert math.hypot(x1, y1) > 1.9
     assert (x1 * math.sin(az) + y1 * math.cos(az)) > 1.9
     assert h.egress.end_distance_m >= L.plume_radius_m
+
+
+@pytest.mark.parametrize("across, hit", [(0.95, True), (1.01, False), (-0.95, True)])
+def test_boulders_are_judged_in_the_sides_own_frame(site, across, hit):
+    """At yaw 30 side 90 points to azimuth 120: a 1.2 m boulder 1.8 m along it and ``across`` to
+    its left touches the 0.8 m wide strip when |across| < 0.4 + 0.6."""
+    hm, run = site
+    az = math.radians(120.0)
+    ux, uy = math.sin(az), math.cos(az)
+    x, y = 1.8 * ux - across * uy, 1.8 * uy + across * ux
+    rocks = DetectedRocks(np.array([x]), np.array([y]), np.array([1.2]), np.array([0.6]))
+    h = deploy(
+        dataclasses.replace(run, yaw_deg=30.0), dataclasses.replace(hm, rocks=rocks), L, ROVER
+    )
+    if hit:
+        east_blocked_for(h, "a 1.2 m boulder (0.60 m tall) in the set-down area")
+    else:
+        both_fine(h)
+
+
+def test_the_egress_ends_at_the_first_cell_at_the_plume_radius(site):
+    """With the lander at (0.125, 0.125) the cell centre (20.125, 0.125) lies exactly 20 m
+    away: the plume radius is reached there (at least 20 m, not more than 20 m)."""
+    hm, run = site
+    moved = dataclasses.replace(hm, lander=lander_site(L, 0.125, 0.125))
+    h = deploy(dataclasses.replace(run, x=0.125, y=0.125), moved, L, ROVER)
+    eg = {s.side_deg: s for s in h.sides}
+    assert eg[90.0].ok
+    east = deploy(dataclasses.replace(run, x=0.125, y=0.125), _only_east(moved), L, ROVER)
+    assert east.side_deg == 90.0
+    assert east.egress.waypoints[-1] == pytest.approx((20.125, 0.125))
+    assert east.egress.end_distance_m == 20.0
+
+
+def _only_east(hm):
+    """Block the west side's set-down area so that the east side is chosen."""
+    return with_cells(hm, "slope_rover_deg", [(-1.625, 0.125)], 90.0)
