@@ -877,7 +877,7 @@ def _check_battery(tl: dict, rover: RoverModel, ops: Operations, solar_w: SolarF
                     f"battery at {t[i]:.0f} s is {soc:.6f} Wh, the plan says {soc_plan[i]:.6f}"
                 )
     if lowest < rover.reserve_wh - tol:
-        out.append(f"battery falls to {lowest:.4f} Wh, below the {rover.reserve_wh:g} Wh reserve")
+        out.append(f"battery falls to {lowest:.6f} Wh, below the {rover.reserve_wh:g} Wh reserve")
     return out
 
 
@@ -901,7 +901,9 @@ def _check_dwell(plan: TraversePlan, tl: dict) -> list[str]:
             )
         got, need = float(spent[mine].sum()), float(plan.stops.dwell_s[k])
         if got < need - CHECK_TIME_TOL_S:
-            out.append(f"stop {k} ({plan.stops.kind[k]}) gets {got:g} s of its {need:g} s dwell")
+            out.append(
+                f"stop {k} ({plan.stops.kind[k]}) gets {got:.9g} s of its {need:.9g} s dwell"
+            )
     return out
 
 
@@ -937,7 +939,7 @@ def _check_totals(plan: TraversePlan, tl: dict, transform) -> list[str]:
     out = []
     value = float(np.sum(plan.stops.value))
     if abs(plan.value - value) > 1e-9 * max(1.0, abs(value)):
-        out.append(f"the plan says value {plan.value:.6f}, its stops add up to {value:.6f}")
+        out.append(f"the plan says value {plan.value:.9g}, its stops add up to {value:.9g}")
     dist = 0.0
     for leg in plan.legs:
         leg = np.asarray(leg)

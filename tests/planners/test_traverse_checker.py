@@ -20,6 +20,7 @@ from affine import Affine
 from frigoris.planners.errors import PlanningError
 from frigoris.planners.stops import Candidates
 from frigoris.planners.traverse import (
+    CHECK_SOC_TOL,
     CHECK_TIME_TOL_S,
     Operations,
     RoverModel,
@@ -438,6 +439,54 @@ def _all_faster(factor):
     return assemble(rows), {}
 
 
+def _back_at_start(back_s):
+    """Up by ``back_s`` and down again before the first drive: time runs back by ``back_s``."""
+    rows = script()
+    for dt in (-back_s, back_s):
+        rows.insert(1, dict(act="charge", cell=rows[0]["cell"], dt=dt, stop=-1, leg=-1))
+    return assemble(rows), {"ops": dataclasses.replace(OPS, window_start_h=-1.0)}
+
+
+def _start_dwell(short_s):
+    """A 100 s dwell at the start stop, given ``short_s`` too little (t = 0 to t = dwell)."""
+    rows = script()
+    rows.insert(1, dict(act="dwell", cell=rows[0]["cell"], dt=100.0 - short_s, stop=0, leg=-1))
+    return assemble(rows, dwell=[100.0, 300.0, 200.0]), {}
+
+
+def _small_values(delta):
+    """Values below 1: the slack on value is 1e-9 absolute there."""
+    plan = assemble(script(), values=[0.0, 0.25, 0.25])
+    return dataclasses.replace(plan, value=plan.value + delta), {}
+
+
+def _dwell_in_the_stops_row():
+    """Dwell rows for stop 1 (row 2, col 6) at the start (row 2, col 1): only the column differs."""
+    rows = script()
+    rows.insert(1, dict(act="dwell", cell=rows[0]["cell"], dt=10.0, stop=1, leg=-1))
+    return assemble(rows), {}
+
+
+def _parked_at(slack_multiple):
+    """A plan that never moves, its battery ``slack_multiple`` times the slack from the reserve."""
+    soc0 = ROVER.reserve_wh + slack_multiple * CHECK_SOC_TOL * ROVER.battery_wh
+    plan, _ = _empty_timeline(1)
+    tl = {k: np.array(v, copy=True) for k, v in plan.timeline.items()}
+    tl["soc_wh"][0] = soc0
+    plan = dataclasses.replace(plan, timeline=tl, soc_arrival_wh=np.array([soc0]))
+    return plan, {"ops": dataclasses.replace(OPS, start_soc_wh=soc0)}
+
+
+def _empty_soc(delta):
+    """An empty battery, allowed with no reserve; the plan states it ``delta`` Wh off."""
+    plan, _ = _empty_timeline(1)
+    tl = {k: np.array(v, copy=True) for k, v in plan.timeline.items()}
+    tl["soc_wh"][0] = 0.0
+    plan = dataclasses.replace(plan, timeline=tl, soc_arrival_wh=np.array([delta]))
+    rover = dataclasses.replace(ROVER, reserve_wh=0.0)
+    return plan, {"rover": rover, "ops": dataclasses.replace(OPS, start_soc_wh=0.0)}
+
+
 def _zero_dt_drive():
     rows = script()
     rows[3]["dt"] = 0.0
@@ -564,6 +613,13 @@ CASES = [
     ("duration", lambda: _bump("duration_s", (), 2e-6), lambda: _bump("duration_s", (), 0.5e-6)),
     # every drive too fast: the rule speaks once
     ("speed", lambda: _all_faster(1.01), lambda: _all_faster(1.0)),
+    # exact boundaries: the slack ends exactly at the twin (tolerance mutants die here)
+    ("back in time", lambda: _back_at_start(2e-6), lambda: _back_at_start(CHECK_TIME_TOL_S)),
+    ("dwell", lambda: _start_dwell(2e-6), lambda: _start_dwell(CHECK_TIME_TOL_S)),
+    ("value", lambda: _small_values(1.5e-9), lambda: _small_values(0.5e-9)),
+    ("dwell place", _dwell_in_the_stops_row, ok),
+    ("reserve", lambda: _parked_at(-2.0), lambda: _parked_at(-1.0)),
+    ("arrival battery", lambda: _empty_soc(2e-6), lambda: _empty_soc(CHECK_SOC_TOL)),
 ]
 
 
@@ -639,7 +695,7 @@ MESSAGES = {
     "battery-47": ["battery at 0 s is 30.000000 Wh, the plan says 30.000100"],
     "battery-48": ["battery at 700 s is 40.000000 Wh, the plan says 40.001000"],
     "battery-49": ["battery at 0 s is 40.000000 Wh, the plan says 30.000000"],
-    "reserve-50": ["battery falls to 11.9990 Wh, below the 12 Wh reserve"],
+    "reserve-50": ["battery falls to 11.999000 Wh, below the 12 Wh reserve"],
     "dwell place-51": ["stop 1 (scoop) dwells at cell (4, 8), not at its cell (2, 6)"],
     "dwell-52": ["stop 1 (scoop) gets 299.999 s of its 300 s dwell"],
     "arrival-53": ["stop 1: the plan says arrival at 725.000002 s, the timeline 725.000000 s"],
@@ -653,10 +709,18 @@ MESSAGES = {
     "arrival battery-57": [
         "stop 2: the plan says 31.056992 Wh on arrival, the timeline 31.056990 Wh"
     ],
-    "value-58": ["the plan says value 8.001000, its stops add up to 8.000000"],
+    "value-58": ["the plan says value 8.001, its stops add up to 8"],
     "distance-59": ["the plan says 3.914224 m driven, its legs measure 3.914214 m"],
     "duration-60": ["the plan says it lasts 1295.710680 s, the timeline 1295.710678 s"],
     "speed-61": ["the drive at 25 s covers 0.500 m in 24.752 s, faster than 0.02 m/s"],
+    "back in time-62": ["the timeline goes back in time from 0.000002 s to 0.000000 s"],
+    "dwell-63": ["stop 0 (start) gets 99.999998 s of its 100 s dwell"],
+    "value-64": ["the plan says value 0.500000002, its stops add up to 0.5"],
+    "dwell place-65": ["stop 1 (scoop) dwells at cell (2, 1), not at its cell (2, 6)"],
+    "reserve-66": ["battery falls to 11.999920 Wh, below the 12 Wh reserve"],
+    "arrival battery-67": [
+        "stop 0: the plan says 0.000002 Wh on arrival, the timeline 0.000000 Wh"
+    ],
 }
 
 
@@ -717,7 +781,7 @@ def test_messages_name_the_place_and_the_numbers():
     plan, kw = _short_dwell(250.0)
     assert check(plan, **kw) == ["stop 1 (scoop) gets 250 s of its 300 s dwell"]
     plan, kw = _reserve(-0.5)
-    assert check(plan, **kw) == ["battery falls to 11.5000 Wh, below the 12 Wh reserve"]
+    assert check(plan, **kw) == ["battery falls to 11.500000 Wh, below the 12 Wh reserve"]
     plan, kw = _faster(3, 2.0)
     assert check(plan, **kw) == [
         "the drive at 62 s covers 0.500 m in 12.500 s, faster than 0.02 m/s"

@@ -240,7 +240,9 @@ def test_the_largest_boulder_is_named(site):
 # the map's edge
 
 
-@pytest.mark.parametrize("sign", [1.0, -1.0], ids=["east edge", "west edge"])
+@pytest.mark.parametrize(
+    "sign, axis", [(1.0, "x"), (-1.0, "x"), (1.0, "y"), (-1.0, "y")], ids=["E", "W", "N", "S"]
+)
 @pytest.mark.parametrize(
     "x0, reason",
     [
@@ -249,25 +251,30 @@ def test_the_largest_boulder_is_named(site):
         (27.7, None),  # far edge of the area at 29.9: inside
     ],
 )
-def test_a_side_at_the_edge_of_the_hazard_map(site, x0, reason, sign):
+def test_a_side_at_the_edge_of_the_hazard_map(site, x0, reason, sign, axis):
+    """The lander ``x0`` m from the centre towards an edge, one side facing it (yaw 0 for the
+    east and west edges, 90 for north and south, where side 90 faces south)."""
     hm, run = site
     assert hm.grid.bounds[2] == pytest.approx(30.0)
     # clean layers up to the edge (a real map has no slope or step within the rover's footprint
     # of its edge, and keep-out there), so only the edge itself is tested
     shape = hm.grid.shape
+    at = (sign * x0, 0.0) if axis == "x" else (0.0, sign * x0)
+    yaw = 0.0 if axis == "x" else 90.0
+    facing = 90.0 if (axis == "x") == (sign > 0) else 270.0
     moved = dataclasses.replace(
         hm,
-        lander=lander_site(L, sign * x0, 0.0),
+        lander=lander_site(L, *at),
         slope_rover_deg=np.zeros(shape, np.float32),
         step_m=np.zeros(shape, np.float32),
         keepout=np.zeros(shape, bool),
         cost=np.ones(shape, np.float32),
     )
-    h = deploy(dataclasses.replace(run, x=sign * x0), moved, L, ROVER)
+    h = deploy(dataclasses.replace(run, x=at[0], y=at[1], yaw_deg=yaw), moved, L, ROVER)
     if reason is None:
         both_fine(h)
     else:
-        east_blocked_for(h, reason, side=90.0 if sign > 0 else 270.0)
+        east_blocked_for(h, reason, side=facing)
 
 
 # --------------------------------------------------------------------------------------------
@@ -454,3 +461,29 @@ def test_the_egress_ends_at_the_first_cell_at_the_plume_radius(site):
 def _only_east(hm):
     """Block the west side's set-down area so that the east side is chosen."""
     return with_cells(hm, "slope_rover_deg", [(-1.625, 0.125)], 90.0)
+
+
+def _area_probes(yaw):
+    """At ``yaw``, side 90's area cell nearest its left or right edge, and the nearest cell
+    past that edge (by the strip's definition: 1.4 <= along <= 2.2, |across| <= 0.4)."""
+    az = math.radians(yaw + 90.0)
+    ux, uy = math.sin(az), math.cos(az)
+    c = (np.arange(-16, 16) + 0.5) * RES
+    x, y = np.meshgrid(c, c)
+    along, across = x * ux + y * uy, -x * uy + y * ux
+    middle = (along >= 1.5) & (along <= 2.1)
+    inside = middle & (np.abs(across) <= 0.4)
+    outside = middle & (np.abs(across) > 0.4)
+    i = np.argmax(np.where(inside, np.abs(across), -1))
+    o = np.argmin(np.where(outside, np.abs(across), 9))
+    return (float(x.flat[i]), float(y.flat[i])), (float(x.flat[o]), float(y.flat[o]))
+
+
+@pytest.mark.parametrize("yaw", [30.0, 200.0])
+def test_the_area_is_the_strip_at_any_yaw(site, yaw):
+    hm, run = site
+    run = dataclasses.replace(run, yaw_deg=yaw)
+    inside, outside = _area_probes(yaw)
+    h = deploy(run, with_cells(hm, "slope_rover_deg", [inside], 20.0), L, ROVER)
+    east_blocked_for(h, "slope 20.0 deg above the rover's 15 deg")
+    both_fine(deploy(run, with_cells(hm, "slope_rover_deg", [outside], 20.0), L, ROVER))
