@@ -108,7 +108,7 @@ TARGETS = {
             "_cell_array",
             "_check_max_cost",
         ),
-        ("tests/planners/test_paths.py",),
+        ("tests/planners/test_paths_inputs.py", "tests/planners/test_paths.py"),
         timeout_s=300.0,
     ),
     "orienteering": Target(
