@@ -95,7 +95,7 @@ TARGETS = {
             "_boulders_in",
             "_egress",
         ),
-        ("tests/rover/test_deploy_checks.py", "tests/rover/test_deploy.py"),
+        ("tests/rover/test_deploy_checks.py",),
         timeout_s=300.0,
         rules=True,
     ),

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
+from datetime import datetime
 
 import numpy as np
 import pytest
 
 from frigoris import terrain
-from frigoris.rover import deploy as deploy_module
 from frigoris.rover.deploy import _lander_ring_m, deploy
+from frigoris.rover.errors import DeployError
 from frigoris.rover.specs import RESILIENCE, TENACIOUS, hazard_limits, lander_site
 from frigoris.rover.touchdown import touchdown_at
 from frigoris.terrain.hazard import DetectedCraters, DetectedRocks, HazardMap
@@ -39,13 +41,6 @@ BEYOND_RING = (2.125, 0.375)
 """An area cell outside the lander's keep-out ring (2.16 m from the lander)."""
 INSIDE_RING = (1.875, 0.125)
 """An area cell inside the ring (1.88 m from the lander, the ring is 1.9 m)."""
-
-
-@pytest.fixture(autouse=True)
-def _no_latlon(monkeypatch):
-    """Latitude and longitude of the poses are not what these tests check, and building a
-    pyproj transformer for each takes most of a deploy() call."""
-    monkeypatch.setattr(deploy_module, "_latlon", lambda crs, x, y: (None, None))
 
 
 @pytest.fixture(scope="module")
@@ -487,3 +482,37 @@ def test_the_area_is_the_strip_at_any_yaw(site, yaw):
     h = deploy(run, with_cells(hm, "slope_rover_deg", [inside], 20.0), L, ROVER)
     east_blocked_for(h, "slope 20.0 deg above the rover's 15 deg")
     both_fine(deploy(run, with_cells(hm, "slope_rover_deg", [outside], 20.0), L, ROVER))
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("naive time", "time 2025-06-05T19:17:00 has no time zone; give an aware UTC time"),
+        ("no hazard", "the lander stands: deploy() needs a hazard map around it"),
+        ("other lander", "the hazard map was built for a lander at (0.3, 0.0), 0.3 m from this"),
+        ("off the map", "does not cover the lander at (31.0, 0.0); build it around the touchdown"),
+        ("not a run", "touchdown must be a TouchdownRun, got dict"),
+        ("not specs", "lander must be a LanderSpec and rover a RoverSpec"),
+    ],
+)
+def test_inputs_that_do_not_belong_together_are_refused(site, case, message):
+    hm, run = site
+    args = [run, hm, L, ROVER]
+    kw = {}
+    if case == "naive time":
+        kw["time"] = datetime(2025, 6, 5, 19, 17)
+    elif case == "no hazard":
+        args[1] = None
+    elif case == "other lander":  # more than one 0.25 m cell away
+        args[1] = dataclasses.replace(hm, lander=lander_site(L, 0.26, 0.0))
+    elif case == "off the map":
+        args[0] = dataclasses.replace(run, x=31.0)
+    elif case == "not a run":
+        args[0] = {}
+    else:
+        args[3] = L
+    with pytest.raises(DeployError, match=re.escape(message)):
+        deploy(*args, **kw)
+    # twin: a lander site within one cell of the touchdown is the same lander
+    if case == "other lander":
+        both_fine(deploy(run, dataclasses.replace(hm, lander=lander_site(L, 0.25, 0.0)), L, ROVER))
