@@ -122,6 +122,17 @@ def test_slope_term_rules():
         (0, 1),
         slope=SlopeTerm(z, 1.0),
     )
+    z0 = np.zeros((3, 4))
+    z0[0, 0] = np.nan  # the very first cell
+    refused(
+        "slope.elevation_m is nan at passable cell (row 0, col 0); elevation must be finite "
+        "wherever cost is finite",
+        shortest_path,
+        ONES,
+        (0, 1),
+        (0, 2),
+        slope=SlopeTerm(z0, 1.0),
+    )
     # twin: NaN elevation under keep-out is fine; a climb of 1 m costs 2 at 2 per metre
     cost = ONES.copy()
     cost[2, 2] = np.inf

@@ -487,6 +487,11 @@ def _empty_soc(delta):
     return plan, {"rover": rover, "ops": dataclasses.replace(OPS, start_soc_wh=0.0)}
 
 
+def _empty_duration(delta):
+    plan, _ = _empty_timeline(1)
+    return dataclasses.replace(plan, duration_s=delta), {}
+
+
 def _zero_dt_drive():
     rows = script()
     rows[3]["dt"] = 0.0
@@ -608,8 +613,8 @@ CASES = [
         lambda: _bump("soc_arrival_wh", 2, 0.5e-6),
     ),
     # totals
-    ("value", lambda: _bump("value", (), 1e-3), lambda: _bump("value", (), 1e-10)),
-    ("distance", lambda: _bump("distance_m", (), 1e-5), lambda: _bump("distance_m", (), 1e-7)),
+    ("value", lambda: _bump("value", (), 1e-3), lambda: _bump("value", (), 4e-9)),
+    ("distance", lambda: _bump("distance_m", (), 1e-5), lambda: _bump("distance_m", (), 2e-6)),
     ("duration", lambda: _bump("duration_s", (), 2e-6), lambda: _bump("duration_s", (), 0.5e-6)),
     # every drive too fast: the rule speaks once
     ("speed", lambda: _all_faster(1.01), lambda: _all_faster(1.0)),
@@ -620,6 +625,7 @@ CASES = [
     ("dwell place", _dwell_in_the_stops_row, ok),
     ("reserve", lambda: _parked_at(-2.0), lambda: _parked_at(-1.0)),
     ("arrival battery", lambda: _empty_soc(2e-6), lambda: _empty_soc(CHECK_SOC_TOL)),
+    ("duration", lambda: _empty_duration(2e-6), lambda: _empty_duration(CHECK_TIME_TOL_S)),
 ]
 
 
@@ -721,6 +727,7 @@ MESSAGES = {
     "arrival battery-67": [
         "stop 0: the plan says 0.000002 Wh on arrival, the timeline 0.000000 Wh"
     ],
+    "duration-68": ["the plan says it lasts 0.000002 s, the timeline 0.000000 s"],
 }
 
 
@@ -855,3 +862,27 @@ def test_a_zero_length_drive_backwards_in_time_is_not_called_fast():
     plan = assemble(rows, REPEAT)
     ops = dataclasses.replace(OPS, window_start_h=-1.0)
     assert rules_of(check(plan, ops=ops)) == {"chain", "back in time"}
+
+
+def test_a_fast_rover_is_held_to_its_speed_below_a_second_a_step():
+    """At 2 m/s a 0.5 m step takes 0.25 s: 1 % faster is caught as on a slow rover."""
+    fast = dataclasses.replace(ROVER, speed_m_s=2.0)
+    rows = script()
+    for row in rows:
+        if row["act"] == "drive":
+            row["dt"] *= ROVER.speed_m_s / fast.speed_m_s
+    assert check(assemble(rows), rover=fast) == []
+    rows[3]["dt"] /= 1.01
+    assert rules_of(check(assemble(rows), rover=fast)) == {"speed"}
+
+
+def test_a_two_row_timeline_is_integrated():
+    """The start and one parked row: the battery is re-integrated over that one interval."""
+    rows = [
+        dict(act="start", cell=(2, 1), dt=0.0, stop=0, leg=-1),
+        dict(act="charge", cell=(2, 1), dt=600.0, stop=-1, leg=-1),
+    ]
+    plan = assemble(rows, [], stops=[(2, 1)], dwell=[0.0], values=[0.0])
+    assert check(plan) == []
+    wrong = with_timeline(plan, "soc_wh", 1, 1e-3)
+    assert rules_of(check(wrong)) == {"battery"}

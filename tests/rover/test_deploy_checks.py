@@ -199,6 +199,7 @@ RADIUS = 0.6  # a 1.2 m boulder
 @pytest.mark.parametrize(
     "x, y",
     [
+        ((L.deploy_distance_m + 0.5 * L.deploy_footprint_m) + 0.5 * 1.2, 0.0),  # touches it
         (2.2 + RADIUS - 0.01, 0.0),  # overlaps the far edge
         (1.8, 0.4 + RADIUS - 0.01),  # overlaps the left edge
         (1.8, -0.4 - RADIUS + 0.01),  # overlaps the right edge
@@ -311,6 +312,10 @@ def test_a_wall_around_the_lander_leaves_no_way_out_and_a_gap_in_it_does(site):
     through = [(x, y) for x, y in h.egress.waypoints if abs(math.hypot(x, y) - 10.0) < 0.4]
     assert through and all(abs(x) < 0.5 and y > 0 for x, y in through)
     assert h.egress.end_distance_m >= L.plume_radius_m
+    pts = h.egress.waypoints
+    length = sum(math.dist(a, b) for a, b in zip(pts[:-1], pts[1:], strict=True))
+    assert h.egress.length_m == pytest.approx(length)
+    assert h.egress.energy_wh == pytest.approx(length / 0.02 * ROVER.drive_power_w / 3600.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -516,3 +521,43 @@ def test_inputs_that_do_not_belong_together_are_refused(site, case, message):
     # twin: a lander site within one cell of the touchdown is the same lander
     if case == "other lander":
         both_fine(deploy(run, dataclasses.replace(hm, lander=lander_site(L, 0.25, 0.0)), L, ROVER))
+
+
+def test_rock_risk_exactly_at_the_limit_passes(site):
+    """A uniform rock risk is kept as one float64 value: exactly the limit is allowed."""
+    hm, run = site
+    risk = np.zeros(hm.grid.shape)  # float64
+    risk[hm.grid.rowcol(*AREA[4])] = hm.limits.max_rock_risk
+    both_fine(deploy(run, dataclasses.replace(hm, rock_risk=risk), L, ROVER))
+
+
+def test_a_narrow_footprint_reaches_one_cell_past_the_lander_ring(site):
+    """With a 0.3 m footprint the strip ends at 1.95 m, inside the 1.9 m ring plus a cell: the
+    area reaches on to the first cell centre past the ring plus half a cell (2.15 m), so the
+    cell at 2.125 m is in it."""
+    hm, run = site
+    narrow = dataclasses.replace(L, deploy_footprint_m=0.3)
+    h = deploy(run, with_cells(hm, "slope_rover_deg", [(2.125, 0.125)], 20.0), narrow, ROVER)
+    east_blocked_for(h, "slope 20.0 deg above the rover's 15 deg")
+    both_fine(deploy(run, with_cells(hm, "slope_rover_deg", [(2.375, 0.125)], 20.0), narrow, ROVER))
+
+
+@pytest.mark.parametrize("yaw", [30.0, 200.0])
+def test_the_area_follows_a_lander_away_from_the_origin(site, yaw):
+    hm, run = site
+    x0, y0 = 8.0, -5.25  # whole cells away: the same cell centres relative to the lander
+    run = dataclasses.replace(run, x=x0, y=y0, yaw_deg=yaw)
+    hm = dataclasses.replace(hm, lander=lander_site(L, x0, y0))
+    inside, outside = _area_probes(yaw)
+    inside, outside = (inside[0] + x0, inside[1] + y0), (outside[0] + x0, outside[1] + y0)
+    h = deploy(run, with_cells(hm, "slope_rover_deg", [inside], 20.0), L, ROVER)
+    east_blocked_for(h, "slope 20.0 deg above the rover's 15 deg")
+    both_fine(deploy(run, with_cells(hm, "slope_rover_deg", [outside], 20.0), L, ROVER))
+    az = math.radians(yaw + 90.0)
+    bx, by = (
+        x0 + 1.8 * math.sin(az) - 0.95 * math.cos(az),
+        y0 + 1.8 * math.cos(az) + 0.95 * math.sin(az),
+    )
+    rocks = DetectedRocks(np.array([bx]), np.array([by]), np.array([1.2]), np.array([0.6]))
+    h = deploy(run, dataclasses.replace(hm, rocks=rocks), L, ROVER)
+    east_blocked_for(h, "a 1.2 m boulder (0.60 m tall) in the set-down area")
