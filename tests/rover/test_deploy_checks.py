@@ -561,3 +561,22 @@ def test_the_area_follows_a_lander_away_from_the_origin(site, yaw):
     rocks = DetectedRocks(np.array([bx]), np.array([by]), np.array([1.2]), np.array([0.6]))
     h = deploy(run, dataclasses.replace(hm, rocks=rocks), L, ROVER)
     east_blocked_for(h, "a 1.2 m boulder (0.60 m tall) in the set-down area")
+
+
+def test_a_strip_along_the_edge_runs_off_on_its_side(site):
+    """The lander 0.3 m from the south edge, yaw 0: both strips run east and west along the
+    edge, 0.4 m to each side of their axis, so their south corners are off the map."""
+    hm, run = site
+    shape = hm.grid.shape
+    y0 = -29.7
+    moved = dataclasses.replace(
+        hm,
+        lander=lander_site(L, 0.0, y0),
+        slope_rover_deg=np.zeros(shape, np.float32),
+        step_m=np.zeros(shape, np.float32),
+        keepout=np.zeros(shape, bool),
+        cost=np.ones(shape, np.float32),
+    )
+    h = deploy(dataclasses.replace(run, x=0.0, y=y0), moved, L, ROVER)
+    assert not h.deployed
+    assert [s.reasons for s in h.sides] == [("the deployment area runs off the hazard map",)] * 2
