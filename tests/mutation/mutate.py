@@ -422,9 +422,11 @@ def _tally(name: str, target: Target, sessions: list, minutes: float) -> dict:
     why = explained()
     killed = incompetent = 0
     survivors, equivalent = [], []
+    pending = 0
     for session in sessions:
         with use_db(str(session), WorkDB.Mode.open) as db:
             done = list(db.completed_work_items)
+            pending += db.num_work_items - db.num_results
         for item, result in done:
             if result.worker_outcome == WorkerOutcome.SKIPPED:
                 continue
@@ -456,6 +458,7 @@ def _tally(name: str, target: Target, sessions: list, minutes: float) -> dict:
         "total": total,
         "score": killed / denominator if denominator else 1.0,
         "minutes": minutes,
+        "pending": pending,
     }
 
 
@@ -472,6 +475,11 @@ def report(results: list[dict], deletions: list[dict]) -> str:
             f"{len(r['survived'])} | {len(r['equivalent'])} | {100 * r['score']:.1f} % | "
             f"{r['minutes']:.1f} min |"
         )
+    for r in results:
+        if r["pending"]:
+            lines.append(
+                f"\n{r['name']}: {r['pending']} mutants not run yet (the run was cut short)."
+            )
     for r in results:
         if r["target"].owner:
             lines.append(f"\n{r['name']}: owned by {r['target'].owner}.")
