@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
@@ -24,7 +24,7 @@ from frigoris import terrain
 from frigoris.rover.deploy import _lander_ring_m, deploy
 from frigoris.rover.errors import DeployError
 from frigoris.rover.specs import RESILIENCE, TENACIOUS, hazard_limits, lander_site
-from frigoris.rover.touchdown import touchdown_at
+from frigoris.rover.touchdown import PLANNED_TOUCHDOWN_UTC, touchdown_at
 from frigoris.terrain.hazard import DetectedCraters, DetectedRocks, HazardMap
 
 L, ROVER = RESILIENCE, TENACIOUS
@@ -580,3 +580,63 @@ def test_a_strip_along_the_edge_runs_off_on_its_side(site):
     h = deploy(dataclasses.replace(run, x=0.0, y=y0), moved, L, ROVER)
     assert not h.deployed
     assert [s.reasons for s in h.sides] == [("the deployment area runs off the hazard map",)] * 2
+
+
+def test_time_and_crs_are_keyword_only_and_the_handoff_keeps_its_clock(site):
+    hm, run = site
+    with pytest.raises(TypeError):
+        deploy(run, hm, L, ROVER, PLANNED_TOUCHDOWN_UTC)  # positional: refused
+    h = deploy(run, hm, L, ROVER)
+    assert h.touchdown_time == PLANNED_TOUCHDOWN_UTC
+    assert h.time == PLANNED_TOUCHDOWN_UTC + timedelta(hours=L.checkout_h)
+    assert h.lander.lat_deg == pytest.approx(60.5, abs=1e-3)
+    assert h.lander.lon_deg == pytest.approx(-4.6, abs=1e-3)
+
+
+@pytest.mark.parametrize("yaw", [30.1234567, 135.0, 300.0])
+def test_each_sides_azimuth_is_the_yaw_plus_the_side(site, yaw):
+    hm, run = site
+    h = deploy(dataclasses.replace(run, yaw_deg=yaw), hm, L, ROVER)
+    assert {s.side_deg: s.azimuth_deg for s in h.sides} == {
+        side: round((yaw + side) % 360.0, 6) for side in L.deploy_sides_deg
+    }
+
+
+@pytest.mark.parametrize("axis, sign", [("x", 1.0), ("x", -1.0), ("y", 1.0), ("y", -1.0)])
+def test_the_area_reaches_the_last_row_or_column_of_the_map(site, axis, sign):
+    """27.7 m from the centre the strip ends 0.1 m inside the map: the edge cell (0.125 m from
+    the edge) is in the area, and a slope there blocks the side facing the edge."""
+    hm, run = site
+    shape = hm.grid.shape
+    at = (sign * 27.7, 0.0) if axis == "x" else (0.0, sign * 27.7)
+    edge = (sign * 29.875, 0.125) if axis == "x" else (0.125, sign * 29.875)
+    yaw = 0.0 if axis == "x" else 90.0
+    facing = 90.0 if (axis == "x") == (sign > 0) else 270.0
+    slope = np.zeros(shape, np.float32)
+    slope[hm.grid.rowcol(*edge)] = 20.0
+    moved = dataclasses.replace(
+        hm,
+        lander=lander_site(L, *at),
+        slope_rover_deg=slope,
+        step_m=np.zeros(shape, np.float32),
+        keepout=np.zeros(shape, bool),
+        cost=np.ones(shape, np.float32),
+    )
+    h = deploy(dataclasses.replace(run, x=at[0], y=at[1], yaw_deg=yaw), moved, L, ROVER)
+    east_blocked_for(h, "slope 20.0 deg above the rover's 15 deg", side=facing)
+
+
+def test_keepout_and_the_way_out_are_measured_from_an_off_origin_lander(site):
+    hm, run = site
+    x0, y0 = 8.0, -5.25
+    x, y = hm.grid.xy(*np.indices(hm.grid.shape))
+    ring = np.hypot(x - x0, y - y0) <= 1.9
+    moved = dataclasses.replace(hm, lander=lander_site(L, x0, y0), keepout=ring)
+    run = dataclasses.replace(run, x=x0, y=y0)
+    h = deploy(run, moved, L, ROVER)
+    both_fine(h)  # the ring around this lander is exempt
+    assert h.egress.end_distance_m >= L.plume_radius_m
+    assert math.dist(h.egress.waypoints[-1], (x0, y0)) == pytest.approx(h.egress.end_distance_m)
+    assert math.dist(h.egress.waypoints[1], (x0, y0)) > 1.9
+    h = deploy(run, with_cells(moved, "keepout", [(x0 + 2.125, y0 + 0.375)], True), L, ROVER)
+    east_blocked_for(h, "1 keep-out cell(s) in the deployment area")
