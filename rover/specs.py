@@ -221,7 +221,29 @@ class LanderSpec:
     deploy_footprint_m: float
     plume_radius_m: float
     checkout_h: float
+    # propellant budget and terminal stage of the descent simulation (rover.descent); None in a
+    # lander file that does not give them: the descent then refuses to run, naming the field
+    launch_mass_kg: float | None = None
+    dry_mass_kg: float | None = None
+    payload_mass_kg: float | None = None
+    isp_s: float | None = None
+    predescent_delta_v_m_s: float | None = None
+    min_throttle: float | None = None
+    terminal_thrust_n: float | None = None
+    terminal_gate_m: float | None = None
     sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    DESCENT_FIELDS = (
+        "launch_mass_kg",
+        "dry_mass_kg",
+        "payload_mass_kg",
+        "isp_s",
+        "predescent_delta_v_m_s",
+        "min_throttle",
+        "terminal_thrust_n",
+        "terminal_gate_m",
+    )
+    """Fields the descent simulation needs (optional for everything else)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "deploy_sides_deg", tuple(float(s) for s in self.deploy_sides_deg))
@@ -274,6 +296,31 @@ class LanderSpec:
             )
         if self.max_tilt_deploy_deg > self.max_tilt_stable_deg:
             raise SpecError("max_tilt_deploy_deg cannot exceed max_tilt_stable_deg")
+        self._validate_descent()
+
+    def _validate_descent(self) -> None:
+        given = {n: getattr(self, n) for n in self.DESCENT_FIELDS if getattr(self, n) is not None}
+        for n, v in given.items():
+            if not (isinstance(v, int | float) and not isinstance(v, bool) and v >= 0):
+                raise SpecError(f"lander {self.name}: {n} must be a number >= 0, got {v!r}")
+        if "min_throttle" in given and not given["min_throttle"] < 1:
+            raise SpecError(
+                f"lander {self.name}: min_throttle {given['min_throttle']} must be below 1 "
+                "(a fraction of the maximum thrust)"
+            )
+        masses = ("launch_mass_kg", "dry_mass_kg", "payload_mass_kg")
+        if all(m in given for m in masses) and not (
+            given["dry_mass_kg"] + given["payload_mass_kg"] < given["launch_mass_kg"]
+        ):
+            raise SpecError(
+                f"lander {self.name}: dry_mass_kg + payload_mass_kg "
+                f"({given['dry_mass_kg'] + given['payload_mass_kg']:g} kg) leave no propellant "
+                f"in launch_mass_kg {given['launch_mass_kg']:g}"
+            )
+
+    def descent_missing(self) -> list[str]:
+        """Descent fields this spec does not give (empty when the descent can run)."""
+        return [n for n in self.DESCENT_FIELDS if getattr(self, n) is None]
 
     @classmethod
     def load(cls, source: str | pathlib.Path = "resilience") -> LanderSpec:
