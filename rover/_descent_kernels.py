@@ -631,7 +631,7 @@ def descend(p, prof, env, onboard, onenv, x0, dx, seed, probes, summary, tel, re
             tel[row, T_EST_DOWNRANGE_M] = -xe
             tel[row, T_CROSS_M] = c
             tel[row, T_MASS_KG] = m
-            tel[row, T_PROPELLANT_KG] = prop
+            tel[row, T_PROPELLANT_KG] = m - p[MDRY]
             tel[row, T_THRUST_N] = thrust
             tel[row, T_TILT_DEG] = math.degrees(math.atan2(abs(ux), uz))
             tel[row, T_RANGE_M] = rng_m
@@ -723,7 +723,7 @@ def descend(p, prof, env, onboard, onenv, x0, dx, seed, probes, summary, tel, re
                 tel[row, T_EST_DOWNRANGE_M] = -xe
                 tel[row, T_CROSS_M] = c
                 tel[row, T_MASS_KG] = m
-                tel[row, T_PROPELLANT_KG] = prop
+                tel[row, T_PROPELLANT_KG] = m - p[MDRY]
                 tel[row, T_THRUST_N] = thrust
                 tel[row, T_TILT_DEG] = math.degrees(math.atan2(abs(ux), uz))
                 tel[row, T_RANGE_M] = np.nan

@@ -366,7 +366,7 @@ class DescentScenario:
     """
 
     name: str
-    terrain: str = "frigoris"
+    terrain: str | ApproachProfile = "frigoris"
     reflectance: float = 0.2
     lrf_power_loss_db: float = 0.0
     gate_m: float = 500.0
@@ -454,6 +454,11 @@ class DescentScenario:
         if not 0 <= self.lrf_dropout < 1:
             raise TouchdownError(
                 f"descent scenario {self.name}: lrf_dropout {self.lrf_dropout} must be in [0, 1)"
+            )
+        if not isinstance(self.terrain, str | ApproachProfile):
+            raise TouchdownError(
+                f"descent scenario {self.name}: terrain must be a profile name or an "
+                f"ApproachProfile, got {type(self.terrain).__name__}"
             )
         if self.onboard_terrain not in ("flat", "map"):
             raise TouchdownError(
@@ -544,7 +549,8 @@ def scenario(name: str | DescentScenario) -> DescentScenario:
 # mass budget and parameter vector
 
 
-def _check_lander(lander: LanderSpec) -> None:
+def check_descent_lander(lander: LanderSpec) -> None:
+    """Raise TouchdownError unless ``lander`` is a valid spec with every descent field."""
     if not isinstance(lander, LanderSpec):
         raise TouchdownError(f"lander must be a LanderSpec, got {type(lander).__name__}")
     lander.validate()
@@ -918,11 +924,11 @@ class DescentBatch:
 
 def _prepare(sc, lander, sigma_along_m, sigma_cross_m):
     sc = scenario(sc)
-    _check_lander(lander)
+    check_descent_lander(lander)
     for name, v in (("sigma_along_m", sigma_along_m), ("sigma_cross_m", sigma_cross_m)):
         if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
             raise TouchdownError(f"{name} must be a number >= 0, got {v!r}")
-    prof = load_profile(sc.terrain)
+    prof = sc.terrain if isinstance(sc.terrain, ApproachProfile) else load_profile(sc.terrain)
     p = param_vector(sc, lander, prof, sigma_along_m=sigma_along_m, sigma_cross_m=sigma_cross_m)
     onboard = prof.z_m if sc.onboard_terrain == "map" else np.zeros_like(prof.z_m)
     return sc, prof, p, (K.envelope(prof.z_m), onboard, K.envelope(onboard))
@@ -1264,6 +1270,7 @@ __all__ = [
     "acquisition_trade",
     "build_approach_profiles",
     "calibrate_acquisition",
+    "check_descent_lander",
     "chunk_seeds",
     "gate_trade",
     "load_profile",

@@ -3,11 +3,11 @@
 Both HAKUTO-R landers were lost in the last minutes of descent, so the planner first asks where
 (and whether) the lander came down. One run of :func:`simulate_touchdown`:
 
-1. draws the landing point from a dispersion ellipse around the target and the lander's yaw
-   (:class:`Dispersion`);
-2. draws the terminal descent (:class:`DescentModel`): when the altimeter's first valid range
-   arrives, how wrong the navigation's altitude was, thrust, reaction time; that gives the
-   vertical speed at contact, and a lateral speed;
+1. flies the powered descent (:mod:`rover.descent`): dynamics, inertial navigation, laser range
+   finder and rejection gate of a named scenario (``nominal``, ``mission-2``, ``mission-1``);
+   that gives the contact point (the horizontal navigation error at the start is the landing
+   ellipse, :class:`Dispersion`), the vertical and lateral contact speeds, and why;
+2. draws the lander's yaw (:class:`Dispersion`);
 3. settles the pads on the DEM (rocks included, they are bumps in it): the lander rests on the
    support triangle of pads whose plane has every pad on or above the ground; that gives the
    tilt and the clearance under the body (:func:`stance`);
@@ -17,30 +17,26 @@ Both HAKUTO-R landers were lost in the last minutes of descent, so the planner f
 :func:`touchdown_safety` evaluates the stance at every cell centre for several yaws: the
 probability of a safe touchdown per cell, given a good descent.
 
-Assumptions (all named here or in the lander TOML, none elsewhere)
------------------------------------------------------------------
+Assumptions (all named here, in :mod:`rover.descent` or in the lander TOML, none elsewhere)
+-----------------------------------------------------------------------------------------
 Dispersion (:class:`Dispersion`)
     Resilience's landing ellipse is not published. Default 1-sigma semi-axes 50 m along the
     ground track x 30 m across (3-sigma ellipse 300 m x 180 m), major axis north-south. That is
     a lander that navigates on its inertial unit and the altimeter with map-relative position
     fixes, without the hazard-avoidance divert of the later CLPS landers; a 1-2 km ellipse of a
     purely inertial lander would not fit a rover-scale DEM, and a SLIM-class 100 m pinpoint is
-    better than anything ispace has claimed. The real Mission 2 impact (LRO, about 282 m south
-    and 236 m east, ~370 m from the target) lies beyond this ellipse's 3-sigma boundary: it was a
-    failed descent, not a nominal dispersion. The yaw is uniform (unknown) unless a planned yaw
-    is given.
-Descent (:class:`DescentModel`)
-    The guidance flies a constant-deceleration profile ``v(h) = sqrt(v_f^2 + 2 a_plan h)`` on
-    its *estimated* altitude. Before the altimeter's first valid range the estimate carries an
-    error (``nav_bias``, positive: the lander thinks it is higher than it is, so it flies faster
-    than the true altitude allows). At the first valid range the estimate snaps to the truth;
-    after a reaction time the engine brakes at full thrust, net ``a = T/m - g``. The lander
-    then touches down at ``v_f`` if it could still null its speed, else at
-    ``sqrt(v^2 - 2 a h)``. Nominal: first valid range at ~3 km, estimate error 0 +- 300 m.
-    Mission 2 (``late-altimeter``): first valid range at ~900 m (published) and an estimate
-    that was ~1.45 km too high (assumed: chosen so that typical draws reproduce the published
-    ~42 m/s at loss). A late range alone, with a correct estimate, is survivable in this model:
-    it is the pair that crashes.
+    better than anything ispace has claimed. The descent simulation takes these as its
+    horizontal position knowledge at the start (the guidance then nulls the *estimated* offset,
+    so the true contact point lies off by the navigation error, plus the accelerometer's drift).
+    The lander flies along the major axis towards ``major_azimuth_deg + 180`` (southbound by
+    default, a polar orbit: assumed). The real Mission 2 impact (LRO, about 282 m south and
+    236 m east, ~370 m from the target) lies beyond this ellipse's 3-sigma boundary. The yaw
+    is uniform (unknown) unless a planned yaw is given.
+Descent (:mod:`rover.descent`)
+    Every number and its source is in that module's notes. The Mission 2 fault is a degraded
+    range finder (first valid range at ~900 m instead of ~3 km); Mission 1's is the rejection
+    gate over the cliff at Atlas crater's rim. Neither is a tuned contact speed: the contact
+    speeds come from the simulated descent.
 Stance (:func:`stance`)
     Pads at ``pad_circle_radius_m`` on the lander's legs (for 4 legs at yaw + 45, 135, 225,
     315 deg, so the deployment sides at yaw + 90/270 lie between legs). The ground under a pad
@@ -68,9 +64,17 @@ from scipy import ndimage
 from frigoris.terrain import Dem
 from frigoris.terrain.io import point_features
 
+from .descent import (
+    SCENARIO_NAMES,
+    DescentBatch,
+    DescentScenario,
+    check_descent_lander,
+    scenario,
+    simulate_descents,
+)
 from .errors import TouchdownError
 from .progress import ProgressCallback
-from .specs import LUNAR_GRAVITY_M_S2, LanderSpec
+from .specs import LanderSpec
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -80,8 +84,9 @@ OUTCOMES: tuple[str, ...] = ("nominal", "degraded", "tip-over", "crash", "off-de
 SAFE_OUTCOMES: tuple[str, ...] = ("nominal", "degraded")
 """The lander stands: nominal (rover deployable) or degraded (tilted past the deployment limit)."""
 
-ScenarioName = Literal["nominal", "late-altimeter"]
-SCENARIOS: tuple[str, ...] = ("nominal", "late-altimeter")
+ScenarioName = Literal["nominal", "mission-2", "mission-1"]
+SCENARIOS: tuple[str, ...] = SCENARIO_NAMES
+"""Descent scenarios by name (:func:`rover.descent.scenario`)."""
 
 PLANNED_TOUCHDOWN_UTC = datetime(2025, 6, 5, 19, 17, tzinfo=timezone.utc)
 """Planned touchdown of HAKUTO-R Mission 2 (published: 2025-06-05 19:17 UTC)."""
@@ -99,12 +104,16 @@ MIN_PAD_CIRCLE_PX = 2.0
 
 @dataclass(frozen=True)
 class Dispersion:
-    """Landing-point and yaw dispersion around the target (see the module notes for defaults).
+    """Horizontal navigation knowledge at the start of the descent, and yaw (module notes).
+
+    The descent simulation draws its start position error from this ellipse; contacts scatter
+    wider by the accelerometer's drift (:mod:`rover.descent`).
 
     Parameters
     ----------
     sigma_major_m, sigma_minor_m : float
-        1-sigma semi-axes of the normal landing ellipse (along and across the ground track).
+        1-sigma semi-axes of the normal ellipse (along and across the ground track, which runs
+        along the major axis).
     major_azimuth_deg : float
         Direction of the major axis, degrees clockwise from grid north.
     yaw_deg : float or None
@@ -154,147 +163,6 @@ class Dispersion:
         else:
             yaw = (self.yaw_deg + self.yaw_sigma_deg * rng.standard_normal(n)) % 360.0
         return x, y, yaw
-
-
-@dataclass(frozen=True)
-class DescentModel:
-    """Terminal descent: when the altimeter locks on, how wrong the altitude was, braking.
-
-    Every number is an assumption unless marked published; see the module notes.
-
-    Parameters
-    ----------
-    name : str
-        Scenario name.
-    altimeter_altitude_m, altimeter_altitude_sigma_m : float
-        True altitude of the altimeter's first valid range (mean, 1-sigma).
-    nav_bias_m, nav_bias_sigma_m : float
-        Estimated minus true altitude before that range (mean, 1-sigma); positive means the
-        lander thinks it is higher than it is.
-    profile_decel_m_s2 : float
-        Deceleration of the guidance's planned velocity profile (below the full-thrust braking).
-    reaction_time_s : float
-        From the first valid range to full braking (filter convergence, throttle-up).
-    final_speed_m_s, final_speed_sigma_m_s : float
-        Guided vertical speed at contact when the descent is under control.
-    horizontal_speed_sigma_m_s : float
-        1-sigma of each horizontal velocity component at contact.
-    thrust_sigma_fraction : float
-        1-sigma relative error of the available thrust.
-    """
-
-    name: str
-    altimeter_altitude_m: float
-    altimeter_altitude_sigma_m: float
-    nav_bias_m: float
-    nav_bias_sigma_m: float
-    profile_decel_m_s2: float = 0.9
-    reaction_time_s: float = 2.0
-    final_speed_m_s: float = 1.5
-    final_speed_sigma_m_s: float = 0.4
-    horizontal_speed_sigma_m_s: float = 0.3
-    thrust_sigma_fraction: float = 0.03
-
-    @classmethod
-    def nominal(cls) -> DescentModel:
-        """Build the design case: first valid range at ~3 km (published plan), error 0 +- 300 m."""
-        return cls("nominal", 3000.0, 150.0, 0.0, 300.0)
-
-    @classmethod
-    def late_altimeter(cls) -> DescentModel:
-        """Build Mission 2's fault: first valid range at ~900 m (published), ~1.45 km too high."""
-        return cls("late-altimeter", 900.0, 100.0, 1450.0, 400.0)
-
-    @classmethod
-    def by_name(cls, name: str) -> DescentModel:
-        """``"nominal"`` or ``"late-altimeter"``."""
-        key = str(name).lower().replace("_", "-")
-        if key == "nominal":
-            return cls.nominal()
-        if key in ("late-altimeter", "late"):
-            return cls.late_altimeter()
-        raise TouchdownError(f"unknown descent scenario {name!r}; choose one of {list(SCENARIOS)}")
-
-    def validate(self) -> None:
-        """Raise TouchdownError naming the first bad value."""
-        for f in ("altimeter_altitude_m", "profile_decel_m_s2", "final_speed_m_s"):
-            v = getattr(self, f)
-            if not (isinstance(v, int | float) and math.isfinite(v) and v > 0):
-                raise TouchdownError(f"descent model {self.name}: {f} must be > 0, got {v!r}")
-        for f in (
-            "altimeter_altitude_sigma_m",
-            "nav_bias_sigma_m",
-            "reaction_time_s",
-            "final_speed_sigma_m_s",
-            "horizontal_speed_sigma_m_s",
-            "thrust_sigma_fraction",
-        ):
-            v = getattr(self, f)
-            if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
-                raise TouchdownError(f"descent model {self.name}: {f} must be >= 0, got {v!r}")
-        if not math.isfinite(self.nav_bias_m):
-            raise TouchdownError(f"descent model {self.name}: nav_bias_m must be finite")
-
-    def contact_speed(
-        self,
-        lander: LanderSpec,
-        altimeter_altitude_m,
-        nav_bias_m,
-        thrust_factor=1.0,
-        final_speed_m_s=None,
-    ):
-        """Vertical speed at contact (m/s) for given draws; arrays broadcast.
-
-        Parameters
-        ----------
-        lander : LanderSpec
-            Supplies mass and maximum thrust.
-        altimeter_altitude_m : float or ndarray
-            True altitude of the first valid range.
-        nav_bias_m : float or ndarray
-            Estimated minus true altitude until then.
-        thrust_factor : float or ndarray
-            Available thrust as a fraction of ``lander.max_thrust_n``.
-        final_speed_m_s : float or ndarray, optional
-            Guided contact speed (default ``self.final_speed_m_s``).
-
-        Returns
-        -------
-        ndarray
-            ``sqrt(max(v_f^2, v_r^2 - 2 a h_r))`` with ``v_r, h_r`` speed and altitude after
-            the reaction time and ``a`` the net full-thrust deceleration.
-        """
-        vf = self.final_speed_m_s if final_speed_m_s is None else final_speed_m_s
-        vf = np.asarray(vf, dtype=np.float64)
-        h = np.asarray(altimeter_altitude_m, dtype=np.float64)
-        a_plan = self.profile_decel_m_s2
-        a_net = np.asarray(thrust_factor) * lander.max_thrust_n / lander.touchdown_mass_kg
-        a_net = np.maximum(a_net - LUNAR_GRAVITY_M_S2, 0.0)
-        h_est = np.maximum(h + np.asarray(nav_bias_m, dtype=np.float64), 0.0)
-        v_lock = np.sqrt(vf**2 + 2.0 * a_plan * h_est)
-        t = self.reaction_time_s
-        v_r = np.maximum(v_lock - a_plan * t, vf)
-        h_r = np.maximum(h - (v_lock * t - 0.5 * a_plan * t * t), 0.0)
-        return np.sqrt(np.maximum(vf**2, v_r**2 - 2.0 * a_net * h_r))
-
-    def sample(self, lander: LanderSpec, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """Draw n descents in a fixed order: altimeter altitude, bias, thrust, speeds."""
-        h = np.maximum(
-            rng.normal(self.altimeter_altitude_m, self.altimeter_altitude_sigma_m, n), 1.0
-        )
-        bias = rng.normal(self.nav_bias_m, self.nav_bias_sigma_m, n)
-        thrust = np.maximum(rng.normal(1.0, self.thrust_sigma_fraction, n), 0.0)
-        vf = np.maximum(
-            rng.normal(self.final_speed_m_s, self.final_speed_sigma_m_s, n),
-            0.1 * self.final_speed_m_s,
-        )
-        vh = np.hypot(*rng.normal(0.0, self.horizontal_speed_sigma_m_s, (2, n)))
-        return {
-            "altimeter_altitude_m": h,
-            "nav_bias_m": bias,
-            "v_vertical_m_s": self.contact_speed(lander, h, bias, thrust, vf),
-            "v_horizontal_m_s": vh,
-        }
 
 
 # --------------------------------------------------------------------------------------------
@@ -700,14 +568,24 @@ class TouchdownRun:
         Azimuth of the lander's body +x axis (deployment sides are relative to it).
     v_vertical_m_s, v_horizontal_m_s : float
         Speeds at contact.
-    altimeter_altitude_m, nav_bias_m : float
-        The descent draws behind ``v_vertical_m_s``.
+    altimeter_altitude_m : float
+        True height above ground of the range finder's first valid return (NaN: none).
+    nav_bias_m : float
+        Estimated minus true altitude at that moment (NaN: none).
     tilt_deg, clearance_m : float
         Stance on the DEM (NaN when off the data).
     outcome : str
         One of :data:`OUTCOMES`.
     reason : str
         Why, in one line.
+    descent_reason : str
+        What happened during the descent, in order (:attr:`rover.descent.DescentRun.reason`).
+    sensor_failed : bool
+        The navigation declared the range finder failed.
+    propellant_kg : float
+        Propellant left at contact.
+    seed : int
+        The descent's seed (:func:`rover.descent.simulate_descent` replays it with telemetry).
     """
 
     index: int
@@ -722,6 +600,10 @@ class TouchdownRun:
     clearance_m: float
     outcome: str
     reason: str
+    descent_reason: str = ""
+    sensor_failed: bool = False
+    propellant_kg: float = math.nan
+    seed: int = -1
 
     @property
     def safe(self) -> bool:
@@ -750,7 +632,7 @@ def touchdown_at(
     yaw_deg : float
         Azimuth of the lander's body +x axis.
     v_vertical_m_s : float, optional
-        Contact speed (default: the nominal model's guided final speed).
+        Contact speed (default: the nominal descent's guided final speed).
     v_horizontal_m_s : float
         Lateral contact speed.
 
@@ -761,7 +643,7 @@ def touchdown_at(
     _check_lander(lander)
     _check_target(dem, (x, y), "touchdown point")
     st = stance(dem, lander, x, y, yaw_deg)
-    vv = DescentModel.nominal().final_speed_m_s if v_vertical_m_s is None else float(v_vertical_m_s)
+    vv = scenario("nominal").final_speed_m_s if v_vertical_m_s is None else float(v_vertical_m_s)
     outcome, reason = classify(lander, vv, v_horizontal_m_s, st.tilt_deg, st.clearance_m)
     return TouchdownRun(
         0,
@@ -786,8 +668,8 @@ class TouchdownResult:
     Attributes
     ----------
     scenario : str
-        The descent model's name.
-    descent : DescentModel
+        The descent scenario's name.
+    descent : DescentScenario
     dispersion : Dispersion
     lander : str
         Lander name.
@@ -800,7 +682,7 @@ class TouchdownResult:
     """
 
     scenario: str
-    descent: DescentModel
+    descent: DescentScenario
     dispersion: Dispersion
     lander: str
     target: tuple[float, float]
@@ -852,6 +734,9 @@ class TouchdownResult:
         s["p_deployable"] = round(self.p_deployable, 4)
         s["median_v_vertical_m_s"] = round(float(np.median(v)), 2) if v.size else math.nan
         s["p95_v_vertical_m_s"] = round(float(np.percentile(v, 95)), 2) if v.size else math.nan
+        s["p_sensor_failed"] = round(
+            sum(r.sensor_failed for r in self.runs) / max(len(self.runs), 1), 4
+        )
         return s
 
     def to_features(self, crs: CRS) -> list[dict[str, Any]]:
@@ -870,6 +755,9 @@ class TouchdownResult:
             "clearance_m": [_json_num(r.clearance_m, 3) for r in self.runs],
             "outcome": [r.outcome for r in self.runs],
             "reason": [r.reason for r in self.runs],
+            "descent": [r.descent_reason for r in self.runs],
+            "sensor_failed": [bool(r.sensor_failed) for r in self.runs],
+            "propellant_kg": [_json_num(r.propellant_kg, 2) for r in self.runs],
         }
         return point_features(crs, [r.x for r in self.runs], [r.y for r in self.runs], **cols)
 
@@ -894,6 +782,34 @@ def _check_target(dem: Dem, target: tuple[float, float], what: str = "target") -
         raise TouchdownError(f"{what} ({x:.1f}, {y:.1f}) lies on a nodata cell of the DEM")
 
 
+def contact_points(
+    target: tuple[float, float], dispersion: Dispersion, batch: DescentBatch
+) -> tuple[np.ndarray, np.ndarray]:
+    """Map (x, y) of the descents' contact points.
+
+    The ground track runs along the ellipse's major axis, flown towards
+    ``major_azimuth_deg + 180``; ``along_m`` is past the target along it, ``cross_m`` to its
+    right.
+    """
+    h = math.radians((dispersion.major_azimuth_deg + 180.0) % 360.0)
+    along = batch.column("along_m")
+    cross = batch.column("cross_m")
+    x = target[0] + along * math.sin(h) + cross * math.cos(h)
+    y = target[1] + along * math.cos(h) - cross * math.sin(h)
+    return x, y
+
+
+def _resolve_descent(descent) -> DescentScenario:
+    if descent is None:
+        return scenario("nominal")
+    if isinstance(descent, DescentScenario | str):
+        return scenario(descent)
+    raise TouchdownError(
+        f"descent must be a scenario name {list(SCENARIOS)} or a DescentScenario, "
+        f"got {type(descent).__name__}"
+    )
+
+
 def simulate_touchdown(
     dem: Dem,
     lander: LanderSpec,
@@ -902,28 +818,30 @@ def simulate_touchdown(
     runs: int = 1,
     seed: int = 0,
     dispersion: Dispersion | None = None,
-    descent: DescentModel | str | None = None,
+    descent: DescentScenario | str | None = None,
     time: datetime = PLANNED_TOUCHDOWN_UTC,
     progress: ProgressCallback | None = None,
 ) -> TouchdownResult:
-    """Monte Carlo touchdowns of a lander around a target.
+    """Monte Carlo touchdowns of a lander around a target: descent, then stance on the DEM.
 
     Parameters
     ----------
     dem : Dem
         Terrain with rocks drawn in; the pad circle must span at least two pixels.
     lander : LanderSpec
+        Must give the descent fields (propellant budget, terminal thrusters).
     target : (x, y)
         Aim point in map metres, on the DEM.
     runs : int
         Number of touchdowns.
     seed : int
-        Random seed. The landing points and yaws come from one stream and the descent from
-        another, so two scenarios with the same seed land on the same points: only the descent
-        differs (common random numbers).
+        Random seed. The yaws come from one stream and the descents from another, and every
+        descent draws its navigation errors first, so two scenarios with the same seed start
+        from the same errors (common random numbers): only the descent logic differs.
     dispersion : Dispersion, optional
-        Default :class:`Dispersion()` (1-sigma 50 m x 30 m, yaw uniform).
-    descent : DescentModel or "nominal" or "late-altimeter", optional
+        Default :class:`Dispersion()` (1-sigma 50 m x 30 m, yaw uniform): the horizontal
+        navigation error at the start of the descent, and the yaw.
+    descent : DescentScenario or "nominal" or "mission-2" or "mission-1", optional
         Default nominal.
     time : datetime
         Touchdown time, aware (default: the planned Mission 2 touchdown).
@@ -937,11 +855,11 @@ def simulate_touchdown(
     ------
     TouchdownError
         Target off the DEM or on nodata, the legs do not fit the grid resolution, bad runs,
-        naive time, bad dispersion or descent model.
+        naive time, bad dispersion or descent scenario, a lander without descent fields.
 
     Examples
     --------
-    >>> res = simulate_touchdown(dem, RESILIENCE, (0.0, 0.0), runs=500, descent="late-altimeter")
+    >>> res = simulate_touchdown(dem, RESILIENCE, (0.0, 0.0), runs=500, descent="mission-2")
     ... # doctest: +SKIP
     >>> res.counts["crash"]  # doctest: +SKIP
     """
@@ -954,27 +872,31 @@ def simulate_touchdown(
     check_grid(dem, lander)
     dispersion = dispersion or Dispersion()
     dispersion.validate()
-    if descent is None:
-        descent = DescentModel.nominal()
-    elif isinstance(descent, str):
-        descent = DescentModel.by_name(descent)
-    descent.validate()
+    descent = _resolve_descent(descent)
+    check_descent_lander(lander)
     report = progress or (lambda fraction, stage="": None)
+    target = (float(target[0]), float(target[1]))
 
     pos_seq, desc_seq = np.random.SeedSequence(int(seed)).spawn(2)
-    x, y, yaw = dispersion.sample(
-        (float(target[0]), float(target[1])), int(runs), np.random.default_rng(pos_seq)
-    )
-    draws = descent.sample(lander, int(runs), np.random.default_rng(desc_seq))
-    report(0.1, f"{descent.name}: stances")
+    _, _, yaw = dispersion.sample(target, int(runs), np.random.default_rng(pos_seq))
+    report(0.05, f"{descent.name}: descents")
+    batch = _descend(descent, lander, desc_seq, int(runs), dispersion)
+    x, y = contact_points(target, dispersion, batch)
+    report(0.5, f"{descent.name}: stances")
     g = _ground(dem, lander)
     tilt, clear = _stance_arrays(g, lander, x, y, yaw)
     report(0.8, f"{descent.name}: classify")
     records = []
+    vv_all = batch.column("v_vertical_m_s")
+    vh_all = batch.column("v_horizontal_m_s")
     for i in range(int(runs)):
-        vv = float(draws["v_vertical_m_s"][i])
-        vh = float(draws["v_horizontal_m_s"][i])
-        outcome, reason = classify(lander, vv, vh, float(tilt[i]), float(clear[i]))
+        d = batch.run(i)
+        vv = float(vv_all[i])
+        vh = float(vh_all[i])
+        if not math.isfinite(vv):  # still flying at the time limit: no contact to judge
+            outcome, reason = "crash", "no touchdown within the descent's time limit"
+        else:
+            outcome, reason = classify(lander, vv, vh, float(tilt[i]), float(clear[i]))
         records.append(
             TouchdownRun(
                 i,
@@ -983,12 +905,16 @@ def simulate_touchdown(
                 float(yaw[i]),
                 vv,
                 vh,
-                float(draws["altimeter_altitude_m"][i]),
-                float(draws["nav_bias_m"][i]),
+                d.first_valid_altitude_m,
+                d.first_valid_nav_error_m,
                 float(tilt[i]),
                 float(clear[i]),
                 outcome,
                 reason,
+                d.reason,
+                d.sensor_failed,
+                d.propellant_kg,
+                d.seed,
             )
         )
     result = TouchdownResult(
@@ -996,7 +922,7 @@ def simulate_touchdown(
         descent,
         dispersion,
         lander.name,
-        (float(target[0]), float(target[1])),
+        target,
         int(seed),
         tuple(records),
         time.astimezone(timezone.utc),
@@ -1004,6 +930,18 @@ def simulate_touchdown(
     log.info("touchdown %s: %d runs, %s", descent.name, runs, result.counts)
     report(1.0, f"{descent.name}: done")
     return result
+
+
+def _descend(descent, lander, seq, runs, dispersion) -> DescentBatch:
+    """The descents of a touchdown Monte Carlo (run seeds from the descent stream)."""
+    return simulate_descents(
+        descent,
+        lander,
+        runs=runs,
+        seed=int(seq.generate_state(1, dtype=np.uint32)[0]),
+        sigma_along_m=dispersion.sigma_major_m,
+        sigma_cross_m=dispersion.sigma_minor_m,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1165,7 +1103,7 @@ def simulate_touchdown_distributed(
     chunk: int = 1000,
     scheduler=None,
     dispersion: Dispersion | None = None,
-    descent: DescentModel | str | None = None,
+    descent: DescentScenario | str | None = None,
     time: datetime = PLANNED_TOUCHDOWN_UTC,
     progress: ProgressCallback | None = None,
 ) -> TouchdownResult:
@@ -1216,10 +1154,9 @@ def simulate_touchdown_distributed(
     if time.tzinfo is None or time.utcoffset() is None:
         raise TouchdownError(f"time {time.isoformat()} has no time zone; give an aware UTC time")
     dispersion = dispersion or Dispersion()
-    if descent is None:
-        descent = DescentModel.nominal()
-    elif isinstance(descent, str):
-        descent = DescentModel.by_name(descent)
+    dispersion.validate()
+    descent = _resolve_descent(descent)
+    check_descent_lander(lander)
     report = progress or (lambda fraction, stage="": None)
     sizes = [min(chunk, runs - a) for a in range(0, int(runs), int(chunk))]
     children = np.random.SeedSequence(int(seed)).spawn(len(sizes))
@@ -1271,7 +1208,6 @@ __all__ = [
     "PLANNED_TOUCHDOWN_UTC",
     "SAFE_OUTCOMES",
     "SCENARIOS",
-    "DescentModel",
     "Dispersion",
     "SafetyMap",
     "Stance",
@@ -1279,6 +1215,7 @@ __all__ = [
     "TouchdownRun",
     "check_grid",
     "classify",
+    "contact_points",
     "safety_bounds",
     "simulate_touchdown",
     "simulate_touchdown_distributed",

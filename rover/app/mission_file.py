@@ -33,7 +33,7 @@ Layout of a mission file (every table but [mission] and [site] is optional)::
 
     [touchdown]
     runs = 200
-    scenarios = ["nominal", "late-altimeter"]
+    scenarios = ["nominal", "mission-2", "mission-1"]
     follow = "nominal"          # the chain continues from this scenario's run number `run`
     run = 0
     [touchdown.dispersion]      # Dispersion fields

@@ -335,7 +335,7 @@ def test_cli_deploy_writes_the_handoff(tmp_path, flat_tif):
 def test_cli_deploy_crash_exits_3_and_says_why(tmp_path, flat_tif):
     out = tmp_path / "crash"
     res = CliRunner().invoke(
-        deploy_cmd, [str(flat_tif), "-o", str(out), "--scenario", "late-altimeter", "-q"]
+        deploy_cmd, [str(flat_tif), "-o", str(out), "--scenario", "mission-1", "-q"]
     )
     assert res.exit_code == NO_HANDOFF_EXIT == 3
     assert "no handoff: lander crash" in res.output

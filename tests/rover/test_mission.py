@@ -104,7 +104,7 @@ def test_example_files_parse_and_builtin_is_the_hakuto_example():
     assert (hakuto.site.lat_deg, hakuto.site.lon_deg) == (60.5, -4.6)
     assert hakuto.site.synthetic.size_m == 1024 and hakuto.site.synthetic.center == (60.5, -4.6)
     assert hakuto.lander.name == "Resilience" and hakuto.rover.name == "Tenacious"
-    assert hakuto.touchdown.scenarios == ("nominal", "late-altimeter")
+    assert hakuto.touchdown.scenarios == ("nominal", "mission-2", "mission-1")
     builtin = builtin_mission()
     assert builtin.parameters() == hakuto.parameters()
     from importlib import resources
@@ -138,11 +138,11 @@ def test_overrides_change_values_and_are_recorded():
             "site.synthetic.size_m=256",
             "touchdown.runs=50",
             "rover.max_slope_deg=12",
-            'touchdown.follow="late-altimeter"',
+            'touchdown.follow="mission-1"',
         ],
     )
     assert m.site.synthetic.size_m == 256 and m.touchdown.runs == 50
-    assert m.rover.max_slope_deg == 12 and m.touchdown.follow == "late-altimeter"
+    assert m.rover.max_slope_deg == 12 and m.touchdown.follow == "mission-1"
     assert m.parameters()["overrides"] == list(m.overrides)
     # Bare words are strings.
     assert load_mission(HAKUTO, overrides=["mission.name=short"]).name == "short"
@@ -191,8 +191,8 @@ lon = -4.6
         (BASE + "[lander]\nwings = 2\n", r"\[lander\] 'wings' is not a LanderSpec field"),
         (BASE + "[rover]\nmax_slope_deg = 70\n", r"\[rover\] overrides: max_slope_deg 70"),
         (
-            BASE + '[touchdown]\nscenarios = ["nominal"]\nfollow = "late-altimeter"\n',
-            r"\[touchdown\] follow = 'late-altimeter' is not one of the scenarios run",
+            BASE + '[touchdown]\nscenarios = ["nominal"]\nfollow = "mission-1"\n',
+            r"\[touchdown\] follow = 'mission-1' is not one of the scenarios run",
         ),
         (BASE + '[touchdown]\nscenarios = ["bumpy"]\n', r"\[touchdown\] scenarios = \['bumpy'\]"),
         (BASE + "[touchdown]\nruns = 10\nrun = 10\n", r"\[touchdown\] run = 10 is outside"),
@@ -344,7 +344,8 @@ def test_hakuto_mission_runs_the_whole_chain(hakuto_run):
     n_points = sum(f["geometry"]["type"] == "Point" for f in traverse)
     assert layers["stops"] == n_points == summary["plan_stops"] + 1
     assert layers["traverse_legs"] == len(traverse) - n_points
-    assert layers["touchdowns"] == 2 * 50 and layers["touchdown_ellipse"] == 3
+    # three descent scenarios (nominal, mission-2, mission-1), 50 runs each
+    assert layers["touchdowns"] == 3 * 50 and layers["touchdown_ellipse"] == 3
     assert layers["lander"] == layers["egress"] == layers["plume_zone"] == layers["aim_point"] == 1
     assert layers["deployment_sides"] == 2
     sides = pyogrio.raw.read(out / "mission.gpkg", layer="deployment_sides")
@@ -378,16 +379,22 @@ def test_hakuto_mission_runs_the_whole_chain(hakuto_run):
     assert f"lowered on side {summary['deploy_side_deg']:g}" in report
 
 
-def test_imbrium_mission_plans_with_targets(imbrium_run):
+def test_imbrium_mission_stops_where_the_blocky_mare_blocks_deployment(imbrium_run):
+    # With the simulated descent the followed touchdown (seed 5, run 0) stands, but on this
+    # blockier mare (k = 2 %) every deployment side is blocked: the chain stops there, with
+    # the reasons, and keeps the user's targets and overrides in its outputs.
     out, summary = imbrium_run
     manifest = check_outputs(out)
-    assert summary["deployed"] is True and summary["plan_stops"] > 0
+    assert summary["touchdown_outcome"].startswith("nominal")
+    assert summary["deployed"] is False and "plan_stops" not in summary
+    assert summary["chain_stopped"].startswith("no deployment possible: every side is blocked")
+    assert "step" in summary["chain_stopped"] and "keep-out" in summary["chain_stopped"]
     params = manifest["parameters"]
     assert params["rover"]["battery_reserve_fraction"] == 0.4
     assert params["planner"]["stops"]["boulder_value"] == 6.0
+    assert params["touchdown"]["scenarios"] == ["nominal", "mission-2"]
     layers = read_geopackage_layers(out / "mission.gpkg")
     assert layers["targets"] == 2
-    assert "target" in summary["plan_stops_by_kind"]
 
 
 def test_regional_mission_stops_cleanly_with_the_reason(regional_run):
@@ -417,7 +424,7 @@ def test_crash_stops_before_deployment_and_runs_are_reproducible(tmp_path):
     overrides = [
         "site.synthetic.size_m=128",
         "touchdown.runs=20",
-        'touchdown.follow="late-altimeter"',
+        'touchdown.follow="mission-1"',
     ]
     a = run_mission(load_mission(HAKUTO, overrides=overrides), tmp_path / "a")
     assert a.touchdown.outcome == "crash" and a.handoff is not None
@@ -443,7 +450,7 @@ def test_rerun_replaces_outputs_and_keeps_foreign_files(tmp_path):
     overrides = [
         "site.synthetic.size_m=128",
         "touchdown.runs=10",
-        'touchdown.follow="late-altimeter"',
+        'touchdown.follow="mission-1"',
     ]
     out.mkdir()
     (out / "plan.png").write_bytes(b"stale")  # from an earlier run that had a plan

@@ -53,7 +53,7 @@ def test_chunks_are_the_seeded_children(bumpy):
 
 def test_threads_and_local_cluster_give_identical_records(bumpy):
     distributed = pytest.importorskip("distributed")
-    kw = dict(runs=300, seed=11, chunk=64, descent="late-altimeter")
+    kw = dict(runs=300, seed=11, chunk=64, descent="mission-2")
     ticks = []
     local = simulate_touchdown_distributed(
         bumpy, RESILIENCE, (2.0, -3.0), **kw, progress=lambda f, s="": ticks.append(f)

@@ -57,8 +57,8 @@ SMALL = [
     "planner.time_limit_s=2",
 ]
 """The HAKUTO-R mission on a 256 m site over two days: a whole chain in a page of ~1 MB."""
-CRASH = ["site.synthetic.size_m=128", "touchdown.runs=10", 'touchdown.follow="late-altimeter"']
-"""The late-altimeter run: the lander crashes, no deployment, no plan."""
+CRASH = ["site.synthetic.size_m=128", "touchdown.runs=10", 'touchdown.follow="mission-1"']
+"""Following Mission 1's descent: the lander crashes, no deployment, no plan."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -267,9 +267,9 @@ def test_a_run_that_stops_shows_what_exists(crash_run):
     v = doc["vectors"]
     crashed = [(res.scenario, r.index) for res in crash_run.touchdowns for r in res.runs
                if r.outcome == "crash"]  # fmt: skip
-    assert len(crashed) >= 10  # every late-altimeter run
+    assert len(crashed) >= 10  # every mission-1 run
     assert [(f["properties"]["scenario"], f["properties"]["run"]) for f in v["impacts"]] == crashed
-    assert set(v["touchdowns"]) == {"nominal", "late-altimeter"}
+    assert set(v["touchdowns"]) == {"nominal", "mission-2", "mission-1"}
     assert "stops" not in v["layers"] and "lander" in v["layers"]
 
 
@@ -381,8 +381,8 @@ def test_page_loads_without_console_errors(small_page):
     assert {r["id"] for r in doc["rasters"]} <= set(boxes)
     assert {"keepout", "shadow", "comm_ok", "hillshade", "elevation"} <= set(boxes)
     assert {"stops", "legs", "lander", "deployment_sides", "egress", "rover"} <= set(boxes)
-    assert {"touchdown_ellipse", "touchdowns_nominal", "touchdowns_late-altimeter"} <= set(boxes)
-    assert "impacts" in boxes  # the late-altimeter scenario crashes
+    assert {"touchdown_ellipse", "touchdowns_nominal", "touchdowns_mission-1"} <= set(boxes)
+    assert "impacts" in boxes  # the mission-1 scenario crashes
     # everything the page loaded is itself or inlined data: nothing from a network
     loaded = driver.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)"

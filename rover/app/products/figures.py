@@ -233,7 +233,7 @@ def timeline_figure(plan, solar, start, path, *, rover=None) -> pathlib.Path:
     return save(fig, path)
 
 
-SCENARIO_MARKERS = {"nominal": "o", "late-altimeter": "X"}
+SCENARIO_MARKERS = {"nominal": "o", "mission-2": "X", "mission-1": "D"}
 
 
 DEPLOY_VIEW_MARGIN_M = 5.0
@@ -323,7 +323,7 @@ def touchdown_figure(
                     lw=1.2,
                 )
             )
-        ax.plot([], [], "w--", label="1- and 3-sigma ellipses")
+        ax.plot([], [], "w--", label="1- and 3-sigma start knowledge")
         ax.plot(*target, marker="+", ms=16, mew=2, color="white", ls="none", label="target")
         if impact is not None:
             ax.plot(
