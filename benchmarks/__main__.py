@@ -16,6 +16,8 @@ import time
 def main(argv: list[str]) -> int:
     here = pathlib.Path(__file__).parent
     names = sorted(p.stem for p in here.glob("bench_*.py"))
+    flags = [a for a in argv if a.startswith("--")]  # passed on to each benchmark's main()
+    argv = [a for a in argv if not a.startswith("--")]
     wanted = [n if n.startswith("bench_") else f"bench_{n}" for n in argv] or names
     for name in wanted:
         if name not in names:
@@ -24,7 +26,11 @@ def main(argv: list[str]) -> int:
     for name in wanted:
         t0 = time.perf_counter()
         print(f"== {name}", flush=True)
-        importlib.import_module(f"benchmarks.{name}").main()
+        module = importlib.import_module(f"benchmarks.{name}")
+        if flags:
+            module.main(flags)
+        else:
+            module.main()
         print(f"== {name} done in {time.perf_counter() - t0:.1f} s", flush=True)
     return 0
 

@@ -1,4 +1,3 @@
-# ruff: noqa: NPY002  (numba kernels can only use the legacy np.random API, seeded per run)
 """Compiled kernels of the descent simulation (:mod:`rover.descent` validates and wraps them).
 
 One call of :func:`descend` flies one lander from the start state to contact, or to the time
@@ -24,9 +23,9 @@ limit, with fixed-step integration (``dt``):
   profile ``sqrt(v_f^2 + 2 a_p h)``; the main engine until ``terminal_gate_m``, the terminal
   thrusters below.
 
-Random numbers come from numba's generator seeded per run (``np.random.seed`` inside the
-kernel seeds the calling thread's stream), always drawn in the same order whether used or not,
-so a run depends on its seed only, on any number of threads.
+Random numbers come from a ``numpy.random.Generator`` passed in per run (numba compiles its
+PCG64 stream and ziggurat normals; interpreted, the same kernel draws the same numbers),
+always drawn in the same order whether used or not, so a run depends on its seed only.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 G0 = 9.80665
 """Standard gravity for the specific impulse (m/s^2)."""
@@ -401,9 +400,8 @@ def _deriv(p, h, vx, vz, tx, tz, m, out):
 
 
 @njit(cache=True, nogil=True)
-def descend(p, prof, env, onboard, onenv, x0, dx, seed, probes, summary, tel, record):
+def descend(p, prof, env, onboard, onenv, x0, dx, rng, probes, summary, tel, record):
     """Fly one descent; fill ``summary`` and (when ``record``) ``tel`` rows; return row count."""
-    np.random.seed(seed)
     for k in range(summary.size):
         summary[k] = np.nan
     summary[S_N_REJECTED] = 0.0
@@ -424,15 +422,15 @@ def descend(p, prof, env, onboard, onenv, x0, dx, seed, probes, summary, tel, re
     prop = m - p[MDRY]
 
     # ---- knowledge errors at the start, IMU biases (always drawn in this order)
-    eh = np.random.standard_normal() * p[SH0]
-    evz = np.random.standard_normal() * p[SVZ0]
-    ex = np.random.standard_normal() * p[SX0]
-    evx = np.random.standard_normal() * p[SVX0]
-    ec = np.random.standard_normal() * p[SC0]
-    evc = np.random.standard_normal() * p[SVC0]
-    bz = np.random.standard_normal() * p[SBIAS]
-    bx = np.random.standard_normal() * p[SBIAS]
-    bc = np.random.standard_normal() * p[SBIAS]
+    eh = rng.standard_normal() * p[SH0]
+    evz = rng.standard_normal() * p[SVZ0]
+    ex = rng.standard_normal() * p[SX0]
+    evx = rng.standard_normal() * p[SVX0]
+    ec = rng.standard_normal() * p[SC0]
+    evc = rng.standard_normal() * p[SVC0]
+    bz = rng.standard_normal() * p[SBIAS]
+    bx = rng.standard_normal() * p[SBIAS]
+    bc = rng.standard_normal() * p[SBIAS]
     he = h + eh
     vze = vz + evz
     xe = x + ex
@@ -468,6 +466,7 @@ def descend(p, prof, env, onboard, onenv, x0, dx, seed, probes, summary, tel, re
     g_prev = ground(prof, x0, dx, x)
     sn = p[SNOISE] / math.sqrt(dt)
     base_db = link_base_db(p)
+    zmax = env.max()
 
     for step in range(nsteps):
         t = step * dt
@@ -475,9 +474,9 @@ def descend(p, prof, env, onboard, onenv, x0, dx, seed, probes, summary, tel, re
         rng_m = np.nan
         # ---------------- range finder sample
         if step % lrf_every == 0:
-            n1 = np.random.standard_normal()  # fluctuation
-            n2 = np.random.standard_normal()  # range noise
-            u1 = np.random.random()  # dropout
+            n1 = rng.standard_normal()  # fluctuation
+            n2 = rng.standard_normal()  # range noise
+            u1 = rng.random()  # dropout
             bxd = -ux
             bzd = -uz
             status = RANGE_INVALID
@@ -486,8 +485,11 @@ def descend(p, prof, env, onboard, onenv, x0, dx, seed, probes, summary, tel, re
                 m0 = base_db - speed_loss_db(rdot, p[TINT], p[RBIN]) + p[FLUCT] * n1
                 # farthest range this pulse could be detected at (normal incidence): no need to
                 # march the beam beyond it (the margin there would be negative anyway)
-                reach = p[RDES] * 10.0 ** (m0 / 20.0)
-                ray(prof, env, x0, dx, x, h, bxd, bzd, min(p[RMAX], reach), rb)
+                reach = min(p[RMAX], p[RDES] * 10.0 ** (m0 / 20.0))
+                if (h - zmax) > reach * -bzd:
+                    rb[0] = np.nan  # even the highest terrain lies beyond reach along the beam
+                else:
+                    ray(prof, env, x0, dx, x, h, bxd, bzd, reach, rb)
                 slant = rb[0]
                 if slant == slant and slant > 1.0:
                     sl = rb[1]
@@ -655,9 +657,9 @@ def descend(p, prof, env, onboard, onenv, x0, dx, seed, probes, summary, tel, re
         vc += dt * tc / m
         m_used = thrust * dt / ve
         # ---------------- navigation: same step on the accelerometer's specific force
-        w0 = np.random.standard_normal()
-        w1 = np.random.standard_normal()
-        w2 = np.random.standard_normal()
+        w0 = rng.standard_normal()
+        w1 = rng.standard_normal()
+        w2 = rng.standard_normal()
         fx = tx / m + bx + sn * w0
         fz = tz / m + bz + sn * w1
         fc = tc / m + bc + sn * w2
@@ -735,11 +737,3 @@ def descend(p, prof, env, onboard, onenv, x0, dx, seed, probes, summary, tel, re
         g_prev = g
     summary[S_OUTCOME] = outcome
     return row
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def descend_many(p, prof, env, onboard, onenv, x0, dx, seeds, probes, summaries):
-    """Many descents (one per seed) on all cores; ``summaries`` has one row per run."""
-    tel = np.empty((0, N_TEL))
-    for i in prange(seeds.size):
-        descend(p, prof, env, onboard, onenv, x0, dx, seeds[i], probes, summaries[i], tel, False)

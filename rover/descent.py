@@ -103,10 +103,11 @@ below ~900 m at ~66 m/s, ~42 m/s at ~192 m, crash, impact 282 m S and 236 m E of
 Mission 1, estimated altitude zero while ~5 km up, slow descent until the propellant ran out,
 free fall, crash.
 
-Determinism: a run depends only on its seed (numba's generator seeded inside the kernel, every
+Determinism: a run depends only on its seed (its own ``numpy.random.default_rng(seed)``, every
 random number drawn in a fixed order whether used or not); a batch of ``runs`` takes its run
-seeds from ``numpy.random.SeedSequence(seed)``; distributed batches split into seeded chunks
-as :func:`~rover.touchdown.simulate_touchdown_distributed` does.
+seeds from ``numpy.random.SeedSequence(seed)`` and flies them on a pool of threads; distributed
+batches split into seeded chunks as :func:`~rover.touchdown.simulate_touchdown_distributed`
+does.
 """
 
 from __future__ import annotations
@@ -115,7 +116,9 @@ import dataclasses
 import json
 import logging
 import math
+import os
 import pathlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
@@ -176,6 +179,9 @@ PUBLISHED: dict[str, dict[str, float]] = {
     "mission-1": {"est_zero_altitude_m": 5000.0},
 }
 """Published telemetry of the two losses (``DOMAIN.md``): checks of the model, never inputs."""
+
+THREADS = os.cpu_count() or 1
+"""Threads a batch of descents runs on (records do not depend on it)."""
 
 PROBE_ALTITUDES_M: tuple[float, ...] = (192.0, 900.0)
 """Altitudes (above ground) at which every run records its descent rate."""
@@ -656,6 +662,21 @@ def param_vector(
     return np.array([float(values[n]) for n in K.PARAM_NAMES], dtype=np.float64)
 
 
+def track_to_east_north(along_m, cross_m, heading_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """East and north offsets of points along and across a ground track.
+
+    ``along_m`` is past the target along a track flown towards azimuth ``heading_deg``
+    (clockwise from north), ``cross_m`` to the right of it.
+    """
+    h = math.radians(heading_deg % 360.0)
+    along = np.asarray(along_m, dtype=np.float64)
+    cross = np.asarray(cross_m, dtype=np.float64)
+    return (
+        along * math.sin(h) + cross * math.cos(h),
+        along * math.cos(h) - cross * math.sin(h),
+    )
+
+
 def run_seeds(seed: int, runs: int) -> np.ndarray:
     """Per-run seeds of a batch: ``runs`` words of ``SeedSequence(seed)``."""
     return (
@@ -984,7 +1005,7 @@ def simulate_descent(
         onenv,
         prof.x0_m,
         prof.dx_m,
-        int(seed),
+        np.random.default_rng(int(seed)),
         np.asarray(PROBE_ALTITUDES_M, dtype=np.float64),
         summary,
         tel,
@@ -997,21 +1018,42 @@ def simulate_descent(
 
 
 def _batch(sc, lander, seeds, sigma_along_m, sigma_cross_m):
+    """Fly one descent per seed; contiguous slices of runs on a pool of threads.
+
+    The kernel releases the GIL, so the threads run in parallel; each run draws from its own
+    ``numpy.random.default_rng(seed)``, so the records do not depend on the thread count.
+    """
     sc, prof, p, (env, onboard, onenv) = _prepare(sc, lander, sigma_along_m, sigma_cross_m)
     seeds = np.ascontiguousarray(seeds, dtype=np.int64)
     table = np.empty((seeds.size, K.N_SUMMARY + len(PROBE_ALTITUDES_M)))
-    K.descend_many(
-        p,
-        prof.z_m,
-        env,
-        onboard,
-        onenv,
-        prof.x0_m,
-        prof.dx_m,
-        seeds,
-        np.asarray(PROBE_ALTITUDES_M, dtype=np.float64),
-        table,
-    )
+    probes = np.asarray(PROBE_ALTITUDES_M, dtype=np.float64)
+    tel = np.empty((0, K.N_TEL))
+
+    def fly(lo: int, hi: int) -> None:
+        for i in range(lo, hi):
+            K.descend(
+                p,
+                prof.z_m,
+                env,
+                onboard,
+                onenv,
+                prof.x0_m,
+                prof.dx_m,
+                np.random.default_rng(int(seeds[i])),
+                probes,
+                table[i],
+                tel,
+                False,
+            )
+
+    workers = max(1, min(THREADS, seeds.size))
+    if workers == 1:
+        fly(0, seeds.size)
+    else:
+        edges = np.linspace(0, seeds.size, 4 * workers + 1).astype(int)
+        with ThreadPoolExecutor(workers) as pool:
+            for f in [pool.submit(fly, a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]:
+                f.result()
     return sc, table
 
 
@@ -1254,6 +1296,127 @@ def calibrate_acquisition(
     return round(0.5 * (lo + hi), 2)
 
 
+# --------------------------------------------------------------------------------------------
+# the published accounts beside the model
+
+
+def published_kind_mission2(batch: DescentBatch) -> np.ndarray:
+    """Mission 2 runs that failed as published.
+
+    The estimate was high at the first valid range and the lander crashed while still under
+    power (not a hover on a low estimate that ran the tanks dry).
+    """
+    return (
+        (batch.outcomes == "crash")
+        & (batch.column("first_valid_nav_error_m") > 0.0)
+        & ~np.isfinite(batch.column("propellant_out_t_s"))
+    )
+
+
+def published_table(mission2: DescentBatch, mission1: DescentBatch) -> str:
+    """Markdown table: the published telemetry of both losses beside the model's medians."""
+
+    def med(v, mask, fmt="{:.0f}"):
+        v = v[mask]
+        v = v[np.isfinite(v)]
+        if not v.size:
+            return "-"
+        lo, mid, hi = np.percentile(v, [10, 50, 90])
+        return f"{fmt.format(mid)} ({fmt.format(lo)}-{fmt.format(hi)})"
+
+    m2, m1 = mission2, mission1
+    pub = PUBLISHED["mission-2"]
+    crash2 = m2.outcomes == "crash"
+    kind = published_kind_mission2(m2)
+    east, north = track_to_east_north(m2.column("along_m"), m2.column("cross_m"), 180.0)
+    miss = np.hypot(east, north)
+    observed = math.hypot(pub["impact_east_m"], pub["impact_north_m"])
+    crash1 = m1.outcomes == "crash"
+    rows = [
+        (
+            "Mission 2",
+            "first valid range",
+            "below ~900 m (designed: ~3 km)",
+            f"{med(m2.column('first_valid_altitude_m'), np.ones(len(m2), bool))} m (all runs; "
+            "calibrated here, not a check)",
+        ),
+        (
+            "Mission 2",
+            "descent rate then",
+            "~66 m/s (planned ~44 m/s)",
+            f"{med(m2.column('first_valid_speed_m_s'), kind)} m/s",
+        ),
+        (
+            "Mission 2",
+            "descent rate at ~192 m",
+            "~42 m/s",
+            f"{med(m2.column('speed_at_192m'), kind)} m/s",
+        ),
+        (
+            "Mission 2",
+            "outcome",
+            "crash (hard landing)",
+            f"crash in {crash2.mean():.0%} of runs; {kind.sum() / max(crash2.sum(), 1):.0%} of "
+            "the crashes as published, the rest out of propellant while hovering on a low "
+            f"estimate; contact {med(m2.column('v_vertical_m_s'), kind)} m/s",
+        ),
+        (
+            "Mission 2",
+            "impact point",
+            f"282 m S, 236 m E ({observed:.0f} m from the target)",
+            f"{med(miss, crash2)} m from the target; {np.mean(miss[crash2] >= observed):.0%} of "
+            f"crashes {observed:.0f} m or farther",
+        ),
+        (
+            "Mission 1",
+            "range reading at the rim",
+            "jumped by ~3 km crossing a cliff",
+            "a cliff of "
+            f"{_rim_cliff_m():.0f} m (LOLA crest to floor); ranges rejected by the 500 m gate",
+        ),
+        (
+            "Mission 1",
+            "range finder",
+            "marked faulty, ignored from then on",
+            f"declared failed in {np.mean(np.isfinite(m1.column('sensor_failed_t_s'))):.0%} of "
+            f"runs, {med(m1.column('sensor_failed_altitude_m'), crash1)} m up",
+        ),
+        (
+            "Mission 1",
+            "estimated altitude zero",
+            "while ~5 km up",
+            f"{med(m1.column('est_zero_altitude_m'), crash1)} m up",
+        ),
+        (
+            "Mission 1",
+            "then",
+            "slow descent until the propellant ran out",
+            f"hover on the estimate for "
+            f"{med(m1.column('propellant_out_t_s') - m1.column('est_zero_t_s'), crash1)} s, "
+            f"propellant out {med(m1.column('propellant_out_altitude_m'), crash1)} m up",
+        ),
+        (
+            "Mission 1",
+            "end",
+            "free fall, crash",
+            f"crash in {crash1.mean():.0%} of runs at "
+            f"{med(m1.column('v_vertical_m_s'), crash1)} m/s",
+        ),
+    ]
+    lines = [
+        f"| mission | | published | model: median (10th-90th percentile); {len(m2)} Mission 2 "
+        f"and {len(m1)} Mission 1 descents, seed {m2.seed} |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(lines)
+
+
+def _rim_cliff_m() -> float:
+    doc = json.loads(resources.files("frigoris.rover.data").joinpath(PROFILE_FILE).read_text())
+    return float(doc["profiles"]["atlas-rim"]["cliff_m"])
+
+
 __all__ = [
     "OUTCOMES",
     "PROBE_ALTITUDES_M",
@@ -1274,11 +1437,14 @@ __all__ = [
     "chunk_seeds",
     "gate_trade",
     "load_profile",
+    "published_kind_mission2",
+    "published_table",
     "run_seeds",
     "scenario",
     "simulate_descent",
     "simulate_descents",
     "simulate_descents_distributed",
     "start_mass_kg",
+    "track_to_east_north",
     "write_approach_profiles",
 ]

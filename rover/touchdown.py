@@ -71,6 +71,7 @@ from .descent import (
     check_descent_lander,
     scenario,
     simulate_descents,
+    track_to_east_north,
 )
 from .errors import TouchdownError
 from .progress import ProgressCallback
@@ -791,11 +792,11 @@ def contact_points(
     ``major_azimuth_deg + 180``; ``along_m`` is past the target along it, ``cross_m`` to its
     right.
     """
-    h = math.radians((dispersion.major_azimuth_deg + 180.0) % 360.0)
-    along = batch.column("along_m")
-    cross = batch.column("cross_m")
-    x = target[0] + along * math.sin(h) + cross * math.cos(h)
-    y = target[1] + along * math.cos(h) - cross * math.sin(h)
+    east, north = track_to_east_north(
+        batch.column("along_m"), batch.column("cross_m"), dispersion.major_azimuth_deg + 180.0
+    )
+    x = target[0] + east
+    y = target[1] + north
     return x, y
 
 

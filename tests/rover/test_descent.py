@@ -24,7 +24,7 @@ from frigoris.rover import descent as D
 from frigoris.rover.errors import TouchdownError
 from frigoris.rover.specs import LUNAR_GRAVITY_M_S2, RESILIENCE
 from frigoris.terrain.crs import MOON_RADIUS_M
-from tests.conftest import LOLA, LOLA_ATLAS
+from tests.conftest import LOLA, LOLA_ATLAS, REPO
 
 STEP_X = np.arange(-70_000.0, 10_001.0, 50.0)
 
@@ -54,7 +54,7 @@ def _fly(p, prof, seed=0, record=True):
         K.envelope(onboard),
         prof.x0_m,
         prof.dx_m,
-        seed,
+        np.random.default_rng(seed),
         np.asarray(D.PROBE_ALTITUDES_M),
         summary,
         tel,
@@ -354,11 +354,18 @@ def test_mission1_ends_as_published(mission1):
     assert np.median(c["v_vertical_m_s"]) > 50.0
 
 
+def test_readme_table_is_this_run(mission2, mission1):
+    # the README's published-vs-model table is generated (python -m benchmarks descent
+    # --readme-table) from exactly these batches; a model change that moves a number fails here
+    assert D.published_table(mission2, mission1) in (REPO / "README.md").read_text()
+
+
 def test_mission1_survives_with_a_map_or_a_wider_gate():
     sc = D.scenario("mission-1")
     mapped = D.simulate_descents(dataclasses.replace(sc, onboard_terrain="map"), runs=200)
     wide = D.simulate_descents(dataclasses.replace(sc, gate_m=5000.0), runs=200)
-    assert mapped.p_soft > 0.95 and wide.p_soft > 0.9
+    # (200 runs: +-0.02 of sampling error on each share)
+    assert mapped.p_soft > 0.95 and wide.p_soft > 0.85
 
 
 def test_trade_curves_run_from_safe_to_lost():
@@ -366,7 +373,7 @@ def test_trade_curves_run_from_safe_to_lost():
     p = [pt.p_soft for pt in acq.points]
     assert p[0] == 1.0 and p[0] > p[1] > p[2]
     gate = D.gate_trade("mission-1", gates_m=(500.0, 5000.0), runs=200)
-    assert gate.points[0].p_soft < 0.05 < 0.9 < gate.points[1].p_soft
+    assert gate.points[0].p_soft < 0.05 < 0.85 < gate.points[1].p_soft
     assert gate.table().count("\n") == 3 and "| 5000 |" in gate.table()
 
 
@@ -438,3 +445,13 @@ def test_telemetry_table_and_reason():
 def test_bad_input_one_line(call, match):
     with pytest.raises(TouchdownError, match=match):
         call()
+
+
+def test_compiled_and_interpreted_kernels_give_the_same_records():
+    # the same kernel run by CPython (NUMBA_DISABLE_JIT=1) must draw the same numbers and land
+    # the same way, bit for bit: a numba-only miscompilation or type quirk shows up here
+    from benchmarks.bench_descent import peer
+
+    batch = D.simulate_descents("mission-1", runs=2, seed=8)
+    _, table = peer(batch.seeds, "mission-1")
+    np.testing.assert_array_equal(table, batch.table)

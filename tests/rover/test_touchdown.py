@@ -210,7 +210,9 @@ def test_the_two_losses_crash_far_more_often_than_nominal(scenarios):
     assert all(r.v_vertical_m_s <= RESILIENCE.max_vertical_speed_m_s for r in nominal.runs)
     assert 0.25 < m2.counts["crash"] / 500 < 0.75
     assert m1.counts["crash"] / 500 > 0.95
-    assert nominal.p_success > 0.9 > 0.75 > m2.p_success > 0.05 > m1.p_success
+    # nominal's losses are stances (rocks, lateral speed) and contacts off this 400 m DEM (the
+    # contacts scatter ~100 m 1-sigma), never the descent (above)
+    assert nominal.p_success > 0.85 > 0.75 > m2.p_success > 0.05 > m1.p_success
     assert np.median([r.v_vertical_m_s for r in nominal.runs]) < 2.0
     # Mission 1's crashes follow the range finder being declared failed
     assert m1.summary()["p_sensor_failed"] > 0.95 > 0.0 == nominal.summary()["p_sensor_failed"]
