@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "plan": ("plan", "plan", "Stops and a checked traverse timeline on a hazard map."),
     "route": ("route", "route", "Least-cost route through waypoints on a hazard map."),
     "sun": ("sun", "sun", "Sun and Earth over the lunar day, panel power, lit fraction."),
+    "descent": ("descent", "descent", "Powered descents of one scenario, telemetry, figures."),
     "touchdown": ("touchdown", "touchdown", "Monte Carlo touchdowns of the lander."),
     "deploy": ("deploy", "deploy", "One touchdown, then the rover's deployment handoff."),
     "view": ("view", "view", "Open a run's interactive map (map.html) in the web browser."),
