@@ -10,7 +10,8 @@ limit, with fixed-step integration (``dt``):
 * navigation: the estimate is propagated with the accelerometer's specific force (bias per
   run, white noise per step) and the same gravity model; the vertical channel is a two-state
   Kalman filter (altitude, vertical speed) updated by the range finder; the horizontal
-  channels are inertial only;
+  positions are held at their start error by map-relative fixes (``horizontal_fixes``) or
+  left inertial;
 * range finder: at ``lrf_hz``, the beam leaves along the lander's thrust axis (body -Z, so it
   looks ahead while the lander brakes), the range is found by marching along the beam over the
   terrain profile of the ground track, the return is valid when the link margin (lidar
@@ -89,6 +90,7 @@ PARAM_NAMES = (
     "onboard_map",
     "kf_speed",
     "kf_speed_below_m_s",
+    "horizontal_fixes",
     "soft_m_s",
     "hard_m_s",
 )
@@ -143,6 +145,7 @@ P = {name: i for i, name in enumerate(PARAM_NAMES)}
     ONBOARD,
     KFSPEED,
     KFSPEEDV,
+    HFIX,
     VSOFT,
     VHARD,
 ) = range(len(PARAM_NAMES))
@@ -676,6 +679,11 @@ def descend(p, prof, env, onboard, onenv, x0, dx, rng, probes, summary, tel, rec
         vze += dt * (fz - mu / (rem * rem) + vxem * vxem / rem)
         ce += dt * (vce + 0.5 * dt * fc)
         vce += dt * fc
+        if p[HFIX] > 0.5:
+            # map-relative position fixes hold the horizontal position knowledge at its start
+            # error (the landing ellipse); the horizontal speeds stay inertial
+            xe = x + ex
+            ce = c + ec
         # covariance: constant-velocity model driven by white acceleration q
         p00 += dt * (2.0 * p01 + dt * p11) + q * dt * dt * dt / 3.0
         p01 += dt * p11 + q * dt * dt / 2.0

@@ -22,7 +22,10 @@ One run (:func:`simulate_descent`, kernels in :mod:`rover._descent_kernels`):
    (altitude, vertical speed) updated by the range finder: the range is predicted from the
    estimate and the *onboard* terrain model (``onboard_terrain``: ``"flat"``, a plane at the
    target's elevation, as Mission 1's software effectively had; or ``"map"``, the terrain
-   profile itself). The horizontal channels are inertial only.
+   profile itself). The horizontal positions are held at their start error by map-relative
+   fixes (the landing ellipse of :class:`~rover.touchdown.Dispersion`;
+   ``horizontal_fixes=False`` leaves them inertial, drifting with the accelerometer); the
+   horizontal speeds are inertial.
 4. **Range finder**: 10 Hz, beam along the lander's thrust axis (so it looks ahead while the
    lander brakes), range found by marching the beam over the terrain profile of the ground
    track: a rim or a scarp changes the range, a cliff occludes what lies behind it. A return
@@ -59,13 +62,18 @@ design touchdown speed); horizontal braking at 1.0 m/s^2 from 40 km out at 6 km 
 with it the lander passes ~83 m/s about 3 km up at the end of the main braking, as the
 broadcast sequence had it); the main braking ends at 3 km (**published** sequence).
 
-Navigation: 1-sigma altitude knowledge 1 km at the start (**assumed**: a designer who asks
-the range finder for its first range at ~3 km provisions for an estimate that can be off by
-about a third of that), 1 m/s vertical speed, the landing ellipse of
-:class:`~rover.touchdown.Dispersion` for the horizontal position (**assumed**), 0.1 m/s
-horizontal speed; accelerometer bias 100 micro-g and velocity random walk 0.05 m/s/sqrt(h)
-(**assumed**: tactical-grade IMU). Kalman filter: 0.05 m/s^2 process noise, 20 m terrain
-allowance in the range noise (**assumed**).
+Navigation: 1-sigma altitude knowledge 1 km at the start (**assumed**: a designer who asks the
+range finder for its first range at ~3 km provisions for an estimate that can be off by about a
+third of that), 1 m/s vertical speed, the landing ellipse of
+:class:`~rover.touchdown.Dispersion` for the horizontal position, held there by map-relative
+fixes throughout (**assumed**, as the ellipse always was: a lander that navigates with position
+fixes), 0.1 m/s horizontal speed; accelerometer bias 100 micro-g and velocity random walk 0.05
+m/s/sqrt(h) (**assumed**: tactical-grade IMU). Kalman filter: 0.05 m/s^2 process noise (it must
+cover the accelerometer bias the filter does not estimate: the altitude lag b / w^2 stays below
+0.5 m), 20 m terrain allowance in the range noise (**assumed**); the range corrects the vertical
+speed only once the horizontal speed is below 5 m/s (a design choice: at speed the range rate
+also carries the horizontal speed times the terrain slope, which a flat onboard model would take
+for a descent rate).
 
 Range finder: valid ranges from ~3 km by design (**published**) at 0.2 reflectance, normal
 incidence and the planned descent rate at 3 km (**assumed** design conditions); 1 dB
@@ -82,21 +90,23 @@ Scenarios (:func:`scenario`), parameter sets, never outcome targets:
     Mission 2's approach to Mare Frigoris (LOLA profile of the last 70 km of a southbound
     ground track, **assumed** polar orbit), healthy range finder.
 ``mission-2``
-    The same approach with a degraded range finder: its power 10 dB (a tenth) below design.
-    ispace did not narrow down the cause (reflectance, incidence, laser power, speed, space
-    environment) nor its size; a tenth is the round order-of-magnitude loss. It is the one
-    parameter for which the published account (first valid range below ~900 m) is the only
-    evidence: at design conditions a tenth of the power gives valid ranges from 3 km /
-    sqrt(10) = 950 m, so the first-valid altitude is *not* an independent check. The speed at
-    that moment, the speed at ~192 m, the crash and where it happens are.
+    The same approach with a degraded range finder: its power 13.4 dB below design
+    (:data:`MISSION2_LRF_POWER_LOSS_DB`). ispace did not narrow down the cause (reflectance,
+    incidence, laser power, speed, space environment) nor its size, so the size is
+    **calibrated**, declared: the loss at which the median simulated first valid range comes at
+    the published ~900 m. The first-valid altitude is therefore *not* a check; the descent
+    rate at that moment, at ~192 m, the crash and where it happens are.
 ``mission-1``
     Healthy range finder over Atlas crater (target 47.5 N, 44.4 E, **published**): a
     southbound track crosses the north rim 19 km before the target (crater centre 46.7 N,
-    diameter 87 km, **published**). The LOLA grid (7.6 km pixels) shows the rim only as a
-    5 km-wide ramp, so the rim is drawn as the **published** cliff (~3 km above the floor)
-    over LOLA's floor and outer plains, with the outer flank falling off as (R/r)^3 (Pike and
-    Melosh ejecta-rim shape). Onboard terrain model: flat at the target (the software "had not
-    been simulated over the terrain of the new landing site", **published**).
+    diameter 87 km, **published**). The LOLA grid (7.6 km pixels) shows the rim's wall only as
+    a ramp ~15 km wide, where the account describes a cliff that made the range jump; so the
+    profile is LOLA's, with the wall drawn as a cliff at the rim from LOLA's crest down to
+    LOLA's floor (1.8 km; the published cliff is ~3 km, which LOLA's pixels average down).
+    Onboard terrain model: flat at the target (the software "had not been simulated over the
+    terrain of the new landing site", **published**). Start 5 km up
+    (:data:`MISSION1_START_ALTITUDE_M`, from the account: the range finder was ranging while
+    the lander crossed the rim).
 
 Published telemetry (``DOMAIN.md``) is used only as a check: Mission 2, first valid range
 below ~900 m at ~66 m/s, ~42 m/s at ~192 m, crash, impact 282 m S and 236 m E of the target;
@@ -154,7 +164,7 @@ tilt (~32 deg) the healthy range finder reaches ~3 km above Atlas; on the brakin
 scenarios start, it would pass ~3.5 km above it, mostly out of reach).
 """
 
-MISSION2_LRF_POWER_LOSS_DB = 13.1
+MISSION2_LRF_POWER_LOSS_DB = 13.4
 """Mission 2's range-finder degradation (dB below design): calibrated, declared.
 
 The one scenario parameter taken from the published account: the loss at which the median
@@ -397,6 +407,7 @@ class DescentScenario:
     filter_terrain_m: float = 20.0
     filter_corrects_speed: bool = True
     filter_speed_below_m_s: float = 5.0
+    horizontal_fixes: bool = True
     # range finder
     lrf_hz: float = 10.0
     lrf_design_range_m: float = 3_000.0
@@ -533,7 +544,7 @@ def scenario(name: str | DescentScenario) -> DescentScenario:
         s = DescentScenario(
             "mission-2",
             lrf_power_loss_db=MISSION2_LRF_POWER_LOSS_DB,
-            notes="Mare Frigoris approach, range finder 13.1 dB below design (degraded)",
+            notes="Mare Frigoris approach, range finder 13.4 dB below design (degraded)",
         )
     elif key == "mission-1":
         s = DescentScenario(
@@ -656,6 +667,7 @@ def param_vector(
         "onboard_map": 1.0 if sc.onboard_terrain == "map" else 0.0,
         "kf_speed": 1.0 if sc.filter_corrects_speed else 0.0,
         "kf_speed_below_m_s": sc.filter_speed_below_m_s,
+        "horizontal_fixes": 1.0 if sc.horizontal_fixes else 0.0,
         "soft_m_s": lander.max_vertical_speed_m_s,
         "hard_m_s": 2.0 * lander.max_vertical_speed_m_s,
     }
@@ -974,7 +986,7 @@ def simulate_descent(
     seed : int
         The run's seed (the same seed, the same descent).
     sigma_along_m, sigma_cross_m : float
-        1-sigma horizontal position knowledge at the start, along and across the track
+        1-sigma horizontal position knowledge (held by position fixes), along and across the track
         (the landing ellipse of :class:`~rover.touchdown.Dispersion`).
 
     Returns

@@ -277,7 +277,7 @@ def impact_figure(
                 lw=1.0,
             )
         )
-    ax.plot([], [], "k--", lw=1.0, label="1- and 3-sigma start knowledge")
+    ax.plot([], [], "k--", lw=1.0, label="1- and 3-sigma landing ellipse")
     pub = PUBLISHED["mission-2"]
     ax.plot(
         pub["impact_east_m"],

@@ -26,8 +26,8 @@ Dispersion (:class:`Dispersion`)
     fixes, without the hazard-avoidance divert of the later CLPS landers; a 1-2 km ellipse of a
     purely inertial lander would not fit a rover-scale DEM, and a SLIM-class 100 m pinpoint is
     better than anything ispace has claimed. The descent simulation takes these as its
-    horizontal position knowledge at the start (the guidance then nulls the *estimated* offset,
-    so the true contact point lies off by the navigation error, plus the accelerometer's drift).
+    horizontal position knowledge, held there by the fixes through the descent (the guidance
+    nulls the *estimated* offset, so the true contact point lies off by the navigation error).
     The lander flies along the major axis towards ``major_azimuth_deg + 180`` (southbound by
     default, a polar orbit: assumed). The real Mission 2 impact (LRO, about 282 m south and
     236 m east, ~370 m from the target) lies beyond this ellipse's 3-sigma boundary. The yaw
@@ -105,10 +105,10 @@ MIN_PAD_CIRCLE_PX = 2.0
 
 @dataclass(frozen=True)
 class Dispersion:
-    """Horizontal navigation knowledge at the start of the descent, and yaw (module notes).
+    """Horizontal navigation knowledge during the descent (the landing ellipse), and yaw.
 
-    The descent simulation draws its start position error from this ellipse; contacts scatter
-    wider by the accelerometer's drift (:mod:`rover.descent`).
+    The descent simulation draws its horizontal position error from this ellipse and holds it
+    there (map-relative fixes), so contacts scatter as the ellipse (:mod:`rover.descent`).
 
     Parameters
     ----------
@@ -149,6 +149,12 @@ class Dispersion:
         hx = math.hypot(a * math.sin(t), b * math.cos(t))
         hy = math.hypot(a * math.cos(t), b * math.sin(t))
         return hx, hy
+
+    def sample_yaw(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw n yaws (deg): run ``i``'s yaw is the ``i``-th draw, whatever ``n``."""
+        if self.yaw_deg is None:
+            return rng.uniform(0.0, 360.0, n)
+        return (self.yaw_deg + self.yaw_sigma_deg * rng.standard_normal(n)) % 360.0
 
     def sample(self, target: tuple[float, float], n: int, rng: np.random.Generator):
         """Draw n landing points (x, y) and yaws (deg) in a fixed order (deterministic)."""
@@ -878,8 +884,8 @@ def simulate_touchdown(
     report = progress or (lambda fraction, stage="": None)
     target = (float(target[0]), float(target[1]))
 
-    pos_seq, desc_seq = np.random.SeedSequence(int(seed)).spawn(2)
-    _, _, yaw = dispersion.sample(target, int(runs), np.random.default_rng(pos_seq))
+    yaw_seq, desc_seq = np.random.SeedSequence(int(seed)).spawn(2)
+    yaw = dispersion.sample_yaw(int(runs), np.random.default_rng(yaw_seq))
     report(0.05, f"{descent.name}: descents")
     batch = _descend(descent, lander, desc_seq, int(runs), dispersion)
     x, y = contact_points(target, dispersion, batch)

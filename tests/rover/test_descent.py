@@ -121,6 +121,20 @@ def test_hovering_burns_weight_over_isp_g0():
     assert burnt / seconds == pytest.approx(flow, rel=0.02)
 
 
+def test_without_position_fixes_the_contacts_drift_with_the_accelerometer():
+    # inertial horizontal channels: the contact misses by the start error + speed error x t +
+    # accelerometer bias x t^2 / 2 (t the descent's duration, ~370 s); hand-derived, +-15 %
+    sc = dataclasses.replace(D.scenario("nominal"), horizontal_fixes=False)
+    b = D.simulate_descents(sc, runs=1000, seed=5)
+    t = np.median(b.column("t_contact_s"))
+    drift2 = (sc.sigma_horizontal_speed_m_s * t) ** 2 + (0.5 * sc.accel_bias_m_s2 * t * t) ** 2
+    assert np.std(b.column("along_m")) == pytest.approx(math.sqrt(50.0**2 + drift2), rel=0.15)
+    assert np.std(b.column("cross_m")) == pytest.approx(math.sqrt(30.0**2 + drift2), rel=0.15)
+    fixed = D.simulate_descents("nominal", runs=1000, seed=5)
+    assert np.std(fixed.column("along_m")) == pytest.approx(50.0, rel=0.08)
+    assert np.std(fixed.column("cross_m")) == pytest.approx(30.0, rel=0.08)
+
+
 def test_start_mass_is_the_rocket_equation():
     sc = D.scenario("nominal")
     mu = LUNAR_GRAVITY_M_S2 * MOON_RADIUS_M**2

@@ -379,22 +379,25 @@ def test_hakuto_mission_runs_the_whole_chain(hakuto_run):
     assert f"lowered on side {summary['deploy_side_deg']:g}" in report
 
 
-def test_imbrium_mission_stops_where_the_blocky_mare_blocks_deployment(imbrium_run):
-    # With the simulated descent the followed touchdown (seed 5, run 0) stands, but on this
-    # blockier mare (k = 2 %) every deployment side is blocked: the chain stops there, with
-    # the reasons, and keeps the user's targets and overrides in its outputs.
+def test_imbrium_mission_plans_and_accounts_for_its_targets(imbrium_run):
+    # With the simulated descent the followed touchdown (seed 5, run 0) deploys; on this
+    # blockier mare (k = 2 %) keep-out walls both user targets off from the rover's start, and
+    # the plan says so for each (targets reach the planner and are accounted for).
     out, summary = imbrium_run
     manifest = check_outputs(out)
-    assert summary["touchdown_outcome"].startswith("nominal")
-    assert summary["deployed"] is False and "plan_stops" not in summary
-    assert summary["chain_stopped"].startswith("no deployment possible: every side is blocked")
-    assert "step" in summary["chain_stopped"] and "keep-out" in summary["chain_stopped"]
+    assert summary["deployed"] is True and summary["plan_stops"] > 0
     params = manifest["parameters"]
     assert params["rover"]["battery_reserve_fraction"] == 0.4
     assert params["planner"]["stops"]["boulder_value"] == 6.0
     assert params["touchdown"]["scenarios"] == ["nominal", "mission-2"]
     layers = read_geopackage_layers(out / "mission.gpkg")
     assert layers["targets"] == 2
+    plan = (out / "plan.txt").read_text()
+    for name in ("fresh crater rim", "boulder field"):
+        assert name in plan
+    assert "target" not in summary["plan_stops_by_kind"]
+    assert "User targets not in the plan:" in plan
+    assert plan.count("walled off from the rover's start by keep-out") == 2
 
 
 def test_regional_mission_stops_cleanly_with_the_reason(regional_run):

@@ -323,7 +323,7 @@ def touchdown_figure(
                     lw=1.2,
                 )
             )
-        ax.plot([], [], "w--", label="1- and 3-sigma start knowledge")
+        ax.plot([], [], "w--", label="1- and 3-sigma ellipses")
         ax.plot(*target, marker="+", ms=16, mew=2, color="white", ls="none", label="target")
         if impact is not None:
             ax.plot(

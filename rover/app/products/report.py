@@ -116,7 +116,7 @@ def _section_touchdown(result: MissionResult) -> str:
         f"<p>{len(result.touchdowns[0])} Monte Carlo touchdowns per descent scenario around "
         f"the aim point ({m.site.lat_deg}°, {m.site.lon_deg}°), landing dispersion 1σ "
         f"{d.sigma_major_m:g} m × {d.sigma_minor_m:g} m (major axis azimuth "
-        f"{d.major_azimuth_deg:g}°) as the navigation's knowledge at the start of the simulated "
+        f"{d.major_azimuth_deg:g}°) as the navigation's horizontal knowledge through the simulated "
         f"descent, touchdown at {utc_human(m.touchdown_utc)}. Every scenario starts from the same "
         "navigation errors (same seed): only the descent differs. "
         "<i>mission-2</i> is Mission 2's fault: a degraded laser range finder whose first "
