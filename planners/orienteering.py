@@ -65,7 +65,9 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Literal
@@ -73,12 +75,14 @@ from typing import Literal
 import numpy as np
 from ortools.sat.python import cp_model
 
+from frigoris.planners import _orienteering_kernels as _k
 from frigoris.planners.errors import (
     InfeasiblePlanError,
     InvalidProblemError,
     NoFeasibleRouteError,
     PlanningError,
 )
+from frigoris.planners.route_check import check_route
 
 __all__ = ["Route", "check_route", "solve_orienteering"]
 
@@ -89,30 +93,30 @@ RouteStatus = Literal["optimal", "work_limit", "time_limit"]
 
 #: Scaled budget is about 2**_SCALE_BITS: resolution budget / 1e9, sums far below int64.
 _SCALE_BITS = 30
-#: CP-SAT deterministic work units granted per second of ``time_limit_s``. A unit took
-#: 0.7-2.4 s of wall time on the 2-core reference machine (70-150 nodes, shared load), so
-#: the work limit ends CP-SAT at 0.15-0.5 of the wall cap and the cap stays a safety net.
-_WORK_PER_SECOND = 0.2
+#: CP-SAT deterministic time granted per second of ``time_limit_s`` (see "Determinism").
+_CP_PER_SECOND = 0.5
+#: Work units of the compiled search granted per second of ``time_limit_s``.
+_HEUR_PER_SECOND = 1.6e8
+#: The compiled search runs in chunks of this many units, checking the wall clock in between.
+_CHUNK = 5e6
+#: Rounds of the anytime search; round r gets 4**r / (4**_ROUNDS - 1) * 3 of each budget.
+_ROUNDS = 2
+#: Search parameters: largest ruin, blink probability, insertion noise, initial acceptance
+#: threshold (fraction of the prize), iterations without a new best before going back to it,
+#: and the number of near nodes a neighbourhood ruin picks from.
+_RUIN_MAX = 30
+_BLINK = 0.05
+_NOISE = 0.5
+_THRESHOLD = 0.05
+_RESET = 2000
+_NEAR = 12
 #: Relative margin for float bound pruning: pruning may keep too much, never remove too much.
 _PRUNE_MARGIN = 1e-9
-#: Local-search iterations per second of ``time_limit_s`` at 150 nodes, the reproducible limit
-#: of the incumbent search (see :func:`_ils_iterations`).
-_ILS_ITERATIONS_PER_SECOND = 200
-#: ... and at most this much work per second of ``time_limit_s`` (units of one insertion
-#: evaluation, about 50 us on the reference machine: 0.15 s per second, 0.5 s under load).
-_ILS_WORK_PER_SECOND = 3000
-#: Candidate-position pairs that cost as much as the fixed overhead of one evaluation.
-_PAIRS_PER_UNIT = 2600
-#: The local search stops after this many shakes without improvement ...
-_ILS_STALL = 5000
-#: ... and goes back to its best route after every this many.
-_ILS_RESET = 50
-#: At most this many CP-SAT rounds, each cutting off a relaxed route that failed the exact
-#: check (the work limit usually ends them first).
+#: At most this many no-good cuts of relaxed routes that failed the exact check.
 _MAX_CUT_ROUNDS = 100
 #: Stand-in for "no arc" in integer arrays; larger than any scaled sum, small enough not to
-#: overflow int64 when a few are added.
-_NO_ARC = 1 << 50
+#: overflow int64 when a few are added. The compiled kernels use the same value.
+_NO_ARC = _k.NO_ARC
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,14 @@ class Route:
     def finish(self) -> float:
         """Time at which the route ends: service start at ``end``."""
         return self.service_start[-1]
+
+    @property
+    def gap(self) -> float:
+        """``(bound - prize) / bound``: how far the prize may be below the optimum (0 if proven).
+
+        0 when the bound is 0.
+        """
+        return 0.0 if self.bound <= 0 else (self.bound - self.prize) / self.bound
 
 
 @dataclass(frozen=True)
@@ -308,102 +320,6 @@ def _exact_schedule(spec: _Spec, nodes: tuple[int, ...]) -> _Schedule:
     distinct = set(nodes)
     prize = sum((Fraction(float(spec.prizes[i])) for i in distinct), Fraction(0))
     return _Schedule(arrival, begin, travel_sum, prize, out)
-
-
-def _structure_violations(spec: _Spec, nodes: tuple[int, ...]) -> list[str]:
-    out: list[str] = []
-    if len(nodes) < 2:
-        return [f"route has {len(nodes)} node(s); it needs at least start and end"]
-    bad = [v for v in nodes if not 0 <= v < spec.n]
-    if bad:
-        return [f"node {bad[0]} is not a node index in [0, {spec.n})"]
-    if nodes[0] != spec.start:
-        out.append(f"route starts at node {nodes[0]}, not at start node {spec.start}")
-    if nodes[-1] != spec.end:
-        out.append(f"route ends at node {nodes[-1]}, not at end node {spec.end}")
-    body = list(nodes[:-1]) if spec.start == spec.end else list(nodes)
-    seen: set[int] = set()
-    for v in body:
-        if v in seen:
-            out.append(f"node {v} is visited more than once")
-        seen.add(v)
-    return out
-
-
-def _close_enough(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
-
-
-def check_route(
-    route: Route,
-    travel: np.ndarray,
-    prizes: np.ndarray,
-    budget: float,
-    *,
-    start: int = 0,
-    end: int | None = None,
-    service: np.ndarray | None = None,
-    time_windows: np.ndarray | None = None,
-) -> list[str]:
-    """List what makes ``route`` infeasible or misreported, in plain words.
-
-    Times are recomputed in exact rational arithmetic from the float data, so a route that
-    overruns its budget by one unit in the last place is reported. The route's reported
-    ``prize``, ``travel``, ``arrival`` and ``service_start`` are compared with the recomputed
-    values (relative tolerance 1e-9).
-
-    Parameters
-    ----------
-    route : Route
-        The route to check.
-    travel, prizes, budget, start, end, service, time_windows
-        The problem, exactly as passed to :func:`solve_orienteering`.
-
-    Returns
-    -------
-    list of str
-        One sentence per violation; empty when the route is feasible and correctly reported.
-
-    Raises
-    ------
-    InvalidProblemError
-        If the problem itself is invalid (bad shapes, NaN, negative travel, ...).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> travel = np.array([[0.0, 1.0], [1.0, 0.0]])
-    >>> route = solve_orienteering(travel, np.array([0.0, 5.0]), 2.0)
-    >>> check_route(route, travel, np.array([0.0, 5.0]), 2.0)
-    []
-    >>> check_route(route, travel, np.array([0.0, 5.0]), 1.5)
-    ['route ends at 2.0, over the budget of 1.5']
-    """
-    spec = _validate(travel, prizes, budget, start, end, service, time_windows)
-    nodes = tuple(int(v) for v in route.nodes)
-    out = _structure_violations(spec, nodes)
-    if any("not a node index" in v for v in out) or len(nodes) < 2:
-        return out
-    sched = _exact_schedule(spec, nodes)
-    out.extend(sched.violations)
-    if not _close_enough(route.prize, float(sched.prize)):
-        out.append(
-            f"route.prize is {route.prize!r} but its nodes' prizes sum to {float(sched.prize)!r}"
-        )
-    if not _close_enough(route.travel, float(sched.travel)):
-        out.append(f"route.travel is {route.travel!r} but its legs sum to {float(sched.travel)!r}")
-    for name, reported, exact in (
-        ("arrival", route.arrival, sched.arrival),
-        ("service_start", route.service_start, sched.service_start),
-    ):
-        if len(reported) != len(nodes):
-            out.append(f"route.{name} has {len(reported)} entries for {len(nodes)} nodes")
-            continue
-        for k, (r, x) in enumerate(zip(reported, exact, strict=True)):
-            if not _close_enough(float(r), float(x)):
-                out.append(f"route.{name}[{k}] is {r!r} but recomputes to {float(x)!r}")
-                break
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -698,136 +614,82 @@ def _earliest_route(im: _IntModel) -> list[int] | None:
     return route if _int_schedule(im, route) is not None else None
 
 
-def _best_insertion(
-    im: _IntModel, route: list[int], sched: tuple[np.ndarray, np.ndarray], free: np.ndarray
-) -> tuple[int, int] | None:
-    """Best feasible insertion ``(candidate index in free, position)`` or None.
 
-    Ratio ``prize**2 / shift`` where ``shift`` is the delay caused at the next node; the window
-    test is the exact "max shift" rule: a delay is absorbed by the waits downstream as long as
-    no service start passes its latest value. Ties go to the lowest candidate, then the
-    earliest position, so the choice is deterministic.
-    """
-    arrival, begin = sched
-    r = np.asarray(route)
-    wait = begin - arrival
-    max_shift = np.empty(len(r), dtype=np.int64)
-    max_shift[-1] = im.hi[r[-1]] - begin[-1]
-    for k in range(len(r) - 2, -1, -1):
-        max_shift[k] = min(im.hi[r[k]] - begin[k], wait[k + 1] + max_shift[k + 1])
-    head, tail = r[:-1], r[1:]
-    leave = (begin[:-1] + im.service[head])[:, None]  # (P, 1)
-    arr_k = leave + im.arc[np.ix_(head, free)]  # (P, K)
-    ok = arr_k <= im.hi[free][None, :]
-    begin_k = np.maximum(arr_k, im.lo[free][None, :])
-    new_next = begin_k + im.service[free][None, :] + im.arc[np.ix_(free, tail)].T
-    shift = new_next - arrival[1:][:, None]
-    ok &= shift <= (wait[1:] + max_shift[1:])[:, None]
-    if not ok.any():
-        return None
-    gain = im.prize[free].astype(float) ** 2
-    ratio = np.where(ok, gain[None, :] / np.maximum(shift, 1).astype(float), -1.0)
-    best = np.argmax(ratio.T)  # row-major over (candidate, position)
-    k_idx, pos = divmod(int(best), len(head))
-    return k_idx, pos
+# --------------------------------------------------------------------------------------------
+# Ruin-and-recreate search (compiled; conservative model: its routes are exactly feasible)
+# --------------------------------------------------------------------------------------------
 
 
-def _fill(im: _IntModel, route: list[int]) -> tuple[list[int], float]:
-    """Insert nodes into a feasible ``route`` while any insertion stays feasible.
-
-    Also returns the work done, in units of one insertion evaluation (each evaluated
-    candidate-position pair counts ``1 / _PAIRS_PER_UNIT``): a deterministic cost measure.
-    """
-    route = list(route)
-    on = np.zeros(im.m, dtype=bool)
-    on[route] = True
-    free = np.flatnonzero((im.prize > 0) & ~on)
-    sched = _int_schedule(im, route)
-    work = 0.0
-    while free.size and sched is not None:
-        work += 1.0 + (len(route) - 1) * free.size / _PAIRS_PER_UNIT
-        move = _best_insertion(im, route, sched, free)
-        if move is None:
-            break
-        k_idx, pos = move
-        route.insert(pos + 1, int(free[k_idx]))
-        free = np.delete(free, k_idx)
-        sched = _int_schedule(im, route)
-    if sched is None:  # the max-shift test is exact, so this is a bug
-        raise PlanningError("internal error: insertion broke the route's schedule")
-    return route, work
+def _near(im: _IntModel, k: int = _NEAR) -> np.ndarray:
+    """Each node followed by its ``k - 1`` nearest nodes (shorter leg either way), ties by id."""
+    both = np.minimum(im.arc, im.arc.T).astype(float)
+    np.fill_diagonal(both, -1.0)
+    return np.ascontiguousarray(
+        np.argsort(both, axis=1, kind="stable")[:, : min(k, im.m)], dtype=np.int64
+    )
 
 
-def _ils_iterations(m: int, time_limit_s: float) -> int:
-    """Return the local search budget, a deterministic function of size and time limit.
+class _Search:
+    """One resumable run of :func:`_orienteering_kernels.search` with its own random state."""
 
-    Small problems need few iterations (CP-SAT then proves optimality in well under a
-    second), large ones need many, but an iteration costs about ``m**2``; the budget grows
-    linearly up to 150 nodes, then shrinks so that the time spent stays about constant.
-    """
-    ratio = m / 150
-    return max(50, round(_ILS_ITERATIONS_PER_SECOND * time_limit_s * min(ratio, ratio**-2)))
+    def __init__(self, im: _IntModel, route: list[int], seed: int, total_work: float) -> None:
+        self.im = im
+        self.near = _near(im)
+        self.cur = np.zeros(im.m + 1, dtype=np.int64)
+        self.best = np.zeros(im.m + 1, dtype=np.int64)
+        self.cur[: len(route)] = route
+        self.best[: len(route)] = route
+        self.cur_n = self.best_n = len(route)
+        # splitmix64 state (the seed spread over 64 bits) and the stale-iteration count
+        self.state = np.array([(seed * 0x2545F4914F6CDD1D + 1) % (1 << 62), 0], dtype=np.int64)
+        self.total = float(total_work)
+        self.done = 0.0
+        self.params = np.zeros(_k.N_PARAMS)
+        self.params[_k.P_MAX_RUIN] = max(2, min(_RUIN_MAX, im.m // 3))
+        self.params[_k.P_BLINK] = _BLINK
+        self.params[_k.P_NOISE] = _NOISE
+        self.params[_k.P_THRESHOLD] = _THRESHOLD
+        self.params[_k.P_RESET] = _RESET
 
+    @property
+    def route(self) -> list[int]:
+        return self.best[: self.best_n].tolist()
 
-def _local_search(
-    im: _IntModel, iterations: int, work_limit: float, deadline: float
-) -> tuple[list[int] | None, bool]:
-    """Run an iterated local search for the orienteering problem with time windows.
+    def restart_from(self, route: list[int]) -> None:
+        """Continue from ``route`` (a better route found elsewhere)."""
+        self.cur[: len(route)] = route
+        self.best[: len(route)] = route
+        self.cur_n = self.best_n = len(route)
 
-    Vansteenwegen, Souffriau, Vanden Berghe & Van Oudheusden (2009), "Iterated local search
-    for the team orienteering problem with time windows": fill the route by best-ratio
-    insertion, then "shake" by removing ``R`` consecutive stops from position ``S`` and fill
-    again; ``S`` and ``R`` sweep the route deterministically. Returns the best route seen, or
-    None if no route to ``end`` was found at all, and whether the wall-clock ``deadline`` (a
-    ``time.perf_counter`` value, the safety cap) rather than the iteration or work count
-    ended it.
-    """
-    seed_route = _earliest_route(im)
-    if seed_route is None:
-        return None, False
-    current, work = _fill(im, seed_route)
-    best, best_prize = current, _int_prize(im, current)
-    position, strength = 1, 1
-    max_strength = max(2, im.m // 3)
-    stale = 0
-    for _ in range(iterations):
-        if stale >= _ILS_STALL or work >= work_limit:
-            break
-        if time.perf_counter() > deadline:
-            return best, True
-        stops = len(current) - 2
-        if stops == 0:
-            break
-        # shake: drop `strength` consecutive stops from `position`, keep the end
-        first = 1 + (position - 1) % stops
-        last = min(first + strength, len(current) - 1)
-        # without the triangle inequality (or with missing edges) a cut may break the
-        # schedule: widen it until the route is feasible again, else restart from the seed
-        while True:
-            cut = current[:first] + current[last:]
-            if _int_schedule(im, cut) is not None:
-                break
-            if last < len(current) - 1:
-                last += 1
-            elif first > 1:
-                first -= 1
-            else:
-                cut = seed_route
-                break
-        current = cut
-        position += strength
-        strength = strength + 1 if strength + 1 < max_strength else 1
-        current, spent = _fill(im, current)
-        work += spent
-        prize = _int_prize(im, current)
-        if prize > best_prize:
-            best, best_prize = current, prize
-            strength, stale = 1, 0
-        else:
-            stale += 1
-            if stale % _ILS_RESET == 0:
-                current = best
-    return best, False
+    def run(self, work: float, deadline: float, stop: threading.Event | None = None) -> bool:
+        """Search for ``work`` more units, in chunks; False if the wall clock cut it short."""
+        im = self.im
+        target = self.done + work
+        while self.done < target:
+            if stop is not None and stop.is_set():
+                return True
+            if time.perf_counter() > deadline:
+                return False
+            chunk = min(_CHUNK, target - self.done)
+            self.cur_n, self.best_n, used, _ = _k.search(
+                im.arc,
+                im.service,
+                im.lo,
+                im.hi,
+                im.prize,
+                self.near,
+                self.cur,
+                self.cur_n,
+                self.best,
+                self.best_n,
+                self.state,
+                self.params,
+                int(math.ceil(chunk)),
+                float(self.done),
+                self.total,
+            )
+            self.done += max(float(used), 1.0)
+        return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -837,88 +699,249 @@ def _local_search(
 
 @dataclass(frozen=True)
 class _Solved:
-    code: int  # CP-SAT status code
-    status_name: str
-    route: list[int] | None  # internal node ids, s ... e
+    code: int  # CP-SAT status code of the last solve
+    route: list[int] | None  # exactly feasible route found (internal ids), if any
     bound: float  # upper bound on the scaled prize of the optional nodes
     work: float  # deterministic time used
+    wall_cut: bool  # the wall clock, not the work limit, ended the last solve
 
 
-def _cp_sat(
-    im: _IntModel,
-    hint: list[int] | None,
-    cuts: list[list[tuple[int, int]]],
-    seed: int,
-    work_limit: float,
-    wall_limit: float,
-) -> _Solved:
-    """Solve the circuit model of ``im`` once; ``cuts`` are routes (arc lists) to exclude."""
-    g = im.g
-    model = cp_model.CpModel()
-    visit: dict[int, cp_model.IntVar] = {}
-    circuit: list[tuple[int, int, cp_model.LiteralT]] = []
-    for i in range(im.m):
-        if i not in (g.s, g.e):
-            visit[i] = model.new_bool_var(f"visit_{i}")
-            circuit.append((i, i, ~visit[i]))  # a self-loop skips the node
-    arcs: dict[tuple[int, int], cp_model.IntVar] = {}
-    for i, j in zip(*np.nonzero(im.arc < _NO_ARC), strict=True):
-        a = (int(i), int(j))
-        arcs[a] = model.new_bool_var(f"arc_{a[0]}_{a[1]}")
-        circuit.append((a[0], a[1], arcs[a]))
-    closing = model.new_bool_var("closing")  # end -> start turns the path into a circuit
-    model.add(closing == 1)
-    circuit.append((g.e, g.s, closing))
-    model.add_circuit(circuit)
-    duration = {a: int(im.arc[a] + im.service[a[0]]) for a in arcs}
-    model.add(sum(duration[a] * lit for a, lit in arcs.items()) <= im.capacity)
-    times: dict[int, cp_model.IntVar] = {}
-    if im.needs_times:
+class _Prover:
+    """The circuit model of the relaxed (optimistic) integer problem, built once, solved in rounds.
+
+    Boolean arcs under ``AddCircuit``, self-loops for skipped nodes and a fixed arc ``end ->
+    start`` closing the path; a knapsack on the scaled durations; with time windows one
+    service-start variable per node, its domain reduced to the integer earliest and latest
+    service starts, linked through the arcs. ``linearization_level=2`` puts the circuit's cuts
+    in the LP. A route CP-SAT returns is checked in exact arithmetic (``exact``); one that fails
+    (it meets a bound only up to the rounding) is cut off for good and the model solved again.
+    """
+
+    def __init__(self, im: _IntModel, exact, seed: int) -> None:
+        self.im = im
+        self.exact = exact
+        self.seed = seed % (2**31)
+        self.solver: cp_model.CpSolver | None = None
+        g = im.g
+        model = cp_model.CpModel()
+        self.visit: dict[int, cp_model.IntVar] = {}
+        circuit: list[tuple[int, int, cp_model.LiteralT]] = []
         for i in range(im.m):
-            lo, hi = int(im.lo[i]), int(im.hi[i])
-            times[i] = model.new_int_var(lo, lo if i == g.s else hi, f"t_{i}")
-        for (i, j), lit in arcs.items():
-            model.add(times[j] >= times[i] + duration[i, j]).only_enforce_if(lit)
-    for cut in cuts:
-        model.add(sum(arcs[a] for a in cut) <= len(cut) - 1)
-    model.maximize(sum(int(im.prize[i]) * v for i, v in visit.items()))
+            if i not in (g.s, g.e):
+                self.visit[i] = model.new_bool_var(f"visit_{i}")
+                circuit.append((i, i, ~self.visit[i]))  # a self-loop skips the node
+        self.arcs: dict[tuple[int, int], cp_model.IntVar] = {}
+        for i, j in zip(*np.nonzero(im.arc < _NO_ARC), strict=True):
+            a = (int(i), int(j))
+            self.arcs[a] = model.new_bool_var(f"arc_{a[0]}_{a[1]}")
+            circuit.append((a[0], a[1], self.arcs[a]))
+        closing = model.new_bool_var("closing")  # end -> start turns the path into a circuit
+        model.add(closing == 1)
+        circuit.append((g.e, g.s, closing))
+        model.add_circuit(circuit)
+        duration = {a: int(im.arc[a] + im.service[a[0]]) for a in self.arcs}
+        model.add(sum(duration[a] * lit for a, lit in self.arcs.items()) <= im.capacity)
+        self.times: dict[int, cp_model.IntVar] = {}
+        if im.needs_times:
+            early, late = _int_bounds(im)
+            for i in range(im.m):
+                lo, hi = int(early[i]), int(late[i])
+                self.times[i] = model.new_int_var(lo, lo if i == g.s else max(lo, hi), f"t_{i}")
+            for (i, j), lit in self.arcs.items():
+                model.add(self.times[j] >= self.times[i] + duration[i, j]).only_enforce_if(lit)
+        model.maximize(sum(int(im.prize[i]) * v for i, v in self.visit.items()))
+        self.model = model
+        self.cuts = 0
 
-    if hint is not None:
-        on = set(hint)
-        used = set(zip(hint[:-1], hint[1:], strict=True))
-        for i, v in visit.items():
+    def stop(self) -> None:
+        """Ask a running solve to stop (from another thread)."""
+        solver = self.solver
+        if solver is not None:
+            solver.stop_search()
+
+    def _hint(self, route: list[int]) -> None:
+        model = self.model
+        model.clear_hints()
+        on = set(route)
+        used = set(zip(route[:-1], route[1:], strict=True))
+        for i, v in self.visit.items():
             model.add_hint(v, i in on)
-        for a, lit in arcs.items():
+        for a, lit in self.arcs.items():
             model.add_hint(lit, a in used)
-        sched = _int_schedule(im, hint) if times else None
-        if sched is not None:
-            begin = dict(zip(hint, sched[1].tolist(), strict=True))
-            for i, t in times.items():
-                model.add_hint(t, begin.get(i, int(im.lo[i])))
+        if self.times:
+            sched = _int_schedule(self.im, route)
+            if sched is not None:
+                begin = dict(zip(route, sched[1].tolist(), strict=True))
+                for i, t in self.times.items():
+                    lo, hi = t.proto.domain[0], t.proto.domain[-1]
+                    model.add_hint(t, min(max(begin.get(i, lo), lo), hi))
 
-    solver = cp_model.CpSolver()
-    p = solver.parameters
-    p.num_workers = 1  # one worker and a deterministic limit: reproducible
-    p.random_seed = seed % (2**31)
-    p.linearization_level = 2  # the circuit's cuts in the LP: decisive for orienteering
-    # probing in presolve spends the whole budget on 150 nodes (no LP bound at all); without
-    # it the bound comes back, and small instances are proved just as fast
-    p.cp_model_probing_level = 0
-    p.max_deterministic_time = max(work_limit, 1e-3)
-    p.max_time_in_seconds = max(wall_limit, 1e-3)
-    code = solver.solve(model)
-    if code == cp_model.MODEL_INVALID:  # a bug here, not a user error
-        raise PlanningError(f"internal error: CP-SAT rejected the model: {model.validate()}")
-    route = None
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        succ = {i: j for (i, j), lit in arcs.items() if solver.boolean_value(lit)}
-        route = [g.s]
-        while route[-1] != g.e:
-            route.append(succ[route[-1]])
-    bound = float(solver.best_objective_bound)
-    return _Solved(
-        int(code), solver.status_name(code), route, bound, float(solver.deterministic_time)
-    )
+    def solve(self, hint: list[int] | None, work_limit: float, deadline: float) -> _Solved:
+        """Solve with ``work_limit`` deterministic time; cut and re-solve inexact routes."""
+        g = self.im.g
+        if hint is not None:
+            self._hint(hint)
+        work = 0.0
+        bound = math.inf
+        while True:
+            solver = cp_model.CpSolver()
+            p = solver.parameters
+            p.num_workers = 1  # one worker and a deterministic limit: reproducible
+            p.random_seed = self.seed
+            p.linearization_level = 2  # the circuit's cuts in the LP: decisive here
+            # probing in presolve spends the whole budget on 150 nodes (no LP bound at all);
+            # without it the bound comes back, and small instances are proved just as fast
+            p.cp_model_probing_level = 0
+            # this presolve step alone spent 0.5 of work on a complete graph of 100 nodes, three
+            # times over, before any search; it finds nothing in these models
+            p.find_big_linear_overlap = False
+            limit = work_limit - work
+            p.max_deterministic_time = max(limit, 1e-3)
+            p.max_time_in_seconds = max(deadline - time.perf_counter(), 1e-3)
+            self.solver = solver
+            code = solver.solve(self.model)
+            self.solver = None
+            if code == cp_model.MODEL_INVALID:  # a bug here, not a user error
+                raise PlanningError(
+                    f"internal error: CP-SAT rejected the model: {self.model.validate()}"
+                )
+            used = float(solver.deterministic_time)
+            work += used
+            wall_cut = code in (cp_model.FEASIBLE, cp_model.UNKNOWN) and used < limit
+            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                # (UNKNOWN carries no bound worth the name: the search may not have started)
+                bound = min(bound, float(solver.best_objective_bound))
+            if code == cp_model.INFEASIBLE:
+                bound = -1.0  # no route left: every remaining one was cut off as inexact
+            if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                return _Solved(int(code), None, bound, work, wall_cut)
+            succ = {i: j for (i, j), lit in self.arcs.items() if solver.boolean_value(lit)}
+            route = [g.s]
+            while route[-1] != g.e:
+                route.append(succ[route[-1]])
+            if self.exact(route):
+                return _Solved(int(code), route, bound, work, wall_cut)
+            # the relaxed route fails the exact check: cut it off for good and solve again
+            self.model.add(
+                sum(self.arcs[a] for a in zip(route[:-1], route[1:], strict=True))
+                <= len(route) - 2
+            )
+            self.cuts += 1
+            if self.cuts >= _MAX_CUT_ROUNDS or work >= work_limit or wall_cut:
+                return _Solved(cp_model.FEASIBLE, None, bound, work, wall_cut)
+
+
+def _int_bounds(im: _IntModel) -> tuple[np.ndarray, np.ndarray]:
+    """Integer earliest and latest service start at each node of ``im`` (label correcting).
+
+    Waiting for windows, ignoring that a node is visited once: bounds valid for every route,
+    used as the domains of the time variables.
+    """
+    g = im.g
+    big = _NO_ARC
+    early = np.full(im.m, big, dtype=np.int64)
+    early[g.s] = im.lo[g.s]
+    for _ in range(im.m):
+        arrive = np.min(np.minimum(early + im.service, big)[:, None] + im.arc, axis=0)
+        cand = np.where(arrive <= im.hi, np.maximum(arrive, im.lo), big)
+        new = np.minimum(early, cand)
+        if np.array_equal(new, early):
+            break
+        early = new
+    late = np.full(im.m, -big, dtype=np.int64)
+    late[g.e] = im.hi[g.e]
+    for _ in range(im.m):
+        reach = np.max(late[None, :] - im.arc, axis=1) - im.service
+        cand = np.where(np.minimum(reach, im.hi) >= im.lo, np.minimum(reach, im.hi), -big)
+        new = np.maximum(late, cand)
+        if np.array_equal(new, late):
+            break
+        late = new
+    # a node off every route keeps its window (its time variable is then unconstrained)
+    off = (early >= big) | (late <= -big) | (early > late)
+    early = np.where(off, im.lo, early)
+    late = np.where(off, im.hi, late)
+    return early, late
+
+
+# --------------------------------------------------------------------------------------------
+# The anytime search: rounds of CP-SAT and the ruin-and-recreate search side by side
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    route: list[int] | None  # best exactly feasible route (internal ids)
+    bound: float  # scaled bound on the optional prize (relaxed model's scale)
+    optimal: bool
+    wall_cut: bool
+
+
+def _anytime(
+    safe: _IntModel,
+    relaxed: _IntModel,
+    exact,
+    seed: int,
+    time_limit_s: float,
+    deadline: float,
+) -> _Outcome:
+    """Search in rounds: CP-SAT (bound, proof) and the compiled search (routes) in parallel.
+
+    Round ``r`` gives CP-SAT ``2**r / (2**R - 1)`` of its deterministic budget, hinted with the
+    best route so far, and the compiled search the same share of its own. Both are
+    deterministic and the rounds meet at a barrier, where the best route is kept (ties to
+    CP-SAT's) and the search continues from it: the result depends on the seed and the
+    budgets only. A proof ends the search: CP-SAT's ``OPTIMAL``, or a route whose prize
+    reaches CP-SAT's bound.
+    """
+    start = _earliest_route(safe)
+    total_heur = _HEUR_PER_SECOND * time_limit_s
+    total_cp = _CP_PER_SECOND * time_limit_s
+    has_optional = bool((safe.prize > 0).any())
+    heur = _Search(safe, start, seed, total_heur) if start is not None and has_optional else None
+    wall_cut = False
+    if heur is not None:
+        wall_cut |= not heur.run(1.0, deadline)  # polish the start route
+    best = heur.route if heur is not None else start
+    best_prize = _int_prize(relaxed, best) if best is not None else -1
+    prover = _Prover(relaxed, exact, seed)
+    bound = float(relaxed.prize.sum())
+    stop = threading.Event()
+    shares = [3.0 * 4.0**r / (4.0**_ROUNDS - 1.0) for r in range(_ROUNDS)]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for share in shares:
+            future = None
+            if heur is not None:
+                future = pool.submit(heur.run, share * total_heur, deadline, stop)
+            solved = prover.solve(best, share * total_cp, deadline)
+            if solved.code == cp_model.OPTIMAL and solved.route is not None:
+                stop.set()
+                if future is not None:
+                    future.result()
+                return _Outcome(solved.route, float(_int_prize(relaxed, solved.route)), True, False)
+            if future is not None:
+                wall_cut |= not future.result()
+            wall_cut |= solved.wall_cut
+            bound = min(bound, solved.bound)
+            if solved.code == cp_model.INFEASIBLE:
+                # every relaxed route better than none was inexact: the best found is optimal
+                return _Outcome(best, float(best_prize), best is not None, wall_cut)
+            # keep the best route: CP-SAT's on ties (it was hinted with the previous best)
+            for cand in (solved.route, heur.route if heur is not None else None):
+                if cand is None:
+                    continue
+                prize = _int_prize(relaxed, cand)
+                if prize > best_prize:
+                    best, best_prize = cand, prize
+            if heur is not None and best is not None:
+                if _int_prize(relaxed, heur.route) < best_prize:
+                    heur.restart_from(best)
+            if best is not None and best_prize >= bound:
+                return _Outcome(best, float(best_prize), True, wall_cut)
+            if wall_cut or time.perf_counter() > deadline:
+                wall_cut = True
+                break
+    return _Outcome(best, bound, False, wall_cut)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1009,8 +1032,18 @@ def solve_orienteering(
         raise InvalidProblemError(f"time_limit_s={time_limit_s!r} must be a positive number")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise InvalidProblemError(f"seed={seed!r} must be an integer")
-    deadline = t0 + time_limit_s
+    return _solve(spec, float(time_limit_s), int(seed), t0 + time_limit_s, time_windows)
 
+
+def _solve(
+    spec: _Spec,
+    time_limit_s: float,
+    seed: int,
+    deadline: float,
+    time_windows: np.ndarray | None,
+) -> Route:
+    """Solve a validated problem: deterministic budgets from ``time_limit_s``, wall cap
+    ``deadline`` (a ``time.perf_counter`` value)."""
     full = _internal_graph(spec)
     g, earliest, latest = _prune(full, spec.budget)
     if g is full:
@@ -1019,69 +1052,32 @@ def solve_orienteering(
     relaxed = _int_model(g, spec.budget, optimistic=True)
 
     t1 = time.perf_counter()
-    hint, wall_cut = _local_search(
-        safe,
-        _ils_iterations(safe.m, time_limit_s),
-        _ILS_WORK_PER_SECOND * time_limit_s,
-        t0 + 0.5 * time_limit_s,
-    )
-    t2 = time.perf_counter()
+
+    def exact(route: list[int]) -> bool:
+        return not _exact_schedule(spec, _original(g, route)).violations
+
+    out = _anytime(safe, relaxed, exact, int(seed), float(time_limit_s), deadline)
     logger.debug(
-        "orienteering: %d of %d nodes and %d arcs kept; local search %s in %.2f s",
+        "orienteering: %d of %d nodes and %d arcs kept; prize %s, bound %g, %s, in %.2f s",
         safe.m,
         spec.n,
         int((safe.arc < _NO_ARC).sum()),
-        "found nothing" if hint is None else f"prize {_int_prize(safe, hint) / safe.prize_scale:g}",
-        t2 - t1,
+        "none" if out.route is None else f"{_int_prize(safe, out.route) / safe.prize_scale:g}",
+        out.bound / relaxed.prize_scale,
+        "optimal" if out.optimal else "not proven",
+        time.perf_counter() - t1,
     )
-
-    # CP-SAT on the relaxation; a route that fails the exact check is cut off and the model
-    # solved again (rare: it must meet a bound to within the scaling resolution)
-    work_left = _WORK_PER_SECOND * time_limit_s
-    cuts: list[list[tuple[int, int]]] = []
-    found: list[int] | None = None
-    bound_scaled = float(relaxed.prize.sum())  # every optional node visited
-    while True:
-        limit = work_left
-        solved = _cp_sat(relaxed, hint, cuts, int(seed), limit, deadline - time.perf_counter())
-        work_left -= solved.work
-        if solved.code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            bound_scaled = min(bound_scaled, solved.bound)  # cuts remove infeasible routes only
-        if solved.code in (cp_model.FEASIBLE, cp_model.UNKNOWN) and solved.work < limit:
-            wall_cut = True  # stopped by the wall clock, not by its work limit
-        if solved.route is None:
-            break
-        if not _exact_schedule(spec, _original(g, solved.route)).violations:
-            found = solved.route
-            break
-        cuts.append(list(zip(solved.route[:-1], solved.route[1:], strict=True)))
-        if len(cuts) >= _MAX_CUT_ROUNDS or work_left <= 0:
-            break
-        if time.perf_counter() >= deadline:
-            wall_cut = True
-            break
-    logger.debug(
-        "orienteering: CP-SAT %s after %d cut(s), bound %g, in %.2f s",
-        solved.status_name,
-        len(cuts),
-        bound_scaled / relaxed.prize_scale,
-        time.perf_counter() - t2,
-    )
-
-    if hint is None and found is None:
-        if solved.code == cp_model.INFEASIBLE:
+    if out.route is None:
+        if out.bound < 0 or not out.wall_cut:
             raise NoFeasibleRouteError(_no_route_message(spec, full, earliest))
         raise NoFeasibleRouteError(
             f"no route from start {spec.start} to end {spec.end} was found within "
             f"time_limit_s={time_limit_s}; raise it"
         )
-    best = found
-    if best is None or (hint is not None and _int_prize(safe, hint) > _int_prize(safe, best)):
-        best = hint
     status: RouteStatus
-    if best is found and solved.code == cp_model.OPTIMAL:
+    if out.optimal:
         status = "optimal"
-    elif not wall_cut:
+    elif not out.wall_cut:
         status = "work_limit"
     else:
         status = "time_limit"
@@ -1090,8 +1086,9 @@ def solve_orienteering(
             "deterministic limits; this result may not be reproducible",
             time_limit_s,
         )
+    bound_scaled = out.bound
     bound = _prize_bound(relaxed, bound_scaled, spec)
-    route = _make_route(spec, _original(g, best), status, bound)
+    route = _make_route(spec, _original(g, out.route), status, bound)
     problems = check_route(
         route,
         spec.travel,

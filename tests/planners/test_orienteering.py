@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from frigoris.planners.errors import InvalidProblemError, NoFeasibleRouteError, PlanningError
+from frigoris.planners import orienteering
 from frigoris.planners.orienteering import Route, check_route, solve_orienteering
 
 INF = math.inf
@@ -346,7 +348,11 @@ def test_matches_brute_force_on_8_nodes(seed, windows):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_same_seed_gives_same_route_when_search_is_cut_by_work_limit():
+def test_same_seed_gives_same_route_when_search_is_cut_by_work_limit(monkeypatch):
+    # The work budgets scale with time_limit_s; a twentieth of them ends the search long before
+    # the 5 s wall cap even on a crowded machine, so the work limit, not the clock, decides.
+    monkeypatch.setattr(orienteering, "_CP_PER_SECOND", orienteering._CP_PER_SECOND / 20)
+    monkeypatch.setattr(orienteering, "_HEUR_PER_SECOND", orienteering._HEUR_PER_SECOND / 20)
     rng = np.random.default_rng(7)
     n = 70
     xy = rng.uniform(0, 100, (n, 2))
@@ -362,6 +368,7 @@ def test_same_seed_gives_same_route_when_search_is_cut_by_work_limit():
     assert first.status == "work_limit"  # the search was cut: the determinism is not trivial
     assert first == second
     assert first.prize < first.bound
+    assert first.gap == (first.bound - first.prize) / first.bound
     assert check_route(first, travel, prizes, 250.0, service=service, time_windows=tw) == []
 
 
@@ -370,28 +377,152 @@ def test_same_seed_gives_same_route_when_search_is_cut_by_work_limit():
 # ---------------------------------------------------------------------------------------------
 
 
-def test_check_route_names_each_violation():
+# One rule at a time. The base problem: nodes on a line at x = 0, 1, 3, 6 (travel |dx|),
+# service 0.5 at node 1 and 0.25 at node 2, prizes 0, 2, 3, 1, start 0, end 3, budget 10.
+# The route 0-1-2-3 arrives at 0, 1, 3.5 (1 + 0.5 + 2) and 6.75 (3.5 + 0.25 + 3): travel 6,
+# prize 6. Every value is a dyadic number, so these sums are exact in floats too. Each case
+# breaks exactly one rule (its twin stays just inside it) and checks that exactly that rule's
+# message comes back.
+
+LINE_X = np.array([0.0, 1.0, 3.0, 6.0])
+LINE = dict(
+    travel=np.abs(LINE_X[:, None] - LINE_X[None, :]),
+    prizes=np.array([0.0, 2.0, 3.0, 1.0]),
+    budget=10.0,
+    start=0,
+    end=3,
+    service=np.array([0.0, 0.5, 0.25, 0.0]),
+    time_windows=None,
+)
+ULP_DOWN = math.nextafter  # nextafter(x, -inf): the float just below x
+
+
+def made(nodes=(0, 1, 2, 3), arrival=(0.0, 1.0, 3.5, 6.75), begin=None, **fields):
+    """A route with the given (hand-computed) values; defaults: the base route, reported right."""
+    values = dict(
+        nodes=tuple(nodes),
+        prize=6.0,
+        travel=6.0,
+        arrival=tuple(arrival),
+        service_start=tuple(arrival if begin is None else begin),
+        status="work_limit",
+        bound=8.0,
+    )
+    values.update(fields)
+    return Route(**values)
+
+
+def problem(**changes):
+    args = dict(LINE)
+    args.update(changes)
+    return args
+
+
+def run_check(route, args):
+    args = dict(args)
+    return check_route(route, args.pop("travel"), args.pop("prizes"), args.pop("budget"), **args)
+
+
+def rule_cases():
+    """(rule, bad route, bad problem, good route, good problem, expected message)."""
+    base = problem()
+    window_3 = np.array([[0.0, INF], [0.0, INF], [0.0, 3.5], [0.0, INF]])
+    late_3 = window_3.copy()
+    late_3[2, 1] = ULP_DOWN(3.5, -INF)
+    never = np.array([[0.0, INF], [0.0, INF], [INF, INF], [0.0, INF]])
+    opens = np.array([[0.0, INF], [0.0, INF], [3.5, INF], [0.0, INF]])
+    no_edge = LINE["travel"].copy()
+    no_edge[1, 2] = INF
+    out_of_range = made(nodes=(0, 1, 7, 3))
+    return [
+        ("too few nodes", made(nodes=(0,), arrival=(0.0,), prize=0.0, travel=0.0, bound=0.0),
+         base, made(), base, "route has 1 node(s); it needs at least start and end"),
+        ("node index", out_of_range, base, made(), base, "node 7 is not a node index in [0, 4)"),
+        ("start node", made(nodes=(1, 2, 3), arrival=(0.0, 2.5, 5.75), prize=6.0, travel=5.0),
+         base, made(nodes=(0, 2, 3), arrival=(0.0, 3.0, 6.25), prize=4.0, travel=6.0), base,
+         "route starts at node 1, not at start node 0"),
+        ("end node", made(nodes=(0, 1, 2), arrival=(0.0, 1.0, 3.5), prize=5.0, travel=3.0),
+         base, made(), base, "route ends at node 2, not at end node 3"),
+        ("visited twice",
+         made(nodes=(0, 1, 2, 1, 3), arrival=(0.0, 1.0, 3.5, 5.75, 11.25), travel=10.0),
+         problem(budget=12.0), made(), base, "node 1 is visited more than once"),
+        ("missing edge", made(), problem(travel=no_edge), made(), base,
+         "leg 1 -> 2 has no edge (travel is inf)"),
+        ("window close", made(), problem(time_windows=late_3), made(),
+         problem(time_windows=window_3),
+         f"arrival at node 2 at 3.5 is after its window closes at {ULP_DOWN(3.5, -INF)!r}"),
+        ("window never opens", made(), problem(time_windows=never), made(),
+         problem(time_windows=opens), "the time window of node 2 never opens"),
+        ("budget", made(), problem(budget=ULP_DOWN(6.75, -INF)), made(), problem(budget=6.75),
+         f"route ends at 6.75, over the budget of {ULP_DOWN(6.75, -INF)!r}"),
+        ("reported prize", made(prize=6.0 * (1 + 2e-9)), base, made(prize=6.0 * (1 + 0.5e-9)),
+         base, f"route.prize is {6.0 * (1 + 2e-9)!r} but its nodes' prizes sum to 6.0"),
+        ("reported travel", made(travel=6.0 * (1 - 2e-9)), base,
+         made(travel=6.0 * (1 - 0.5e-9)), base,
+         f"route.travel is {6.0 * (1 - 2e-9)!r} but its legs sum to 6.0"),
+        ("arrival entries", made(arrival=(0.0, 1.0, 3.5), begin=(0.0, 1.0, 3.5, 6.75)), base,
+         made(), base, "route.arrival has 3 entries for 4 nodes"),
+        ("arrival value", made(arrival=(0.0, 1.0, 3.5 * (1 + 2e-9), 6.75),
+                               begin=(0.0, 1.0, 3.5, 6.75)), base,
+         made(arrival=(0.0, 1.0, 3.5 * (1 + 0.5e-9), 6.75), begin=(0.0, 1.0, 3.5, 6.75)), base,
+         f"route.arrival[2] is {3.5 * (1 + 2e-9)!r} but recomputes to 3.5"),
+        ("service start entries", made(begin=(0.0, 1.0)), base, made(), base,
+         "route.service_start has 2 entries for 4 nodes"),
+        ("service start value", made(begin=(0.0, 1.0, 3.5, 6.75 + 1e-6)), base,
+         made(begin=(0.0, 1.0, 3.5, 6.75 + 1e-9)), base,
+         f"route.service_start[3] is {6.75 + 1e-6!r} but recomputes to 6.75"),
+        ("status", made(status="great"), base, made(status="time_limit"), base,
+         "route.status is 'great', not one of optimal, work_limit, time_limit"),
+        ("bound is a number", made(bound=math.nan), base, made(bound=INF), base,
+         "route.bound is nan, not a number"),
+        ("bound below prize", made(bound=5.5), base, made(bound=6.0), base,
+         "route.bound is 5.5, below the prize 6.0 of its nodes"),
+        ("optimal bound", made(status="optimal", bound=7.0), base,
+         made(status="optimal", bound=6.0), base,
+         "route.status is 'optimal' but its bound 7.0 is not its prize"),
+    ]
+
+
+RULES = rule_cases()
+
+
+@pytest.mark.parametrize(
+    ("rule", "bad", "bad_args", "good", "good_args", "message"),
+    RULES,
+    ids=[case[0] for case in RULES],
+)
+def test_check_route_rule_fires_alone_and_its_twin_passes(
+    rule, bad, bad_args, good, good_args, message
+):
+    assert run_check(bad, bad_args) == [message]
+    assert run_check(good, good_args) == []
+
+
+def test_check_route_accepts_the_closed_tour_back_to_start_and_waits_for_windows():
+    # closed tour 0-1-2-0 with node 2 opening at 4: arrive 3.5, wait, leave at 4.25, back at 7.25
+    windows = np.array([[0.0, INF], [0.0, INF], [4.0, 5.0], [0.0, INF]])
+    route = made(
+        nodes=(0, 1, 2, 0),
+        arrival=(0.0, 1.0, 3.5, 7.25),
+        begin=(0.0, 1.0, 4.0, 7.25),
+        prize=5.0,
+        travel=6.0,
+    )
+    assert run_check(route, problem(end=None, time_windows=windows)) == []
+    assert run_check(route, problem(end=None, time_windows=windows, budget=7.0)) == [
+        "route ends at 7.25, over the budget of 7.0"
+    ]
+
+
+def test_check_route_recomputes_instead_of_trusting_the_solver():
+    # a solver route, then each reported field tampered with: the checker notices every one
     travel = np.array([[0, 1, INF], [1, 0, 1], [1, 1, 0]], dtype=float)
     prizes = np.array([0.0, 2.0, 3.0])
-    windows = np.array([[0, INF], [0, 0.5], [0, INF]])
     good = solve_orienteering(travel, prizes, 3.0)
     assert check_route(good, travel, prizes, 3.0) == []
-
-    def bad(nodes, prize=0.0):
-        n = len(nodes)
-        return Route(tuple(nodes), prize, 0.0, (0.0,) * n, (0.0,) * n, "optimal", prize)
-
-    assert any("no edge" in v for v in check_route(bad((0, 2, 0)), travel, prizes, 3.0))
-    assert any("starts at node 1" in v for v in check_route(bad((1, 0)), travel, prizes, 3.0))
-    assert any("more than once" in v for v in check_route(bad((0, 1, 1, 0)), travel, prizes, 9))
-    over = check_route(good, travel, prizes, 2.0)
-    assert any("over the budget of 2.0" in v for v in over)
-    late = check_route(bad((0, 1, 0), 2.0), travel, prizes, 3.0, time_windows=windows)
-    assert any("after its window closes at 0.5" in v for v in late)
-    wrong_prize = Route(
-        good.nodes, 99.0, good.travel, good.arrival, good.service_start, "optimal", 99
-    )
-    assert any("route.prize is 99.0" in v for v in check_route(wrong_prize, travel, prizes, 3.0))
+    for field, value in (("prize", 99.0), ("travel", 0.5), ("arrival", (0.0, 0.5, 2.0, 3.0))):
+        tampered = replace(good, **{field: value})
+        assert len(check_route(tampered, travel, prizes, 3.0)) == 1
 
 
 @pytest.mark.parametrize(

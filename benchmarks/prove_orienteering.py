@@ -1,0 +1,145 @@
+"""Prove the optima of the generated instances once, and record the solver of before issue 18.
+
+``python -m benchmarks.prove_orienteering [--time-limit S] [--seed K] [NAME ...]`` runs
+:func:`solve_orienteering` with a long time limit on each instance of
+``benchmarks/data/orienteering`` (or the named ones) and merges what it learns into
+``proven.csv``: the best prize ever found, the lowest bound ever proven, and the optimum when a
+run proves it (status ``optimal``: CP-SAT closed the bound on a route that passed the exact
+check). Runs with other seeds or longer limits only ever raise ``best`` and lower ``bound``.
+
+``--legacy`` instead records ``legacy_prize``: the prize the solver as it was before issue 18
+(commit 70c3219, read with ``git show``) returns with ``time_limit_s=10`` and seed 0. That
+solver stopped at deterministic work limits with the wall clock as a cap; its clock is slowed
+here so that only the work limits end it, as on an idle machine (reproducible).
+
+Every route is re-checked with :func:`check_route` before anything is recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+import types
+
+from benchmarks.orienteering_instances import Problem, data_dir, load
+from frigoris.planners.orienteering import check_route, solve_orienteering
+
+LEGACY_COMMIT = "70c3219"
+FIELDS = ["instance", "family", "nodes", "optimum", "best", "bound", "proof_s", "legacy_prize"]
+
+
+def read_table(path: pathlib.Path) -> dict[str, dict[str, str]]:
+    if not path.exists():
+        return {}
+    with path.open(newline="") as fh:
+        return {row["instance"]: row for row in csv.DictReader(fh)}
+
+
+def write_table(path: pathlib.Path, rows: dict[str, dict[str, str]]) -> None:
+    with path.open("w", newline="") as fh:
+        out = csv.DictWriter(fh, FIELDS, lineterminator="\n")
+        out.writeheader()
+        for name in sorted(rows):
+            out.writerow({k: rows[name].get(k, "") for k in FIELDS})
+
+
+def prove(p: Problem, row: dict[str, str], time_limit_s: float, seed: int) -> dict[str, str]:
+    t0 = time.perf_counter()
+    route = solve_orienteering(
+        p.travel, p.prizes, p.budget, time_limit_s=time_limit_s, seed=seed, **p.kwargs()
+    )
+    seconds = time.perf_counter() - t0
+    problems = check_route(route, p.travel, p.prizes, p.budget, **p.kwargs())
+    if problems:
+        raise RuntimeError(f"{p.name}: route fails its check: {problems}")
+    best = max(float(row["best"]) if row.get("best") else -1.0, route.prize)
+    bound = min(float(row["bound"]) if row.get("bound") else float("inf"), route.bound)
+    out = dict(row, instance=p.name, family=p.family, nodes=str(p.n))
+    out["best"] = repr(best)
+    out["bound"] = repr(bound)
+    if route.status == "optimal" and not row.get("optimum"):
+        out["optimum"] = repr(route.prize)
+        out["proof_s"] = f"{seconds:.0f}"
+    if out.get("optimum") and float(out["optimum"]) < best:
+        raise RuntimeError(f"{p.name}: a route beats the 'proven' optimum {out['optimum']}")
+    print(
+        f"{p.name}: prize {route.prize:g} bound {route.bound:g} {route.status} "
+        f"{seconds:.0f} s -> best {best:g} bound {bound:g} optimum {out.get('optimum') or '-'}",
+        flush=True,
+    )
+    return out
+
+
+class _SlowClock:
+    """Stands in for the ``time`` module: perf_counter runs 1000 times slower."""
+
+    def __init__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def perf_counter(self) -> float:
+        return self.t0 + (time.perf_counter() - self.t0) / 1000.0
+
+
+def legacy_solver() -> types.ModuleType:
+    """The solver module of commit 70c3219, loaded from git under a private name."""
+    root = pathlib.Path(__file__).resolve().parent.parent
+    source = subprocess.run(
+        ["git", "show", f"{LEGACY_COMMIT}:planners/orienteering.py"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        path = pathlib.Path(tmp) / "legacy_orienteering.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location("legacy_orienteering", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    module.time = _SlowClock()
+    return module
+
+
+def legacy(p: Problem, row: dict[str, str], module: types.ModuleType) -> dict[str, str]:
+    route = module.solve_orienteering(
+        p.travel, p.prizes, p.budget, time_limit_s=10.0, seed=0, **p.kwargs()
+    )
+    problems = check_route(route, p.travel, p.prizes, p.budget, **p.kwargs())
+    if problems:
+        raise RuntimeError(f"{p.name}: legacy route fails its check: {problems}")
+    print(f"{p.name}: legacy prize {route.prize:g} ({route.status})", flush=True)
+    return dict(row, instance=p.name, family=p.family, nodes=str(p.n), legacy_prize=repr(route.prize))
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*")
+    parser.add_argument("--time-limit", type=float, default=600.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--legacy", action="store_true")
+    args = parser.parse_args(argv)
+    table = data_dir() / "proven.csv"
+    rows = read_table(table)
+    module = legacy_solver() if args.legacy else None
+    for p in load():
+        if args.names and p.name not in args.names:
+            continue
+        row = rows.get(p.name, {})
+        if module is not None:
+            rows[p.name] = legacy(p, row, module)
+        else:
+            if row.get("optimum"):
+                continue
+            rows[p.name] = prove(p, row, args.time_limit, args.seed)
+        write_table(table, rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
