@@ -193,8 +193,9 @@ def generated() -> None:
     summary("optw 50-100 nodes", [r for r in small if r[0].family == "optw"], False, False)
     summary("optw 100 nodes", [r for r in small if r[0].name.startswith("optw100")], False, True)
     summary("all 50-100-node instances", small, True, False)
-    summary("traverse planner's instances", [r for r in rows if r[0].family == "traverse"],
-            False, False)
+    summary(
+        "traverse planner's instances", [r for r in rows if r[0].family == "traverse"], False, False
+    )
     for p, k, route, _ in rows:
         if p.family not in ("rover", "traverse") or k.legacy_prize is None:
             continue

@@ -112,9 +112,7 @@ def windows(got: dict) -> np.ndarray:
     cost[np.asarray(plan["keepout"], bool)] = np.inf
     if plan.get("comm_ok") is not None:
         cost[~np.asarray(plan["comm_ok"], bool)] = np.inf
-    usable = [
-        i for i in range(len(cand)) if np.isfinite(cost[cand.cells[i, 0], cand.cells[i, 1]])
-    ]
+    usable = [i for i in range(len(cand)) if np.isfinite(cost[cand.cells[i, 0], cand.cells[i, 1]])]
     n = len(prizes)
     if len(usable) != n - 2:
         raise RuntimeError(f"{len(usable)} usable candidates for a problem of {n} nodes")

@@ -275,7 +275,14 @@ def read_rover(path: pathlib.Path) -> Problem:
         travel[pairs[:, 0], pairs[:, 1]] = np.inf
     np.fill_diagonal(travel, 0.0)
     return Problem(
-        path.stem, "rover", travel, data[:, 6].copy(), budget, start, end, data[:, 3].copy(),
+        path.stem,
+        "rover",
+        travel,
+        data[:, 6].copy(),
+        budget,
+        start,
+        end,
+        data[:, 3].copy(),
         data[:, 4:6].copy(),
     )
 
@@ -326,9 +333,7 @@ def load_known(root: pathlib.Path | None = None) -> dict[str, Known]:
 OP_SPECS = [
     (f"op{n}_{lay[0]}_g{g}", n, lay, g, 0.5, 1000 * n + 10 * g + k)
     for n in (50, 75, 100)
-    for k, (lay, g) in enumerate(
-        [("uniform", 1), ("clustered", 2), ("uniform", 3), ("mixed", 2)]
-    )
+    for k, (lay, g) in enumerate([("uniform", 1), ("clustered", 2), ("uniform", 3), ("mixed", 2)])
 ]
 
 #: (name, n, layout, horizon, window width range, seed)

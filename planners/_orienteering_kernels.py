@@ -373,8 +373,21 @@ def _improve(r, n, on, free, arc, svc, lo, hi, prize, arr, beg, ms, tmp, fwd, bw
 
 @njit(cache=True, nogil=True)
 def search(
-    arc, svc, lo, hi, prize, near, cur, cur_n, best, best_n, state, params, work_limit,
-    work_offset, work_total,
+    arc,
+    svc,
+    lo,
+    hi,
+    prize,
+    near,
+    cur,
+    cur_n,
+    best,
+    best_n,
+    state,
+    params,
+    work_limit,
+    work_offset,
+    work_total,
 ):
     """Run the ruin-and-recreate search from ``cur``; return ``(cur_n, best_n, work, steps)``.
 
@@ -406,8 +419,9 @@ def search(
     for q in range(cur_n):
         on[cur[q]] = True
     schedule(cur, cur_n, arc, svc, lo, hi, arr, beg)
-    cur_n = _improve(cur, cur_n, on, free, arc, svc, lo, hi, prize, arr, beg, ms, tmp, fwd, bwd,
-                     state, work)
+    cur_n = _improve(
+        cur, cur_n, on, free, arc, svc, lo, hi, prize, arr, beg, ms, tmp, fwd, bwd, state, work
+    )
     cur_prize = _prize(cur, cur_n, prize)
     best_prize = _prize(best, best_n, prize)
     best_travel = _travel(best, best_n, arc)
@@ -434,10 +448,12 @@ def search(
         schedule(cand, n, arc, svc, lo, hi, arr, beg)
         count = 1 + _below(state, max(1, min(max_ruin, n - 2)))
         n = _ruin(cand, n, on, near, arc, svc, lo, hi, arr, beg, tmp, count, state, work)
-        n = _fill(cand, n, on, free, arc, svc, lo, hi, prize, arr, beg, ms, blink, noise, state,
-                  work)
-        n = _improve(cand, n, on, free, arc, svc, lo, hi, prize, arr, beg, ms, tmp, fwd, bwd,
-                     state, work)
+        n = _fill(
+            cand, n, on, free, arc, svc, lo, hi, prize, arr, beg, ms, blink, noise, state, work
+        )
+        n = _improve(
+            cand, n, on, free, arc, svc, lo, hi, prize, arr, beg, ms, tmp, fwd, bwd, state, work
+        )
         p = _prize(cand, n, prize)
         t = _travel(cand, n, arc)
         if p > best_prize or (p == best_prize and t < best_travel):
