@@ -334,6 +334,11 @@ OP_SPECS = [
     (f"op{n}_{lay[0]}_g{g}", n, lay, g, 0.5, 1000 * n + 10 * g + k)
     for n in (50, 75, 100)
     for k, (lay, g) in enumerate([("uniform", 1), ("clustered", 2), ("uniform", 3), ("mixed", 2)])
+] + [
+    # shorter budgets (about a third of the places reachable), added for more proven optima
+    (f"op{n}_{lay[0]}_g{g}_b35", n, lay, g, 0.35, 2000 * n + 10 * g + k)
+    for n in (50, 75, 100)
+    for k, (lay, g) in enumerate([("uniform", 2), ("clustered", 3)])
 ]
 
 #: (name, n, layout, horizon, window width range, seed)
@@ -342,6 +347,11 @@ OPTW_SPECS = [
     for n in (50, 75, 100)
     for k, lay in enumerate(("uniform", "clustered", "mixed"))
     for kind, horizon, width in ((1, 230.0, (10.0, 60.0)), (2, 400.0, (30.0, 120.0)))
+] + [
+    # tighter windows (Solomon's r101-like), added for more proven optima
+    (f"optw{n}_{lay[0]}3", n, lay, 230.0, (5.0, 30.0), 7000 + 100 * n + 10 * k)
+    for n in (50, 75, 100)
+    for k, lay in enumerate(("uniform", "clustered", "mixed"))
 ]
 
 

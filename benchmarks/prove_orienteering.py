@@ -125,6 +125,7 @@ def legacy_solver() -> types.ModuleType:
         path.write_text(source)
         spec = importlib.util.spec_from_file_location("legacy_orienteering", path)
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # its dataclasses look their module up there
         spec.loader.exec_module(module)
     module.time = _SlowClock()
     return module

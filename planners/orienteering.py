@@ -19,39 +19,50 @@ How it solves
    ``x * S`` is exact) into two models: a conservative one (durations rounded up, deadlines
    down: all its routes are feasible) and an optimistic one (the reverse: a relaxation). See
    :func:`_time_scale`.
-3. Incumbent. An iterated local search (best-ratio insertion with the exact "max shift" test
-   for windows, then shaking; Vansteenwegen et al. 2009) on the conservative model.
-4. CP-SAT on the optimistic model, hinted with the incumbent: Boolean arcs under
-   ``AddCircuit``, self-loops for skipped nodes, a fixed arc ``end -> start`` closing the
-   path; a knapsack constraint on the scaled durations; with time windows, one service-start
-   variable per node linked through the arcs. ``linearization_level=2`` puts the circuit's
-   cuts in the LP. A route it returns is checked in exact arithmetic; one that fails (it
-   meets a bound only up to the rounding) is excluded by a no-good cut and CP-SAT runs again.
-   Because the model is a relaxation, ``OPTIMAL`` plus a passed check proves optimality for
-   the float data.
-5. Check. The returned route is rebuilt in exact rational arithmetic from the float data and
-   passed through :func:`check_route`.
+3. Two engines side by side, on two threads:
 
-Measured (2 shared cores, ``benchmarks/bench_orienteering.py``): on the 49 Tsiligirides
-instances (21-33 nodes) step 4 proves optimality on every one, under 0.6 s each; with
-CP-SAT's default ``linearization_level=1`` it needed up to 20 s on some, and OR-Tools routing
-(disjunction penalties, guided local search, 3 s each) reached the best score on only 13 of
-49 (mean gap 9.6 %). The local search alone reaches it on 33 of 49. On 150 nodes with time
-windows and service times, routing found 127 and the first greedy fill 142; the local search
-163, which CP-SAT (even 60 s on 2 workers) did not improve; CP-SAT's share there is the upper
-bound (247), for which presolve probing must be off.
+   - a ruin-and-recreate local search, compiled (:mod:`planners._orienteering_kernels`), on the
+     conservative model: drop a string of stops, the stops near a random node or random
+     stops; re-insert free nodes by best ``prize**2 / shift`` with the exact "max shift" test
+     for windows (Vansteenwegen et al. 2009), with random blinks (Christiaens & Vanden Berghe
+     2020); 2-opt, or-opt and swaps of a stop for a free node of higher prize; a shrinking
+     acceptance threshold. Every route it keeps is exactly feasible.
+   - CP-SAT on the optimistic model, hinted with the best route so far: Boolean arcs under
+     ``AddCircuit``, self-loops for skipped nodes, a fixed arc ``end -> start`` closing the
+     path; a knapsack constraint on the scaled durations; with time windows, one
+     service-start variable per node, its domain cut to the integer earliest and latest
+     service start, linked through the arcs. ``linearization_level=2`` puts the circuit's cuts
+     in the LP. A route it returns is checked in exact arithmetic; one that fails (it meets a
+     bound only up to the rounding) is excluded by a no-good cut and CP-SAT runs again.
+     Because the model is a relaxation, ``OPTIMAL`` plus a passed check proves optimality for
+     the float data; its bound is the route's ``bound`` otherwise.
+
+   They run in two rounds (a fifth of each budget, then the rest) that meet at a barrier:
+   the best route so far hints CP-SAT's second round and restarts the local search if CP-SAT
+   found a better one. The search ends at the end of its budgets or at a proof: CP-SAT's
+   ``OPTIMAL``, or a route whose prize reaches CP-SAT's bound.
+4. Check. The returned route is rebuilt in exact rational arithmetic from the float data and
+   passed through :func:`check_route` (:mod:`planners.route_check`, which shares no code with
+   this module).
+
+Measured
+--------
+MEASURED
 
 Determinism
 -----------
-Same inputs and seed, same route. The local search has no randomness; it stops after a
-number of iterations and a count of work (insertion evaluations), both fixed by the problem
-size and ``time_limit_s``. CP-SAT runs one worker with ``random_seed=seed`` and stops at a
-*deterministic* work limit (``max_deterministic_time = 0.2 * time_limit_s``, a
-machine-independent count of work). ``time_limit_s`` is also a wall-clock cap, only as a
-safety net: on the 2-core reference machine, shared and loaded, a CP-SAT work unit took
-0.7-2.4 s, so the deterministic limits end the search well before the cap. If the cap ends a
-search first (a much slower or overloaded machine), the route's ``status`` is
-``"time_limit"``, a warning is logged, and the result may differ between runs.
+Same inputs and seed, same route. The local search draws from its own splitmix64 generator,
+seeded by ``seed``, and stops at a count of its elementary steps; CP-SAT runs one worker with
+``random_seed=seed`` and stops at a *deterministic* work limit (``max_deterministic_time``, a
+machine-independent count of work). Both budgets are fixed by ``time_limit_s``
+(``_HEUR_PER_SECOND`` and ``_CP_PER_SECOND`` per second), sized with
+``benchmarks/calibrate_orienteering.py`` so that each thread ends a little within the limit on
+two free cores of the reference machine; the rounds meet at a barrier, so the threads'
+relative speed cannot change the result. ``time_limit_s`` is also a wall-clock cap, only as a
+safety net: if the cap ends a search first (a slower or crowded machine), the route's
+``status`` is ``"time_limit"``, a warning is logged, and the result may differ between runs.
+The first call in a fresh install compiles the search kernels (numba, cached on disk) before
+the time limit starts.
 
 Semantics of feasibility
 ------------------------
@@ -143,6 +154,9 @@ class Route:
         wall-clock cap ended it (may differ between runs; a warning is logged).
     bound : float
         Upper bound on the prize of any feasible route (equals ``prize`` when optimal).
+
+    ``gap`` (a property) is ``(bound - prize) / bound``: how far below the optimum the route
+    may be.
     """
 
     nodes: tuple[int, ...]
@@ -1023,12 +1037,12 @@ def solve_orienteering(
         ``(open, close)`` per node: arrival must be at most ``close``; arriving before
         ``open`` means waiting until ``open``. Use ``inf`` for no deadline.
     time_limit_s : float, optional
-        Wall-clock cap in seconds (default 10). The searches stop at deterministic limits
-        derived from it (local-search iterations, CP-SAT deterministic time ``0.2 *
-        time_limit_s``), so results are reproducible; the wall cap is a safety net (module
-        notes, "Determinism").
+        Time budget in seconds (default 10). The search uses it (two threads) and stops
+        earlier only with a proof of optimality. It stops at deterministic work limits
+        derived from it, sized to fill it on two free cores, so results are reproducible; the
+        wall clock caps it only as a safety net (module notes, "Determinism").
     seed : int, optional
-        Random seed of the CP-SAT search (default 0). Same inputs and seed, same route.
+        Random seed of both searches (default 0). Same inputs and seed, same route.
 
     Returns
     -------
@@ -1048,7 +1062,9 @@ def solve_orienteering(
     Notes
     -----
     ``status == "optimal"`` is a proof: CP-SAT solved a relaxation of the float problem
-    (durations rounded down) to optimality and its route passed the exact check. With
+    (durations rounded down) to optimality and its route passed the exact check, or a route
+    that is exactly feasible reached the relaxation's bound. ``bound`` is always a valid upper
+    bound, also when the search stops at its limits (``route.gap`` says how far). With
     prizes that are not multiples of a power of two (e.g. 0.1), prizes are rounded to
     about 2**-40 of their total and optimality holds up to that rounding.
 

@@ -372,6 +372,40 @@ def test_same_seed_gives_same_route_when_search_is_cut_by_work_limit(monkeypatch
     assert check_route(first, travel, prizes, 250.0, service=service, time_windows=tw) == []
 
 
+def test_wall_clock_cap_ends_an_oversized_search_with_a_feasible_route(monkeypatch, caplog):
+    # budgets far beyond what 0.5 s allows: the wall clock, not the work limit, ends it
+    monkeypatch.setattr(orienteering, "_CP_PER_SECOND", 1e6)
+    monkeypatch.setattr(orienteering, "_HEUR_PER_SECOND", 1e15)
+    travel, prizes, service, tw = random_instance(11, 60, windows=True)
+    tw[:, 1] += 40.0
+    route = solve_orienteering(
+        travel, prizes, 60.0, service=service, time_windows=tw, time_limit_s=0.5
+    )
+    assert route.status == "time_limit"
+    assert "wall-clock cap" in caplog.text
+    assert check_route(route, travel, prizes, 60.0, service=service, time_windows=tw) == []
+    assert route.prize <= route.bound
+
+
+def test_compiled_search_is_a_function_of_its_seed_and_budget():
+    travel, prizes, service, tw = random_instance(5, 40, windows=True)
+    spec = orienteering._validate(travel, prizes, 40.0, 0, None, service, tw)
+    g, _, _ = orienteering._prune(orienteering._internal_graph(spec), spec.budget)
+    safe = orienteering._int_model(g, spec.budget, optimistic=False)
+    start = orienteering._earliest_route(safe)
+
+    def run(seed):
+        search = orienteering._Search(safe, start, seed, 2e7)
+        for _ in range(3):  # in several calls, as the rounds of the solver do
+            search.run(2e7 / 3, math.inf)
+        return search.route
+
+    first = run(1)
+    assert run(1) == first
+    assert orienteering._int_schedule(safe, first) is not None  # feasible in the safe model
+    assert first[0] == g.s and first[-1] == g.e and len(set(first)) == len(first)
+
+
 # ---------------------------------------------------------------------------------------------
 # check_route and input validation
 # ---------------------------------------------------------------------------------------------
