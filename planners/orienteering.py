@@ -110,6 +110,11 @@ _CP_PER_SECOND = 0.35
 _HEUR_PER_SECOND = 1.8e8
 #: The compiled search runs in chunks of this many units, checking the wall clock in between.
 _CHUNK = 5e6
+#: Default wall-clock cap: ``_WALL_FACTOR * time_limit_s + _WALL_EXTRA_S``. Generous on
+#: purpose: the work limits decide, and a crowded machine (the 2-core reference machine ran
+#: them up to five times slower under its neighbours' load) must not change the result.
+_WALL_FACTOR = 6.0
+_WALL_EXTRA_S = 30.0
 #: Rounds of the anytime search; round r gets 4**r / (4**_ROUNDS - 1) * 3 of each budget.
 _ROUNDS = 2
 #: Search parameters: largest ruin, blink probability, insertion noise, initial acceptance
@@ -789,6 +794,7 @@ class _Prover:
         duration = {a: int(im.arc[a] + im.service[a[0]]) for a in self.arcs}
         model.add(sum(duration[a] * lit for a, lit in self.arcs.items()) <= im.capacity)
         self.times: dict[int, cp_model.IntVar] = {}
+        self.pairs = 0
         if im.needs_times:
             early, late = _int_bounds(im)
             for i in range(im.m):
@@ -796,6 +802,10 @@ class _Prover:
                 self.times[i] = model.new_int_var(lo, lo if i == g.s else max(lo, hi), f"t_{i}")
             for (i, j), lit in self.arcs.items():
                 model.add(self.times[j] >= self.times[i] + duration[i, j]).only_enforce_if(lit)
+            # two nodes that no route can visit in either order: at most one of them
+            for i, j in _incompatible_pairs(im, early, late):
+                model.add_bool_or([~self.visit[i], ~self.visit[j]])
+                self.pairs += 1
         model.maximize(sum(int(im.prize[i]) * v for i, v in self.visit.items()))
         self.model = model
         self.cuts = 0
@@ -877,6 +887,28 @@ class _Prover:
             self.cuts += 1
             if self.cuts >= _MAX_CUT_ROUNDS or work >= work_limit or wall_cut:
                 return _Solved(cp_model.FEASIBLE, None, bound, work, wall_cut)
+
+
+def _incompatible_pairs(
+    im: _IntModel, early: np.ndarray, late: np.ndarray
+) -> list[tuple[int, int]]:
+    """Pairs of optional nodes that no route of ``im`` can visit both, in either order.
+
+    ``i`` can come before ``j`` only if ``early[i]`` plus the shortest duration of a path from
+    ``i`` to ``j`` (travel and service, through any nodes; waiting only adds) is at most
+    ``late[j]``. Valid for every route of ``im``: as constraints they cut no route off, and
+    they tighten the bound on instances with time windows (the LP alone links time and
+    visits only through big-M rows).
+    """
+    m = im.m
+    dur = np.where(im.arc < _NO_ARC, im.arc + im.service[:, None], _NO_ARC)
+    np.fill_diagonal(dur, 0)
+    for k in range(m):  # Floyd-Warshall; sums of two _NO_ARC stay far below int64's limit
+        dur = np.minimum(dur, dur[:, k : k + 1] + dur[k : k + 1, :])
+    before = early[:, None] + dur <= late[None, :]
+    together = before | before.T
+    optional = [i for i in range(m) if i not in (im.g.s, im.g.e)]
+    return [(i, j) for a, i in enumerate(optional) for j in optional[a + 1 :] if not together[i, j]]
 
 
 def _int_bounds(im: _IntModel) -> tuple[np.ndarray, np.ndarray]:
@@ -1009,6 +1041,7 @@ def solve_orienteering(
     time_windows: np.ndarray | None = None,
     time_limit_s: float = 10.0,
     seed: int = 0,
+    wall_cap_s: float | None = None,
 ) -> Route:
     """Choose stops and their order to collect the most prize within a time budget.
 
@@ -1037,12 +1070,17 @@ def solve_orienteering(
         ``(open, close)`` per node: arrival must be at most ``close``; arriving before
         ``open`` means waiting until ``open``. Use ``inf`` for no deadline.
     time_limit_s : float, optional
-        Time budget in seconds (default 10). The search uses it (two threads) and stops
-        earlier only with a proof of optimality. It stops at deterministic work limits
-        derived from it, sized to fill it on two free cores, so results are reproducible; the
-        wall clock caps it only as a safety net (module notes, "Determinism").
+        Time budget in seconds on two free cores (default 10). The search stops at work
+        limits derived from it (deterministic counts of work, sized so that they take about
+        this long on two free cores of the reference machine), or earlier with a proof of
+        optimality; results are reproducible. A crowded or slower machine takes longer for
+        the same work and returns the same route (module notes, "Determinism").
     seed : int, optional
         Random seed of both searches (default 0). Same inputs and seed, same route.
+    wall_cap_s : float or None, optional
+        Hard wall-clock cap in seconds, a safety net only; None (default) is ``6 *
+        time_limit_s + 30``. When it ends the search first, the route's ``status`` is
+        ``"time_limit"``, a warning is logged and the route may differ between runs.
 
     Returns
     -------
@@ -1084,7 +1122,11 @@ def solve_orienteering(
         raise InvalidProblemError(f"time_limit_s={time_limit_s!r} must be a positive number")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise InvalidProblemError(f"seed={seed!r} must be an integer")
-    return _solve(spec, float(time_limit_s), int(seed), t0 + time_limit_s, time_windows)
+    if wall_cap_s is None:
+        wall_cap_s = _WALL_FACTOR * time_limit_s + _WALL_EXTRA_S
+    if not (isinstance(wall_cap_s, (int, float)) and 0 < wall_cap_s < math.inf):
+        raise InvalidProblemError(f"wall_cap_s={wall_cap_s!r} must be a positive number or None")
+    return _solve(spec, float(time_limit_s), int(seed), t0 + wall_cap_s, time_windows)
 
 
 def _solve(
@@ -1139,8 +1181,8 @@ def _solve(
     else:
         status = "time_limit"
         logger.warning(
-            "orienteering search stopped by the wall-clock cap time_limit_s=%s before its "
-            "deterministic limits; this result may not be reproducible",
+            "orienteering search stopped by its wall-clock cap before its deterministic work "
+            "limits (time_limit_s=%s); this result may not be reproducible",
             time_limit_s,
         )
     bound_scaled = out.bound
