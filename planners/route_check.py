@@ -158,7 +158,10 @@ def check_route(
     if status not in STATUSES:
         out.append(f"route.status is {status!r}, not one of {', '.join(STATUSES)}")
     bound = route.bound
-    if not (isinstance(bound, (int, float, np.floating)) and not math.isnan(bound)):
+    number = isinstance(bound, (int, float, np.integer, np.floating)) and not isinstance(
+        bound, bool
+    )
+    if not number or math.isnan(bound):
         out.append(f"route.bound is {bound!r}, not a number")
     elif bound != math.inf and Fraction(bound) < prize and not _agrees(bound, prize):
         out.append(f"route.bound is {bound!r}, below the prize {float(prize)!r} of its nodes")
@@ -169,10 +172,11 @@ def check_route(
 
 def _agrees(reported: Any, exact: Fraction) -> bool:
     """``reported`` is within the relative tolerance of ``exact`` (False if not a finite number)."""
-    try:
-        r = float(reported)
-    except (TypeError, ValueError):
+    if isinstance(reported, bool) or not isinstance(
+        reported, (int, float, np.integer, np.floating)
+    ):
         return False
+    r = float(reported)
     if not math.isfinite(r):
         return False
     q = Fraction(r)
