@@ -72,6 +72,7 @@ class Known:
     best: float  # best prize found (the optimum when proven)
     bound: float  # best proven upper bound (the optimum when proven)
     legacy_prize: float | None  # solver at commit 70c3219, time_limit_s=10, seed 0
+    legacy_bound: float | None = None  # the bound that solver reported with it
 
 
 def euclid(xy: np.ndarray) -> np.ndarray:
@@ -321,6 +322,7 @@ def load_known(root: pathlib.Path | None = None) -> dict[str, Known]:
                 float(row["best"]),
                 float(row["bound"]),
                 num(row["legacy_prize"]),
+                num(row.get("legacy_bound", "")),
             )
     return out
 

@@ -7,8 +7,9 @@
 run proves it (status ``optimal``: CP-SAT closed the bound on a route that passed the exact
 check). Runs with other seeds or longer limits only ever raise ``best`` and lower ``bound``.
 
-``--legacy`` instead records ``legacy_prize``: the prize the solver as it was before issue 18
-(commit 70c3219, read with ``git show``) returns with ``time_limit_s=10`` and seed 0. That
+``--legacy`` instead records ``legacy_prize`` and ``legacy_bound``: the prize and bound the
+solver as it was before issue 18 (commit 70c3219, read with ``git show``) returns with
+``time_limit_s=10`` and seed 0. That
 solver stopped at deterministic work limits with the wall clock as a cap; its clock is slowed
 here so that only the work limits end it, as on an idle machine (reproducible).
 
@@ -32,7 +33,17 @@ from frigoris.planners import orienteering
 from frigoris.planners.orienteering import check_route
 
 LEGACY_COMMIT = "70c3219"
-FIELDS = ["instance", "family", "nodes", "optimum", "best", "bound", "proof_s", "legacy_prize"]
+FIELDS = [
+    "instance",
+    "family",
+    "nodes",
+    "optimum",
+    "best",
+    "bound",
+    "proof_s",
+    "legacy_prize",
+    "legacy_bound",
+]
 
 
 def read_table(path: pathlib.Path) -> dict[str, dict[str, str]]:
@@ -138,9 +149,14 @@ def legacy(p: Problem, row: dict[str, str], module: types.ModuleType) -> dict[st
     problems = check_route(route, p.travel, p.prizes, p.budget, **p.kwargs())
     if problems:
         raise RuntimeError(f"{p.name}: legacy route fails its check: {problems}")
-    print(f"{p.name}: legacy prize {route.prize:g} ({route.status})", flush=True)
+    print(f"{p.name}: legacy prize {route.prize:g} bound {route.bound:g} ({route.status})")
     return dict(
-        row, instance=p.name, family=p.family, nodes=str(p.n), legacy_prize=repr(route.prize)
+        row,
+        instance=p.name,
+        family=p.family,
+        nodes=str(p.n),
+        legacy_prize=repr(route.prize),
+        legacy_bound=repr(route.bound),
     )
 
 
@@ -159,7 +175,7 @@ def main(argv: list[str]) -> int:
             continue
         row = read_table(table).get(p.name, {})
         if module is not None:
-            write_row(table, legacy(p, row, module), ("legacy_prize",))
+            write_row(table, legacy(p, row, module), ("legacy_prize", "legacy_bound"))
         elif not row.get("optimum"):
             write_row(
                 table,

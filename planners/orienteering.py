@@ -115,8 +115,9 @@ _CHUNK = 5e6
 #: them up to five times slower under its neighbours' load) must not change the result.
 _WALL_FACTOR = 6.0
 _WALL_EXTRA_S = 30.0
-#: Rounds of the anytime search; round r gets 4**r / (4**_ROUNDS - 1) * 3 of each budget.
-_ROUNDS = 2
+#: Rounds of the anytime search: (share of the local search's budget, share of CP-SAT's
+#: budget, CP-SAT workers).
+_PLAN = ((0.2, 0.2, 1), (0.8, 0.8, 1))
 #: Search parameters: largest ruin, blink probability, insertion noise, initial acceptance
 #: threshold (fraction of the prize), iterations without a new best before going back to it,
 #: and the number of near nodes a neighbourhood ruin picks from.
@@ -833,8 +834,14 @@ class _Prover:
                     lo, hi = t.proto.domain[0], t.proto.domain[-1]
                     model.add_hint(t, min(max(begin.get(i, lo), lo), hi))
 
-    def solve(self, hint: list[int] | None, work_limit: float, deadline: float) -> _Solved:
-        """Solve with ``work_limit`` deterministic time; cut and re-solve inexact routes."""
+    def solve(
+        self, hint: list[int] | None, work_limit: float, deadline: float, workers: int = 1
+    ) -> _Solved:
+        """Solve with ``work_limit`` deterministic time; cut and re-solve inexact routes.
+
+        ``workers > 1`` runs CP-SAT's portfolio of that many workers in deterministic batches
+        (``interleave_search``), on as many threads.
+        """
         g = self.im.g
         if hint is not None:
             self._hint(hint)
@@ -843,7 +850,9 @@ class _Prover:
         while True:
             solver = cp_model.CpSolver()
             p = solver.parameters
-            p.num_workers = 1  # one worker and a deterministic limit: reproducible
+            p.num_workers = workers  # one worker and a deterministic limit: reproducible
+            if workers > 1:  # the portfolio in batches that meet: reproducible too
+                p.interleave_search = True
             p.random_seed = self.seed
             p.linearization_level = 2  # the circuit's cuts in the LP: decisive here
             # probing in presolve spends the whole budget on 150 nodes (no LP bound at all);
@@ -988,13 +997,12 @@ def _anytime(
     prover = _Prover(relaxed, exact, seed, cp_parameters)
     bound = float(relaxed.prize.sum())
     stop = threading.Event()
-    shares = [3.0 * 4.0**r / (4.0**_ROUNDS - 1.0) for r in range(_ROUNDS)]
     with ThreadPoolExecutor(max_workers=1) as pool:
-        for share in shares:
+        for heur_share, cp_share, workers in _PLAN:
             future = None
-            if heur is not None:
-                future = pool.submit(heur.run, share * total_heur, deadline, stop)
-            solved = prover.solve(best, share * total_cp, deadline)
+            if heur is not None and heur_share > 0:
+                future = pool.submit(heur.run, heur_share * total_heur, deadline, stop)
+            solved = prover.solve(best, cp_share * total_cp, deadline, workers)
             if solved.code == cp_model.OPTIMAL and solved.route is not None:
                 stop.set()
                 if future is not None:
