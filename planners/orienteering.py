@@ -977,8 +977,9 @@ def _anytime(
 ) -> _Outcome:
     """Search in rounds: CP-SAT (bound, proof) and the compiled search (routes) in parallel.
 
-    Round ``r`` gives CP-SAT ``2**r / (2**R - 1)`` of its deterministic budget, hinted with the
-    best route so far, and the compiled search the same share of its own. Both are
+    Round ``r`` gives CP-SAT the share ``_PLAN[r][1]`` of its deterministic budget, hinted
+    with the best route so far, and the compiled search the share ``_PLAN[r][0]`` of its own.
+    Both are
     deterministic and the rounds meet at a barrier, where the best route is kept (ties to
     CP-SAT's) and the search continues from it: the result depends on the seed and the
     budgets only. A proof ends the search: CP-SAT's ``OPTIMAL``, or a route whose prize

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from fractions import Fraction
 
 import numpy as np
@@ -347,19 +348,23 @@ def test_matches_brute_force_on_8_nodes(seed, windows):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_same_seed_gives_same_route_when_search_is_cut_by_work_limit():
-    # The work limits of time_limit_s=0.25 (a quarter of a second on two free cores) end the
-    # search. The wall cap is an hour, so no load on the machine can end it first: the test
-    # does not depend on wall time at all (the default cap, 31.5 s, could in principle).
-    rng = np.random.default_rng(7)
+def windowed_70(seed=7):
+    rng = np.random.default_rng(seed)
     n = 70
-    xy = rng.uniform(0, 100, (n, 2))
-    travel = euclid(xy)
+    travel = euclid(rng.uniform(0, 100, (n, 2)))
     prizes = rng.integers(1, 10, n).astype(float)
     service = rng.uniform(1, 4, n)
     lo = rng.uniform(0, 150, n)
     tw = np.column_stack([lo, lo + rng.uniform(20, 60, n)])
     tw[0] = (0, INF)
+    return travel, prizes, service, tw
+
+
+def test_same_seed_gives_same_route_when_search_is_cut_by_work_limit():
+    # The work limits of time_limit_s=0.25 (a quarter of a second on two free cores) end the
+    # search. The wall cap is an hour, so no load on the machine can end it first: the test
+    # does not depend on wall time at all (the default cap, 31.5 s, could in principle).
+    travel, prizes, service, tw = windowed_70()
     kwargs = dict(service=service, time_windows=tw, time_limit_s=0.25, seed=3, wall_cap_s=3600.0)
     first = solve_orienteering(travel, prizes, 250.0, **kwargs)
     second = solve_orienteering(travel, prizes, 250.0, **kwargs)
@@ -368,6 +373,30 @@ def test_same_seed_gives_same_route_when_search_is_cut_by_work_limit():
     assert first.prize < first.bound
     assert first.gap == (first.bound - first.prize) / first.bound
     assert check_route(first, travel, prizes, 250.0, service=service, time_windows=tw) == []
+
+
+@pytest.mark.parametrize("slowed", ["_Search", "_Prover"])
+def test_same_route_when_one_engine_runs_much_slower(monkeypatch, slowed):
+    # The two engines run side by side and meet at a barrier after each round: a thread that
+    # lags (a crowded machine) must not change the result. Slow one engine down on purpose.
+    travel, prizes, service, tw = windowed_70()
+    kwargs = dict(service=service, time_windows=tw, time_limit_s=0.25, seed=3, wall_cap_s=3600.0)
+    reference = solve_orienteering(travel, prizes, 250.0, **kwargs)
+    cls = getattr(orienteering, slowed)
+    method = "run" if slowed == "_Search" else "solve"
+    original = getattr(cls, method)
+    calls = []
+
+    def lagging(self, *args, **kw):
+        calls.append(1)
+        time.sleep(0.3)
+        return original(self, *args, **kw)
+
+    monkeypatch.setattr(cls, method, lagging)
+    lagged = solve_orienteering(travel, prizes, 250.0, **kwargs)
+    assert len(calls) >= 2  # slowed in every round, not only once
+    assert reference.status == "work_limit"
+    assert lagged == reference
 
 
 def test_wall_clock_cap_ends_an_oversized_search_with_a_feasible_route(caplog):
