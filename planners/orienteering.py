@@ -47,7 +47,49 @@ How it solves
 
 Measured
 --------
-MEASURED
+``python -m benchmarks bench_orienteering`` (``make bench``), ``time_limit_s=10``, seed 0, on
+the 2-core reference machine while other jobs loaded it (load average about 5), 2026-12-05.
+"Before" is this module at commit 70c3219 (main before issue 18): its prize with only its work
+limits ending it, recorded in ``benchmarks/data/orienteering/proven.csv``.
+
+- 49 Tsiligirides instances (21-33 nodes): all proven optimal within the run, before and
+  now; at the best published score that any route can reach on 49/49 (three published scores
+  exceed the proven optimum). Worst time 6.3 s (median 0.8 s).
+- 26 generated 50-100-node instances with a proven optimum (12 orienteering, 14 with time
+  windows and service times): at the optimum on 26/26, before 14/26; mean gap 0.00 %,
+  before 1.72 %; optimality proven within the run on 19/26. On the 5 100-node ones with
+  windows: 5/5 at the optimum, before 2/5; mean gap 0.00 %, before 3.76 %.
+- 19 generated 50-100-node instances without a proven optimum: the best prize any run has
+  found on all of them (a reference from this solver's own long runs, not an independent
+  one); mean gap to the best bound ever proven 11.7 %.
+- The traverse planner's instances (152 candidates; 134 with illumination and link
+  windows) and ``tw150`` (150 nodes with windows): the windowed traverse instance 230.275
+  against a best proven bound of 257.587 (gap 10.6 %, before 10.9 %); ``tw150`` 165 against
+  226 (gap 27.0 %, before 27.9 %; the bound proven within the run 357, before 850). The
+  remaining gap is mostly the bound's: long CP-SAT runs lower it slowly and find no better
+  route. The unwindowed traverse instance is proven optimal in the run.
+- Every route passed the exact recheck (0/97 infeasible); two runs on ``tw150`` gave the
+  same route.
+- Time: the work budgets use about 20 CPU seconds per large instance (median 14 s, worst
+  25 s over both threads), that is the 10 s on two free cores; on the loaded machine the
+  wall time was median 21 s, worst 53 s, and the wall cap ended no search. Before, the
+  1-5 s of work on a free machine left half of the budget unused, and on the loaded
+  machine the 10 s wall limit cut 27 of 45 runs (at the optimum on 13/26, mean gap 1.85 %, in a
+  run beside this one).
+
+Tried, measured on CP-SAT alone at equal deterministic work (2-3.5 units) on
+optw100_c2, traverse_s0_w and tw150, and on the whole solver for the round plan:
+
+- kept: clauses forbidding pairs of nodes no route can serve together (by their windows):
+  bound 1 % lower on optw100_c2 and optw75_u2, 8 % on ``tw150``, routes unchanged.
+- not kept: two CP-SAT workers (``interleave_search``) in the last round: a better bound on
+  two of three instances, but the optimum of op100_m_g2 no longer proven and 15-35 % more
+  CPU, which the local search on the same two cores needs.
+- not kept: more cut rounds at the root (``max_cut_rounds_at_level_zero=10``): bounds up to
+  1 % lower, but on ``tw150`` the root ate the whole budget (no route, no bound); 2-3.5 times
+  the CPU.
+- not kept: knapsack cuts over window intervals: no better bound (974 against 975 on
+  optw100_c2, 246 against 244 on ``tw150``) at 2.5 times the CPU.
 
 Determinism
 -----------
@@ -850,7 +892,7 @@ class _Prover:
         while True:
             solver = cp_model.CpSolver()
             p = solver.parameters
-            p.num_workers = workers  # one worker and a deterministic limit: reproducible
+            p.num_workers = workers  # with a deterministic limit: reproducible
             if workers > 1:  # the portfolio in batches that meet: reproducible too
                 p.interleave_search = True
             p.random_seed = self.seed
