@@ -19,39 +19,92 @@ How it solves
    ``x * S`` is exact) into two models: a conservative one (durations rounded up, deadlines
    down: all its routes are feasible) and an optimistic one (the reverse: a relaxation). See
    :func:`_time_scale`.
-3. Incumbent. An iterated local search (best-ratio insertion with the exact "max shift" test
-   for windows, then shaking; Vansteenwegen et al. 2009) on the conservative model.
-4. CP-SAT on the optimistic model, hinted with the incumbent: Boolean arcs under
-   ``AddCircuit``, self-loops for skipped nodes, a fixed arc ``end -> start`` closing the
-   path; a knapsack constraint on the scaled durations; with time windows, one service-start
-   variable per node linked through the arcs. ``linearization_level=2`` puts the circuit's
-   cuts in the LP. A route it returns is checked in exact arithmetic; one that fails (it
-   meets a bound only up to the rounding) is excluded by a no-good cut and CP-SAT runs again.
-   Because the model is a relaxation, ``OPTIMAL`` plus a passed check proves optimality for
-   the float data.
-5. Check. The returned route is rebuilt in exact rational arithmetic from the float data and
-   passed through :func:`check_route`.
+3. Two engines side by side, on two threads:
 
-Measured (2 shared cores, ``benchmarks/bench_orienteering.py``): on the 49 Tsiligirides
-instances (21-33 nodes) step 4 proves optimality on every one, under 0.6 s each; with
-CP-SAT's default ``linearization_level=1`` it needed up to 20 s on some, and OR-Tools routing
-(disjunction penalties, guided local search, 3 s each) reached the best score on only 13 of
-49 (mean gap 9.6 %). The local search alone reaches it on 33 of 49. On 150 nodes with time
-windows and service times, routing found 127 and the first greedy fill 142; the local search
-163, which CP-SAT (even 60 s on 2 workers) did not improve; CP-SAT's share there is the upper
-bound (247), for which presolve probing must be off.
+   - a ruin-and-recreate local search, compiled (:mod:`planners._orienteering_kernels`), on the
+     conservative model: drop a string of stops, the stops near a random node or random
+     stops; re-insert free nodes by best ``prize**2 / shift`` with the exact "max shift" test
+     for windows (Vansteenwegen et al. 2009), with random blinks (Christiaens & Vanden Berghe
+     2020); 2-opt, or-opt and swaps of a stop for a free node of higher prize; a shrinking
+     acceptance threshold. Every route it keeps is exactly feasible.
+   - CP-SAT on the optimistic model, hinted with the best route so far: Boolean arcs under
+     ``AddCircuit``, self-loops for skipped nodes, a fixed arc ``end -> start`` closing the
+     path; a knapsack constraint on the scaled durations; with time windows, one
+     service-start variable per node, its domain cut to the integer earliest and latest
+     service start, linked through the arcs. ``linearization_level=2`` puts the circuit's cuts
+     in the LP. A route it returns is checked in exact arithmetic; one that fails (it meets a
+     bound only up to the rounding) is excluded by a no-good cut and CP-SAT runs again.
+     Because the model is a relaxation, ``OPTIMAL`` plus a passed check proves optimality for
+     the float data; its bound is the route's ``bound`` otherwise.
+
+   They run in two rounds (a fifth of each budget, then the rest) that meet at a barrier:
+   the best route so far hints CP-SAT's second round and restarts the local search if CP-SAT
+   found a better one. The search ends at the end of its budgets or at a proof: CP-SAT's
+   ``OPTIMAL``, or a route whose prize reaches CP-SAT's bound.
+4. Check. The returned route is rebuilt in exact rational arithmetic from the float data and
+   passed through :func:`check_route` (:mod:`planners.route_check`, which shares no code with
+   this module).
+
+Measured
+--------
+``python -m benchmarks bench_orienteering`` (``make bench``), ``time_limit_s=10``, seed 0, on
+the 2-core reference machine while other jobs loaded it (load average about 5), 2026-12-05.
+"Before" is this module at commit 70c3219 (main before issue 18): its prize with only its work
+limits ending it, recorded in ``benchmarks/data/orienteering/proven.csv``.
+
+- 49 Tsiligirides instances (21-33 nodes): all proven optimal within the run, before and
+  now; at the best published score that any route can reach on 49/49 (three published scores
+  exceed the proven optimum). Worst time 6.3 s (median 0.8 s).
+- 26 generated 50-100-node instances with a proven optimum (12 orienteering, 14 with time
+  windows and service times): at the optimum on 26/26, before 14/26; mean gap 0.00 %,
+  before 1.72 %; optimality proven within the run on 19/26. On the 5 100-node ones with
+  windows: 5/5 at the optimum, before 2/5; mean gap 0.00 %, before 3.76 %.
+- 19 generated 50-100-node instances without a proven optimum: the best prize any run has
+  found on all of them (a reference from this solver's own long runs, not an independent
+  one); mean gap to the best bound ever proven 11.7 %.
+- The traverse planner's instances (152 candidates; 134 with illumination and link
+  windows) and ``tw150`` (150 nodes with windows): the windowed traverse instance 230.275
+  against a best proven bound of 257.587 (gap 10.6 %, before 10.9 %); ``tw150`` 165 against
+  226 (gap 27.0 %, before 27.9 %; the bound proven within the run 357, before 850). The
+  remaining gap is mostly the bound's: long CP-SAT runs lower it slowly and find no better
+  route. The unwindowed traverse instance is proven optimal in the run.
+- Every route passed the exact recheck (0/97 infeasible); two runs on ``tw150`` gave the
+  same route.
+- Time: the work budgets use about 20 CPU seconds per large instance (median 14 s, worst
+  25 s over both threads), that is the 10 s on two free cores; on the loaded machine the
+  wall time was median 21 s, worst 53 s, and the wall cap ended no search. Before, the
+  1-5 s of work on a free machine left half of the budget unused, and on the loaded
+  machine the 10 s wall limit cut 27 of 45 runs (at the optimum on 13/26, mean gap 1.85 %, in a
+  run beside this one).
+
+Tried, measured on CP-SAT alone at equal deterministic work (2-3.5 units) on
+optw100_c2, traverse_s0_w and tw150, and on the whole solver for the round plan:
+
+- kept: clauses forbidding pairs of nodes no route can serve together (by their windows):
+  bound 1 % lower on optw100_c2 and optw75_u2, 8 % on ``tw150``, routes unchanged.
+- not kept: two CP-SAT workers (``interleave_search``) in the last round: a better bound on
+  two of three instances, but the optimum of op100_m_g2 no longer proven and 15-35 % more
+  CPU, which the local search on the same two cores needs.
+- not kept: more cut rounds at the root (``max_cut_rounds_at_level_zero=10``): bounds up to
+  1 % lower, but on ``tw150`` the root ate the whole budget (no route, no bound); 2-3.5 times
+  the CPU.
+- not kept: knapsack cuts over window intervals: no better bound (974 against 975 on
+  optw100_c2, 246 against 244 on ``tw150``) at 2.5 times the CPU.
 
 Determinism
 -----------
-Same inputs and seed, same route. The local search has no randomness; it stops after a
-number of iterations and a count of work (insertion evaluations), both fixed by the problem
-size and ``time_limit_s``. CP-SAT runs one worker with ``random_seed=seed`` and stops at a
-*deterministic* work limit (``max_deterministic_time = 0.2 * time_limit_s``, a
-machine-independent count of work). ``time_limit_s`` is also a wall-clock cap, only as a
-safety net: on the 2-core reference machine, shared and loaded, a CP-SAT work unit took
-0.7-2.4 s, so the deterministic limits end the search well before the cap. If the cap ends a
-search first (a much slower or overloaded machine), the route's ``status`` is
-``"time_limit"``, a warning is logged, and the result may differ between runs.
+Same inputs and seed, same route. The local search draws from its own splitmix64 generator,
+seeded by ``seed``, and stops at a count of its elementary steps; CP-SAT runs one worker with
+``random_seed=seed`` and stops at a *deterministic* work limit (``max_deterministic_time``, a
+machine-independent count of work). Both budgets are fixed by ``time_limit_s``
+(``_HEUR_PER_SECOND`` and ``_CP_PER_SECOND`` per second), sized with
+``benchmarks/calibrate_orienteering.py`` so that each thread ends a little within the limit on
+two free cores of the reference machine; the rounds meet at a barrier, so the threads'
+relative speed cannot change the result. ``time_limit_s`` is also a wall-clock cap, only as a
+safety net: if the cap ends a search first (a slower or crowded machine), the route's
+``status`` is ``"time_limit"``, a warning is logged, and the result may differ between runs.
+The first call in a fresh install compiles the search kernels (numba, cached on disk) before
+the time limit starts.
 
 Semantics of feasibility
 ------------------------
@@ -65,7 +118,9 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Literal
@@ -73,12 +128,14 @@ from typing import Literal
 import numpy as np
 from ortools.sat.python import cp_model
 
+from frigoris.planners import _orienteering_kernels as _k
 from frigoris.planners.errors import (
     InfeasiblePlanError,
     InvalidProblemError,
     NoFeasibleRouteError,
     PlanningError,
 )
+from frigoris.planners.route_check import check_route
 
 __all__ = ["Route", "check_route", "solve_orienteering"]
 
@@ -89,30 +146,36 @@ RouteStatus = Literal["optimal", "work_limit", "time_limit"]
 
 #: Scaled budget is about 2**_SCALE_BITS: resolution budget / 1e9, sums far below int64.
 _SCALE_BITS = 30
-#: CP-SAT deterministic work units granted per second of ``time_limit_s``. A unit took
-#: 0.7-2.4 s of wall time on the 2-core reference machine (70-150 nodes, shared load), so
-#: the work limit ends CP-SAT at 0.15-0.5 of the wall cap and the cap stays a safety net.
-_WORK_PER_SECOND = 0.2
+#: CP-SAT deterministic time granted per second of ``time_limit_s`` (see "Determinism").
+_CP_PER_SECOND = 0.35
+#: Work units of the compiled search granted per second of ``time_limit_s``.
+_HEUR_PER_SECOND = 1.8e8
+#: The compiled search runs in chunks of this many units, checking the wall clock in between.
+_CHUNK = 5e6
+#: Default wall-clock cap: ``_WALL_FACTOR * time_limit_s + _WALL_EXTRA_S``. Generous on
+#: purpose: the work limits decide, and a crowded machine (the 2-core reference machine ran
+#: them up to five times slower under its neighbours' load) must not change the result.
+_WALL_FACTOR = 6.0
+_WALL_EXTRA_S = 30.0
+#: Rounds of the anytime search: (share of the local search's budget, share of CP-SAT's
+#: budget, CP-SAT workers).
+_PLAN = ((0.2, 0.2, 1), (0.8, 0.8, 1))
+#: Search parameters: largest ruin, blink probability, insertion noise, initial acceptance
+#: threshold (fraction of the prize), iterations without a new best before going back to it,
+#: and the number of near nodes a neighbourhood ruin picks from.
+_RUIN_MAX = 30
+_BLINK = 0.05
+_NOISE = 0.5
+_THRESHOLD = 0.05
+_RESET = 2000
+_NEAR = 12
 #: Relative margin for float bound pruning: pruning may keep too much, never remove too much.
 _PRUNE_MARGIN = 1e-9
-#: Local-search iterations per second of ``time_limit_s`` at 150 nodes, the reproducible limit
-#: of the incumbent search (see :func:`_ils_iterations`).
-_ILS_ITERATIONS_PER_SECOND = 200
-#: ... and at most this much work per second of ``time_limit_s`` (units of one insertion
-#: evaluation, about 50 us on the reference machine: 0.15 s per second, 0.5 s under load).
-_ILS_WORK_PER_SECOND = 3000
-#: Candidate-position pairs that cost as much as the fixed overhead of one evaluation.
-_PAIRS_PER_UNIT = 2600
-#: The local search stops after this many shakes without improvement ...
-_ILS_STALL = 5000
-#: ... and goes back to its best route after every this many.
-_ILS_RESET = 50
-#: At most this many CP-SAT rounds, each cutting off a relaxed route that failed the exact
-#: check (the work limit usually ends them first).
+#: At most this many no-good cuts of relaxed routes that failed the exact check.
 _MAX_CUT_ROUNDS = 100
 #: Stand-in for "no arc" in integer arrays; larger than any scaled sum, small enough not to
-#: overflow int64 when a few are added.
-_NO_ARC = 1 << 50
+#: overflow int64 when a few are added. The compiled kernels use the same value.
+_NO_ARC = _k.NO_ARC
 
 
 @dataclass(frozen=True)
@@ -139,6 +202,9 @@ class Route:
         wall-clock cap ended it (may differ between runs; a warning is logged).
     bound : float
         Upper bound on the prize of any feasible route (equals ``prize`` when optimal).
+
+    ``gap`` (a property) is ``(bound - prize) / bound``: how far below the optimum the route
+    may be.
     """
 
     nodes: tuple[int, ...]
@@ -153,6 +219,14 @@ class Route:
     def finish(self) -> float:
         """Time at which the route ends: service start at ``end``."""
         return self.service_start[-1]
+
+    @property
+    def gap(self) -> float:
+        """``(bound - prize) / bound``: how far the prize may be below the optimum (0 if proven).
+
+        0 when the bound is 0.
+        """
+        return 0.0 if self.bound <= 0 else (self.bound - self.prize) / self.bound
 
 
 @dataclass(frozen=True)
@@ -308,102 +382,6 @@ def _exact_schedule(spec: _Spec, nodes: tuple[int, ...]) -> _Schedule:
     distinct = set(nodes)
     prize = sum((Fraction(float(spec.prizes[i])) for i in distinct), Fraction(0))
     return _Schedule(arrival, begin, travel_sum, prize, out)
-
-
-def _structure_violations(spec: _Spec, nodes: tuple[int, ...]) -> list[str]:
-    out: list[str] = []
-    if len(nodes) < 2:
-        return [f"route has {len(nodes)} node(s); it needs at least start and end"]
-    bad = [v for v in nodes if not 0 <= v < spec.n]
-    if bad:
-        return [f"node {bad[0]} is not a node index in [0, {spec.n})"]
-    if nodes[0] != spec.start:
-        out.append(f"route starts at node {nodes[0]}, not at start node {spec.start}")
-    if nodes[-1] != spec.end:
-        out.append(f"route ends at node {nodes[-1]}, not at end node {spec.end}")
-    body = list(nodes[:-1]) if spec.start == spec.end else list(nodes)
-    seen: set[int] = set()
-    for v in body:
-        if v in seen:
-            out.append(f"node {v} is visited more than once")
-        seen.add(v)
-    return out
-
-
-def _close_enough(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
-
-
-def check_route(
-    route: Route,
-    travel: np.ndarray,
-    prizes: np.ndarray,
-    budget: float,
-    *,
-    start: int = 0,
-    end: int | None = None,
-    service: np.ndarray | None = None,
-    time_windows: np.ndarray | None = None,
-) -> list[str]:
-    """List what makes ``route`` infeasible or misreported, in plain words.
-
-    Times are recomputed in exact rational arithmetic from the float data, so a route that
-    overruns its budget by one unit in the last place is reported. The route's reported
-    ``prize``, ``travel``, ``arrival`` and ``service_start`` are compared with the recomputed
-    values (relative tolerance 1e-9).
-
-    Parameters
-    ----------
-    route : Route
-        The route to check.
-    travel, prizes, budget, start, end, service, time_windows
-        The problem, exactly as passed to :func:`solve_orienteering`.
-
-    Returns
-    -------
-    list of str
-        One sentence per violation; empty when the route is feasible and correctly reported.
-
-    Raises
-    ------
-    InvalidProblemError
-        If the problem itself is invalid (bad shapes, NaN, negative travel, ...).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> travel = np.array([[0.0, 1.0], [1.0, 0.0]])
-    >>> route = solve_orienteering(travel, np.array([0.0, 5.0]), 2.0)
-    >>> check_route(route, travel, np.array([0.0, 5.0]), 2.0)
-    []
-    >>> check_route(route, travel, np.array([0.0, 5.0]), 1.5)
-    ['route ends at 2.0, over the budget of 1.5']
-    """
-    spec = _validate(travel, prizes, budget, start, end, service, time_windows)
-    nodes = tuple(int(v) for v in route.nodes)
-    out = _structure_violations(spec, nodes)
-    if any("not a node index" in v for v in out) or len(nodes) < 2:
-        return out
-    sched = _exact_schedule(spec, nodes)
-    out.extend(sched.violations)
-    if not _close_enough(route.prize, float(sched.prize)):
-        out.append(
-            f"route.prize is {route.prize!r} but its nodes' prizes sum to {float(sched.prize)!r}"
-        )
-    if not _close_enough(route.travel, float(sched.travel)):
-        out.append(f"route.travel is {route.travel!r} but its legs sum to {float(sched.travel)!r}")
-    for name, reported, exact in (
-        ("arrival", route.arrival, sched.arrival),
-        ("service_start", route.service_start, sched.service_start),
-    ):
-        if len(reported) != len(nodes):
-            out.append(f"route.{name} has {len(reported)} entries for {len(nodes)} nodes")
-            continue
-        for k, (r, x) in enumerate(zip(reported, exact, strict=True)):
-            if not _close_enough(float(r), float(x)):
-                out.append(f"route.{name}[{k}] is {r!r} but recomputes to {float(x)!r}")
-                break
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -698,136 +676,114 @@ def _earliest_route(im: _IntModel) -> list[int] | None:
     return route if _int_schedule(im, route) is not None else None
 
 
-def _best_insertion(
-    im: _IntModel, route: list[int], sched: tuple[np.ndarray, np.ndarray], free: np.ndarray
-) -> tuple[int, int] | None:
-    """Best feasible insertion ``(candidate index in free, position)`` or None.
+# --------------------------------------------------------------------------------------------
+# Ruin-and-recreate search (compiled; conservative model: its routes are exactly feasible)
+# --------------------------------------------------------------------------------------------
 
-    Ratio ``prize**2 / shift`` where ``shift`` is the delay caused at the next node; the window
-    test is the exact "max shift" rule: a delay is absorbed by the waits downstream as long as
-    no service start passes its latest value. Ties go to the lowest candidate, then the
-    earliest position, so the choice is deterministic.
+
+def _near(im: _IntModel, k: int = _NEAR) -> np.ndarray:
+    """Each node followed by its ``k - 1`` nearest nodes (shorter leg either way), ties by id."""
+    both = np.minimum(im.arc, im.arc.T).astype(float)
+    np.fill_diagonal(both, -1.0)
+    return np.ascontiguousarray(
+        np.argsort(both, axis=1, kind="stable")[:, : min(k, im.m)], dtype=np.int64
+    )
+
+
+_COMPILED = threading.Event()
+
+
+def _compiled() -> None:
+    """Run the compiled search once on a three-node problem.
+
+    So the kernels are compiled (or loaded from numba's cache) before a time limit starts.
     """
-    arrival, begin = sched
-    r = np.asarray(route)
-    wait = begin - arrival
-    max_shift = np.empty(len(r), dtype=np.int64)
-    max_shift[-1] = im.hi[r[-1]] - begin[-1]
-    for k in range(len(r) - 2, -1, -1):
-        max_shift[k] = min(im.hi[r[k]] - begin[k], wait[k + 1] + max_shift[k + 1])
-    head, tail = r[:-1], r[1:]
-    leave = (begin[:-1] + im.service[head])[:, None]  # (P, 1)
-    arr_k = leave + im.arc[np.ix_(head, free)]  # (P, K)
-    ok = arr_k <= im.hi[free][None, :]
-    begin_k = np.maximum(arr_k, im.lo[free][None, :])
-    new_next = begin_k + im.service[free][None, :] + im.arc[np.ix_(free, tail)].T
-    shift = new_next - arrival[1:][:, None]
-    ok &= shift <= (wait[1:] + max_shift[1:])[:, None]
-    if not ok.any():
-        return None
-    gain = im.prize[free].astype(float) ** 2
-    ratio = np.where(ok, gain[None, :] / np.maximum(shift, 1).astype(float), -1.0)
-    best = np.argmax(ratio.T)  # row-major over (candidate, position)
-    k_idx, pos = divmod(int(best), len(head))
-    return k_idx, pos
+    if _COMPILED.is_set():
+        return
+    arc = np.array([[_NO_ARC, 1, 1], [_NO_ARC, _NO_ARC, 1], [_NO_ARC, _NO_ARC, _NO_ARC]])
+    zeros = np.zeros(3, dtype=np.int64)
+    route = np.array([0, 2, 0, 0], dtype=np.int64)
+    _k.search(
+        arc,
+        zeros,
+        zeros,
+        np.full(3, 10, dtype=np.int64),
+        np.array([0, 1, 0], dtype=np.int64),
+        np.array([[0, 1, 2], [1, 0, 2], [2, 1, 0]], dtype=np.int64),
+        route,
+        2,
+        route.copy(),
+        2,
+        np.zeros(2, dtype=np.int64),
+        np.zeros(_k.N_PARAMS),
+        1,
+        0.0,
+        1.0,
+    )
+    _COMPILED.set()
 
 
-def _fill(im: _IntModel, route: list[int]) -> tuple[list[int], float]:
-    """Insert nodes into a feasible ``route`` while any insertion stays feasible.
+class _Search:
+    """One resumable run of :func:`_orienteering_kernels.search` with its own random state."""
 
-    Also returns the work done, in units of one insertion evaluation (each evaluated
-    candidate-position pair counts ``1 / _PAIRS_PER_UNIT``): a deterministic cost measure.
-    """
-    route = list(route)
-    on = np.zeros(im.m, dtype=bool)
-    on[route] = True
-    free = np.flatnonzero((im.prize > 0) & ~on)
-    sched = _int_schedule(im, route)
-    work = 0.0
-    while free.size and sched is not None:
-        work += 1.0 + (len(route) - 1) * free.size / _PAIRS_PER_UNIT
-        move = _best_insertion(im, route, sched, free)
-        if move is None:
-            break
-        k_idx, pos = move
-        route.insert(pos + 1, int(free[k_idx]))
-        free = np.delete(free, k_idx)
-        sched = _int_schedule(im, route)
-    if sched is None:  # the max-shift test is exact, so this is a bug
-        raise PlanningError("internal error: insertion broke the route's schedule")
-    return route, work
+    def __init__(self, im: _IntModel, route: list[int], seed: int, total_work: float) -> None:
+        self.im = im
+        self.near = _near(im)
+        self.cur = np.zeros(im.m + 1, dtype=np.int64)
+        self.best = np.zeros(im.m + 1, dtype=np.int64)
+        self.cur[: len(route)] = route
+        self.best[: len(route)] = route
+        self.cur_n = self.best_n = len(route)
+        # splitmix64 state (the seed spread over 64 bits) and the stale-iteration count
+        self.state = np.array([(seed * 0x2545F4914F6CDD1D + 1) % (1 << 62), 0], dtype=np.int64)
+        self.total = float(total_work)
+        self.done = 0.0
+        self.params = np.zeros(_k.N_PARAMS)
+        self.params[_k.P_MAX_RUIN] = max(2, min(_RUIN_MAX, im.m // 3))
+        self.params[_k.P_BLINK] = _BLINK
+        self.params[_k.P_NOISE] = _NOISE
+        self.params[_k.P_THRESHOLD] = _THRESHOLD
+        self.params[_k.P_RESET] = _RESET
 
+    @property
+    def route(self) -> list[int]:
+        return self.best[: self.best_n].tolist()
 
-def _ils_iterations(m: int, time_limit_s: float) -> int:
-    """Return the local search budget, a deterministic function of size and time limit.
+    def restart_from(self, route: list[int]) -> None:
+        """Continue from ``route`` (a better route found elsewhere)."""
+        self.cur[: len(route)] = route
+        self.best[: len(route)] = route
+        self.cur_n = self.best_n = len(route)
 
-    Small problems need few iterations (CP-SAT then proves optimality in well under a
-    second), large ones need many, but an iteration costs about ``m**2``; the budget grows
-    linearly up to 150 nodes, then shrinks so that the time spent stays about constant.
-    """
-    ratio = m / 150
-    return max(50, round(_ILS_ITERATIONS_PER_SECOND * time_limit_s * min(ratio, ratio**-2)))
-
-
-def _local_search(
-    im: _IntModel, iterations: int, work_limit: float, deadline: float
-) -> tuple[list[int] | None, bool]:
-    """Run an iterated local search for the orienteering problem with time windows.
-
-    Vansteenwegen, Souffriau, Vanden Berghe & Van Oudheusden (2009), "Iterated local search
-    for the team orienteering problem with time windows": fill the route by best-ratio
-    insertion, then "shake" by removing ``R`` consecutive stops from position ``S`` and fill
-    again; ``S`` and ``R`` sweep the route deterministically. Returns the best route seen, or
-    None if no route to ``end`` was found at all, and whether the wall-clock ``deadline`` (a
-    ``time.perf_counter`` value, the safety cap) rather than the iteration or work count
-    ended it.
-    """
-    seed_route = _earliest_route(im)
-    if seed_route is None:
-        return None, False
-    current, work = _fill(im, seed_route)
-    best, best_prize = current, _int_prize(im, current)
-    position, strength = 1, 1
-    max_strength = max(2, im.m // 3)
-    stale = 0
-    for _ in range(iterations):
-        if stale >= _ILS_STALL or work >= work_limit:
-            break
-        if time.perf_counter() > deadline:
-            return best, True
-        stops = len(current) - 2
-        if stops == 0:
-            break
-        # shake: drop `strength` consecutive stops from `position`, keep the end
-        first = 1 + (position - 1) % stops
-        last = min(first + strength, len(current) - 1)
-        # without the triangle inequality (or with missing edges) a cut may break the
-        # schedule: widen it until the route is feasible again, else restart from the seed
-        while True:
-            cut = current[:first] + current[last:]
-            if _int_schedule(im, cut) is not None:
-                break
-            if last < len(current) - 1:
-                last += 1
-            elif first > 1:
-                first -= 1
-            else:
-                cut = seed_route
-                break
-        current = cut
-        position += strength
-        strength = strength + 1 if strength + 1 < max_strength else 1
-        current, spent = _fill(im, current)
-        work += spent
-        prize = _int_prize(im, current)
-        if prize > best_prize:
-            best, best_prize = current, prize
-            strength, stale = 1, 0
-        else:
-            stale += 1
-            if stale % _ILS_RESET == 0:
-                current = best
-    return best, False
+    def run(self, work: float, deadline: float, stop: threading.Event | None = None) -> bool:
+        """Search for ``work`` more units, in chunks; False if the wall clock cut it short."""
+        im = self.im
+        target = self.done + work
+        while self.done < target:
+            if stop is not None and stop.is_set():
+                return True
+            if time.perf_counter() > deadline:
+                return False
+            chunk = min(_CHUNK, target - self.done)
+            self.cur_n, self.best_n, used, _ = _k.search(
+                im.arc,
+                im.service,
+                im.lo,
+                im.hi,
+                im.prize,
+                self.near,
+                self.cur,
+                self.cur_n,
+                self.best,
+                self.best_n,
+                self.state,
+                self.params,
+                int(math.ceil(chunk)),
+                float(self.done),
+                self.total,
+            )
+            self.done += max(float(used), 1.0)
+        return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -837,88 +793,287 @@ def _local_search(
 
 @dataclass(frozen=True)
 class _Solved:
-    code: int  # CP-SAT status code
-    status_name: str
-    route: list[int] | None  # internal node ids, s ... e
+    code: int  # CP-SAT status code of the last solve
+    route: list[int] | None  # exactly feasible route found (internal ids), if any
     bound: float  # upper bound on the scaled prize of the optional nodes
     work: float  # deterministic time used
+    wall_cut: bool  # the wall clock, not the work limit, ended the last solve
 
 
-def _cp_sat(
-    im: _IntModel,
-    hint: list[int] | None,
-    cuts: list[list[tuple[int, int]]],
-    seed: int,
-    work_limit: float,
-    wall_limit: float,
-) -> _Solved:
-    """Solve the circuit model of ``im`` once; ``cuts`` are routes (arc lists) to exclude."""
-    g = im.g
-    model = cp_model.CpModel()
-    visit: dict[int, cp_model.IntVar] = {}
-    circuit: list[tuple[int, int, cp_model.LiteralT]] = []
-    for i in range(im.m):
-        if i not in (g.s, g.e):
-            visit[i] = model.new_bool_var(f"visit_{i}")
-            circuit.append((i, i, ~visit[i]))  # a self-loop skips the node
-    arcs: dict[tuple[int, int], cp_model.IntVar] = {}
-    for i, j in zip(*np.nonzero(im.arc < _NO_ARC), strict=True):
-        a = (int(i), int(j))
-        arcs[a] = model.new_bool_var(f"arc_{a[0]}_{a[1]}")
-        circuit.append((a[0], a[1], arcs[a]))
-    closing = model.new_bool_var("closing")  # end -> start turns the path into a circuit
-    model.add(closing == 1)
-    circuit.append((g.e, g.s, closing))
-    model.add_circuit(circuit)
-    duration = {a: int(im.arc[a] + im.service[a[0]]) for a in arcs}
-    model.add(sum(duration[a] * lit for a, lit in arcs.items()) <= im.capacity)
-    times: dict[int, cp_model.IntVar] = {}
-    if im.needs_times:
+class _Prover:
+    """The circuit model of the relaxed (optimistic) integer problem, built once, solved in rounds.
+
+    Boolean arcs under ``AddCircuit``, self-loops for skipped nodes and a fixed arc ``end ->
+    start`` closing the path; a knapsack on the scaled durations; with time windows one
+    service-start variable per node, its domain reduced to the integer earliest and latest
+    service starts, linked through the arcs. ``linearization_level=2`` puts the circuit's cuts
+    in the LP. A route CP-SAT returns is checked in exact arithmetic (``exact``); one that fails
+    (it meets a bound only up to the rounding) is cut off for good and the model solved again.
+    """
+
+    def __init__(self, im: _IntModel, exact, seed: int, parameters: dict | None = None) -> None:
+        self.im = im
+        self.exact = exact
+        self.seed = seed % (2**31)
+        self.parameters = dict(parameters or {})
+        self.solver: cp_model.CpSolver | None = None
+        g = im.g
+        model = cp_model.CpModel()
+        self.visit: dict[int, cp_model.IntVar] = {}
+        circuit: list[tuple[int, int, cp_model.LiteralT]] = []
         for i in range(im.m):
-            lo, hi = int(im.lo[i]), int(im.hi[i])
-            times[i] = model.new_int_var(lo, lo if i == g.s else hi, f"t_{i}")
-        for (i, j), lit in arcs.items():
-            model.add(times[j] >= times[i] + duration[i, j]).only_enforce_if(lit)
-    for cut in cuts:
-        model.add(sum(arcs[a] for a in cut) <= len(cut) - 1)
-    model.maximize(sum(int(im.prize[i]) * v for i, v in visit.items()))
+            if i not in (g.s, g.e):
+                self.visit[i] = model.new_bool_var(f"visit_{i}")
+                circuit.append((i, i, ~self.visit[i]))  # a self-loop skips the node
+        self.arcs: dict[tuple[int, int], cp_model.IntVar] = {}
+        for i, j in zip(*np.nonzero(im.arc < _NO_ARC), strict=True):
+            a = (int(i), int(j))
+            self.arcs[a] = model.new_bool_var(f"arc_{a[0]}_{a[1]}")
+            circuit.append((a[0], a[1], self.arcs[a]))
+        closing = model.new_bool_var("closing")  # end -> start turns the path into a circuit
+        model.add(closing == 1)
+        circuit.append((g.e, g.s, closing))
+        model.add_circuit(circuit)
+        duration = {a: int(im.arc[a] + im.service[a[0]]) for a in self.arcs}
+        model.add(sum(duration[a] * lit for a, lit in self.arcs.items()) <= im.capacity)
+        self.times: dict[int, cp_model.IntVar] = {}
+        self.pairs = 0
+        if im.needs_times:
+            early, late = _int_bounds(im)
+            for i in range(im.m):
+                lo, hi = int(early[i]), int(late[i])
+                self.times[i] = model.new_int_var(lo, lo if i == g.s else max(lo, hi), f"t_{i}")
+            for (i, j), lit in self.arcs.items():
+                model.add(self.times[j] >= self.times[i] + duration[i, j]).only_enforce_if(lit)
+            # two nodes that no route can visit in either order: at most one of them
+            for i, j in _incompatible_pairs(im, early, late):
+                model.add_bool_or([~self.visit[i], ~self.visit[j]])
+                self.pairs += 1
+        model.maximize(sum(int(im.prize[i]) * v for i, v in self.visit.items()))
+        self.model = model
+        self.cuts = 0
 
-    if hint is not None:
-        on = set(hint)
-        used = set(zip(hint[:-1], hint[1:], strict=True))
-        for i, v in visit.items():
+    def stop(self) -> None:
+        """Ask a running solve to stop (from another thread)."""
+        solver = self.solver
+        if solver is not None:
+            solver.stop_search()
+
+    def _hint(self, route: list[int]) -> None:
+        model = self.model
+        model.clear_hints()
+        on = set(route)
+        used = set(zip(route[:-1], route[1:], strict=True))
+        for i, v in self.visit.items():
             model.add_hint(v, i in on)
-        for a, lit in arcs.items():
+        for a, lit in self.arcs.items():
             model.add_hint(lit, a in used)
-        sched = _int_schedule(im, hint) if times else None
-        if sched is not None:
-            begin = dict(zip(hint, sched[1].tolist(), strict=True))
-            for i, t in times.items():
-                model.add_hint(t, begin.get(i, int(im.lo[i])))
+        if self.times:
+            sched = _int_schedule(self.im, route)
+            if sched is not None:
+                begin = dict(zip(route, sched[1].tolist(), strict=True))
+                for i, t in self.times.items():
+                    lo, hi = t.proto.domain[0], t.proto.domain[-1]
+                    model.add_hint(t, min(max(begin.get(i, lo), lo), hi))
 
-    solver = cp_model.CpSolver()
-    p = solver.parameters
-    p.num_workers = 1  # one worker and a deterministic limit: reproducible
-    p.random_seed = seed % (2**31)
-    p.linearization_level = 2  # the circuit's cuts in the LP: decisive for orienteering
-    # probing in presolve spends the whole budget on 150 nodes (no LP bound at all); without
-    # it the bound comes back, and small instances are proved just as fast
-    p.cp_model_probing_level = 0
-    p.max_deterministic_time = max(work_limit, 1e-3)
-    p.max_time_in_seconds = max(wall_limit, 1e-3)
-    code = solver.solve(model)
-    if code == cp_model.MODEL_INVALID:  # a bug here, not a user error
-        raise PlanningError(f"internal error: CP-SAT rejected the model: {model.validate()}")
-    route = None
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        succ = {i: j for (i, j), lit in arcs.items() if solver.boolean_value(lit)}
-        route = [g.s]
-        while route[-1] != g.e:
-            route.append(succ[route[-1]])
-    bound = float(solver.best_objective_bound)
-    return _Solved(
-        int(code), solver.status_name(code), route, bound, float(solver.deterministic_time)
-    )
+    def solve(
+        self, hint: list[int] | None, work_limit: float, deadline: float, workers: int = 1
+    ) -> _Solved:
+        """Solve with ``work_limit`` deterministic time; cut and re-solve inexact routes.
+
+        ``workers > 1`` runs CP-SAT's portfolio of that many workers in deterministic batches
+        (``interleave_search``), on as many threads.
+        """
+        g = self.im.g
+        if hint is not None:
+            self._hint(hint)
+        work = 0.0
+        bound = math.inf
+        while True:
+            solver = cp_model.CpSolver()
+            p = solver.parameters
+            p.num_workers = workers  # with a deterministic limit: reproducible
+            if workers > 1:  # the portfolio in batches that meet: reproducible too
+                p.interleave_search = True
+            p.random_seed = self.seed
+            p.linearization_level = 2  # the circuit's cuts in the LP: decisive here
+            # probing in presolve spends the whole budget on 150 nodes (no LP bound at all);
+            # without it the bound comes back, and small instances are proved just as fast
+            p.cp_model_probing_level = 0
+            # this presolve step alone spent 0.5 of work on a complete graph of 100 nodes, three
+            # times over, before any search; it finds nothing in these models
+            p.find_big_linear_overlap = False
+            for key, value in self.parameters.items():
+                setattr(p, key, value)
+            limit = work_limit - work
+            p.max_deterministic_time = max(limit, 1e-3)
+            p.max_time_in_seconds = max(deadline - time.perf_counter(), 1e-3)
+            self.solver = solver
+            code = solver.solve(self.model)
+            self.solver = None
+            if code == cp_model.MODEL_INVALID:  # a bug here, not a user error
+                raise PlanningError(
+                    f"internal error: CP-SAT rejected the model: {self.model.validate()}"
+                )
+            used = float(solver.deterministic_time)
+            work += used
+            wall_cut = code in (cp_model.FEASIBLE, cp_model.UNKNOWN) and used < limit
+            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                # (UNKNOWN carries no bound worth the name: the search may not have started)
+                bound = min(bound, float(solver.best_objective_bound))
+            if code == cp_model.INFEASIBLE:
+                bound = -1.0  # no route left: every remaining one was cut off as inexact
+            if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                return _Solved(int(code), None, bound, work, wall_cut)
+            succ = {i: j for (i, j), lit in self.arcs.items() if solver.boolean_value(lit)}
+            route = [g.s]
+            while route[-1] != g.e:
+                route.append(succ[route[-1]])
+            if self.exact(route):
+                return _Solved(int(code), route, bound, work, wall_cut)
+            # the relaxed route fails the exact check: cut it off for good and solve again
+            self.model.add(
+                sum(self.arcs[a] for a in zip(route[:-1], route[1:], strict=True)) <= len(route) - 2
+            )
+            self.cuts += 1
+            if self.cuts >= _MAX_CUT_ROUNDS or work >= work_limit or wall_cut:
+                return _Solved(cp_model.FEASIBLE, None, bound, work, wall_cut)
+
+
+def _incompatible_pairs(
+    im: _IntModel, early: np.ndarray, late: np.ndarray
+) -> list[tuple[int, int]]:
+    """Pairs of optional nodes that no route of ``im`` can visit both, in either order.
+
+    ``i`` can come before ``j`` only if ``early[i]`` plus the shortest duration of a path from
+    ``i`` to ``j`` (travel and service, through any nodes; waiting only adds) is at most
+    ``late[j]``. Valid for every route of ``im``: as constraints they cut no route off, and
+    they tighten the bound on instances with time windows (the LP alone links time and
+    visits only through big-M rows).
+    """
+    m = im.m
+    dur = np.where(im.arc < _NO_ARC, im.arc + im.service[:, None], _NO_ARC)
+    np.fill_diagonal(dur, 0)
+    for k in range(m):  # Floyd-Warshall; sums of two _NO_ARC stay far below int64's limit
+        dur = np.minimum(dur, dur[:, k : k + 1] + dur[k : k + 1, :])
+    before = early[:, None] + dur <= late[None, :]
+    together = before | before.T
+    optional = [i for i in range(m) if i not in (im.g.s, im.g.e)]
+    return [(i, j) for a, i in enumerate(optional) for j in optional[a + 1 :] if not together[i, j]]
+
+
+def _int_bounds(im: _IntModel) -> tuple[np.ndarray, np.ndarray]:
+    """Integer earliest and latest service start at each node of ``im`` (label correcting).
+
+    Waiting for windows, ignoring that a node is visited once: bounds valid for every route,
+    used as the domains of the time variables.
+    """
+    g = im.g
+    big = _NO_ARC
+    early = np.full(im.m, big, dtype=np.int64)
+    early[g.s] = im.lo[g.s]
+    for _ in range(im.m):
+        arrive = np.min(np.minimum(early + im.service, big)[:, None] + im.arc, axis=0)
+        cand = np.where(arrive <= im.hi, np.maximum(arrive, im.lo), big)
+        new = np.minimum(early, cand)
+        if np.array_equal(new, early):
+            break
+        early = new
+    late = np.full(im.m, -big, dtype=np.int64)
+    late[g.e] = im.hi[g.e]
+    for _ in range(im.m):
+        reach = np.max(late[None, :] - im.arc, axis=1) - im.service
+        cand = np.where(np.minimum(reach, im.hi) >= im.lo, np.minimum(reach, im.hi), -big)
+        new = np.maximum(late, cand)
+        if np.array_equal(new, late):
+            break
+        late = new
+    # a node off every route keeps its window (its time variable is then unconstrained)
+    off = (early >= big) | (late <= -big) | (early > late)
+    early = np.where(off, im.lo, early)
+    late = np.where(off, im.hi, late)
+    return early, late
+
+
+# --------------------------------------------------------------------------------------------
+# The anytime search: rounds of CP-SAT and the ruin-and-recreate search side by side
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    route: list[int] | None  # best exactly feasible route (internal ids)
+    bound: float  # scaled bound on the optional prize (relaxed model's scale)
+    optimal: bool
+    wall_cut: bool
+
+
+def _anytime(
+    safe: _IntModel,
+    relaxed: _IntModel,
+    exact,
+    seed: int,
+    time_limit_s: float,
+    deadline: float,
+    cp_parameters: dict | None = None,
+) -> _Outcome:
+    """Search in rounds: CP-SAT (bound, proof) and the compiled search (routes) in parallel.
+
+    Round ``r`` gives CP-SAT the share ``_PLAN[r][1]`` of its deterministic budget, hinted
+    with the best route so far, and the compiled search the share ``_PLAN[r][0]`` of its own.
+    Both are
+    deterministic and the rounds meet at a barrier, where the best route is kept (ties to
+    CP-SAT's) and the search continues from it: the result depends on the seed and the
+    budgets only. A proof ends the search: CP-SAT's ``OPTIMAL``, or a route whose prize
+    reaches CP-SAT's bound.
+    """
+    start = _earliest_route(safe)
+    total_heur = _HEUR_PER_SECOND * time_limit_s
+    total_cp = _CP_PER_SECOND * time_limit_s
+    has_optional = bool((safe.prize > 0).any())
+    heur = _Search(safe, start, seed, total_heur) if start is not None and has_optional else None
+    wall_cut = False
+    if heur is not None:
+        wall_cut |= not heur.run(1.0, deadline)  # polish the start route
+    best = heur.route if heur is not None else start
+    best_prize = _int_prize(relaxed, best) if best is not None else -1
+    prover = _Prover(relaxed, exact, seed, cp_parameters)
+    bound = float(relaxed.prize.sum())
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for heur_share, cp_share, workers in _PLAN:
+            future = None
+            if heur is not None and heur_share > 0:
+                future = pool.submit(heur.run, heur_share * total_heur, deadline, stop)
+            solved = prover.solve(best, cp_share * total_cp, deadline, workers)
+            if solved.code == cp_model.OPTIMAL and solved.route is not None:
+                stop.set()
+                if future is not None:
+                    future.result()
+                return _Outcome(solved.route, float(_int_prize(relaxed, solved.route)), True, False)
+            if future is not None:
+                wall_cut |= not future.result()
+            wall_cut |= solved.wall_cut
+            bound = min(bound, solved.bound)
+            if solved.code == cp_model.INFEASIBLE:
+                # every relaxed route better than none was inexact: the best found is optimal
+                return _Outcome(best, float(best_prize), best is not None, wall_cut)
+            # keep the best route: CP-SAT's on ties (it was hinted with the previous best)
+            for cand in (solved.route, heur.route if heur is not None else None):
+                if cand is None:
+                    continue
+                prize = _int_prize(relaxed, cand)
+                if prize > best_prize:
+                    best, best_prize = cand, prize
+            if heur is not None and best is not None:
+                if _int_prize(relaxed, heur.route) < best_prize:
+                    heur.restart_from(best)
+            if best is not None and best_prize >= bound:
+                return _Outcome(best, float(best_prize), True, wall_cut)
+            if wall_cut or time.perf_counter() > deadline:
+                wall_cut = True
+                break
+    return _Outcome(best, bound, False, wall_cut)
 
 
 # --------------------------------------------------------------------------------------------
@@ -937,6 +1092,7 @@ def solve_orienteering(
     time_windows: np.ndarray | None = None,
     time_limit_s: float = 10.0,
     seed: int = 0,
+    wall_cap_s: float | None = None,
 ) -> Route:
     """Choose stops and their order to collect the most prize within a time budget.
 
@@ -965,12 +1121,17 @@ def solve_orienteering(
         ``(open, close)`` per node: arrival must be at most ``close``; arriving before
         ``open`` means waiting until ``open``. Use ``inf`` for no deadline.
     time_limit_s : float, optional
-        Wall-clock cap in seconds (default 10). The searches stop at deterministic limits
-        derived from it (local-search iterations, CP-SAT deterministic time ``0.2 *
-        time_limit_s``), so results are reproducible; the wall cap is a safety net (module
-        notes, "Determinism").
+        Time budget in seconds on two free cores (default 10). The search stops at work
+        limits derived from it (deterministic counts of work, sized so that they take about
+        this long on two free cores of the reference machine), or earlier with a proof of
+        optimality; results are reproducible. A crowded or slower machine takes longer for
+        the same work and returns the same route (module notes, "Determinism").
     seed : int, optional
-        Random seed of the CP-SAT search (default 0). Same inputs and seed, same route.
+        Random seed of both searches (default 0). Same inputs and seed, same route.
+    wall_cap_s : float or None, optional
+        Hard wall-clock cap in seconds, a safety net only; None (default) is ``6 *
+        time_limit_s + 30``. When it ends the search first, the route's ``status`` is
+        ``"time_limit"``, a warning is logged and the route may differ between runs.
 
     Returns
     -------
@@ -990,7 +1151,9 @@ def solve_orienteering(
     Notes
     -----
     ``status == "optimal"`` is a proof: CP-SAT solved a relaxation of the float problem
-    (durations rounded down) to optimality and its route passed the exact check. With
+    (durations rounded down) to optimality and its route passed the exact check, or a route
+    that is exactly feasible reached the relaxation's bound. ``bound`` is always a valid upper
+    bound, also when the search stops at its limits (``route.gap`` says how far). With
     prizes that are not multiples of a power of two (e.g. 0.1), prizes are rounded to
     about 2**-40 of their total and optimality holds up to that rounding.
 
@@ -1003,14 +1166,34 @@ def solve_orienteering(
     >>> route.nodes, route.prize, route.status
     ((0, 1, 2, 0), 5.0, 'optimal')
     """
+    _compiled()  # a fresh install compiles the search kernels here, outside the time limit
     t0 = time.perf_counter()
     spec = _validate(travel, prizes, budget, start, end, service, time_windows)
     if not (isinstance(time_limit_s, (int, float)) and 0 < time_limit_s < math.inf):
         raise InvalidProblemError(f"time_limit_s={time_limit_s!r} must be a positive number")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise InvalidProblemError(f"seed={seed!r} must be an integer")
-    deadline = t0 + time_limit_s
+    if wall_cap_s is None:
+        wall_cap_s = _WALL_FACTOR * time_limit_s + _WALL_EXTRA_S
+    if not (isinstance(wall_cap_s, (int, float)) and 0 < wall_cap_s < math.inf):
+        raise InvalidProblemError(f"wall_cap_s={wall_cap_s!r} must be a positive number or None")
+    return _solve(spec, float(time_limit_s), int(seed), t0 + wall_cap_s, time_windows)
 
+
+def _solve(
+    spec: _Spec,
+    time_limit_s: float,
+    seed: int,
+    deadline: float,
+    time_windows: np.ndarray | None,
+    cp_parameters: dict | None = None,
+) -> Route:
+    """Solve a validated problem.
+
+    Deterministic budgets from ``time_limit_s``, wall cap ``deadline`` (a
+    ``time.perf_counter`` value); ``cp_parameters`` are extra CP-SAT parameters (the proving
+    runs of the benchmark use them).
+    """
     full = _internal_graph(spec)
     g, earliest, latest = _prune(full, spec.budget)
     if g is full:
@@ -1019,79 +1202,43 @@ def solve_orienteering(
     relaxed = _int_model(g, spec.budget, optimistic=True)
 
     t1 = time.perf_counter()
-    hint, wall_cut = _local_search(
-        safe,
-        _ils_iterations(safe.m, time_limit_s),
-        _ILS_WORK_PER_SECOND * time_limit_s,
-        t0 + 0.5 * time_limit_s,
-    )
-    t2 = time.perf_counter()
+
+    def exact(route: list[int]) -> bool:
+        return not _exact_schedule(spec, _original(g, route)).violations
+
+    out = _anytime(safe, relaxed, exact, int(seed), float(time_limit_s), deadline, cp_parameters)
     logger.debug(
-        "orienteering: %d of %d nodes and %d arcs kept; local search %s in %.2f s",
+        "orienteering: %d of %d nodes and %d arcs kept; prize %s, bound %g, %s, in %.2f s",
         safe.m,
         spec.n,
         int((safe.arc < _NO_ARC).sum()),
-        "found nothing" if hint is None else f"prize {_int_prize(safe, hint) / safe.prize_scale:g}",
-        t2 - t1,
+        "none" if out.route is None else f"{_int_prize(safe, out.route) / safe.prize_scale:g}",
+        out.bound / relaxed.prize_scale,
+        "optimal" if out.optimal else "not proven",
+        time.perf_counter() - t1,
     )
-
-    # CP-SAT on the relaxation; a route that fails the exact check is cut off and the model
-    # solved again (rare: it must meet a bound to within the scaling resolution)
-    work_left = _WORK_PER_SECOND * time_limit_s
-    cuts: list[list[tuple[int, int]]] = []
-    found: list[int] | None = None
-    bound_scaled = float(relaxed.prize.sum())  # every optional node visited
-    while True:
-        limit = work_left
-        solved = _cp_sat(relaxed, hint, cuts, int(seed), limit, deadline - time.perf_counter())
-        work_left -= solved.work
-        if solved.code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            bound_scaled = min(bound_scaled, solved.bound)  # cuts remove infeasible routes only
-        if solved.code in (cp_model.FEASIBLE, cp_model.UNKNOWN) and solved.work < limit:
-            wall_cut = True  # stopped by the wall clock, not by its work limit
-        if solved.route is None:
-            break
-        if not _exact_schedule(spec, _original(g, solved.route)).violations:
-            found = solved.route
-            break
-        cuts.append(list(zip(solved.route[:-1], solved.route[1:], strict=True)))
-        if len(cuts) >= _MAX_CUT_ROUNDS or work_left <= 0:
-            break
-        if time.perf_counter() >= deadline:
-            wall_cut = True
-            break
-    logger.debug(
-        "orienteering: CP-SAT %s after %d cut(s), bound %g, in %.2f s",
-        solved.status_name,
-        len(cuts),
-        bound_scaled / relaxed.prize_scale,
-        time.perf_counter() - t2,
-    )
-
-    if hint is None and found is None:
-        if solved.code == cp_model.INFEASIBLE:
+    if out.route is None:
+        if out.bound < 0 or not out.wall_cut:
             raise NoFeasibleRouteError(_no_route_message(spec, full, earliest))
         raise NoFeasibleRouteError(
             f"no route from start {spec.start} to end {spec.end} was found within "
             f"time_limit_s={time_limit_s}; raise it"
         )
-    best = found
-    if best is None or (hint is not None and _int_prize(safe, hint) > _int_prize(safe, best)):
-        best = hint
     status: RouteStatus
-    if best is found and solved.code == cp_model.OPTIMAL:
+    if out.optimal:
         status = "optimal"
-    elif not wall_cut:
+    elif not out.wall_cut:
         status = "work_limit"
     else:
         status = "time_limit"
         logger.warning(
-            "orienteering search stopped by the wall-clock cap time_limit_s=%s before its "
-            "deterministic limits; this result may not be reproducible",
+            "orienteering search stopped by its wall-clock cap before its deterministic work "
+            "limits (time_limit_s=%s); this result may not be reproducible",
             time_limit_s,
         )
+    bound_scaled = out.bound
     bound = _prize_bound(relaxed, bound_scaled, spec)
-    route = _make_route(spec, _original(g, best), status, bound)
+    route = _make_route(spec, _original(g, out.route), status, bound)
     problems = check_route(
         route,
         spec.travel,

@@ -112,12 +112,17 @@ TARGETS = {
         timeout_s=300.0,
     ),
     "orienteering": Target(
-        "planners/orienteering.py",
-        ("_validate", "_node_index", "_structure_violations", "_close_enough", "check_route"),
-        ("tests/planners/test_orienteering.py",),
-        timeout_s=300.0,
-        owner="the solver helper (being rewritten: current score only)",
+        "planners/route_check.py",
+        ("check_route", "_agrees", "_Problem.read", "_index"),
+        ("tests/planners/test_route_check.py",),
+        timeout_s=120.0,
         rules=True,
+    ),
+    "orienteering_inputs": Target(
+        "planners/orienteering.py",
+        ("_validate", "_node_index", "solve_orienteering"),
+        ("tests/planners/test_route_check.py", "tests/planners/test_orienteering.py"),
+        timeout_s=300.0,
     ),
     "hazard": Target(
         "terrain/hazard.py",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from fractions import Fraction
 
 import numpy as np
@@ -11,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from frigoris.planners.errors import InvalidProblemError, NoFeasibleRouteError, PlanningError
+from frigoris.planners import orienteering
+from frigoris.planners.errors import NoFeasibleRouteError, PlanningError
 from frigoris.planners.orienteering import Route, check_route, solve_orienteering
 
 INF = math.inf
@@ -346,76 +348,93 @@ def test_matches_brute_force_on_8_nodes(seed, windows):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_same_seed_gives_same_route_when_search_is_cut_by_work_limit():
-    rng = np.random.default_rng(7)
+def windowed_70(seed=7):
+    rng = np.random.default_rng(seed)
     n = 70
-    xy = rng.uniform(0, 100, (n, 2))
-    travel = euclid(xy)
+    travel = euclid(rng.uniform(0, 100, (n, 2)))
     prizes = rng.integers(1, 10, n).astype(float)
     service = rng.uniform(1, 4, n)
     lo = rng.uniform(0, 150, n)
     tw = np.column_stack([lo, lo + rng.uniform(20, 60, n)])
     tw[0] = (0, INF)
-    kwargs = dict(service=service, time_windows=tw, time_limit_s=5.0, seed=3)
+    return travel, prizes, service, tw
+
+
+def test_same_seed_gives_same_route_when_search_is_cut_by_work_limit():
+    # The work limits of time_limit_s=0.25 (a quarter of a second on two free cores) end the
+    # search. The wall cap is an hour, so no load on the machine can end it first: the test
+    # does not depend on wall time at all (the default cap, 31.5 s, could in principle).
+    travel, prizes, service, tw = windowed_70()
+    kwargs = dict(service=service, time_windows=tw, time_limit_s=0.25, seed=3, wall_cap_s=3600.0)
     first = solve_orienteering(travel, prizes, 250.0, **kwargs)
     second = solve_orienteering(travel, prizes, 250.0, **kwargs)
     assert first.status == "work_limit"  # the search was cut: the determinism is not trivial
     assert first == second
     assert first.prize < first.bound
+    assert first.gap == (first.bound - first.prize) / first.bound
     assert check_route(first, travel, prizes, 250.0, service=service, time_windows=tw) == []
 
 
-# ---------------------------------------------------------------------------------------------
-# check_route and input validation
-# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("slowed", ["_Search", "_Prover"])
+def test_same_route_when_one_engine_runs_much_slower(monkeypatch, slowed):
+    # The two engines run side by side and meet at a barrier after each round: a thread that
+    # lags (a crowded machine) must not change the result. Slow one engine down on purpose.
+    travel, prizes, service, tw = windowed_70()
+    kwargs = dict(service=service, time_windows=tw, time_limit_s=0.25, seed=3, wall_cap_s=3600.0)
+    reference = solve_orienteering(travel, prizes, 250.0, **kwargs)
+    cls = getattr(orienteering, slowed)
+    method = "run" if slowed == "_Search" else "solve"
+    original = getattr(cls, method)
+    calls = []
+
+    def lagging(self, *args, **kw):
+        calls.append(1)
+        time.sleep(0.3)
+        return original(self, *args, **kw)
+
+    monkeypatch.setattr(cls, method, lagging)
+    lagged = solve_orienteering(travel, prizes, 250.0, **kwargs)
+    assert len(calls) >= 2  # slowed in every round, not only once
+    assert reference.status == "work_limit"
+    assert lagged == reference
 
 
-def test_check_route_names_each_violation():
-    travel = np.array([[0, 1, INF], [1, 0, 1], [1, 1, 0]], dtype=float)
-    prizes = np.array([0.0, 2.0, 3.0])
-    windows = np.array([[0, INF], [0, 0.5], [0, INF]])
-    good = solve_orienteering(travel, prizes, 3.0)
-    assert check_route(good, travel, prizes, 3.0) == []
-
-    def bad(nodes, prize=0.0):
-        n = len(nodes)
-        return Route(tuple(nodes), prize, 0.0, (0.0,) * n, (0.0,) * n, "optimal", prize)
-
-    assert any("no edge" in v for v in check_route(bad((0, 2, 0)), travel, prizes, 3.0))
-    assert any("starts at node 1" in v for v in check_route(bad((1, 0)), travel, prizes, 3.0))
-    assert any("more than once" in v for v in check_route(bad((0, 1, 1, 0)), travel, prizes, 9))
-    over = check_route(good, travel, prizes, 2.0)
-    assert any("over the budget of 2.0" in v for v in over)
-    late = check_route(bad((0, 1, 0), 2.0), travel, prizes, 3.0, time_windows=windows)
-    assert any("after its window closes at 0.5" in v for v in late)
-    wrong_prize = Route(
-        good.nodes, 99.0, good.travel, good.arrival, good.service_start, "optimal", 99
+def test_wall_clock_cap_ends_an_oversized_search_with_a_feasible_route(caplog):
+    # an hour of work and a wall cap of half a second: the wall clock ends it
+    travel, prizes, service, tw = random_instance(11, 60, windows=True)
+    tw[:, 1] += 40.0
+    route = solve_orienteering(
+        travel,
+        prizes,
+        60.0,
+        service=service,
+        time_windows=tw,
+        time_limit_s=3600.0,
+        wall_cap_s=0.5,
     )
-    assert any("route.prize is 99.0" in v for v in check_route(wrong_prize, travel, prizes, 3.0))
+    assert route.status == "time_limit"
+    assert "wall-clock cap" in caplog.text
+    assert check_route(route, travel, prizes, 60.0, service=service, time_windows=tw) == []
+    assert route.prize <= route.bound
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "words"),
-    [
-        (dict(travel=np.ones((2, 3))), "square"),
-        (dict(travel=np.array([[0, np.nan], [1, 0]])), "NaN"),
-        (dict(travel=np.array([[0, -1.0], [1, 0]])), "negative"),
-        (dict(prizes=np.ones(3)), "one prize per node"),
-        (dict(prizes=np.array([0.0, -1.0])), "prizes must be"),
-        (dict(budget=math.nan), "budget"),
-        (dict(start=2), "start=2"),
-        (dict(end=-1), "end=-1"),
-        (dict(service=np.array([0.0, -1.0])), "service"),
-        (dict(time_windows=np.array([[0, 1], [3, 2]])), "opens at 3.0 after it closes"),
-        (dict(time_limit_s=0.0), "time_limit_s"),
-        (dict(seed=1.5), "seed"),
-    ],
-)
-def test_invalid_inputs_raise(kwargs, words):
-    args = dict(travel=np.array([[0, 1.0], [1, 0]]), prizes=np.zeros(2), budget=2.0)
-    args.update(kwargs)
-    with pytest.raises(InvalidProblemError, match=words):
-        solve_orienteering(args.pop("travel"), args.pop("prizes"), args.pop("budget"), **args)
+def test_compiled_search_is_a_function_of_its_seed_and_budget():
+    travel, prizes, service, tw = random_instance(5, 40, windows=True)
+    spec = orienteering._validate(travel, prizes, 40.0, 0, None, service, tw)
+    g, _, _ = orienteering._prune(orienteering._internal_graph(spec), spec.budget)
+    safe = orienteering._int_model(g, spec.budget, optimistic=False)
+    start = orienteering._earliest_route(safe)
+
+    def run(seed):
+        search = orienteering._Search(safe, start, seed, 2e7)
+        for _ in range(3):  # in several calls, as the rounds of the solver do
+            search.run(2e7 / 3, math.inf)
+        return search.route
+
+    first = run(1)
+    assert run(1) == first
+    assert orienteering._int_schedule(safe, first) is not None  # feasible in the safe model
+    assert first[0] == g.s and first[-1] == g.e and len(set(first)) == len(first)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -497,3 +516,29 @@ def test_leg_below_scaling_resolution_beyond_a_zero_budget_is_not_free():
     route = solve_orienteering(travel, prizes, 0.0, start=0)
     assert route.prize == 1.0 and route.status == "optimal" and route.travel == 0.0
     assert check_route(route, travel, prizes, 0.0) == []
+
+
+def test_incompatible_pairs_are_exactly_those_no_order_can_serve():
+    # start 0 and end 3; nodes 1 and 2 one unit from everything, service 5, windows closing at
+    # 1: serving one first reaches the other at 1 + 5 + 1 = 7 at the earliest. Closing at 7
+    # (the twin) lets 1 then 2 through, so the pair is no longer excluded.
+    travel = np.ones((4, 4))
+    service = np.array([0.0, 5.0, 5.0, 0.0])
+
+    def pairs(close):
+        tw = np.array([[0.0, INF], [0.0, close], [0.0, close], [0.0, INF]])
+        spec = orienteering._validate(travel, np.ones(4), 100.0, 0, 3, service, tw)
+        g, _, _ = orienteering._prune(orienteering._internal_graph(spec), spec.budget)
+        im = orienteering._int_model(g, spec.budget, optimistic=True)
+        early, late = orienteering._int_bounds(im)
+        return [
+            (int(g.orig[i]), int(g.orig[j]))
+            for i, j in orienteering._incompatible_pairs(im, early, late)
+        ]
+
+    assert pairs(1.0) == [(1, 2)]
+    assert pairs(7.0) == []
+    # the relaxed model rounds deadlines up to its resolution (2**-23 for a budget of 100):
+    # one resolution step short of 7 excludes the pair again
+    assert orienteering._time_scale(100.0) == 2.0**23
+    assert pairs(7.0 - 2.0**-23) == [(1, 2)]

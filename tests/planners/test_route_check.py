@@ -1,0 +1,480 @@
+"""check_route rule by rule: each rule broken alone, asserting exactly its message, and a twin
+just inside the limit that passes; the checker's own input validation likewise.
+
+Fast on purpose (hand-built routes, tiny solves): ``make mutate`` runs this file for every
+mutant of :mod:`planners.route_check`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from frigoris.planners.errors import InvalidProblemError
+from frigoris.planners.orienteering import Route, check_route, solve_orienteering
+
+INF = math.inf
+
+
+# ---------------------------------------------------------------------------------------------
+# check_route and input validation
+# ---------------------------------------------------------------------------------------------
+
+
+# One rule at a time. The base problem: nodes on a line at x = 0, 1, 3, 6 (travel |dx|),
+# service 0.5 at node 1 and 0.25 at node 2, prizes 0, 2, 3, 1, start 0, end 3, budget 10.
+# The route 0-1-2-3 arrives at 0, 1, 3.5 (1 + 0.5 + 2) and 6.75 (3.5 + 0.25 + 3): travel 6,
+# prize 6. Every value is a dyadic number, so these sums are exact in floats too. Each case
+# breaks exactly one rule (its twin stays just inside it) and checks that exactly that rule's
+# message comes back.
+
+LINE_X = np.array([0.0, 1.0, 3.0, 6.0])
+LINE = dict(
+    travel=np.abs(LINE_X[:, None] - LINE_X[None, :]),
+    prizes=np.array([0.0, 2.0, 3.0, 1.0]),
+    budget=10.0,
+    start=0,
+    end=3,
+    service=np.array([0.0, 0.5, 0.25, 0.0]),
+    time_windows=None,
+)
+ULP_DOWN = math.nextafter  # nextafter(x, -inf): the float just below x
+
+
+def made(nodes=(0, 1, 2, 3), arrival=(0.0, 1.0, 3.5, 6.75), begin=None, **fields):
+    """A route with the given (hand-computed) values; defaults: the base route, reported right."""
+    values = dict(
+        nodes=tuple(nodes),
+        prize=6.0,
+        travel=6.0,
+        arrival=tuple(arrival),
+        service_start=tuple(arrival if begin is None else begin),
+        status="work_limit",
+        bound=8.0,
+    )
+    values.update(fields)
+    return Route(**values)
+
+
+def problem(**changes):
+    args = dict(LINE)
+    args.update(changes)
+    return args
+
+
+def run_check(route, args):
+    args = dict(args)
+    return check_route(route, args.pop("travel"), args.pop("prizes"), args.pop("budget"), **args)
+
+
+def rule_cases():
+    """(rule, bad route, bad problem, good route, good problem, expected message)."""
+    base = problem()
+    window_3 = np.array([[0.0, INF], [0.0, INF], [0.0, 3.5], [0.0, INF]])
+    late_3 = window_3.copy()
+    late_3[2, 1] = ULP_DOWN(3.5, -INF)
+    never = np.array([[0.0, INF], [0.0, INF], [INF, INF], [0.0, INF]])
+    opens = np.array([[0.0, INF], [0.0, INF], [3.5, INF], [0.0, INF]])
+    no_edge = LINE["travel"].copy()
+    no_edge[1, 2] = INF
+    out_of_range = made(nodes=(0, 1, 7, 3))
+    return [
+        (
+            "too few nodes",
+            made(nodes=(0,), arrival=(0.0,), prize=0.0, travel=0.0, bound=0.0),
+            base,
+            made(),
+            base,
+            "route has 1 node(s); it needs at least start and end",
+        ),
+        ("node index", out_of_range, base, made(), base, "node 7 is not a node index in [0, 4)"),
+        (
+            "start node",
+            made(nodes=(1, 2, 3), arrival=(0.0, 2.5, 5.75), prize=6.0, travel=5.0),
+            base,
+            made(nodes=(0, 2, 3), arrival=(0.0, 3.0, 6.25), prize=4.0, travel=6.0),
+            base,
+            "route starts at node 1, not at start node 0",
+        ),
+        (
+            "end node",
+            made(nodes=(0, 1, 2), arrival=(0.0, 1.0, 3.5), prize=5.0, travel=3.0),
+            base,
+            made(),
+            base,
+            "route ends at node 2, not at end node 3",
+        ),
+        (
+            "visited twice",
+            made(nodes=(0, 1, 2, 1, 3), arrival=(0.0, 1.0, 3.5, 5.75, 11.25), travel=10.0),
+            problem(budget=12.0),
+            made(),
+            base,
+            "node 1 is visited more than once",
+        ),
+        (
+            "missing edge",
+            made(),
+            problem(travel=no_edge),
+            made(),
+            base,
+            "leg 1 -> 2 has no edge (travel is inf)",
+        ),
+        (
+            "window close",
+            made(),
+            problem(time_windows=late_3),
+            made(),
+            problem(time_windows=window_3),
+            f"arrival at node 2 at 3.5 is after its window closes at {ULP_DOWN(3.5, -INF)!r}",
+        ),
+        (
+            "window never opens",
+            made(),
+            problem(time_windows=never),
+            made(),
+            problem(time_windows=opens),
+            "the time window of node 2 never opens",
+        ),
+        (
+            "budget",
+            made(),
+            problem(budget=ULP_DOWN(6.75, -INF)),
+            made(),
+            problem(budget=6.75),
+            f"route ends at 6.75, over the budget of {ULP_DOWN(6.75, -INF)!r}",
+        ),
+        (
+            "reported prize",
+            made(prize=6.0 * (1 + 2e-9)),
+            base,
+            made(prize=6.0 * (1 + 0.5e-9)),
+            base,
+            f"route.prize is {6.0 * (1 + 2e-9)!r} but its nodes' prizes sum to 6.0",
+        ),
+        (
+            "reported travel",
+            made(travel=6.0 * (1 - 2e-9)),
+            base,
+            made(travel=6.0 * (1 - 0.5e-9)),
+            base,
+            f"route.travel is {6.0 * (1 - 2e-9)!r} but its legs sum to 6.0",
+        ),
+        (
+            "arrival entries",
+            made(arrival=(0.0, 1.0, 3.5), begin=(0.0, 1.0, 3.5, 6.75)),
+            base,
+            made(),
+            base,
+            "route.arrival has 3 entries for 4 nodes",
+        ),
+        (
+            "arrival value",
+            made(arrival=(0.0, 1.0, 3.5 * (1 + 2e-9), 6.75), begin=(0.0, 1.0, 3.5, 6.75)),
+            base,
+            made(arrival=(0.0, 1.0, 3.5 * (1 + 0.5e-9), 6.75), begin=(0.0, 1.0, 3.5, 6.75)),
+            base,
+            f"route.arrival[2] is {3.5 * (1 + 2e-9)!r} but recomputes to 3.5",
+        ),
+        (
+            "service start entries",
+            made(begin=(0.0, 1.0)),
+            base,
+            made(),
+            base,
+            "route.service_start has 2 entries for 4 nodes",
+        ),
+        (
+            "service start value",
+            made(begin=(0.0, 1.0, 3.5, 6.75 + 1e-6)),
+            base,
+            made(begin=(0.0, 1.0, 3.5, 6.75 + 1e-9)),
+            base,
+            f"route.service_start[3] is {6.75 + 1e-6!r} but recomputes to 6.75",
+        ),
+        (
+            "status",
+            made(status="great"),
+            base,
+            made(status="time_limit"),
+            base,
+            "route.status is 'great', not one of optimal, work_limit, time_limit",
+        ),
+        (
+            "bound is a number",
+            made(bound=math.nan),
+            base,
+            made(bound=INF),
+            base,
+            "route.bound is nan, not a number",
+        ),
+        (
+            "bound below prize",
+            made(bound=5.5),
+            base,
+            made(bound=6.0),
+            base,
+            "route.bound is 5.5, below the prize 6.0 of its nodes",
+        ),
+        (
+            "optimal bound",
+            made(status="optimal", bound=7.0),
+            base,
+            made(status="optimal", bound=6.0),
+            base,
+            "route.status is 'optimal' but its bound 7.0 is not its prize",
+        ),
+    ]
+
+
+RULES = rule_cases()
+
+
+@pytest.mark.parametrize(
+    ("rule", "bad", "bad_args", "good", "good_args", "message"),
+    RULES,
+    ids=[case[0] for case in RULES],
+)
+def test_check_route_rule_fires_alone_and_its_twin_passes(
+    rule, bad, bad_args, good, good_args, message
+):
+    assert run_check(bad, bad_args) == [message]
+    assert run_check(good, good_args) == []
+
+
+def test_check_route_accepts_the_closed_tour_back_to_start_and_waits_for_windows():
+    # closed tour 0-1-2-0 with node 2 opening at 4: arrive 3.5, wait, leave at 4.25, back at 7.25
+    windows = np.array([[0.0, INF], [0.0, INF], [4.0, 5.0], [0.0, INF]])
+    route = made(
+        nodes=(0, 1, 2, 0),
+        arrival=(0.0, 1.0, 3.5, 7.25),
+        begin=(0.0, 1.0, 4.0, 7.25),
+        prize=5.0,
+        travel=6.0,
+    )
+    assert run_check(route, problem(end=None, time_windows=windows)) == []
+    assert run_check(route, problem(end=None, time_windows=windows, budget=7.0)) == [
+        "route ends at 7.25, over the budget of 7.0"
+    ]
+
+
+def test_check_route_recomputes_instead_of_trusting_the_solver():
+    # a solver route, then each reported field tampered with: exactly that field's rule fires
+    travel = np.array([[0, 1, INF], [1, 0, 1], [1, 1, 0]], dtype=float)
+    prizes = np.array([0.0, 2.0, 3.0])
+    good = solve_orienteering(travel, prizes, 3.0)
+    assert good.nodes == (0, 1, 2, 0) and good.status == "optimal"
+    assert check_route(good, travel, prizes, 3.0) == []
+    for field, value, message in (
+        ("prize", 99.0, "route.prize is 99.0 but its nodes' prizes sum to 5.0"),
+        ("travel", 0.5, "route.travel is 0.5 but its legs sum to 3.0"),
+        ("arrival", (0.0, 0.5, 2.0, 3.0), "route.arrival[1] is 0.5 but recomputes to 1.0"),
+        (
+            "service_start",
+            (0.0, 1.0, 2.5, 3.0),
+            "route.service_start[2] is 2.5 but recomputes to 2.0",
+        ),
+        ("bound", 6.0, "route.status is 'optimal' but its bound 6.0 is not its prize"),
+    ):
+        tampered = replace(good, **{field: value})
+        assert check_route(tampered, travel, prizes, 3.0) == [message]
+
+
+def test_check_route_reads_reported_values_that_are_not_numbers_as_wrong():
+    for field, value, message in (
+        ("prize", "6", "route.prize is '6' but its nodes' prizes sum to 6.0"),
+        ("prize", None, "route.prize is None but its nodes' prizes sum to 6.0"),
+        ("prize", INF, "route.prize is inf but its nodes' prizes sum to 6.0"),
+        ("travel", math.nan, "route.travel is nan but its legs sum to 6.0"),
+        ("prize", True, "route.prize is True but its nodes' prizes sum to 6.0"),
+        ("bound", "8", "route.bound is '8', not a number"),
+        ("bound", True, "route.bound is True, not a number"),
+    ):
+        assert run_check(made(**{field: value}), problem()) == [message]
+    assert run_check(made(prize=np.float64(6.0), bound=np.float64(8.0)), problem()) == []
+    assert run_check(made(bound=7), problem()) == []  # an int bound is a number
+    assert run_check(made(prize=np.int64(6), bound=np.int64(7)), problem()) == []
+
+
+def test_check_route_compares_with_a_relative_tolerance_above_one_and_absolute_below():
+    # prizes of 2e9 scale the 1e-9 tolerance up to 2 units; prizes near 0 use 1e-9 absolute
+    big = problem(prizes=np.array([0.0, 1e9, 1e9, 0.0]))
+    assert run_check(made(prize=2e9 + 2.0, bound=3e9), big) == []
+    assert run_check(made(prize=2e9 + 4.0, bound=3e9), big) == [
+        "route.prize is 2000000004.0 but its nodes' prizes sum to 2000000000.0"
+    ]
+    tiny = problem(prizes=np.zeros(4))
+    assert run_check(made(prize=0.5e-9, bound=0.0), tiny) == []
+    assert run_check(made(prize=2e-9, bound=0.0), tiny) == [
+        "route.prize is 2e-09 but its nodes' prizes sum to 0.0"
+    ]
+
+
+def test_check_route_bound_below_prize_by_less_than_the_tolerance_passes():
+    # a bound rounded to the nearest float of an exact prize may sit a hair below it
+    assert run_check(made(bound=6.0 * (1 - 0.5e-9)), problem()) == []
+    assert run_check(made(bound=6.0 * (1 - 2e-9)), problem()) == [
+        f"route.bound is {6.0 * (1 - 2e-9)!r}, below the prize 6.0 of its nodes"
+    ]
+
+
+def test_check_route_counts_the_prize_of_a_node_once_and_of_start_and_end():
+    # start and end prizes count; the closed tour's return to start does not count twice
+    args = problem(end=None, prizes=np.array([4.0, 2.0, 3.0, 1.0]), budget=12.0)
+    route = made(
+        nodes=(0, 1, 2, 0), arrival=(0.0, 1.0, 3.5, 6.75), prize=9.0, travel=6.0, bound=10.0
+    )
+    assert run_check(route, args) == []
+    assert run_check(replace(route, prize=13.0), args) == [
+        "route.prize is 13.0 but its nodes' prizes sum to 9.0"
+    ]
+
+
+def test_check_route_stops_timing_at_a_missing_edge():
+    # after a leg without an edge no time rule is checked, the prize still is
+    no_edge = LINE["travel"].copy()
+    no_edge[1, 2] = INF
+    args = problem(travel=no_edge, budget=0.0)
+    assert run_check(made(prize=7.0), args) == [
+        "leg 1 -> 2 has no edge (travel is inf)",
+        "route.prize is 7.0 but its nodes' prizes sum to 6.0",
+    ]
+
+
+def test_check_route_window_closing_at_minus_infinity_is_always_missed():
+    windows = np.array([[0.0, INF], [-INF, -INF], [0.0, INF], [0.0, INF]])
+    assert run_check(made(), problem(time_windows=windows)) == [
+        "arrival at node 1 at 1.0 is after its window closes at -inf"
+    ]
+    windows[1] = (-INF, 1.0)  # the twin: open since ever, closing just on time
+    assert run_check(made(), problem(time_windows=windows)) == []
+
+
+def test_check_route_time_starts_at_zero_and_waits_at_the_start_too():
+    # the start's window opens at 2: service begins there at 2 and everything shifts by 2
+    windows = np.array([[2.0, INF], [0.0, INF], [0.0, INF], [0.0, INF]])
+    shifted = made(arrival=(0.0, 3.0, 5.5, 8.75), begin=(2.0, 3.0, 5.5, 8.75))
+    assert run_check(shifted, problem(time_windows=windows)) == []
+    assert run_check(shifted, problem(time_windows=windows, budget=8.5)) == [
+        "route ends at 8.75, over the budget of 8.5"
+    ]
+
+
+BASE_ROUTE = None  # filled below: the base route of the rule cases, reported right
+
+
+@pytest.mark.parametrize(
+    ("change", "message", "twin"),
+    [
+        (
+            dict(travel=np.ones((2, 3))),
+            "travel has shape (2, 3); pass a square (N, N) matrix with N >= 1",
+            dict(travel=np.abs(LINE_X[:, None] - LINE_X[None, :]).tolist()),
+        ),
+        (
+            dict(travel=np.ones(4)),
+            "travel has shape (4,); pass a square (N, N) matrix with N >= 1",
+            None,
+        ),
+        (
+            dict(travel=np.ones((0, 0))),
+            "travel has shape (0, 0); pass a square (N, N) matrix with N >= 1",
+            None,
+        ),
+        (
+            dict(travel=np.where(np.eye(4, dtype=bool), math.nan, LINE["travel"])),
+            "travel contains NaN; use inf for a missing edge",
+            dict(travel=np.where(np.eye(4, dtype=bool), INF, LINE["travel"])),
+        ),
+        (
+            dict(travel=LINE["travel"] - np.eye(4)[[1, 0, 3, 2]] * 7.0),
+            "travel has negative entries; travel times must be >= 0",
+            dict(travel=LINE["travel"] - np.eye(4) * 7.0),  # the diagonal is ignored
+        ),
+        (
+            dict(prizes=np.ones(5)),
+            "prizes has shape (5,); pass one prize per node (4,)",
+            dict(prizes=[0.0, 2.0, 3.0, 1.0]),
+        ),
+        (
+            dict(prizes=np.array([0.0, 2.0, 3.0, -1.0])),
+            "prizes must be finite and >= 0",
+            dict(prizes=np.array([0.0, 2.0, 3.0, 1.0])),
+        ),
+        (dict(prizes=np.array([0.0, 2.0, 3.0, INF])), "prizes must be finite and >= 0", None),
+        (dict(budget=-1.0), "budget=-1.0 must be finite and >= 0", dict(budget=10)),
+        (dict(budget=INF), "budget=inf must be finite and >= 0", None),
+        (dict(budget=math.nan), "budget=nan must be finite and >= 0", None),
+        (dict(start=1.0), "start=1.0 must be an integer node index", dict(start=np.int64(0))),
+        (dict(start=False), "start=False must be an integer node index", None),
+        (dict(start=4), "start=4 is not a node index in [0, 4)", None),
+        (dict(start=-1), "start=-1 is not a node index in [0, 4)", None),
+        (dict(end=3.0), "end=3.0 must be an integer node index", dict(end=np.int32(3))),
+        (dict(end=4), "end=4 is not a node index in [0, 4)", None),
+        (
+            dict(service=np.zeros(3)),
+            "service has shape (3,); pass one service time per node (4,)",
+            dict(service=[0.0, 0.5, 0.25, 0.0]),
+        ),
+        (
+            dict(service=np.array([0.0, 0.5, -0.25, 0.0])),
+            "service times must be finite and >= 0",
+            dict(service=np.array([0.0, 0.5, 0.25, 7.0])),  # the end's service is not spent
+        ),
+        (
+            dict(service=np.array([0.0, 0.5, INF, 0.0])),
+            "service times must be finite and >= 0",
+            None,
+        ),
+        (
+            dict(time_windows=np.zeros((4, 3))),
+            "time_windows has shape (4, 3); pass (N, 2) rows of (open, close), N=4",
+            dict(time_windows=[[0.0, INF]] * 4),
+        ),
+        (
+            dict(time_windows=np.array([[0.0, INF], [math.nan, INF], [0.0, INF], [0.0, INF]])),
+            "time_windows contains NaN; use -inf/inf for no bound",
+            dict(time_windows=np.array([[0.0, INF], [-INF, INF], [0.0, INF], [0.0, INF]])),
+        ),
+        (
+            dict(time_windows=np.array([[0.0, INF], [1.5, 1.0], [0.0, INF], [0.0, INF]])),
+            "time window of node 1 opens at 1.5 after it closes at 1.0",
+            dict(time_windows=np.array([[0.0, INF], [1.0, 1.0], [0.0, INF], [0.0, INF]])),
+        ),
+    ],
+    ids=lambda v: None,
+)
+def test_check_route_refuses_an_invalid_problem_rule_by_rule(change, message, twin):
+    with pytest.raises(InvalidProblemError) as info:
+        run_check(made(), problem(**change))
+    assert str(info.value) == message
+    if twin is not None:
+        assert run_check(made(), problem(**twin)) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        (dict(travel=np.ones((2, 3))), "square"),
+        (dict(travel=np.array([[0, np.nan], [1, 0]])), "NaN"),
+        (dict(travel=np.array([[0, -1.0], [1, 0]])), "negative"),
+        (dict(prizes=np.ones(3)), "one prize per node"),
+        (dict(prizes=np.array([0.0, -1.0])), "prizes must be"),
+        (dict(budget=math.nan), "budget"),
+        (dict(start=2), "start=2"),
+        (dict(end=-1), "end=-1"),
+        (dict(service=np.array([0.0, -1.0])), "service"),
+        (dict(time_windows=np.array([[0, 1], [3, 2]])), "opens at 3.0 after it closes"),
+        (dict(time_limit_s=0.0), "time_limit_s"),
+        (dict(seed=1.5), "seed"),
+        (dict(wall_cap_s=-1.0), "wall_cap_s"),
+    ],
+)
+def test_invalid_inputs_raise(kwargs, words):
+    args = dict(travel=np.array([[0, 1.0], [1, 0]]), prizes=np.zeros(2), budget=2.0)
+    args.update(kwargs)
+    with pytest.raises(InvalidProblemError, match=words):
+        solve_orienteering(args.pop("travel"), args.pop("prizes"), args.pop("budget"), **args)
