@@ -44,6 +44,13 @@ Layout of a mission file (every table but [mission] and [site] is optional)::
     [planner.stops]             # StopRules fields
     scoop_value = 10
 
+    [operations]
+    spec = "hakuto-r-m2"        # built-in operations (cadence, flight rules) or a TOML file
+    ground_processing_s = 5400  # any OpsSpec field overrides the spec
+    [[operations.waivers]]      # a flight rule waived by name, with the reason
+    rule = "sun"
+    reason = "the team accepts drives at dawn on day 1"
+
     [[targets]]
     name = "bright ejecta"
     lat = 60.501
@@ -69,12 +76,21 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from frigoris.planners.sequence_check import RULES as FLIGHT_RULES
 from frigoris.planners.stops import StopRules
 from frigoris.terrain.errors import TerrainError
 from frigoris.terrain.synth import SynthParams
 
 from ..errors import SpecError, TouchdownError
-from ..specs import BUILTIN, LanderSpec, RoverSpec, check_types
+from ..specs import (
+    BUILTIN,
+    BUILTIN_OPERATIONS,
+    OPERATIONS,
+    LanderSpec,
+    OpsSpec,
+    RoverSpec,
+    check_types,
+)
 from ..touchdown import SCENARIOS, Dispersion
 from .formats import plain, utc_iso
 from .provenance import sha256_file
@@ -94,6 +110,7 @@ __all__ = [
     "Site",
     "Target",
     "TouchdownPlan",
+    "Waiver",
     "builtin_mission",
     "load_mission",
 ]
@@ -153,6 +170,14 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Waiver:
+    """A flight rule of the command sequences waived by name, and why."""
+
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class InputFile:
     """An input file of the mission, for the manifest."""
 
@@ -179,6 +204,8 @@ class Mission:
     source: str = "<memory>"
     inputs: tuple[InputFile, ...] = ()
     overrides: tuple[str, ...] = ()
+    operations: OpsSpec = OPERATIONS
+    waivers: tuple[Waiver, ...] = ()
 
     @property
     def deploy_time(self) -> datetime:
@@ -224,6 +251,8 @@ class Mission:
             },
             "targets": [plain(dataclasses.asdict(t)) for t in self.targets],
             "overrides": list(self.overrides),
+            "operations": _spec_dict(self.operations),
+            "waivers": [plain(dataclasses.asdict(w)) for w in self.waivers],
         }
 
 
@@ -232,7 +261,7 @@ def _spec_dict(spec) -> dict[str, Any]:
     return plain(d)
 
 
-_TABLES = ("mission", "site", "lander", "rover", "touchdown", "planner", "targets")
+_TABLES = ("mission", "site", "lander", "rover", "touchdown", "planner", "operations", "targets")
 
 
 class _Reader:
@@ -361,8 +390,10 @@ def _spec(
     cls,
     default: str,
     inputs: list[InputFile],
+    builtin: dict[str, str] = BUILTIN,
+    skip: tuple[str, ...] = ("spec",),
 ):
-    """Load a lander or rover spec (built-in name or file), then apply the file's overrides."""
+    """Load a lander, rover or operations spec (built-in name or file), then apply overrides."""
     name = table.get("spec", default)
     if not isinstance(name, str) or not name.strip():
         raise r.fail(
@@ -370,9 +401,9 @@ def _spec(
             "is not a name or a path",
             f'write spec = "{default}" or spec = "my_{kind}.toml"',
         )
-    if name.lower() in BUILTIN:
+    if name.lower() in builtin:
         source: str | pathlib.Path = name.lower()
-        text = resources.files("frigoris.rover.data").joinpath(BUILTIN[name.lower()]).read_bytes()
+        text = resources.files("frigoris.rover.data").joinpath(builtin[name.lower()]).read_bytes()
         inputs.append(
             InputFile(
                 f"{kind} spec",
@@ -386,13 +417,13 @@ def _spec(
         if not path.is_file():
             raise r.fail(
                 f"[{where}] spec = {name!r}",
-                f"is neither a built-in spec {sorted(BUILTIN)} nor an existing file",
+                f"is neither a built-in spec {sorted(builtin)} nor an existing file",
                 "fix the path (relative to the mission file)",
             )
         source = path
         inputs.append(_file_input(f"{kind} spec", path, name))
     spec = cls.load(source)
-    overrides = {k: v for k, v in table.items() if k != "spec"}
+    overrides = {k: v for k, v in table.items() if k not in skip}
     if not overrides:
         return spec
     names = {f.name for f in dataclasses.fields(cls)} - {"sources"}
@@ -672,6 +703,43 @@ def _parse(
     rules_table = {k: tuple(v) if isinstance(v, list) else v for k, v in rules_table.items()}
     planner = PlannerLimits(limit, StopRules(**rules_table))
 
+    # operations: the command cycle, the flight rules and their waivers
+    ot = r.table(doc, "operations")
+    operations = _spec(
+        "operations",
+        ot,
+        "operations",
+        base,
+        r,
+        OpsSpec,
+        "hakuto-r-m2",
+        inputs,
+        builtin=BUILTIN_OPERATIONS,
+        skip=("spec", "waivers"),
+    )
+    wt = ot.get("waivers", [])
+    if not isinstance(wt, list):
+        raise r.fail(
+            "operations.waivers",
+            "is not an array of tables",
+            "write each as [[operations.waivers]]",
+        )
+    waivers = []
+    for i, item in enumerate(wt, start=1):
+        where = f"operations.waivers #{i}"
+        if not isinstance(item, dict):
+            raise r.fail(f"[[operations.waivers]] #{i}", "is not a table", "write rule and reason")
+        r.unknown(item, where, {"rule", "reason"})
+        rule = r.string(item, "rule", where, ...)
+        if rule not in FLIGHT_RULES:
+            raise r.fail(
+                f"[{where}] rule = {rule!r}",
+                "is not a flight rule",
+                f"waive one of {list(FLIGHT_RULES)}",
+            )
+        reason = r.string(item, "reason", where, ...)
+        waivers.append(Waiver(rule, reason))
+
     # targets
     tg = doc.get("targets", [])
     if not isinstance(tg, list):
@@ -704,6 +772,8 @@ def _parse(
         origin,
         tuple(inputs),
         overrides,
+        operations,
+        tuple(waivers),
     )
 
 

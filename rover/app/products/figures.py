@@ -201,11 +201,29 @@ def plan_figure(hm, plan, path, *, title: str, unplanned=()) -> pathlib.Path:
     return save(fig, path)
 
 
-def timeline_figure(plan, solar, start, path, *, rover=None) -> pathlib.Path:
-    """Battery (with capacity and reserve), sun and solar power, distance driven over the plan."""
+BUDGET_COLOURS = {
+    "drive": ("#2ca02c", "driving"),
+    "stops": ("#e377c2", "at stops"),
+    "data": ("#1f77b4", "sending images (data volume)"),
+    "time": ("#ff7f0e", "ground work and uplink (time)"),
+    "shift": ("#ffbb78", "outside the shifts (time)"),
+    "link": ("#9467bd", "no relay (link)"),
+    "battery": ("#d62728", "charging (battery)"),
+    "sun": ("#8c564b", "Sun too low"),
+}
+"""Budget -> (colour, legend label) of the timeline's budget panel."""
+
+
+def timeline_figure(plan, solar, start, path, *, rover=None, budget_of=None) -> pathlib.Path:
+    """Battery (with capacity and reserve), sun and solar power, distance driven over the plan.
+
+    With ``budget_of`` (timeline activity -> budget, a plan with a cadence) a fourth panel
+    stacks, for each day of the plan, the hours spent per budget: which one binds.
+    """
     tl = plan.timeline
     t_h = tl["t_s"] / 3600.0
-    fig, axes = plt.subplots(3, 1, figsize=(9, 8), sharex=True, constrained_layout=True)
+    n = 4 if budget_of else 3
+    fig, axes = plt.subplots(n, 1, figsize=(9, 2.7 * n), sharex=n == 3, constrained_layout=True)
     axes[0].plot(t_h, tl["soc_wh"], color="#1f77b4", label="battery")
     if rover is not None:
         axes[0].axhline(rover.battery_wh, color="0.4", ls=":", lw=1, label="capacity")
@@ -228,9 +246,37 @@ def timeline_figure(plan, solar, start, path, *, rover=None) -> pathlib.Path:
     axes[2].plot(t_h, np.cumsum(np.where(tl["activity"] == "drive", step, 0.0)), color="#9467bd")
     axes[2].set_ylabel("distance driven (m)")
     axes[2].set_xlabel("hours after the plan starts")
+    if budget_of:
+        axes[1].sharex(axes[0])
+        axes[2].sharex(axes[0])
+        _budget_panel(axes[3], tl, budget_of)
     for ax in axes:
         ax.grid(alpha=0.3)
     return save(fig, path)
+
+
+def _budget_panel(ax, tl, budget_of) -> None:
+    """Hours per day of the plan spent per budget, stacked: the tallest non-driving bar binds."""
+    t = np.asarray(tl["t_s"], dtype=np.float64)
+    dt = np.diff(t, prepend=t[:1]) / 3600.0
+    day = np.floor(np.maximum(t - dt * 3600.0, 0.0) / 86400.0).astype(int)
+    n_days = int(day.max()) + 1 if day.size else 1
+    bottom = np.zeros(n_days)
+    x = np.arange(n_days) + 1
+    for key, (colour, label) in BUDGET_COLOURS.items():
+        hours = np.zeros(n_days)
+        for a, d, k in zip(tl["activity"], dt, day, strict=True):
+            if budget_of.get(str(a)) == key:
+                hours[k] += d
+        if hours.any():
+            ax.bar(x, hours, bottom=bottom, color=colour, label=label, width=0.8)
+            bottom += hours
+    ax.set_xlabel("day of the plan")
+    ax.set_ylabel("hours")
+    ax.set_xticks(x)
+    ax.set_ylim(0, 24 * 1.45)
+    ax.set_title("Where each day goes: the budget that holds the rover parked longest binds")
+    ax.legend(fontsize=7, loc="upper left", ncol=3, framealpha=0.8)
 
 
 SCENARIO_MARKERS = {"nominal": "o", "mission-2": "X", "mission-1": "D"}
