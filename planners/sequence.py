@@ -127,11 +127,12 @@ def build_sequence(
     Raises
     ------
     PlanningError
-        The plan was not made with a cadence (no turnarounds in its timeline).
+        The plan was not made with a cadence (no turnarounds in its timeline). An empty plan
+        (the rover cannot move) gives a sequence without commands.
     """
     tl = plan.timeline
     act = np.asarray(tl["activity"])
-    if len(act) and not np.isin(act, ("uplink",)).any():
+    if len(act) > 1 and not np.isin(act, ("uplink",)).any():
         raise PlanningError(
             "the plan has no uplinks in its timeline: build sequences from plans made with a "
             "Cadence (Operations.cadence)"
@@ -175,6 +176,7 @@ def build_sequence(
     cycles: list[dict[str, Any]] = [{"cycle": 0, "uplink_t_s": None, "commands": []}]
     heading = float(start_heading_deg) % 360.0
     queue = 0.0
+    moved = False
     i = 1
     n = len(t)
     while i < n:
@@ -234,9 +236,15 @@ def build_sequence(
             cmd.update(type="wait", reason=_WAIT_REASONS[a])
         else:
             raise PlanningError(f"timeline activity {a!r} has no command; a plan from a Cadence?")
+        if not moved and a != "drive":
+            # until its first move the rover stays where it is known to be (in its start cell)
+            ex, ey = sx, sy
+        else:
+            ex, ey = float(x[last]), float(y[last])
+        moved = moved or a == "drive"
         cmd.update(
-            x_m=float(x[last]),
-            y_m=float(y[last]),
+            x_m=ex,
+            y_m=ey,
             heading_deg_end=heading,
             battery_wh=float(soc[last]),
             data_queued_bits=float(queue),

@@ -515,8 +515,7 @@ def check_sequence(
                         f"{where} sends {bits:.0f} bits, only {queue_bits:.0f} are waiting",
                     )
                 queue_bits = max(0.0, queue_bits - bits)
-                if queue_bits <= SEQ_BITS_TOL * max(produced_bits, 1.0):
-                    delivered_at = t1
+                delivered_at = t1  # whether all went down is the data rule's business
             elif kind == "wait" and cmd.get("reason") in ("ground", "uplink"):
                 if queue_bits > SEQ_BITS_TOL * max(produced_bits, 1.0):
                     found.add(

@@ -559,7 +559,9 @@ class SimSpec:
     vertical error of ``orbital_sigma_m`` per post correlated over ``orbital_corr_posts``
     posts. Execution slips (``slip_mean`` +- ``slip_sd`` of the commanded distance, plus
     ``slip_per_deg`` per degree of slope) and turns off heading by ``heading_sd_deg`` per
-    segment; the ground re-localises the rover once per Earth day to ``relocalise_sd_m``.
+    segment; the ground re-localises the rover once per Earth day to ``relocalise_sd_m``. The
+    rover meets a hazard where, centred, its footprint truly exceeds ``hazard_slope_deg`` or
+    ``hazard_step_m``: what it cannot drive, not the margins it plans with.
     """
 
     name: str
@@ -571,11 +573,14 @@ class SimSpec:
     slip_per_deg: float
     heading_sd_deg: float
     relocalise_sd_m: float
+    hazard_slope_deg: float
+    hazard_step_m: float
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     def validate(self) -> None:
         """Raise SpecError naming the first impossible value."""
-        _positive(self, "orbital_post_m", "orbital_corr_posts")
+        _positive(self, "orbital_post_m", "orbital_corr_posts", "hazard_step_m")
+        _in_range(self, "hazard_slope_deg", 0.0, 90.0, lo_open=True)
         _in_range(self, "orbital_sigma_m", 0.0, 100.0)
         _in_range(self, "slip_mean", 0.0, 0.9)
         _in_range(self, "slip_sd", 0.0, 1.0)

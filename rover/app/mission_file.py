@@ -89,6 +89,7 @@ from ..specs import (
     LanderSpec,
     OpsSpec,
     RoverSpec,
+    SimSpec,
     check_types,
 )
 from ..touchdown import SCENARIOS, Dispersion
@@ -206,6 +207,8 @@ class Mission:
     overrides: tuple[str, ...] = ()
     operations: OpsSpec = OPERATIONS
     waivers: tuple[Waiver, ...] = ()
+    sim: SimSpec = field(default_factory=SimSpec.load)
+    """What the closed-loop operations simulation degrades and perturbs (``frigoris ops-sim``)."""
 
     @property
     def deploy_time(self) -> datetime:
@@ -253,6 +256,7 @@ class Mission:
             "overrides": list(self.overrides),
             "operations": _spec_dict(self.operations),
             "waivers": [plain(dataclasses.asdict(w)) for w in self.waivers],
+            "ops_sim": _spec_dict(self.sim),
         }
 
 
@@ -443,6 +447,33 @@ def _spec(
         new.validate()
     except (TypeError, SpecError) as err:
         raise _wrapped(r.origin, f"[{where}] overrides", err) from err
+    return new
+
+
+def _sim_spec(ot: dict, base: pathlib.Path, r: _Reader) -> SimSpec:
+    """The ``[sim]`` table of the operations spec file, with ``[operations.sim]`` overrides."""
+    name = ot.get("spec", "hakuto-r-m2")
+    source = name.lower() if isinstance(name, str) and name.lower() in BUILTIN_OPERATIONS else (
+        base / str(name)
+    ).resolve()
+    try:
+        spec = SimSpec.load(source)
+    except SpecError as err:
+        raise r.fail("[operations] spec", f"has no usable [sim] table ({err})", "add one") from None
+    table = ot.get("sim", {})
+    if not isinstance(table, dict):
+        raise r.fail("[operations.sim]", "is not a table", "write [operations.sim]")
+    if not table:
+        return spec
+    names = {f.name for f in dataclasses.fields(SimSpec)} - {"sources", "name"}
+    r.unknown(table, "operations.sim", names)
+    check_types(SimSpec, table, f"{r.origin}: [operations.sim]")
+    sources = {**spec.sources, **{k: f"mission file: {r.origin}" for k in table}}
+    try:
+        new = dataclasses.replace(spec, **table, sources=sources)
+        new.validate()
+    except (TypeError, SpecError) as err:
+        raise _wrapped(r.origin, "[operations.sim]", err) from err
     return new
 
 
@@ -715,8 +746,9 @@ def _parse(
         "hakuto-r-m2",
         inputs,
         builtin=BUILTIN_OPERATIONS,
-        skip=("spec", "waivers"),
+        skip=("spec", "waivers", "sim"),
     )
+    sim = _sim_spec(ot, base, r)
     wt = ot.get("waivers", [])
     if not isinstance(wt, list):
         raise r.fail(
@@ -774,6 +806,7 @@ def _parse(
         overrides,
         operations,
         tuple(waivers),
+        sim,
     )
 
 

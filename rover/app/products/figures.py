@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "context_figure",
+    "ops_figure",
+    "ops_metrics_figure",
     "deploy_figure",
     "hazard_figure",
     "plan_figure",
@@ -594,3 +596,187 @@ def sun_figure(path, times, sun_el, earth_el, watts, title: str) -> pathlib.Path
     bottom.legend(loc="upper right", fontsize=8)
     fig.autofmt_xdate()
     return save(fig, path, dpi=120)
+
+
+def _zoom(dem: Dem, xs, ys, pad_m: float = 25.0) -> tuple[int, int, int, int]:
+    """Rows r0:r1, cols c0:c1 of a square window around points (with a margin), on the grid."""
+    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
+    half = 0.5 * max(np.ptp(xs), np.ptp(ys), 20.0) + pad_m
+    cx, cy = 0.5 * (xs.min() + xs.max()), 0.5 * (ys.min() + ys.max())
+    r_a, c_a = dem.rowcol(cx - half, cy + half)
+    r_b, c_b = dem.rowcol(cx + half, cy - half)
+    m, n = dem.shape
+    return max(r_a, 0), min(r_b + 1, m), max(c_a, 0), min(c_b + 1, n)
+
+
+def ops_figure(world, records, path) -> pathlib.Path:
+    """Left: the first plan on the orbital map. Right: the runs' true tracks on the terrain."""
+    dem = world.grid
+    p = world.first.plan
+    xs = [world.start_xy[0], world.lander_xy[0], *p.stops.x]
+    ys = [world.start_xy[1], world.lander_xy[1], *p.stops.y]
+    for r in records:
+        xs += [t[0] for t in r.track_xy]
+        ys += [t[1] for t in r.track_xy]
+    r0, r1, c0, c1 = _zoom(dem, xs, ys)
+    sub = Dem(
+        np.asarray(dem.elevation[r0:r1, c0:c1]), dem.transform @ Affine.translation(c0, r0), dem.crs
+    )
+    extent = map_extent(sub)
+    shade = hillshade(sub.elevation, sub.res_m, 108.0, 30.0)
+    fig, axes = plt.subplots(1, 2, figsize=(15, 7.6), constrained_layout=True)
+    panels = (
+        (
+            axes[0],
+            "The first plan, made on the orbital DTM (hillshade: true terrain)",
+            world.orbital.keepout[r0:r1, c0:c1],
+            ~world.orbital.linked[r0:r1, c0:c1],
+            "keep-out on the orbital map",
+            "no link predicted from orbit",
+        ),
+        (
+            axes[1],
+            f"What {len(records)} simulated runs drove on the true terrain",
+            world.truth_hazard[r0:r1, c0:c1],
+            ~world.truth.linked[r0:r1, c0:c1],
+            "terrain the rover cannot drive (true)",
+            "no link (true)",
+        ),
+    )
+    for ax, title, bad, nolink, bad_label, link_label in panels:
+        ax.imshow(np.nan_to_num(shade, nan=0.5), cmap="gray", extent=extent, vmin=0, vmax=1)
+        ax.imshow(
+            np.where(nolink, 1.0, np.nan),
+            cmap=ListedColormap(["#1f3a93"]),
+            alpha=0.25,
+            extent=extent,
+            interpolation="nearest",
+        )
+        ax.imshow(
+            np.where(bad, 1.0, np.nan),
+            cmap=ListedColormap(["#d62728"]),
+            alpha=0.45,
+            extent=extent,
+            interpolation="nearest",
+        )
+        handles = [
+            Patch(color="#d62728", alpha=0.45, label=bad_label),
+            Patch(color="#1f3a93", alpha=0.25, label=link_label),
+        ]
+        for cells in p.legs:
+            x, y = dem.xy(cells[:, 0], cells[:, 1])
+            ax.plot(
+                x,
+                y,
+                color="white" if ax is axes[0] else "#ffcc00",
+                lw=2.2 if ax is axes[0] else 1.2,
+                ls="-" if ax is axes[0] else "--",
+            )
+        handles.append(
+            plt.Line2D(
+                [],
+                [],
+                color="white" if ax is axes[0] else "#ffcc00",
+                ls="-" if ax is axes[0] else "--",
+                label="first plan",
+            )
+        )
+        for kind, colour in STOP_COLOURS.items():
+            sel = [i for i, kd in enumerate(p.stops.kind) if kd == kind and i > 0]
+            if sel:
+                ax.scatter(
+                    p.stops.x[sel], p.stops.y[sel], s=70, c=colour, edgecolors="black", zorder=6
+                )
+                handles.append(
+                    plt.Line2D(
+                        [], [], color=colour, marker="o", mec="black", lw=0, label=f"planned {kind}"
+                    )
+                )
+        lx, ly = world.lander_xy
+        ax.plot(lx, ly, marker="*", ms=16, color="white", mec="black", zorder=7)
+        handles.append(
+            plt.Line2D([], [], color="white", mec="black", marker="*", ms=12, lw=0, label="lander")
+        )
+        ax.plot(*world.start_xy, marker="s", ms=9, color="white", mec="black", zorder=7)
+        handles.append(
+            plt.Line2D(
+                [],
+                [],
+                color="white",
+                mec="black",
+                marker="s",
+                lw=0,
+                label="rover at the start (handoff)",
+            )
+        )
+        ax.set_title(title)
+        ax.set_xlabel("easting (m)")
+        ax.set_ylabel("northing (m)")
+        ax.set_aspect("equal")
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
+        add_scale_bar(ax, sub)
+        add_north_arrow(ax, dem.crs)
+        if ax is axes[1]:
+            cmap = plt.get_cmap("cool")
+            for j, r in enumerate(records):
+                t = np.asarray(r.track_xy)
+                if len(t) >= 2:
+                    ax.plot(
+                        t[:, 0],
+                        t[:, 1],
+                        color=cmap(j / max(len(records) - 1, 1)),
+                        lw=1.1,
+                        alpha=0.85,
+                    )
+            handles.append(
+                plt.Line2D([], [], color=cmap(0.5), lw=1.2, label="true tracks, one colour per run")
+            )
+        ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.85)
+    return save(fig, path)
+
+
+def ops_metrics_figure(records, path) -> pathlib.Path:
+    """Run by run: stops achieved against the first plan, distance, hazards met, time lost."""
+    runs = np.array([r.run for r in records])
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), constrained_layout=True)
+    ax = axes[0, 0]
+    ax.bar(runs, [r.stops_achieved for r in records], color="#2ca02c", label="stops achieved")
+    ax.axhline(
+        records[0].stops_first_planned,
+        color="black",
+        ls="--",
+        lw=1,
+        label="stops in the first plan",
+    )
+    ax.set_ylabel("stops")
+    ax.legend(fontsize=8)
+    ax = axes[0, 1]
+    ax.bar(runs, [r.distance_m for r in records], color="#9467bd", label="distance driven (true)")
+    ax.axhline(0.0, color="black", lw=0.5)
+    ax.set_ylabel("metres")
+    ax.legend(fontsize=8)
+    ax = axes[1, 0]
+    strikes = np.array([r.rock_strikes for r in records])
+    terrain = np.array([r.hazards_met for r in records]) - strikes
+    ax.bar(runs, terrain, color="#d62728", label="terrain it cannot drive")
+    ax.bar(runs, strikes, bottom=terrain, color="#ff7f0e", label="rock strikes (unresolved)")
+    ax.set_ylabel("hazards met")
+    ax.legend(fontsize=8)
+    ax = axes[1, 1]
+    ax.bar(runs, [r.time_lost_h for r in records], color="#7f7f7f", label="time lost (h)")
+    ax.plot(
+        runs,
+        [r.sequences_refused for r in records],
+        "o",
+        color="#1f77b4",
+        label="sequences the checker refused",
+    )
+    ax.set_ylabel("hours / count")
+    ax.legend(fontsize=8)
+    for a in axes.flat:
+        a.set_xlabel("run")
+        a.set_xticks(runs)
+        a.grid(alpha=0.3, axis="y")
+    fig.suptitle("Closed-loop operations: each run from the same first plan, different execution")
+    return save(fig, path)
