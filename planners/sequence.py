@@ -149,7 +149,9 @@ def build_sequence(
     sx, sy = (float(x[0]), float(y[0])) if start_xy is None else map(float, start_xy)
     doc: dict[str, Any] = {
         "frigoris_sequence": SEQUENCE_VERSION,
-        "start_utc": _utc(start_utc, 0.0),
+        "start_utc": None
+        if start_utc is None
+        else start_utc.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
         "start": {
             "t_s": float(t[0]),
             "x_m": sx,

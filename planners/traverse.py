@@ -347,6 +347,10 @@ class _Sim:
         Returns (t, soc), or None when the mission ends first or the reserve breaks.
         """
         cad, ops = self.ops.cadence, self.ops
+        out = self._wait_sun(t, soc, 0.0, r, c, leg, stop)  # no image with the Sun too low
+        if out is None:
+            return None
+        t, soc = out
         self._emit(t, r, c, soc, image, leg, stop, self._solar(t, t, r, c))
         phases = (
             ("downlink", bits / cad.link_bit_s),

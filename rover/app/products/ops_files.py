@@ -18,6 +18,7 @@ import io
 import json
 import os
 import pathlib
+from datetime import timezone
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from ..provenance import sha256_file
 __all__ = [
     "OPS_FILES",
     "PLAN_STATE_VERSION",
+    "exact_utc",
     "read_plan_state",
     "sequence_csv",
     "write_ops_files",
@@ -187,7 +189,7 @@ def write_ops_files(
     names = p.stops.names if p.stops.names else ("",) * len(p.stops)
     state = {
         "frigoris_plan_state": PLAN_STATE_VERSION,
-        "plan_start_utc": utc_iso(result.start_time),
+        "plan_start_utc": exact_utc(result.start_time),
         "mission_end_utc": utc_iso(ctx.mission_end),
         "seed": ctx.seed,
         "time_limit_s": ctx.time_limit_s,
@@ -244,6 +246,11 @@ def write_ops_files(
         out_dir / "plan_state.json", json.dumps(plain(state), indent=1, allow_nan=False) + "\n"
     )
     return outputs
+
+
+def exact_utc(t) -> str:
+    """An aware time in UTC to the microsecond (plan time 0: windows are reckoned from it)."""
+    return t.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def read_plan_state(run_dir: pathlib.Path) -> dict[str, Any]:
