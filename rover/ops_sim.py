@@ -35,7 +35,9 @@ records depend on the seed and the chunk size only.
 
 from __future__ import annotations
 
+import logging
 import math
+import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -626,9 +628,18 @@ def simulate_run(world: OpsWorld, run: int, seed: int, horizons=None) -> RunReco
     return _Run(world, run, seed, *horizons).play()
 
 
+_HORIZONS: dict[int, tuple] = {}
+"""Per process: the horizon maps of the world it holds (rebuilt from codes once, not per
+chunk; the world is kept with them so its id cannot be reused)."""
+
+
 def _chunk(world: OpsWorld, first: int, seeds: list[int]) -> list[RunRecord]:
-    horizons = (world.horizons(world.truth_codes), world.horizons(world.orbital_codes))
-    return [simulate_run(world, first + j, s, horizons) for j, s in enumerate(seeds)]
+    held = _HORIZONS.get(id(world))
+    if held is None or held[0] is not world:
+        _HORIZONS.clear()
+        held = (world, world.horizons(world.truth_codes), world.horizons(world.orbital_codes))
+        _HORIZONS[id(world)] = held
+    return [simulate_run(world, first + j, s, held[1:]) for j, s in enumerate(seeds)]
 
 
 def run_seeds(seed: int, runs: int, chunk: int) -> list[list[int]]:
@@ -659,6 +670,8 @@ def simulate_runs(
     runs, seed, chunk : int
         The records depend on these only (not on the scheduler or the workers).
     scheduler : {"processes", "threads", "synchronous"} or a dask.distributed address
+        ``processes`` starts a local dask.distributed cluster of one-thread workers; with it,
+        and with an address, the world is sent to each worker once (``scatter``).
     workers : int, optional
         Local workers (default: the CPUs available).
     """
@@ -669,34 +682,68 @@ def simulate_runs(
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise RoverError(f"chunk must be a whole number >= 1, got {chunk!r}")
     seeds = run_seeds(seed, runs, chunk)
-    starts = np.cumsum([0] + [len(s) for s in seeds[:-1]])
-    tasks = [
-        dask.delayed(_chunk, pure=False)(world, int(a), s)
-        for a, s in zip(starts, seeds, strict=True)
-    ]
-    done = [0]
-    from dask.callbacks import Callback
+    starts = [int(a) for a in np.cumsum([0] + [len(s) for s in seeds[:-1]])]
+    if scheduler in ("threads", "synchronous", "sync"):
+        from dask.callbacks import Callback
 
-    keys = {t.key for t in tasks}
+        tasks = [
+            dask.delayed(_chunk, pure=False)(world, a, s)
+            for a, s in zip(starts, seeds, strict=True)
+        ]
+        keys, done = {t.key for t in tasks}, [0]
 
-    class _Tick(Callback):
-        def _posttask(self, key, result, dsk, state, worker_id):
-            if key in keys:
-                done[0] += 1
-                progress(done[0] / len(tasks), f"{done[0]}/{len(tasks)} chunks")
+        class _Tick(Callback):
+            def _posttask(self, key, result, dsk, state, worker_id):
+                if key in keys:
+                    done[0] += 1
+                    progress(done[0] / len(tasks), f"{done[0]}/{len(tasks)} chunks")
 
-    if scheduler in ("processes", "threads", "synchronous", "sync"):
         with _Tick():
             parts = dask.compute(
                 *tasks,
                 scheduler="synchronous" if scheduler == "sync" else scheduler,
                 num_workers=workers,
             )
-    else:
-        from frigoris.terrain.tiled import compute_tasks
+        return [r for part in parts for r in part]
+    # processes (a local cluster) or a cluster's address: the world goes to each worker once
+    from distributed import Client, LocalCluster, as_completed
 
-        parts = compute_tasks(tasks, scheduler)
-    return [r for part in parts for r in part]
+    cluster = None
+    if scheduler == "processes":
+        n = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=0,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except OSError as err:
+            raise RoverError(
+                f"cannot reach the Dask scheduler at {scheduler!r} ({err}); start one with "
+                "`dask scheduler`, or use --scheduler processes"
+            ) from err
+    try:
+        shared = client.scatter(world, broadcast=True, hash=False)
+        futures = [
+            client.submit(_chunk, shared, a, s, pure=False)
+            for a, s in zip(starts, seeds, strict=True)
+        ]
+        where = {f.key: i for i, f in enumerate(futures)}
+        parts: list[Any] = [None] * len(futures)
+        for k, fut in enumerate(as_completed(futures), start=1):
+            parts[where[fut.key]] = fut.result()
+            progress(k / len(futures), f"{k}/{len(futures)} chunks")
+        return [r for part in parts for r in part]
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def summarise(records: list[RunRecord]) -> dict[str, Any]:

@@ -547,3 +547,126 @@ def test_layers_of_different_grids_are_refused():
 def test_a_document_that_is_not_a_sequence_is_refused():
     with pytest.raises(PlanningError, match="not a command sequence"):
         check({"cycles": []})
+
+
+# -- each recorded violation on its own (every one is noticed when deleted) ------------------
+
+
+def messages(violations, rule):
+    return [v.message for v in violations if v.rule == rule]
+
+
+def test_keepout_a_start_off_the_map():
+    doc = build([*turnaround(NAV_BITS)])
+    doc["start"]["x_m"] = 90.0
+    for c in commands(doc):
+        c["x_m"] = 90.0
+    # off the map there is no Sun to integrate: the battery goes unjudged and says so
+    assert "the start at (90.000" in messages(check(doc), "keepout")[0]
+
+
+def test_keepout_the_rover_parked_in_keep_out_and_its_twin():
+    doc = build([*turnaround(NAV_BITS)])
+    ko = np.zeros(SHAPE, bool)
+    ko[2, 2] = True  # the next cell east: fine
+    assert check(doc, keepout=ko) == []
+    ko[2, 1] = True  # the start cell: the rover waits for the ground there
+    assert "is in keep-out, cell (2, 1)" in only(check(doc, keepout=ko), "keepout")
+
+
+def test_battery_a_start_above_capacity_and_its_twin():
+    assert check(build([*turnaround(NAV_BITS)], soc0=RULES_.battery_wh)) == []
+    doc = build([*turnaround(NAV_BITS)], soc0=RULES_.battery_wh)
+    doc["start"]["battery_wh"] = RULES_.battery_wh + 0.01
+    assert "above the 40 Wh capacity" in check(doc)[0].message
+
+
+def test_clock_a_sequence_that_does_not_start_at_zero_and_its_twin():
+    doc = build(plan())
+    doc["start"]["t_s"] = 0.5 * SEQ_TIME_TOL_S
+    assert check(doc) == []
+    doc["start"]["t_s"] = 1.0
+    v = check(doc)
+    assert messages(v, "clock")[0] == "the sequence starts at 1.000000 s, not at 0"
+
+
+def test_clock_a_command_that_ends_before_it_starts():
+    doc = build(plan())
+    img = commands(doc)[5]
+    assert img["type"] == "image"
+    img["t_end_s"] = img["t_start_s"] - 1.0
+    assert "before it starts" in only(check(doc), "clock")
+
+
+def test_continuity_a_drive_of_one_point():
+    doc = build(plan())
+    commands(doc)[4]["path_xy"] = commands(doc)[4]["path_xy"][:1]
+    assert "has a path of 1 point" in messages(check(doc), "continuity")[0]
+
+
+def test_continuity_a_later_drive_away_from_the_rover():
+    doc = build(plan())
+    drive = commands(doc)[9]
+    assert drive["type"] == "drive"
+    drive["path_xy"] = [[x + 0.01, y] for x, y in drive["path_xy"]]
+    assert "the rover is at" in messages(check(doc), "continuity")[0]
+
+
+def test_continuity_segments_that_stop_short_of_the_path():
+    doc = build(plan())
+    drive = commands(doc)[9]
+    assert len(drive["segments"]) == 2
+    drive["segments"] = drive["segments"][:1]
+    assert "its segments run" in only(check(doc), "continuity")
+
+
+def test_continuity_a_drive_that_ends_off_its_path():
+    doc = build(plan())
+    commands(doc)[4]["x_m"] += 0.01
+    assert "off its path's end" in messages(check(doc), "continuity")[0]
+
+
+def test_keepout_a_drive_that_leaves_the_map():
+    doc = build(plan())
+    drive = commands(doc)[4]
+    drive["path_xy"][-1] = [200.0, 48.75]
+    assert any("leaves the map" in m for m in messages(check(doc), "keepout"))
+
+
+def test_battery_a_drive_that_falls_below_the_reserve_and_its_twin():
+    def dark(t, r, c):
+        return np.zeros(np.shape(t))
+
+    drive = [dict(type="drive", cells=LEG1, speed=0.02)]
+    use = 40.0 - build(drive, soc0=40.0, solar=dark)["cycles"][0]["commands"][0]["battery_wh"]
+    assert check(build(drive, soc0=RULES_.reserve_wh + use + 1e-9, solar=dark), solar=dark) == []
+    v = check(build(drive, soc0=RULES_.reserve_wh + use - 1e-3, solar=dark), solar=dark)
+    assert "falls to" in only(v, "battery") and " at 100 s" in v[0].message
+
+
+def test_data_an_image_of_negative_size():
+    doc = build(plan())
+    commands(doc)[0]["bits"] = -1.0
+    assert messages(check(doc), "data")[0].endswith("takes -1 bits")
+
+
+def test_data_a_downlink_of_more_than_is_waiting_and_its_twin():
+    rules = dataclasses.replace(RULES_, link_bit_s=2000.0)
+    doc = build(plan())
+    commands(doc)[1]["bits"] = NAV_BITS
+    assert check(doc, rules=rules) == []
+    commands(doc)[1]["bits"] = 1.5 * NAV_BITS
+    assert "only 50000 are waiting" in only(check(doc, rules=rules), "data")
+
+
+def test_window_the_ground_waits_off_shift():
+    doc = build([*turnaround(NAV_BITS)])
+    rules = dataclasses.replace(RULES_, window_length_h=51.0 / 3600)
+    v = check(doc, rules=rules)
+    assert "(wait) from 50 s to 650 s is outside the commanding window" in messages(v, "window")[0]
+
+
+def test_continuity_a_command_of_no_known_type():
+    doc = build(plan())
+    commands(doc)[2]["type"] = "dance"
+    assert "no such command type" in only(check(doc), "continuity")

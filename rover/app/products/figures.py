@@ -13,6 +13,7 @@ from affine import Affine
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Ellipse, Patch, Polygon
+from matplotlib.ticker import MaxNLocator
 
 from frigoris.planners.routes import Route
 from frigoris.terrain import Dem
@@ -778,5 +779,7 @@ def ops_metrics_figure(records, path) -> pathlib.Path:
         a.set_xlabel("run")
         a.set_xticks(runs)
         a.grid(alpha=0.3, axis="y")
+    for a in (axes[0, 0], axes[1, 0]):
+        a.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle("Closed-loop operations: each run from the same first plan, different execution")
     return save(fig, path)
