@@ -44,9 +44,15 @@ def cands(cells, values, kind="scoop", dwell=1800.0):
     x, y = T @ (cells[:, 1] + 0.5, cells[:, 0] + 0.5)
     k = len(cells)
     return Candidates(
-        np.asarray(x), np.asarray(y), cells, (kind,) * k, np.asarray(values, float),
-        np.full(k, dwell), tuple(f"c{i}" for i in range(k)), ("",) * k,
-    )  # fmt: skip
+        np.asarray(x),
+        np.asarray(y),
+        cells,
+        (kind,) * k,
+        np.asarray(values, float),
+        np.full(k, dwell),
+        tuple(f"c{i}" for i in range(k)),
+        ("",) * k,
+    )
 
 
 def sunny(t, r, c):
@@ -120,7 +126,11 @@ def test_one_stop_by_hand():
     drives = [c for cyc in doc["cycles"] for c in cyc["commands"] if c["type"] == "drive"]
     assert len(drives) == 1 and drives[0]["distance_m"] == pytest.approx(4.0)
     assert drives[0]["segments"] == [
-        {"heading_deg": pytest.approx(90.0), "distance_m": pytest.approx(4.0), "to_xy": [9.25, 44.75]}
+        {
+            "heading_deg": pytest.approx(90.0),
+            "distance_m": pytest.approx(4.0),
+            "to_xy": [9.25, 44.75],
+        }
     ]
 
 
@@ -144,8 +154,12 @@ def test_diminishing_returns_by_rank_within_a_kind():
     """Three scoops worth 10, 9 and 8 with a factor of 0.1: 10 + 0.9 + 0.08, whatever the
     order of the visits; with one scoop made before: 1 + 0.09 + 0.008."""
     c = cands([[10, 14], [10, 20], [10, 26]], [8.0, 9.0, 10.0], dwell=60.0)
-    base = Operations(mission_s=86400.0 * 3, window_length_h=24.0, start_soc_wh=30.0,
-                      repeat_factor=(("scoop", 0.1),))  # fmt: skip
+    base = Operations(
+        mission_s=86400.0 * 3,
+        window_length_h=24.0,
+        start_soc_wh=30.0,
+        repeat_factor=(("scoop", 0.1),),
+    )
     p = plan(c, ops=base)
     assert sorted(p.stops.value[1:]) == pytest.approx([0.08, 0.9, 10.0])
     assert p.value == pytest.approx(10.98)

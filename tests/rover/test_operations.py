@@ -39,21 +39,36 @@ def ops(**kw) -> OpsSpec:
     ],
 )
 def test_the_commanding_window_is_where_shifts_and_relay_meet(shift, n, h, relay, relay_h, want):
-    spec = ops(first_shift_utc_h=shift, shifts_per_day=n, shift_h=h, relay_start_utc_h=relay,
-               relay_h=relay_h)  # fmt: skip
+    spec = ops(
+        first_shift_utc_h=shift,
+        shifts_per_day=n,
+        shift_h=h,
+        relay_start_utc_h=relay,
+        relay_h=relay_h,
+    )
     assert spec.commanding_window_utc_h == pytest.approx(want)
 
 
 def test_shifts_and_relay_that_never_meet_are_refused():
     with pytest.raises(SpecError, match="never overlap"):
-        ops(first_shift_utc_h=0.0, shifts_per_day=1, shift_h=8.0, relay_start_utc_h=10.0,
-            relay_h=4.0)  # fmt: skip
+        ops(
+            first_shift_utc_h=0.0,
+            shifts_per_day=1,
+            shift_h=8.0,
+            relay_start_utc_h=10.0,
+            relay_h=4.0,
+        )
 
 
 def test_shifts_and_relay_meeting_twice_a_day_are_refused():
     with pytest.raises(SpecError, match="overlap twice a day"):
-        ops(first_shift_utc_h=0.0, shifts_per_day=2, shift_h=10.0, relay_start_utc_h=18.0,
-            relay_h=10.0)  # fmt: skip
+        ops(
+            first_shift_utc_h=0.0,
+            shifts_per_day=2,
+            shift_h=10.0,
+            relay_start_utc_h=18.0,
+            relay_h=10.0,
+        )
 
 
 def test_more_shifts_than_a_day_holds_are_refused():
@@ -118,9 +133,11 @@ def test_the_accessors_read_the_new_bands_when_the_map_has_them():
     m = link_margin_layer(old)
     assert np.isposinf(m[comm]).all() and np.isneginf(m[~comm]).all()
     new = types.SimpleNamespace(
-        rock_risk=rock, risk=np.full((2, 2), 0.2), link_margin_db=np.full((2, 2), 7.5),
+        rock_risk=rock,
+        risk=np.full((2, 2), 0.2),
+        link_margin_db=np.full((2, 2), 7.5),
         comm_ok=lambda: comm,
-    )  # fmt: skip
+    )
     assert (risk_layer(new) == 0.2).all() and (link_margin_layer(new) == 7.5).all()
 
 
@@ -165,8 +182,14 @@ def test_a_sequence_that_breaks_a_rule_is_never_written_unless_waived(tmp_path, 
     with pytest.raises(SequenceError, match="sun: planted for the test"):
         plan_job(dem_path, tmp_path / "plan", lander=_origin(), days=0.5, time_limit_s=1.0)
     assert not (tmp_path / "plan").exists()
-    plan_job(dem_path, tmp_path / "plan", lander=_origin(), days=0.5, time_limit_s=1.0,
-             waivers=(("sun", "the team accepts it for the test"),))  # fmt: skip
+    plan_job(
+        dem_path,
+        tmp_path / "plan",
+        lander=_origin(),
+        days=0.5,
+        time_limit_s=1.0,
+        waivers=(("sun", "the team accepts it for the test"),),
+    )
     text = (tmp_path / "plan" / "plan.txt").read_text()
     assert "Waived: sun (the team accepts it for the test): sun: planted for the test" in text
     doc = json.loads((tmp_path / "plan" / "sequence.json").read_text())

@@ -53,25 +53,50 @@ def world():
     from frigoris.terrain.hazard import hazard_map
     from frigoris.terrain.synth import synthesize
 
-    m = builtin_mission(overrides=["site.synthetic.size_m=256", "mission.days=1.5",
-                                   "planner.time_limit_s=2"])  # fmt: skip
+    m = builtin_mission(
+        overrides=["site.synthetic.size_m=256", "mission.days=1.5", "planner.time_limit_s=2"]
+    )
     site = synthesize(m.site.synthetic)
     dem = site.dem
     x, y = lunar_to_crs(dem.crs, m.site.lat_deg, m.site.lon_deg)
-    run = simulate_touchdown(dem, m.lander, (float(x), float(y)), runs=3, seed=0,
-                             dispersion=m.touchdown.dispersion, time=m.touchdown_utc).runs[0]  # fmt: skip
-    hm = hazard_map(dem, hazard_limits(m.rover), sun=resolve_sun(dem, when=m.deploy_time),
-                    lander=lander_site(m.lander, run.x, run.y),
-                    rock_abundance=site.rock_abundance)  # fmt: skip
+    run = simulate_touchdown(
+        dem,
+        m.lander,
+        (float(x), float(y)),
+        runs=3,
+        seed=0,
+        dispersion=m.touchdown.dispersion,
+        time=m.touchdown_utc,
+    ).runs[0]
+    hm = hazard_map(
+        dem,
+        hazard_limits(m.rover),
+        sun=resolve_sun(dem, when=m.deploy_time),
+        lander=lander_site(m.lander, run.x, run.y),
+        rock_abundance=site.rock_abundance,
+    )
     h = deploy(run, hm, m.lander, m.rover, time=m.touchdown_utc, crs=dem.crs)
-    ctx = OpsContext(m.rover, m.lander, m.operations, m.planner.stops,
-                     h.start_time + timedelta(days=m.days), 0, 2.0)  # fmt: skip
+    ctx = OpsContext(
+        m.rover,
+        m.lander,
+        m.operations,
+        m.planner.stops,
+        h.start_time + timedelta(days=m.days),
+        0,
+        2.0,
+    )
     return build_world(
-        hm, rock_abundance=float(np.nanmean(site.rock_abundance)), ctx=ctx, sim=m.sim,
-        start_time=h.start_time, start_cell=h.start_rowcol(dem), start_xy=(h.start.x, h.start.y),
-        start_heading_deg=h.start.heading_deg, start_soc_wh=h.start_battery_wh,
+        hm,
+        rock_abundance=float(np.nanmean(site.rock_abundance)),
+        ctx=ctx,
+        sim=m.sim,
+        start_time=h.start_time,
+        start_cell=h.start_rowcol(dem),
+        start_xy=(h.start.x, h.start.y),
+        start_heading_deg=h.start.heading_deg,
+        start_soc_wh=h.start_battery_wh,
         camera_azimuth_deg=None,
-    )  # fmt: skip
+    )
 
 
 def test_runs_are_deterministic_per_seed_whatever_the_scheduler(world):
@@ -80,6 +105,8 @@ def test_runs_are_deterministic_per_seed_whatever_the_scheduler(world):
     assert [r.row() for r in a] == [r.row() for r in b]
     assert [r.track_xy for r in a] == [r.track_xy for r in b]
     assert [r.events for r in a] == [r.events for r in b]
+    d = simulate_runs(world, runs=3, seed=11, chunk=2, scheduler="processes", workers=2)
+    assert [r.row() for r in a] == [r.row() for r in d]
     c = simulate_runs(world, runs=3, seed=12, chunk=2, scheduler="synchronous")
     assert [r.track_xy for r in a] != [r.track_xy for r in c]
     for r in a:  # what a run reports holds together
@@ -93,11 +120,29 @@ def test_the_command_writes_the_runs_and_the_report(tmp_path):
     out = tmp_path / "ops"
     res = CliRunner().invoke(
         main,
-        ["ops-sim", "hakuto-r-m2", "-o", str(out), "--runs", "2", "--chunk", "1",
-         "--scheduler", "synchronous", "-q", "--json",
-         "--set", "site.synthetic.size_m=256", "--set", "mission.days=1",
-         "--set", "touchdown.runs=3", "--set", "planner.time_limit_s=1"],
-    )  # fmt: skip
+        [
+            "ops-sim",
+            "hakuto-r-m2",
+            "-o",
+            str(out),
+            "--runs",
+            "2",
+            "--chunk",
+            "1",
+            "--scheduler",
+            "synchronous",
+            "-q",
+            "--json",
+            "--set",
+            "site.synthetic.size_m=256",
+            "--set",
+            "mission.days=1",
+            "--set",
+            "touchdown.runs=3",
+            "--set",
+            "planner.time_limit_s=1",
+        ],
+    )
     assert res.exit_code == 0, res.output
     summary = json.loads(res.output)
     assert summary["runs"] == 2 and summary["stops_first_planned"] >= 0

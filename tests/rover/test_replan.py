@@ -9,6 +9,7 @@ import pathlib
 
 import numpy as np
 import pytest
+import shapely
 from click.testing import CliRunner
 
 from frigoris.planners.sequence_check import check_sequence
@@ -21,8 +22,6 @@ from frigoris.rover.energy import SolarModel, horizons_from_codes
 from frigoris.rover.errors import TelemetryError
 from frigoris.rover.operations import PlanLayers, flight_rules
 from frigoris.rover.replan import SeenHazard, context_from_state, hazard_keepout
-
-import shapely
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +61,12 @@ def independent_check(run_dir: pathlib.Path, out_dir: pathlib.Path):
     hz = st["horizons"]
     codes = np.load((out_dir / hz["path"]).resolve())
     horizons = horizons_from_codes(
-        codes, azimuths_deg=np.asarray(hz["azimuths_deg"]), res_m=hz["res_m"],
-        body_radius_m=hz["body_radius_m"], lines_per_cell=hz["lines_per_cell"],
-    )  # fmt: skip
+        codes,
+        azimuths_deg=np.asarray(hz["azimuths_deg"]),
+        res_m=hz["res_m"],
+        body_radius_m=hz["body_radius_m"],
+        lines_per_cell=hz["lines_per_cell"],
+    )
     from datetime import datetime
 
     t0 = datetime.fromisoformat(st["plan_start_utc"].replace("Z", "+00:00"))
@@ -144,11 +146,21 @@ def test_new_hazards_are_never_crossed(run, tmp_path):
     hx, hy = 0.5 * (x0 + first["x_m"]), 0.5 * (y0 + first["y_m"])
     hz = tmp_path / "seen.geojson"
     crs = json.loads((run / "traverse.geojson").read_text())["crs"]
-    hz.write_text(json.dumps({
-        "type": "FeatureCollection", "crs": crs,
-        "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [hx, hy]},
-                      "properties": {"name": "boulder", "diameter_m": 3.0}}],
-    }))  # fmt: skip
+    hz.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": crs,
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [hx, hy]},
+                        "properties": {"name": "boulder", "diameter_m": 3.0},
+                    }
+                ],
+            }
+        )
+    )
     tel = telemetry(
         tmp_path / "tm.csv", [(st["plan_start_utc"], f'"xy:{x0},{y0}"', 0, 36.0, "", "")]
     )
@@ -179,14 +191,19 @@ def test_new_hazards_are_never_crossed(run, tmp_path):
     [
         ([("2025-06-06T23:00Z", '"xy:9999,0"', 0, 30, "", "")], "off the map"),
         ([("2025-06-06T23:00Z", "LANDER", 0, 30, "", "")], "is in keep-out"),
-        ([("2025-06-06T23:00Z", "START", 0, 30, "", ""), ("2025-06-06T22:00Z", "START", 0, 30, "", "")],
-         "time cannot go backwards"),
+        (
+            [
+                ("2025-06-06T23:00Z", "START", 0, 30, "", ""),
+                ("2025-06-06T22:00Z", "START", 0, 30, "", ""),
+            ],
+            "time cannot go backwards",
+        ),
         ([("2025-06-01T00:00Z", "START", 0, 30, "", "")], "before the plan it updates starts"),
         ([("2025-06-06T23:00Z", "START", 0, 40.5, "", "")], "above capacity|outside \\[0, 40\\]"),
         ([("2025-06-06T23:00Z", "START", 0, 30, 9, "")], "stop 9 is done, but"),
         ([("2025-06-06T23:00Z", "xy:1,2", 0, 30, "", "")], "quote a position"),
     ],
-)  # fmt: skip
+)
 def test_bad_telemetry_is_refused_with_one_line_and_nothing_written(run, tmp_path, rows, message):
     st = state(run)
     start = f'"xy:{st["start"]["x_m"]},{st["start"]["y_m"]}"'
@@ -227,12 +244,48 @@ def test_telemetry_in_json_reads_as_csv_does(run, tmp_path):
         ],
     )
     b = tmp_path / "b.json"
-    b.write_text(json.dumps({"telemetry": [{
-        "time_utc": st["plan_start_utc"], "position": f"xy:{st['start']['x_m']},{st['start']['y_m']}",
-        "heading_deg": 10, "battery_wh": 30, "stops_done": [1, 2], "commands_executed": "001.02"}]}))  # fmt: skip
+    b.write_text(
+        json.dumps(
+            {
+                "telemetry": [
+                    {
+                        "time_utc": st["plan_start_utc"],
+                        "position": f"xy:{st['start']['x_m']},{st['start']['y_m']}",
+                        "heading_deg": 10,
+                        "battery_wh": 30,
+                        "stops_done": [1, 2],
+                        "commands_executed": "001.02",
+                    }
+                ]
+            }
+        )
+    )
     assert read_telemetry(a, hm.grid) == read_telemetry(b, hm.grid)
     with pytest.raises(TelemetryError, match="unknown field 'speed'"):
         c = tmp_path / "c.json"
-        c.write_text(json.dumps({"time_utc": "2025-06-06T23:00Z", "position": "xy:0,0",
-                                 "heading_deg": 0, "battery_wh": 30, "speed": 1}))  # fmt: skip
+        c.write_text(
+            json.dumps(
+                {
+                    "time_utc": "2025-06-06T23:00Z",
+                    "position": "xy:0,0",
+                    "heading_deg": 0,
+                    "battery_wh": 30,
+                    "speed": 1,
+                }
+            )
+        )
         read_telemetry(c, hm.grid)
+
+
+def test_a_plan_made_with_frigoris_plan_on_a_hazard_map_can_be_replanned(run, tmp_path):
+    from frigoris.rover.app.jobs.plan import plan_job
+
+    out = tmp_path / "plan"
+    plan_job(run / "hazard.tif", out, days=1.0, time_limit_s=1.0)
+    st = state(out)
+    assert (out / st["horizons"]["path"]).resolve() == (out / "horizons.npy").resolve()
+    assert (out / st["hazard_map"]["path"]).resolve() == (run / "hazard.tif").resolve()
+    x, y = st["start"]["x_m"], st["start"]["y_m"]
+    tel = telemetry(tmp_path / "tm.csv", [(st["plan_start_utc"], f'"xy:{x},{y}"', 0, 30.0, "", "")])
+    replan_job(out, tel, tmp_path / "rp")
+    assert (tmp_path / "rp" / "sequence.json").is_file()

@@ -133,7 +133,9 @@ def _ref(path: pathlib.Path | None, out_dir: pathlib.Path, final_dir: pathlib.Pa
     if path is None:
         return None
     path = pathlib.Path(path).resolve()
-    base = (final_dir or out_dir).resolve()
+    here = out_dir.resolve()
+    # a file written beside the state moves with it; another one stays where it is
+    base = here if here in path.parents else (final_dir or out_dir).resolve()
     return {
         "path": os.path.relpath(path, base),
         "sha256": sha256_file(path),
