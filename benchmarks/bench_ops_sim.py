@@ -1,6 +1,7 @@
 """Twenty simulated ten-day missions on the 1 km site within 10 minutes on 2 cores (issue 15).
 
-The timed part is ``frigoris ops-sim`` on the built-in HAKUTO-R mission as a user runs it, in
+The timed part is ``frigoris ops-sim`` on the built-in HAKUTO-R mission (following the first
+nominal touchdown from which the rover deploys, ``OVERRIDES``) as a user runs it, in
 the process: the site, the touchdown, the hazard map and the handoff as the mission makes them,
 the orbital DTM and its hazard map, the first plan on it, both horizon maps, then 20 runs on
 Dask (local processes, chunks of 5) and every file. The peer, measured in the same run, is the
@@ -22,6 +23,10 @@ import time
 from benchmarks.common import verdict
 
 RUNS = int(os.environ.get("FRIGORIS_BENCH_OPS_RUNS", "20"))
+OVERRIDES = ("touchdown.run=6",)
+"""Nominal run 0 of the descent model no longer leaves the rover a way out of the plume zone
+(since the descent simulation replaced the touchdown draw): the first nominal run that deploys
+on the default site is run 6."""
 
 
 def main() -> None:
@@ -42,7 +47,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = pathlib.Path(tmp) / "ops"
         t0 = time.perf_counter()
-        ops_sim_job("hakuto-r-m2", out, runs=RUNS, chunk=5, scheduler="processes")
+        ops_sim_job(
+            "hakuto-r-m2", out, runs=RUNS, chunk=5, scheduler="processes", overrides=OVERRIDES
+        )
         t = time.perf_counter() - t0
         rows = json.loads((out / "ops_summary.json").read_text())["runs"]
     ops_sim.build_world = job.build_world = real

@@ -69,6 +69,9 @@ class StopRules:
     """There is one Moonhouse: placing it twice is worth nothing."""
     target_repeat_factor: float = 1.0
     """User targets are distinct places: each counts in full."""
+    min_stop_value: float = 0.5
+    """A stop worth less than this in the plan (after diminishing returns; a twentieth of the
+    first scoop) is not worth the two turnarounds of a stop with a command cadence."""
 
     def repeat_factors(self) -> tuple[tuple[str, float], ...]:
         """``(kind, factor)`` for :attr:`planners.traverse.Operations.repeat_factor`."""

@@ -162,6 +162,8 @@ class Operations:
     done_kinds: tuple[tuple[str, int], ...] = ()
     """Stops of each kind already made before this plan (they count for the diminishing
     returns)."""
+    min_stop_value: float = 0.0
+    """A stop whose value in the plan (after diminishing returns) is below this is not made."""
 
     def in_window(self, t_s: float) -> bool:
         """True when plan time t_s is inside a commanded drive window."""
@@ -779,7 +781,10 @@ def plan_traverse(
         best = -1.0
         for round_ in range(rounds):
             first = set(order or keep)
-            prizes = _ranked_values(cand.kind, cand.value, ops, first={i - 1 for i in first})
+            prizes = _ranked_values(
+                cand.kind, cand.value, ops, first={i - 1 for i in first}, near=travel_s[0, 1:]
+            )
+            prizes = np.where(prizes < ops.min_stop_value, 0.0, prizes)
             route = solve_orienteering(
                 big * scale,
                 np.concatenate([[0.0], prizes, [0.0]]),
@@ -790,7 +795,7 @@ def plan_traverse(
                 time_limit_s=ops.solver_time_limit_s / solves,
                 seed=ops.seed,
             )
-            got = [i for i in route.nodes if i not in (0, n)]
+            got = _worth_it(cand, [i for i in route.nodes if i not in (0, n)], ops)
             value = _set_value(cand, got, ops)
             if value > best + 1e-12:
                 order, best = got, value
@@ -885,14 +890,20 @@ simulation found, before stops are dropped one by one."""
 
 
 def _ranked_values(
-    kinds: tuple[str, ...], values: np.ndarray, ops: Operations, first: set[int] = frozenset()
+    kinds: tuple[str, ...],
+    values: np.ndarray,
+    ops: Operations,
+    first: set[int] = frozenset(),
+    near: np.ndarray | None = None,
 ) -> np.ndarray:
     """Each candidate's value at its rank within its kind: ``value * f ** (done + rank)``.
 
-    ``first`` are ranked ahead, then by value; ``done`` stops of the kind were made before.
+    ``first`` are ranked ahead, then by value, equal values by ``near`` (the travel from the
+    start: the nearest of equals counts first); ``done`` stops of the kind were made before.
     """
     factor, done = dict(ops.repeat_factor), dict(ops.done_kinds)
     values = np.asarray(values, dtype=np.float64)
+    near = np.zeros(len(values)) if near is None else np.nan_to_num(near, posinf=np.inf)
     out = values.copy()
     by_kind: dict[str, list[int]] = {}
     for i, k in enumerate(kinds):
@@ -900,7 +911,7 @@ def _ranked_values(
     for k, idx in by_kind.items():
         if k not in factor:
             continue
-        idx.sort(key=lambda i: (i not in first, -values[i], i))
+        idx.sort(key=lambda i: (i not in first, -values[i], near[i], i))
         for rank, i in enumerate(idx):
             out[i] = values[i] * float(factor[k]) ** (done.get(k, 0) + rank)
     return out
@@ -929,6 +940,18 @@ def _visit_values(cand: Candidates, order: list[int], ops: Operations):
             f"; the {word} {k} of the mission counts {values[j] / base[j]:.3g} of its value"
         )
     return values, notes
+
+
+def _worth_it(cand: Candidates, order: list[int], ops: Operations) -> list[int]:
+    """``order`` without the stops worth less than ``ops.min_stop_value`` (least first)."""
+    order = list(order)
+    while order:
+        values = _visit_values(cand, order, ops)[0]
+        j = int(np.argmin(values))
+        if values[j] >= ops.min_stop_value:
+            break
+        order.pop(j)
+    return order
 
 
 def _set_value(cand: Candidates, order: list[int], ops: Operations) -> float:

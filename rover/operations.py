@@ -374,6 +374,7 @@ def plan_segment(
         cadence=cad,
         repeat_factor=repeat_factors(ctx.rules),
         done_kinds=tuple(sorted((done_kinds or {}).items())),
+        min_stop_value=float(ctx.rules.min_stop_value),
     )
     model = ops_rover_model(ctx.rover, ops)
     plan = plan_traverse(

@@ -7,7 +7,9 @@ How far can a plan made from orbit be trusted? :func:`build_world` makes what ev
 - the *orbital* map the ground starts from: the site averaged to the post spacing of an orbital
   DTM with its vertical error (:func:`orbital_dem`, :class:`~.specs.SimSpec`), the rock
   abundance as one number for the site, its hazard map and horizons; the first plan, its
-  candidate stops and its checked command sequence are made on it.
+  candidate stops and its checked command sequence are made on it, once the rover's first
+  images have shown the terrain (and its radio the link) within ``nav_camera_range_m`` of the
+  set-down point.
 
 :func:`simulate_run` then plays one mission, cycle by cycle, command by command:
 
@@ -19,8 +21,8 @@ How far can a plan made from orbit be trusted? :func:`build_world` makes what ev
   terrain, not the radio) or strikes a rock the DEM cannot show (a draw at the true ``risk`` per
   footprint length); it stops there and the rest of its cycle is lost;
 - with each set of navigation images the cameras reveal the true terrain within
-  ``nav_camera_range_m`` over ``nav_camera_fov_deg`` ahead; the ground's map takes it, placed
-  where the ground believes the rover is;
+  ``nav_camera_range_m`` over ``nav_camera_fov_deg`` ahead; the ground's map takes it (and the
+  link the rover reports), placed where the ground believes the rover is;
 - the ground plans again (:func:`~.operations.plan_segment`, the same planner and the same
   independent sequence checker as the first plan) when the rover met a hazard, when the next
   drive would cross a revealed hazard, and at the first images of each Earth day (with the whole
@@ -210,6 +212,7 @@ class _Run:
         self.ground_keep = world.orbital.keepout.copy()
         self.ground_cost = np.array(world.orbital.cost, dtype=np.float32, copy=True)
         self.ground_risk = np.array(world.orbital.risk, dtype=np.float32, copy=True)
+        self.ground_margin = np.array(world.orbital.link_margin_db, dtype=np.float32, copy=True)
         self.revealed = np.zeros(g.shape, dtype=bool)
         self.physical = world.truth_hazard
         self.truth_solar = SolarModel.build(
@@ -337,13 +340,21 @@ class _Run:
         self.ground_keep[gr, gc] = self.w.truth.keepout[rows, cols]
         self.ground_cost[gr, gc] = self.w.truth.cost[rows, cols]
         self.ground_risk[gr, gc] = self.w.truth.risk[rows, cols]
+        # the rover reports its link where it stands; the ground trusts it over what it sees
+        self.ground_margin[gr, gc] = self.w.truth.link_margin_db[rows, cols]
         self.revealed[gr, gc] = True
 
     # -- the ground ------------------------------------------------------------------------
 
     def _layers(self) -> PlanLayers:
         o = self.w.orbital
-        return replace(o, cost=self.ground_cost, keepout=self.ground_keep, risk=self.ground_risk)
+        return replace(
+            o,
+            cost=self.ground_cost,
+            keepout=self.ground_keep,
+            risk=self.ground_risk,
+            link_margin_db=self.ground_margin,
+        )
 
     def _candidates(self, strategic: bool, seg: SegmentPlan | None) -> Candidates:
         c = self.w.candidates
@@ -779,6 +790,28 @@ def summarise(records: list[RunRecord]) -> dict[str, Any]:
 # the shared world
 
 
+def _known_around(orb_hm, truth_hm, xy: tuple[float, float], radius_m: float):
+    """The orbital hazard map with the true layers within ``radius_m`` of ``xy``."""
+    dem = orb_hm.grid
+    r0, c0 = dem.rowcol(*xy)
+    k = int(math.ceil(radius_m / dem.res_m))
+    a, b = max(r0 - k, 0), min(r0 + k + 1, dem.shape[0])
+    cl, cr = max(c0 - k, 0), min(c0 + k + 1, dem.shape[1])
+    rows, cols = np.mgrid[a:b, cl:cr]
+    x, y = dem.xy(rows, cols)
+    near = np.hypot(x - xy[0], y - xy[1]) <= radius_m
+    rows, cols = rows[near], cols[near]
+    changes = {}
+    for name in ("keepout", "cost", "rock_risk", "los_lander", "risk", "link_margin_db"):
+        mine, true = getattr(orb_hm, name, None), getattr(truth_hm, name, None)
+        if mine is None or true is None:
+            continue
+        out = np.array(mine, copy=True)
+        out[rows, cols] = np.asarray(true)[rows, cols]
+        changes[name] = out
+    return replace(orb_hm, **changes)
+
+
 def build_world(
     truth_hm,
     *,
@@ -819,6 +852,9 @@ def build_world(
         lander=truth_hm.lander,
         rock_abundance=float(rock_abundance),
     )
+    # the first plan is made once the rover's first images are down: the terrain (and the link
+    # it reports) within its cameras' reach of the set-down point, all around, is known
+    orb_hm = _known_around(orb_hm, truth_hm, start_xy, ctx.ops.nav_camera_range_m)
     progress(0.3, "first plan, on the orbital map")
     days = (ctx.mission_end - start_time).total_seconds() / DAY_S
     first = plan_on_hazard(

@@ -206,3 +206,21 @@ def test_parked_energy_is_split_at_the_energy_step():
     for i in range(1, len(t) - 1):
         if act[i] != "drive" and act[i + 1] == act[i]:
             assert t[i] / 300.0 == pytest.approx(round(t[i] / 300.0), abs=1e-9), (i, t[i])
+
+
+def test_a_stop_worth_less_than_the_minimum_is_not_made():
+    """The same three scoops with stops worth at least 0.5: 10 and 0.9, not the 0.08 one; at
+    exactly 0.9 the second is still made (a twin just inside the limit)."""
+    c = cands([[10, 14], [10, 20], [10, 26]], [8.0, 9.0, 10.0], dwell=60.0)
+    ops = Operations(
+        mission_s=86400.0 * 3,
+        window_length_h=24.0,
+        start_soc_wh=30.0,
+        repeat_factor=(("scoop", 0.1),),
+        min_stop_value=0.5,
+    )
+    assert sorted(plan(c, ops=ops).stops.value[1:]) == pytest.approx([0.9, 10.0])
+    twin = Operations(**{**ops.__dict__, "min_stop_value": 0.9})
+    assert sorted(plan(c, ops=twin).stops.value[1:]) == pytest.approx([0.9, 10.0])
+    over = Operations(**{**ops.__dict__, "min_stop_value": 0.91})
+    assert sorted(plan(c, ops=over).stops.value[1:]) == pytest.approx([10.0])

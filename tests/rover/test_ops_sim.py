@@ -152,5 +152,8 @@ def test_the_command_writes_the_runs_and_the_report(tmp_path):
     assert len(doc["runs"]) == 2 and any("Orbital DTM" in n for n in doc["models"])
     html = (out / "report.html").read_text()
     assert 'src="ops.png"' in html and "Run by run" in html
-    for name in ("ops.png", "ops_metrics.png", "ops_tracks.geojson", "manifest.json"):
+    for name in ("ops.png", "ops_metrics.png", "manifest.json"):
         assert (out / name).stat().st_size > 1000, name
+    tracks = json.loads((out / "ops_tracks.geojson").read_text())
+    layers = {f["properties"]["layer"] for f in tracks["features"]}
+    assert "first plan stop" in layers and "Moon (2015)" in tracks["crs"]["properties"]["name"]
