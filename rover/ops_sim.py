@@ -720,6 +720,9 @@ def simulate_runs(
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # the cluster's start and stop are not the user's business
     if scheduler == "processes":
         n = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
         cluster = LocalCluster(
@@ -735,6 +738,7 @@ def simulate_runs(
         try:
             client = Client(scheduler, timeout="10s")
         except OSError as err:
+            quiet.setLevel(level)
             raise RoverError(
                 f"cannot reach the Dask scheduler at {scheduler!r} ({err}); start one with "
                 "`dask scheduler`, or use --scheduler processes"
@@ -755,6 +759,7 @@ def simulate_runs(
         client.close()
         if cluster is not None:
             cluster.close()
+        quiet.setLevel(level)
 
 
 def summarise(records: list[RunRecord]) -> dict[str, Any]:
