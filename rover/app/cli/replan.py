@@ -36,7 +36,8 @@ def replan(run_dir, telemetry, hazards, out_dir, overwrite, quiet, as_json) -> N
     RUN_DIR is the folder of a `frigoris mission`, `frigoris plan` or `frigoris replan` run.
     Stops done stay done, new hazards are keep-out, the mission's remaining time and the
     reported battery are the budget. Example:
-    frigoris replan demo-out --telemetry tm.csv --hazards seen.geojson -o day2
+    frigoris replan run6 --telemetry examples/telemetry_day4.csv
+    --hazards examples/seen_hazards.geojson -o day4
     """
     with progress_bar("replan", enabled=not quiet) as progress:
         result = replan_job(

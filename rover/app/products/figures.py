@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
+import shapely.geometry
 from affine import Affine
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
@@ -150,10 +151,11 @@ def hazard_figure(hm, path, *, title: str) -> pathlib.Path:
     return save(fig, path)
 
 
-def plan_figure(hm, plan, path, *, title: str, unplanned=()) -> pathlib.Path:
+def plan_figure(hm, plan, path, *, title: str, unplanned=(), seen=()) -> pathlib.Path:
     """The plan over the hazard map: legs coloured in order, stops numbered by kind.
 
-    ``unplanned`` user targets ``(name, why, x, y)`` are drawn crossed out with their names.
+    ``unplanned`` user targets ``(name, why, x, y)`` are drawn crossed out with their names;
+    ``seen`` hazards (GeoJSON features in the map's CRS, a replan's) are outlined.
     """
     dem = hm.grid
     fig, ax = base_map(dem, title=title)
@@ -186,6 +188,18 @@ def plan_figure(hm, plan, path, *, title: str, unplanned=()) -> pathlib.Path:
         ax.plot(hm.lander.x, hm.lander.y, marker="*", ms=16, color="white", mec="black")
         handles.append(
             plt.Line2D([], [], color="white", mec="black", marker="*", ms=12, lw=0, label="lander")
+        )
+    for f in seen:
+        geom = shapely.geometry.shape(f["geometry"])
+        if geom.geom_type == "Point":
+            geom = geom.buffer(max(float((f.get("properties") or {}).get("size_m", 0.0)), 0.1) / 2)
+        for part in getattr(geom, "geoms", [geom]):
+            if part.geom_type == "Polygon":
+                hx, hy = part.exterior.xy
+                ax.fill(hx, hy, facecolor="none", edgecolor="black", lw=1.2, zorder=4)
+    if len(seen):
+        handles.append(
+            Patch(facecolor="none", edgecolor="black", label="hazard the rover saw (kept out)")
         )
     ux = np.array([u[2] for u in unplanned], dtype=float)
     uy = np.array([u[3] for u in unplanned], dtype=float)

@@ -198,6 +198,7 @@ def write_plan(
         out_dir / "plan.png",
         title=f"Traverse plan from {utc_at(start, 0)}",
         unplanned=result.unplanned_targets,
+        seen=result.hazards,
     )
     outputs["timeline_png"] = figures.timeline_figure(
         plan,
