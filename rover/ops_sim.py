@@ -730,7 +730,7 @@ def simulate_runs(
             threads_per_worker=1,
             processes=True,
             memory_limit=0,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: never the 8787 of another cluster
             silence_logs=logging.ERROR,
         )
         client = Client(cluster)

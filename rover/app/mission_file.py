@@ -453,9 +453,11 @@ def _spec(
 def _sim_spec(ot: dict, base: pathlib.Path, r: _Reader) -> SimSpec:
     """The ``[sim]`` table of the operations spec file, with ``[operations.sim]`` overrides."""
     name = ot.get("spec", "hakuto-r-m2")
-    source = name.lower() if isinstance(name, str) and name.lower() in BUILTIN_OPERATIONS else (
-        base / str(name)
-    ).resolve()
+    source = (
+        name.lower()
+        if isinstance(name, str) and name.lower() in BUILTIN_OPERATIONS
+        else (base / str(name)).resolve()
+    )
     try:
         spec = SimSpec.load(source)
     except SpecError as err:

@@ -14,6 +14,7 @@ from affine import Affine
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Ellipse, Patch, Polygon
+from matplotlib.patheffects import withStroke
 from matplotlib.ticker import MaxNLocator
 
 from frigoris.planners.routes import Route
@@ -686,6 +687,8 @@ def ops_figure(world, records, path) -> pathlib.Path:
                 color="white" if ax is axes[0] else "#ffcc00",
                 lw=2.2 if ax is axes[0] else 1.2,
                 ls="-" if ax is axes[0] else "--",
+                path_effects=[withStroke(linewidth=3.6, foreground="black")],
+                zorder=5,  # over the runs' tracks
             )
         handles.append(
             plt.Line2D(
@@ -693,6 +696,8 @@ def ops_figure(world, records, path) -> pathlib.Path:
                 [],
                 color="white" if ax is axes[0] else "#ffcc00",
                 ls="-" if ax is axes[0] else "--",
+                lw=2.2 if ax is axes[0] else 1.2,
+                path_effects=[withStroke(linewidth=3.6, foreground="black")],
                 label="first plan",
             )
         )
@@ -795,5 +800,7 @@ def ops_metrics_figure(records, path) -> pathlib.Path:
         a.grid(alpha=0.3, axis="y")
     for a in (axes[0, 0], axes[1, 0]):
         a.yaxis.set_major_locator(MaxNLocator(integer=True))
+    for a in axes.flat:  # counts and hours are never negative; all zero reads as zero
+        a.set_ylim(bottom=0.0, top=max(a.get_ylim()[1], 1.0))
     fig.suptitle("Closed-loop operations: each run from the same first plan, different execution")
     return save(fig, path)
