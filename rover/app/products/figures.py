@@ -770,7 +770,9 @@ def ops_metrics_figure(records, path) -> pathlib.Path:
         label="stops in the first plan",
     )
     ax.set_ylabel("stops")
-    ax.legend(fontsize=8)
+    top = max([records[0].stops_first_planned, *(r.stops_achieved for r in records), 1])
+    ax.set_ylim(0, top * 1.3)  # room for the legend above the bars
+    ax.legend(fontsize=8, loc="upper center", ncol=2)
     ax = axes[0, 1]
     ax.bar(runs, [r.distance_m for r in records], color="#9467bd", label="distance driven (true)")
     ax.axhline(0.0, color="black", lw=0.5)
