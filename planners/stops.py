@@ -58,6 +58,25 @@ class StopRules:
     min_spacing_m: float = 8.0
     max_candidates: int = 150
     max_per_kind: int = 40
+    scoop_repeat_factor: float = 0.1
+    """Diminishing returns: the first photographed scoop is the NASA deliverable; each further
+    scoop counts this share of the one before (a planning assumption)."""
+    crater_repeat_factor: float = 0.5
+    """Each further crater rim counts half the one before (diverse material, less new each time)."""
+    boulder_repeat_factor: float = 0.5
+    """Each further boulder counts half the one before."""
+    moonhouse_repeat_factor: float = 0.0
+    """There is one Moonhouse: placing it twice is worth nothing."""
+    target_repeat_factor: float = 1.0
+    """User targets are distinct places: each counts in full."""
+    min_stop_value: float = 0.5
+    """A stop worth less than this in the plan (after diminishing returns; a twentieth of the
+    first scoop) is not worth the two turnarounds of a stop with a command cadence."""
+
+    def repeat_factors(self) -> tuple[tuple[str, float], ...]:
+        """``(kind, factor)`` for :attr:`planners.traverse.Operations.repeat_factor`."""
+        kinds = ("scoop", "crater", "boulder", "moonhouse", "target")
+        return tuple((k, float(getattr(self, f"{k}_repeat_factor"))) for k in kinds)
 
 
 @dataclass(frozen=True)
@@ -113,6 +132,7 @@ def candidate_stops(
     rocks: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     targets: tuple[np.ndarray, np.ndarray, np.ndarray, Sequence[str]] | None = None,
     rules: StopRules | None = None,
+    reach: tuple[float, float, float] | None = None,
 ) -> Candidates:
     """Propose spread-out candidate stops, each with a value, a dwell time and a reason.
 
@@ -137,6 +157,9 @@ def candidate_stops(
     targets : (x, y, priority, name), optional
         User targets; priority >= 1 multiplies ``rules.target_value_per_priority``.
     rules : StopRules, optional
+    reach : (x, y, radius_m), optional
+        Only places within ``radius_m`` of (x, y) are proposed (how far the rover can get in
+        the mission at its command cadence); user targets beyond it are reported unplaced.
 
     Returns
     -------
@@ -155,6 +178,10 @@ def candidate_stops(
     res = abs(transform.a)
     cx, cy = _cell_centres(transform, shape)
     dist_lander = np.hypot(cx - lander_xy[0], cy - lander_xy[1])
+    within = None
+    if reach is not None:
+        within = np.hypot(cx - reach[0], cy - reach[1]) <= reach[2]
+        ok &= within
     props: list[tuple[float, int, int, str, float, str, str]] = []
 
     def add(r: int, c: int, kind: str, value: float, dwell: float, reason: str, name: str = ""):
@@ -185,6 +212,11 @@ def candidate_stops(
         if not (0 <= r < shape[0] and 0 <= c < shape[1]):
             return "off the map"
         where = f"no drivable cell within {TARGET_REACH_M:g} m"
+        if within is not None and not within[r, c]:
+            return (
+                f"beyond the {reach[2]:.0f} m the rover can drive in the mission at its command "
+                "cadence"
+            )
         if keepout[r, c]:
             return f"in keep-out ({where})"
         if comm_ok is not None and not comm_ok[r, c]:
@@ -203,7 +235,9 @@ def candidate_stops(
         rr, cc = np.nonzero(scoop[::step, ::step])
         rr, cc = rr * step, cc * step
         flat = 1.0 - slope_deg[rr, cc] / rules.scoop_max_slope_deg
-        order = np.argsort(-flat, kind="stable")[: rules.max_per_kind]
+        # Any pristine flat spot serves the scoop (one photographed scoop is the deliverable):
+        # the nearest to the lander are proposed, the rover reaches them first.
+        order = np.argsort(dist_lander[rr, cc], kind="stable")[: rules.max_per_kind]
         for i in order:
             add(
                 int(rr[i]),

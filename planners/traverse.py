@@ -13,6 +13,25 @@ Energy model (both the planner and the checker use it; the checker recomputes it
 timeline alone): over an interval ending at a timeline row, the rover draws ``drive_power_w``
 when the row's activity is ``drive`` and ``idle_power_w`` otherwise, and receives
 ``solar_w(t_mid, row, col)`` at the row's cell; the battery is capped at its capacity.
+
+With a :class:`Cadence` (``Operations.cadence``) the command cycle is what operations cost in
+practice: every cycle ends with a turnaround, in three phases that advance only inside the
+commanding window (``Operations`` windows): the images of the cycle go down at the link's rate
+(``downlink``), the ground builds a local DEM and plans (``ground``), the next command goes up
+(``uplink``); outside the window the rover waits (``window``). A plan starts with one (the
+ground plans the first move), a cycle also ends on reaching a stop (the ground confirms the
+place) and after each stop's activity (its images go down), and it ends early when the chance
+of meeting a hazard the DEM cannot show would exceed ``max_cycle_risk``. No drive and no stop
+activity happens with the Sun below ``min_sun_elevation_deg`` (the rover waits, ``sun``).
+Parked energy is integrated over the intervals between consecutive multiples of
+``energy_step_s`` of plan time (and each wait's own ends), so any grouping of the timeline into
+commands integrates to the same battery (the sequence checker relies on this contract).
+
+Stop values have diminishing returns per kind (``Operations.repeat_factor``): the best stop of a
+kind in a plan counts in full, the next ``f`` times its value, the next ``f**2`` ..., after the
+``done`` stops of that kind already made (``Operations.done_kinds``). The solver takes additive
+prizes, so it is given each candidate at its rank within its kind (a lower bound on the plan's
+value), then once more with the kinds' chosen stops ranked first; the better route is kept.
 """
 
 from __future__ import annotations
@@ -62,6 +81,66 @@ class RoverModel:
 
 
 @dataclass(frozen=True)
+class Cadence:
+    """The ground's command cycle (see the module notes), in plain values.
+
+    Attributes
+    ----------
+    nav_bits : float
+        Navigation images taken at the end of each cycle (bits).
+    link_bit_s : float
+        Rate at which images reach the ground (bit/s).
+    ground_s : float
+        Ground processing and planning per cycle (s of commanding-window time).
+    uplink_s : float
+        Sending the next command, light time included (s of window time).
+    stop_bits : tuple of (kind, bits)
+        Images taken at a stop of each kind (downlinked after the stop's activity).
+    min_sun_elevation_deg : float
+        No drive and no stop activity with the Sun lower.
+    sun_elevation_deg : callable(t_s) -> deg, optional
+        Sun elevation at plan time ``t_s`` (needed for ``min_sun_elevation_deg``).
+    max_cycle_risk : float
+        Largest chance, per command cycle, of meeting a hazard the DEM cannot show.
+    footprint_m : float
+        Length over which the per-cell ``risk`` is one trial (the rover's length).
+    energy_step_s : float
+        Parked energy is integrated between consecutive multiples of this many seconds.
+    """
+
+    nav_bits: float
+    link_bit_s: float
+    ground_s: float
+    uplink_s: float
+    stop_bits: tuple[tuple[str, float], ...] = ()
+    min_sun_elevation_deg: float = -90.0
+    sun_elevation_deg: Callable[[float], float] | None = field(default=None, compare=False)
+    max_cycle_risk: float = 1.0
+    footprint_m: float = 0.54
+    energy_step_s: float = 300.0
+
+    def __post_init__(self) -> None:
+        for name in ("link_bit_s", "uplink_s", "footprint_m", "energy_step_s"):
+            if not getattr(self, name) > 0:
+                raise PlanningError(f"cadence {name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("nav_bits", "ground_s"):
+            if not getattr(self, name) >= 0:
+                raise PlanningError(f"cadence {name} must be >= 0, got {getattr(self, name)!r}")
+        if not 0 < self.max_cycle_risk <= 1:
+            raise PlanningError(
+                f"cadence max_cycle_risk must be in (0, 1], got {self.max_cycle_risk}"
+            )
+
+    def bits_at(self, kind: str) -> float:
+        """Bits of images taken at a stop of ``kind``."""
+        return float(dict(self.stop_bits).get(kind, 0.0))
+
+    def turnaround_s(self, bits: float) -> float:
+        """Window time of a turnaround that sends ``bits`` down."""
+        return bits / self.link_bit_s + self.ground_s + self.uplink_s
+
+
+@dataclass(frozen=True)
 class Operations:
     """Mission rhythm: length, commanded drive windows, start state, output spacing.
 
@@ -76,6 +155,15 @@ class Operations:
     waypoint_spacing_m: float = 2.0
     solver_time_limit_s: float = 10.0
     seed: int = 0
+    cadence: Cadence | None = None
+    repeat_factor: tuple[tuple[str, float], ...] = ()
+    """Diminishing returns per stop kind: the n-th stop of a kind counts ``f**n`` of its value
+    (a kind not listed: every stop counts in full)."""
+    done_kinds: tuple[tuple[str, int], ...] = ()
+    """Stops of each kind already made before this plan (they count for the diminishing
+    returns)."""
+    min_stop_value: float = 0.0
+    """A stop whose value in the plan (after diminishing returns) is below this is not made."""
 
     def in_window(self, t_s: float) -> bool:
         """True when plan time t_s is inside a commanded drive window."""
@@ -94,6 +182,20 @@ class Operations:
     def duty(self) -> float:
         """Fraction of the day inside drive windows (scales estimated times for the solver)."""
         return min(max(self.window_length_h / 24.0, 1e-3), 1.0)
+
+    def window_span(self, t_s: float) -> tuple[float, float]:
+        """(opens, closes) of the window holding ``t_s`` or, when none does, the next one.
+
+        Within ``_EPS`` of a window's close counts as after it (inf when windows fill the day).
+        """
+        length = self.window_length_h * 3600.0
+        if length >= DAY_S:
+            return -math.inf, math.inf
+        first = self.window_start_h * 3600.0
+        opens = first + math.floor((t_s - first + _EPS) / DAY_S) * DAY_S
+        if t_s >= opens + length - _EPS:
+            opens += DAY_S
+        return opens, opens + length
 
 
 @dataclass(frozen=True)
@@ -149,10 +251,22 @@ class _Sim:
         cost: np.ndarray,
         res_m: float,
         transform,
+        risk: np.ndarray | None = None,
     ):
         self.rover, self.ops, self.solar_w, self.cost = rover, ops, solar_w, cost
-        self.res, self.transform = res_m, transform
+        self.res, self.transform, self.risk = res_m, transform, risk
         self.rows: list[tuple] = []
+        self.grid_s = ops.cadence.energy_step_s if ops.cadence is not None else None
+
+    def _chunk_end(self, t: float, until: float, chunk: float) -> float:
+        """End of the next parked interval: ``chunk`` later, or the next grid multiple."""
+        if self.grid_s is None:
+            return min(until, t + chunk)
+        g = self.grid_s
+        nxt = (math.floor(t / g) + 1) * g
+        if nxt - t < _EPS:
+            nxt += g
+        return min(until, nxt)
 
     def _solar(self, t0: float, t1: float, r: int, c: int) -> float:
         tm = np.array([0.5 * (t0 + t1)])
@@ -165,7 +279,7 @@ class _Sim:
         """Stay parked until ``until``, charging or draining; None if the reserve is broken."""
         rv = self.rover
         while t < until - _EPS:
-            t1 = min(until, t + chunk)
+            t1 = self._chunk_end(t, until, chunk)
             p = self._solar(t, t1, r, c)
             soc1 = min(rv.battery_wh, soc + (p - rv.idle_power_w) * (t1 - t) / 3600.0)
             if soc1 < rv.reserve_wh - 1e-9:
@@ -180,7 +294,7 @@ class _Sim:
         while soc < need_wh - 1e-9:
             if t >= self.ops.mission_s:
                 return None
-            t1 = min(t + 900.0, self.ops.mission_s)
+            t1 = self._chunk_end(t, self.ops.mission_s, 900.0)
             p = self._solar(t, t1, r, c)
             soc1 = min(rv.battery_wh, soc + (p - rv.idle_power_w) * (t1 - t) / 3600.0)
             if soc1 < rv.reserve_wh - 1e-9:
@@ -225,6 +339,191 @@ class _Sim:
                 need += (rv.idle_power_w - p) * rv.cycle_overhead_s / 3600.0
                 dist_cycle = d
         return 1.1 * need
+
+    # -- the command cycle of a Cadence -------------------------------------------------------
+
+    def _turnaround(self, t, soc, bits, r, c, leg, stop, image="navcam"):
+        """Downlink ``bits``, the ground's work and the uplink, in commanding-window time.
+
+        The images it sends (``navcam`` or ``science``) are taken first: a row of no duration.
+        Returns (t, soc), or None when the mission ends first or the reserve breaks.
+        """
+        cad, ops = self.ops.cadence, self.ops
+        out = self._wait_sun(t, soc, 0.0, r, c, leg, stop)  # no image with the Sun too low
+        if out is None:
+            return None
+        t, soc = out
+        self._emit(t, r, c, soc, image, leg, stop, self._solar(t, t, r, c))
+        phases = (
+            ("downlink", bits / cad.link_bit_s),
+            ("ground", cad.ground_s),
+            ("uplink", cad.uplink_s),
+        )
+        for name, need in phases:
+            while need > _EPS:
+                if t >= ops.mission_s - _EPS:
+                    return None
+                opens, closes = ops.window_span(t)
+                if t < opens - _EPS:
+                    out = self._idle(t, soc, opens, r, c, "window", leg, stop)
+                    if out is None:
+                        return None
+                    t, soc = out
+                t = max(t, opens)
+                take = min(need, closes - t)
+                out = self._idle(t, soc, t + take, r, c, name, leg, stop)
+                if out is None:
+                    return None
+                t, soc = out
+                need -= take
+        return t, soc
+
+    def _sun_ok(self, t0: float, t1: float) -> bool:
+        cad = self.ops.cadence
+        if cad.sun_elevation_deg is None:
+            return True
+        lo = cad.min_sun_elevation_deg
+        return cad.sun_elevation_deg(t0) >= lo and cad.sun_elevation_deg(t1) >= lo
+
+    def _wait_sun(self, t, soc, dt, r, c, leg, stop):
+        """Wait parked (``sun``) until the Sun is high enough over [t, t + dt].
+
+        Returns (t, soc), or None when the mission ends first or the reserve breaks.
+        """
+        g = self.ops.cadence.energy_step_s
+        while not self._sun_ok(t, t + dt):
+            if t >= self.ops.mission_s - _EPS:
+                return None
+            until = min((math.floor(t / g) + 1) * g, self.ops.mission_s)
+            out = self._idle(t, soc, until, r, c, "sun", leg, stop)
+            if out is None:
+                return None
+            t, soc = out
+        return t, soc
+
+    def run_cadence(
+        self,
+        legs: list[np.ndarray],
+        dwell: np.ndarray,
+        kinds: tuple[str, ...],
+        start_soc: float,
+        start_cell: tuple[int, int],
+    ):
+        """Simulate with the command cycle of ``ops.cadence``; same returns as :meth:`run`."""
+        rv, ops, cad = self.rover, self.ops, self.ops.cadence
+        t, soc = 0.0, start_soc
+        r, c = int(start_cell[0]), int(start_cell[1])
+        arrival, departure, soc_arr = [0.0], [], [soc]
+        self._emit(t, r, c, soc, "start", -1, 0, self._solar(0.0, 0.0, r, c))
+        fail = (False, 1, arrival, departure, soc_arr)
+        # the ground plans the first move from the rover's navigation images
+        out = self._turnaround(t, soc, cad.nav_bits, r, c, -1, 0)
+        if out is None:
+            return fail
+        t, soc = out
+        seg_charge = rv.drive_power_w * (rv.max_drive_per_cycle_m / rv.speed_m_s) / 3600.0
+        for k, cells in enumerate(legs):
+            if k > 0:
+                # the stop's activity, then its images go down before the next move
+                if dwell[k] > 0:
+                    out = self._wait_sun(t, soc, dwell[k], r, c, -1, k)
+                    if out is not None:
+                        t, soc = out
+                        out = self._idle(t, soc, t + dwell[k], r, c, "dwell", -1, k)
+                    if out is None:
+                        return False, k, arrival, departure, soc_arr
+                    t, soc = out
+                out = self._turnaround(t, soc, cad.bits_at(kinds[k]), r, c, -1, k, "science")
+                if out is None:
+                    return False, k, arrival, departure, soc_arr
+                t, soc = out
+            fail = (False, k + 1, arrival, departure, soc_arr)
+            cycle_m, cycle_keep = 0.0, 1.0
+            left = False
+            for step in range(1, len(cells)):
+                r1, c1 = int(cells[step, 0]), int(cells[step, 1])
+                dist = self.res * math.hypot(r1 - r, c1 - c)
+                dt = dist / rv.speed_m_s
+                keep = 1.0
+                if self.risk is not None:
+                    keep = (1.0 - float(self.risk[r1, c1])) ** (dist / cad.footprint_m)
+                if 1.0 - keep > cad.max_cycle_risk:
+                    return fail  # one step alone is riskier than a whole cycle may be
+                if (
+                    cycle_m + dist > rv.max_drive_per_cycle_m + 1e-9
+                    or 1.0 - cycle_keep * keep > cad.max_cycle_risk
+                ):
+                    out = self._turnaround(t, soc, cad.nav_bits, r, c, k, -1)
+                    if out is None:
+                        return fail
+                    t, soc = out
+                    cycle_m, cycle_keep = 0.0, 1.0
+                need = min(seg_charge, rv.battery_wh - rv.reserve_wh)
+                here = self._solar(t, t, r, c)
+                if here > rv.idle_power_w and self._solar(t, t, r1, c1) <= rv.idle_power_w:
+                    dark = self._dark_need(cells, step, t)
+                    if rv.reserve_wh + dark > rv.battery_wh:
+                        return fail
+                    need = max(need, dark)
+                if soc < rv.reserve_wh + need:
+                    out = self._charge_until(t, soc, rv.reserve_wh + need, r, c, k, -1)
+                    if out is None:
+                        return fail
+                    t, soc = out
+                # inside one commanding window, with the Sun up at both ends of the move
+                while True:
+                    out = self._fit_window(t, soc, dt, r, c, k)
+                    if out is None:
+                        return fail
+                    t, soc, _ = out
+                    if self._sun_ok(t, t + dt):
+                        break
+                    out = self._wait_sun(t, soc, dt, r, c, k, -1)
+                    if out is None:
+                        return fail
+                    t, soc = out
+                if not left:
+                    departure.append(t)
+                    left = True
+                p = self._solar(t, t + dt, r1, c1)
+                soc1 = min(rv.battery_wh, soc + (p - rv.drive_power_w) * dt / 3600.0)
+                if soc1 < rv.reserve_wh - 1e-9:
+                    return fail
+                t, soc, r, c = t + dt, soc1, r1, c1
+                cycle_m += dist
+                cycle_keep *= keep
+                self._emit(t, r, c, soc, "drive", k, -1, p)
+                if t > ops.mission_s + 1e-6:
+                    return fail
+            arrival.append(t)
+            soc_arr.append(soc)
+            if not left:
+                departure.append(t)
+            else:
+                self.rows[-1] = self.rows[-1][:6] + (k + 1,) + self.rows[-1][7:]
+                # reaching a stop ends the cycle: the ground confirms the place
+                out = self._turnaround(t, soc, cad.nav_bits, r, c, -1, k + 1)
+                if out is None:
+                    return fail
+                t, soc = out
+        n = len(legs)
+        if n > 0:
+            if dwell[n] > 0:
+                out = self._wait_sun(t, soc, dwell[n], r, c, -1, n)
+                if out is not None:
+                    t, soc = out
+                    out = self._idle(t, soc, t + dwell[n], r, c, "dwell", -1, n)
+                if out is None:
+                    return False, n, arrival, departure, soc_arr
+                t, soc = out
+            out = self._turnaround(t, soc, cad.bits_at(kinds[n]), r, c, -1, n, "science")
+            if out is None:
+                return False, n, arrival, departure, soc_arr
+            t, soc = out
+        departure.append(t)
+        if t > ops.mission_s + 1e-6:
+            return False, max(n, 1), arrival, departure, soc_arr
+        return True, -1, arrival, departure, soc_arr
 
     def run(
         self,
@@ -345,6 +644,7 @@ def plan_traverse(
     solar_w: SolarFn,
     ops: Operations | None = None,
     comm_ok: np.ndarray | None = None,
+    risk: np.ndarray | None = None,
     progress=None,
 ) -> TraversePlan:
     """Choose stops, order them and lay out the checked timeline of the traverse.
@@ -365,6 +665,9 @@ def plan_traverse(
     ops : Operations, optional
     comm_ok : ndarray of bool, optional
         Cells in link with the lander (also enforced by the checker).
+    risk : ndarray of shape (M, N), optional
+        Chance per footprint of meeting a hazard the DEM cannot show; with a cadence, a
+        command cycle ends before its chance would exceed ``cadence.max_cycle_risk``.
     progress : callable(fraction, stage), optional
 
     Returns
@@ -385,6 +688,12 @@ def plan_traverse(
     cost[keepout] = np.inf
     if comm_ok is not None:
         cost[~np.asarray(comm_ok, bool)] = np.inf
+    if risk is not None:
+        if np.shape(risk) != cost.shape:
+            raise PlanningError(
+                f"risk has shape {np.shape(risk)} but cost {cost.shape}; pass layers of one grid"
+            )
+        risk = np.clip(np.nan_to_num(np.asarray(risk, dtype=np.float64), nan=1.0), 0.0, 1.0)
     r0, c0 = (int(v) for v in start_cell)
     if not (0 <= r0 < cost.shape[0] and 0 <= c0 < cost.shape[1]):
         raise PlanningError(f"start cell {start_cell} is outside the {cost.shape} grid")
@@ -438,48 +747,108 @@ def plan_traverse(
     tm = travel_matrix(cost, points, res_m=res, transform=transform)
     n = len(points)
     length = tm.length_m
-    cycles = np.ceil(length / rover.max_drive_per_cycle_m)
-    travel_s = (length / rover.speed_m_s + cycles * rover.cycle_overhead_s) / ops.duty
+    cad = ops.cadence
+    budget = ops.mission_s
+    if cad is None:
+        cycles = np.ceil(length / rover.max_drive_per_cycle_m)
+        travel_s = (length / rover.speed_m_s + cycles * rover.cycle_overhead_s) / ops.duty
+        service = np.concatenate([[0.0], cand.dwell_s / ops.duty, [0.0]])
+    else:
+        # window time of the turnarounds between cycles, in wall time at the window's duty
+        turn = cad.turnaround_s(cad.nav_bits)
+        # whole cells: a cycle stops short of the limit by about a step
+        per_cycle = max(rover.max_drive_per_cycle_m - res, 0.5 * rover.max_drive_per_cycle_m)
+        cycles = np.maximum(np.ceil(length / per_cycle) - 1.0, 0.0)
+        travel_s = (length / rover.speed_m_s + cycles * turn) / ops.duty
+        stop_turn = np.array([turn + cad.turnaround_s(cad.bits_at(k)) for k in cand.kind])
+        service = np.concatenate([[0.0], (cand.dwell_s + stop_turn) / ops.duty, [0.0]])
+        budget = max(ops.mission_s - turn / ops.duty, 0.0)  # the first turnaround
     # A zero-cost dummy end lets the route finish at its last stop.
     big = np.full((n + 1, n + 1), np.inf)
     big[:n, :n] = travel_s
     big[:n, n] = 0.0
     np.fill_diagonal(big, 0.0)
-    prizes = np.concatenate([[0.0], cand.value, [0.0]])
-    service = np.concatenate([[0.0], cand.dwell_s / ops.duty, [0.0]])
     if not np.isfinite(travel_s[0, 1:]).any():
         return empty("no candidate stop is reachable from the start without crossing keep-out")
     report(0.2, "choosing stops")
-    route = solve_orienteering(
-        big,
-        prizes,
-        ops.mission_s,
-        start=0,
-        end=n,
-        service=service,
-        time_limit_s=ops.solver_time_limit_s,
-        seed=ops.seed,
-    )
-    order = [i for i in route.nodes if i not in (0, n)]
-    report(0.6, "simulating")
-    dropped: list[str] = []
-    while True:
+    repeats = any(f != 1.0 for _, f in ops.repeat_factor)
+    rounds = 2 if repeats else 1
+    solves = rounds * (1 + (_CALIBRATIONS if cad is not None else 0))
+
+    def choose(scale: float, keep: list[int]) -> list[int]:
+        """The solver's stops (1-based), its estimated times scaled by ``scale``."""
+        order: list[int] = []
+        best = -1.0
+        for round_ in range(rounds):
+            first = set(order or keep)
+            prizes = _ranked_values(
+                cand.kind, cand.value, ops, first={i - 1 for i in first}, near=travel_s[0, 1:]
+            )
+            prizes = np.where(prizes < ops.min_stop_value, 0.0, prizes)
+            route = solve_orienteering(
+                big * scale,
+                np.concatenate([[0.0], prizes, [0.0]]),
+                budget,
+                start=0,
+                end=n,
+                service=service * scale,
+                time_limit_s=ops.solver_time_limit_s / solves,
+                seed=ops.seed,
+            )
+            got = _worth_it(cand, [i for i in route.nodes if i not in (0, n)], ops)
+            value = _set_value(cand, got, ops)
+            if value > best + 1e-12:
+                order, best = got, value
+            if round_ == 0 and not got:
+                break
+        return order
+
+    def simulate(order: list[int]):
         seq = [0] + order
         legs = [tm.path(a, b).cells for a, b in zip(seq[:-1], seq[1:], strict=False)]
         dwell = np.concatenate([[0.0], cand.dwell_s[[i - 1 for i in order]]])
-        sim = _Sim(rover, ops, solar_w, cost, res, transform)
-        ok, fail, arrival, departure, soc_arr = sim.run(legs, dwell, start_soc, (r0, c0))
-        if ok:
+        sim = _Sim(rover, ops, solar_w, cost, res, transform, risk=risk)
+        if cad is None:
+            out = sim.run(legs, dwell, start_soc, (r0, c0))
+        else:
+            kinds = ("start",) + tuple(cand.kind[i - 1] for i in order)
+            out = sim.run_cadence(legs, dwell, kinds, start_soc, (r0, c0))
+        return out, sim, legs
+
+    scale = 1.0
+    order = choose(scale, [])
+    report(0.6, "simulating")
+    (ok, fail, arrival, departure, soc_arr), sim, legs = simulate(order)
+    # With a cadence, the solver's times are estimates (whole cycles, windows, risk-shortened
+    # cycles): when the simulation runs out of mission, scale them by how far they fell short
+    # and choose again, a few times, before dropping stops one by one.
+    for _ in range(_CALIBRATIONS if cad is not None else 0):
+        if ok or not order:
             break
+        seq = [0] + order
+        est = cad.turnaround_s(cad.nav_bits) / ops.duty
+        for a, b in zip(seq[:fail], seq[1 : fail + 1], strict=False):
+            est += (service[a] + big[a, b]) * scale
+        ratio = float(sim.rows[-1][0]) / max(est, 1.0)
+        if not ratio > 1.0 + 1e-3:
+            break  # not a matter of time (energy, risk): drop stops instead
+        scale *= 1.02 * ratio
+        order = choose(scale, order)
+        (ok, fail, arrival, departure, soc_arr), sim, legs = simulate(order)
+    dropped: list[str] = []
+    while not ok:
         # Drop the least valuable stop among those reached up to the failure and try again.
         upto = order[: max(fail, 1)]
-        worst = min(upto, key=lambda i: (cand.value[i - 1], -i))
+        marginal = dict(zip(order, _visit_values(cand, order, ops)[0], strict=True))
+        worst = min(upto, key=lambda i: (marginal[i], -i))
         dropped.append(
             f"{cand.kind[worst - 1]} stop ({cand.reason[worst - 1]}): "
             "not affordable in time or energy once simulated"
         )
         order.remove(worst)
+        (ok, fail, arrival, departure, soc_arr), sim, legs = simulate(order)
     report(0.9, "checking")
+    values, notes = _visit_values(cand, order, ops)
     visited = (
         start
         if not order
@@ -488,9 +857,10 @@ def plan_traverse(
             np.concatenate([start.y, cand.y[[i - 1 for i in order]]]),
             np.vstack([start.cells, cand.cells[[i - 1 for i in order]]]),
             start.kind + tuple(cand.kind[i - 1] for i in order),
-            np.concatenate([start.value, cand.value[[i - 1 for i in order]]]),
+            np.concatenate([start.value, values]),
             np.concatenate([start.dwell_s, cand.dwell_s[[i - 1 for i in order]]]),
-            start.reason + tuple(cand.reason[i - 1] for i in order),
+            start.reason
+            + tuple(cand.reason[i - 1] + note for i, note in zip(order, notes, strict=True)),
             start.names + tuple((cand.names[i - 1] if cand.names else "") for i in order),
         )
     )
@@ -511,6 +881,82 @@ def plan_traverse(
     )
     report(1.0, "done")
     return _checked(plan, cost, keepout, comm_ok, rover, ops, solar_w, transform)
+
+
+_ORDINALS = {1: "first", 2: "second", 3: "third"}
+_CALIBRATIONS = 3
+"""With a cadence: how many times the solver chooses again with its times scaled to what the
+simulation found, before stops are dropped one by one."""
+
+
+def _ranked_values(
+    kinds: tuple[str, ...],
+    values: np.ndarray,
+    ops: Operations,
+    first: set[int] = frozenset(),
+    near: np.ndarray | None = None,
+) -> np.ndarray:
+    """Each candidate's value at its rank within its kind: ``value * f ** (done + rank)``.
+
+    ``first`` are ranked ahead, then by value, equal values by ``near`` (the travel from the
+    start: the nearest of equals counts first); ``done`` stops of the kind were made before.
+    """
+    factor, done = dict(ops.repeat_factor), dict(ops.done_kinds)
+    values = np.asarray(values, dtype=np.float64)
+    near = np.zeros(len(values)) if near is None else np.nan_to_num(near, posinf=np.inf)
+    out = values.copy()
+    by_kind: dict[str, list[int]] = {}
+    for i, k in enumerate(kinds):
+        by_kind.setdefault(k, []).append(i)
+    for k, idx in by_kind.items():
+        if k not in factor:
+            continue
+        idx.sort(key=lambda i: (i not in first, -values[i], near[i], i))
+        for rank, i in enumerate(idx):
+            out[i] = values[i] * float(factor[k]) ** (done.get(k, 0) + rank)
+    return out
+
+
+def _visit_values(cand: Candidates, order: list[int], ops: Operations):
+    """Marginal values of the visited candidates (1-based indices) and a note for each."""
+    if not order:
+        return np.zeros(0), []
+    kinds = tuple(cand.kind[i - 1] for i in order)
+    base = cand.value[[i - 1 for i in order]]
+    values = _ranked_values(kinds, base, ops)
+    factor, done = dict(ops.repeat_factor), dict(ops.done_kinds)
+    notes = []
+    for j, k in enumerate(kinds):
+        if k not in factor or np.isclose(values[j], base[j]):
+            notes.append("")
+            continue
+        nth = (
+            done.get(k, 0)
+            + 1
+            + sum(1 for m, km in enumerate(kinds) if km == k and (-base[m], m) < (-base[j], j))
+        )
+        word = _ORDINALS.get(nth, f"{nth}th")
+        notes.append(
+            f"; the {word} {k} of the mission counts {values[j] / base[j]:.3g} of its value"
+        )
+    return values, notes
+
+
+def _worth_it(cand: Candidates, order: list[int], ops: Operations) -> list[int]:
+    """``order`` without the stops worth less than ``ops.min_stop_value`` (least first)."""
+    order = list(order)
+    while order:
+        values = _visit_values(cand, order, ops)[0]
+        j = int(np.argmin(values))
+        if values[j] >= ops.min_stop_value:
+            break
+        order.pop(j)
+    return order
+
+
+def _set_value(cand: Candidates, order: list[int], ops: Operations) -> float:
+    """The value of visiting ``order`` (1-based candidate indices) with diminishing returns."""
+    return float(_visit_values(cand, order, ops)[0].sum())
 
 
 def _checked(plan, cost, keepout, comm_ok, rover, ops, solar_w, transform) -> TraversePlan:

@@ -18,6 +18,12 @@ from frigoris.terrain.solar import SolarPanel, panel_power_w
 
 from .specs import RoverSpec
 
+HORIZON_CODE_ORIGIN_DEG = -10.0
+"""Horizon elevations are kept as 8-bit codes from this angle ..."""
+HORIZON_CODE_STEP_DEG = 0.25
+"""... in steps of this many degrees (codes 0-255: -10 to 53.75 deg; lower is never a shadow
+for a Sun above -10 deg, higher always one for a Sun below 53.75 deg)."""
+
 CYCLE_OVERHEAD_S = 600.0
 """Assumed ground turnaround between command cycles: review images, send the next move."""
 
@@ -107,3 +113,37 @@ class SolarModel:
 def site_latlon(dem: Dem) -> tuple[float, float]:
     """Selenographic centre of the DEM."""
     return dem_centre_lunar(dem)
+
+
+def horizon_codes(horizons: HorizonMap) -> np.ndarray:
+    """The horizon map as 8-bit codes (see :data:`HORIZON_CODE_STEP_DEG`; nodata as 255)."""
+    h = np.nan_to_num(horizons.horizon_deg, nan=90.0)
+    q = np.rint((h - HORIZON_CODE_ORIGIN_DEG) / HORIZON_CODE_STEP_DEG)
+    return np.clip(q, 0, 255).astype(np.uint8)
+
+
+def horizons_from_codes(codes: np.ndarray, like: HorizonMap | None = None, **fields) -> HorizonMap:
+    """A horizon map from 8-bit codes, with the other fields of ``like`` (or ``fields``)."""
+    deg = HORIZON_CODE_ORIGIN_DEG + HORIZON_CODE_STEP_DEG * codes.astype(np.float32)
+    base = (
+        {}
+        if like is None
+        else {
+            "azimuths_deg": like.azimuths_deg,
+            "res_m": like.res_m,
+            "body_radius_m": like.body_radius_m,
+            "max_distance_m": like.max_distance_m,
+            "lines_per_cell": like.lines_per_cell,
+        }
+    )
+    base.update(fields)
+    return HorizonMap(horizon_deg=deg, **base)
+
+
+def quantized(horizons: HorizonMap) -> tuple[HorizonMap, np.ndarray]:
+    """The horizon map rounded to its 8-bit codes, and the codes.
+
+    A plan and every replan of it then see the same shadows (a replan reads the codes back).
+    """
+    codes = horizon_codes(horizons)
+    return horizons_from_codes(codes, horizons), codes

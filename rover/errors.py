@@ -17,3 +17,11 @@ class TouchdownError(RoverError, ValueError):
 
 class DeployError(RoverError, ValueError):
     """A deployment cannot be evaluated: inputs that do not belong together (not a no-go result)."""
+
+
+class SequenceError(RoverError, ValueError):
+    """A command sequence breaks a flight rule no waiver covers: never uplinked nor written."""
+
+
+class TelemetryError(RoverError, ValueError):
+    """Telemetry or rover-seen hazards that cannot be right (off the map, in keep-out, ...)."""

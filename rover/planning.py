@@ -8,7 +8,7 @@ plan's files are :mod:`frigoris.rover.app.products.plan_files`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 from scipy import ndimage
@@ -17,12 +17,20 @@ from frigoris.planners.stops import Candidates, StopRules, candidate_stops
 from frigoris.planners.traverse import Operations, RoverModel, TraversePlan, plan_traverse
 from frigoris.terrain import Dem
 from frigoris.terrain.hazard import HazardMap
-from frigoris.terrain.illumination import horizon_map
+from frigoris.terrain.illumination import HorizonMap, horizon_map
 
-from .energy import SolarModel, rover_model
+from .energy import SolarModel, quantized, rover_model
 from .errors import RoverError
+from .operations import (
+    OpsContext,
+    PlanLayers,
+    SegmentPlan,
+    lander_camera_view,
+    plan_segment,
+    reach_m,
+)
 from .progress import ProgressCallback, no_progress
-from .specs import LanderSpec, RoverSpec
+from .specs import OPERATIONS, LanderSpec, OpsSpec, RoverSpec
 
 __all__ = ["HORIZON_SECTORS", "PlanResult", "default_start", "plan_on_hazard"]
 
@@ -44,6 +52,22 @@ class PlanResult:
     dropped (``plan.txt``, the report and the plan map show them)."""
     rover: RoverModel | None = None
     """The rover as the planner saw it (speed, battery and reserve, drive windows)."""
+    segment: SegmentPlan | None = None
+    """With an operations spec: the command sequence, its check, the flight rules and the
+    budgets (None for a plan without a cadence)."""
+    context: OpsContext | None = None
+    """What stays fixed over the mission's operations (specs, stop rules, end, waivers)."""
+    horizons: HorizonMap | None = None
+    """The horizon map behind ``solar`` (kept so a replan needs not recompute it)."""
+    horizon_codes: np.ndarray | None = None
+    """The horizon map's 8-bit codes (``horizons.npy`` of a run)."""
+    start_heading_deg: float = 0.0
+    start_xy: tuple[float, float] | None = None
+    camera_azimuth_deg: float | None = None
+    done: tuple[dict, ...] = ()
+    """Stops made before this plan (a replan): kind, name, place, time."""
+    hazards: tuple[dict, ...] = ()
+    """Rover-seen hazards kept out of this plan (GeoJSON features in the map's CRS)."""
 
 
 def default_start(hm: HazardMap, lander: LanderSpec) -> tuple[int, int]:
@@ -77,11 +101,21 @@ def plan_on_hazard(
     time_limit_s: float = 10.0,
     rules: StopRules | None = None,
     progress: ProgressCallback = no_progress,
+    ops: OpsSpec | None = OPERATIONS,
+    waivers: tuple[tuple[str, str], ...] = (),
+    camera_azimuth_deg: float | None = None,
+    start_heading_deg: float = 0.0,
+    start_xy: tuple[float, float] | None = None,
 ) -> PlanResult:
     """Propose stops on a hazard map and plan the checked traverse from the start.
 
     ``rules`` overrides the stop values and dwell times (default :class:`StopRules`); its
-    plume radius is always the lander's.
+    plume radius is always the lander's. With ``ops`` (default: the built-in HAKUTO-R
+    operations) the plan follows the ground's command cycle, the Moonhouse spot is in the
+    lander camera's view (looking out over ``camera_azimuth_deg``, the deployment side, when
+    given), and the result carries the checked command sequence (a sequence that breaks a
+    flight rule not in ``waivers`` raises :class:`~.errors.SequenceError`); ``ops=None`` plans
+    with fixed 10-minute turnarounds in 12-hour drive windows and no sequence.
 
     Examples
     --------
@@ -110,26 +144,83 @@ def plan_on_hazard(
     progress(0.0, "candidate stops")
     c = hm.craters
     r = hm.rocks
+    rules = replace(rules or StopRules(), plume_radius_m=lander.plume_radius_m)
+    layers = PlanLayers.from_hazard(hm, ops) if ops is not None else None
+    view = hm.los_lander
+    if ops is not None:
+        view = lander_camera_view(
+            dem,
+            (hm.lander.x, hm.lander.y),
+            ops,
+            azimuth_deg=camera_azimuth_deg,
+            range_m=rules.moonhouse_range_m,
+        )
+    start = start_cell if start_cell is not None else default_start(hm, lander)
+    reach = None
+    if ops is not None:
+        sx, sy = dem.xy(*start)
+        reach = (sx, sy, reach_m(ops, rover, mission_days * 86400.0))
     cand = candidate_stops(
         keepout=hm.keepout,
         slope_deg=hm.slope_rover_deg,
         rock_risk=hm.rock_risk,
         transform=dem.transform,
         lander_xy=(hm.lander.x, hm.lander.y),
-        comm_ok=hm.comm_ok(),
-        lander_view=hm.los_lander,
+        comm_ok=hm.comm_ok() if layers is None else layers.linked,
+        lander_view=view,
         craters=(c.x, c.y, c.diameter_m, c.depth_m),
         rocks=(r.x, r.y, r.diameter_m),
         targets=targets,
-        rules=replace(rules or StopRules(), plume_radius_m=lander.plume_radius_m),
+        rules=rules,
+        reach=reach,
     )
     progress(0.1, "horizon map")
     horizons = horizon_map(
         dem, HORIZON_SECTORS, progress=lambda f, s="": progress(0.1 + 0.4 * f, "horizon map")
     )
+    codes = None
+    if ops is not None:
+        horizons, codes = quantized(horizons)  # what replans read back: the same shadows
     mission_s = mission_days * 86400.0
     solar = SolarModel.build(dem, horizons, rover, start_time, mission_s)
-    start = start_cell if start_cell is not None else default_start(hm, lander)
+    if ops is not None:
+        ctx = OpsContext(
+            rover=rover,
+            lander=lander,
+            ops=ops,
+            rules=rules,
+            mission_end=start_time + timedelta(seconds=mission_s),
+            seed=seed,
+            time_limit_s=time_limit_s,
+            waivers=tuple(waivers),
+        )
+        seg = plan_segment(
+            layers,
+            cand,
+            solar,
+            ctx,
+            start_time=start_time,
+            start_cell=start,
+            start_soc_wh=start_soc_wh,
+            start_heading_deg=start_heading_deg,
+            start_xy=start_xy,
+            progress=lambda f, s="": progress(0.5 + 0.5 * f, s),
+        )
+        return PlanResult(
+            seg.plan,
+            cand,
+            solar,
+            start_time,
+            _unplanned_targets(hm, cand, seg.plan, start),
+            seg.rover,
+            segment=seg,
+            context=ctx,
+            horizons=horizons,
+            horizon_codes=codes,
+            start_heading_deg=start_heading_deg,
+            start_xy=start_xy,
+            camera_azimuth_deg=camera_azimuth_deg,
+        )
     ops = Operations(
         mission_s=mission_s, start_soc_wh=start_soc_wh, seed=seed, solver_time_limit_s=time_limit_s
     )

@@ -25,23 +25,31 @@ from frigoris.terrain.hazard import HazardLimits, LanderSite
 from .errors import SpecError
 
 BUILTIN = {"tenacious": "tenacious.toml", "resilience": "resilience.toml"}
+BUILTIN_OPERATIONS = {"hakuto-r-m2": "operations.toml"}
+"""Built-in operations specs (cadence, flight rules, ops simulation): name -> file."""
 
 LUNAR_GRAVITY_M_S2 = 1.62
 """Surface gravity of the Moon (m/s^2)."""
 
 
-def _load_table(source: str | pathlib.Path, table: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """Read ``[table]`` and ``[sources]`` from a built-in name or a TOML path."""
+def _load_table(
+    source: str | pathlib.Path,
+    table: str,
+    *,
+    builtin: dict[str, str] = BUILTIN,
+    sources_table: str = "sources",
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Read ``[table]`` and its sources table from a built-in name or a TOML path."""
     name = str(source)
-    if name.lower() in BUILTIN:
-        text = resources.files("frigoris.rover.data").joinpath(BUILTIN[name.lower()]).read_text()
+    if name.lower() in builtin:
+        text = resources.files("frigoris.rover.data").joinpath(builtin[name.lower()]).read_text()
         origin = f"built-in {name.lower()}"
     else:
         path = pathlib.Path(source)
         if not path.is_file():
             what = "is a folder" if path.is_dir() else "does not exist"
             raise SpecError(
-                f"spec file {name!r} {what}; give a TOML file or one of {sorted(BUILTIN)}"
+                f"spec file {name!r} {what}; give a TOML file or one of {sorted(builtin)}"
             )
         try:
             text, origin = path.read_text(encoding="utf-8"), str(path)
@@ -53,7 +61,7 @@ def _load_table(source: str | pathlib.Path, table: str) -> tuple[dict[str, Any],
         raise SpecError(f"{origin} is not valid TOML ({err}); fix the file") from err
     if table not in doc:
         raise SpecError(f"{origin} has no [{table}] table; see rover/data/*.toml for the layout")
-    return dict(doc[table]), dict(doc.get("sources", {}))
+    return dict(doc[table]), dict(doc.get(sources_table, {}))
 
 
 def _build(cls, values: dict[str, Any], sources: dict[str, str], origin: str):
@@ -374,3 +382,225 @@ def lander_site(lander: LanderSpec, x: float, y: float) -> LanderSite:
         footprint_radius_m=lander.pad_circle_radius_m + lander.pad_radius_m,
         antenna_height_m=lander.antenna_height_m,
     )
+
+
+def _in_range(spec, name: str, lo: float, hi: float, *, lo_open: bool = False) -> None:
+    v = getattr(spec, name)
+    below = v <= lo if lo_open else v < lo
+    if below or v > hi:
+        span = f"{'(' if lo_open else '['}{lo:g}, {hi:g}]"
+        raise SpecError(f"{type(spec).__name__} {spec.name}: {name} = {v!r} is outside {span}")
+
+
+@dataclass(frozen=True)
+class OpsSpec:
+    """How the ground commands the rover: the command cycle, its windows and the flight rules.
+
+    A command cycle: the rover drives and takes ``nav_images_per_cycle`` navigation images; they
+    reach Earth at the slower of the rover-to-lander and lander-to-Earth rates; the ground
+    spends ``ground_processing_s`` on them; the next command is uplinked. The ground's work
+    counts only inside the commanding window: the part of each Earth day when a shift is on
+    console (``shifts_per_day`` x ``shift_h`` from ``first_shift_utc_h``) and the lander
+    relays (``relay_h`` from ``relay_start_utc_h``).
+    """
+
+    name: str
+    nav_images_per_cycle: int
+    nav_image_px: float
+    nav_bits_per_px: float
+    science_image_px: float
+    science_bits_per_px: float
+    science_images_scoop: int
+    science_images_crater: int
+    science_images_boulder: int
+    science_images_moonhouse: int
+    science_images_target: int
+    rover_to_lander_bit_s: float
+    lander_to_earth_bit_s: float
+    uplink_bits_per_cycle: float
+    uplink_bit_s: float
+    light_time_s: float
+    ground_processing_s: float
+    shifts_per_day: int
+    shift_h: float
+    first_shift_utc_h: float
+    relay_start_utc_h: float
+    relay_h: float
+    min_sun_elevation_deg: float
+    max_cycle_risk: float
+    min_link_margin_db: float
+    nav_camera_range_m: float
+    nav_camera_fov_deg: float
+    lander_camera_height_m: float
+    lander_camera_fov_deg: float
+    moonhouse_height_m: float
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def validate(self) -> None:
+        """Raise SpecError naming the first impossible value."""
+        _positive(
+            self,
+            "nav_image_px",
+            "nav_bits_per_px",
+            "science_image_px",
+            "science_bits_per_px",
+            "rover_to_lander_bit_s",
+            "lander_to_earth_bit_s",
+            "uplink_bits_per_cycle",
+            "uplink_bit_s",
+            "shift_h",
+            "relay_h",
+            "nav_camera_range_m",
+            "lander_camera_height_m",
+            "moonhouse_height_m",
+        )
+        for n in (
+            "nav_images_per_cycle",
+            "science_images_scoop",
+            "science_images_crater",
+            "science_images_boulder",
+            "science_images_moonhouse",
+            "science_images_target",
+            "light_time_s",
+            "ground_processing_s",
+        ):
+            _in_range(self, n, 0.0, 1e9)
+        _in_range(self, "shifts_per_day", 1, 24)
+        _in_range(self, "first_shift_utc_h", 0.0, 24.0)
+        _in_range(self, "relay_start_utc_h", 0.0, 24.0)
+        _in_range(self, "relay_h", 0.0, 24.0, lo_open=True)
+        _in_range(self, "min_sun_elevation_deg", -10.0, 60.0)
+        _in_range(self, "max_cycle_risk", 0.0, 1.0, lo_open=True)
+        _in_range(self, "min_link_margin_db", -100.0, 100.0)
+        _in_range(self, "nav_camera_fov_deg", 0.0, 360.0, lo_open=True)
+        _in_range(self, "lander_camera_fov_deg", 0.0, 360.0, lo_open=True)
+        if self.shifts_per_day * self.shift_h > 24.0:
+            raise SpecError(
+                f"OpsSpec {self.name}: {self.shifts_per_day} shifts of {self.shift_h:g} h do not "
+                "fit in an Earth day; lower shifts_per_day or shift_h"
+            )
+        _ = self.commanding_window_utc_h  # raises when shifts and relay do not meet once a day
+
+    @classmethod
+    def load(cls, source: str | pathlib.Path = "hakuto-r-m2") -> OpsSpec:
+        """Load a built-in name (``"hakuto-r-m2"``) or a TOML file with ``[operations]``."""
+        values, sources = _load_table(source, "operations", builtin=BUILTIN_OPERATIONS)
+        return _build(cls, values, sources, str(source))
+
+    def assumptions(self) -> dict[str, str]:
+        """Fields whose value is assumed, with the reason."""
+        return {k: v for k, v in self.sources.items() if v.startswith("assumed")}
+
+    @property
+    def link_bit_s(self) -> float:
+        """Data rate from the rover to the ground: the slower of its two hops."""
+        return min(self.rover_to_lander_bit_s, self.lander_to_earth_bit_s)
+
+    @property
+    def nav_bits(self) -> float:
+        """Bits of navigation images per command cycle."""
+        return self.nav_images_per_cycle * self.nav_image_px * self.nav_bits_per_px
+
+    def science_bits(self, kind: str) -> float:
+        """Bits of the images taken at a stop of ``kind`` (0 for the start)."""
+        n = getattr(self, f"science_images_{kind}", 0)
+        return float(n) * self.science_image_px * self.science_bits_per_px
+
+    @property
+    def uplink_s(self) -> float:
+        """Time to send one command file, light time included."""
+        return self.uplink_bits_per_cycle / self.uplink_bit_s + self.light_time_s
+
+    @property
+    def commanding_window_utc_h(self) -> tuple[float, float]:
+        """(start hour UTC, length h) of the daily commanding window.
+
+        The part of each Earth day when a shift is on console and the lander relays.
+
+        Raises
+        ------
+        SpecError
+            The shifts and the relay window never meet, or meet in two pieces a day.
+        """
+        ground = (self.first_shift_utc_h % 24.0, self.shifts_per_day * self.shift_h)
+        relay = (self.relay_start_utc_h % 24.0, self.relay_h)
+        if relay[1] >= 24.0:
+            return ground if ground[1] < 24.0 else (0.0, 24.0)
+        if ground[1] >= 24.0:
+            return relay
+        d = (relay[0] - ground[0]) % 24.0
+        pieces = []
+        if d < ground[1]:
+            pieces.append((d, min(d + relay[1], ground[1])))
+        if d + relay[1] > 24.0:
+            pieces.append((0.0, min(d + relay[1] - 24.0, ground[1])))
+        pieces = [p for p in pieces if p[1] > p[0]]
+        if not pieces:
+            raise SpecError(
+                f"OpsSpec {self.name}: the ground shifts ({ground[0]:g} h UTC, {ground[1]:g} h) "
+                f"and the lander's relay window ({relay[0]:g} h UTC, {relay[1]:g} h) never "
+                "overlap: no command could ever be sent; move first_shift_utc_h or "
+                "relay_start_utc_h"
+            )
+        if len(pieces) > 1:
+            raise SpecError(
+                f"OpsSpec {self.name}: the ground shifts and the lander's relay window overlap "
+                "twice a day; frigoris plans one commanding window a day: align them"
+            )
+        (a, b) = pieces[0]
+        return ((ground[0] + a) % 24.0, b - a)
+
+
+@dataclass(frozen=True)
+class SimSpec:
+    """What the closed-loop operations simulation degrades and perturbs (units in the names).
+
+    The planner sees an orbital DTM: the site averaged to ``orbital_post_m`` posts, with a
+    vertical error of ``orbital_sigma_m`` per post correlated over ``orbital_corr_posts``
+    posts. Execution slips (``slip_mean`` +- ``slip_sd`` of the commanded distance, plus
+    ``slip_per_deg`` per degree of slope) and turns off heading by ``heading_sd_deg`` per
+    segment; the ground re-localises the rover once per Earth day to ``relocalise_sd_m``. The
+    rover meets a hazard where, centred, its footprint truly exceeds ``hazard_slope_deg`` or
+    ``hazard_step_m``: what it cannot drive, not the margins it plans with.
+    """
+
+    name: str
+    orbital_post_m: float
+    orbital_sigma_m: float
+    orbital_corr_posts: float
+    slip_mean: float
+    slip_sd: float
+    slip_per_deg: float
+    heading_sd_deg: float
+    relocalise_sd_m: float
+    hazard_slope_deg: float
+    hazard_step_m: float
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def validate(self) -> None:
+        """Raise SpecError naming the first impossible value."""
+        _positive(self, "orbital_post_m", "orbital_corr_posts", "hazard_step_m")
+        _in_range(self, "hazard_slope_deg", 0.0, 90.0, lo_open=True)
+        _in_range(self, "orbital_sigma_m", 0.0, 100.0)
+        _in_range(self, "slip_mean", 0.0, 0.9)
+        _in_range(self, "slip_sd", 0.0, 1.0)
+        _in_range(self, "slip_per_deg", 0.0, 0.1)
+        _in_range(self, "heading_sd_deg", 0.0, 45.0)
+        _in_range(self, "relocalise_sd_m", 0.0, 100.0)
+
+    @classmethod
+    def load(cls, source: str | pathlib.Path = "hakuto-r-m2") -> SimSpec:
+        """Load the ``[sim]`` table of an operations file (built-in name or TOML path)."""
+        values, sources = _load_table(
+            source, "sim", builtin=BUILTIN_OPERATIONS, sources_table="sim_sources"
+        )
+        values.setdefault("name", str(source))
+        return _build(cls, values, sources, str(source))
+
+    def assumptions(self) -> dict[str, str]:
+        """Fields whose value is assumed, with the reason."""
+        return {k: v for k, v in self.sources.items() if v.startswith("assumed")}
+
+
+OPERATIONS = OpsSpec.load("hakuto-r-m2")
+"""The built-in operations of HAKUTO-R Mission 2 (``rover/data/operations.toml``)."""

@@ -44,6 +44,13 @@ Layout of a mission file (every table but [mission] and [site] is optional)::
     [planner.stops]             # StopRules fields
     scoop_value = 10
 
+    [operations]
+    spec = "hakuto-r-m2"        # built-in operations (cadence, flight rules) or a TOML file
+    ground_processing_s = 5400  # any OpsSpec field overrides the spec
+    [[operations.waivers]]      # a flight rule waived by name, with the reason
+    rule = "sun"
+    reason = "the team accepts drives at dawn on day 1"
+
     [[targets]]
     name = "bright ejecta"
     lat = 60.501
@@ -69,12 +76,22 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from frigoris.planners.sequence_check import RULES as FLIGHT_RULES
 from frigoris.planners.stops import StopRules
 from frigoris.terrain.errors import TerrainError
 from frigoris.terrain.synth import SynthParams
 
 from ..errors import SpecError, TouchdownError
-from ..specs import BUILTIN, LanderSpec, RoverSpec, check_types
+from ..specs import (
+    BUILTIN,
+    BUILTIN_OPERATIONS,
+    OPERATIONS,
+    LanderSpec,
+    OpsSpec,
+    RoverSpec,
+    SimSpec,
+    check_types,
+)
 from ..touchdown import SCENARIOS, Dispersion
 from .formats import plain, utc_iso
 from .provenance import sha256_file
@@ -94,6 +111,7 @@ __all__ = [
     "Site",
     "Target",
     "TouchdownPlan",
+    "Waiver",
     "builtin_mission",
     "load_mission",
 ]
@@ -153,6 +171,14 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Waiver:
+    """A flight rule of the command sequences waived by name, and why."""
+
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class InputFile:
     """An input file of the mission, for the manifest."""
 
@@ -179,6 +205,10 @@ class Mission:
     source: str = "<memory>"
     inputs: tuple[InputFile, ...] = ()
     overrides: tuple[str, ...] = ()
+    operations: OpsSpec = OPERATIONS
+    waivers: tuple[Waiver, ...] = ()
+    sim: SimSpec = field(default_factory=SimSpec.load)
+    """What the closed-loop operations simulation degrades and perturbs (``frigoris ops-sim``)."""
 
     @property
     def deploy_time(self) -> datetime:
@@ -224,6 +254,9 @@ class Mission:
             },
             "targets": [plain(dataclasses.asdict(t)) for t in self.targets],
             "overrides": list(self.overrides),
+            "operations": _spec_dict(self.operations),
+            "waivers": [plain(dataclasses.asdict(w)) for w in self.waivers],
+            "ops_sim": _spec_dict(self.sim),
         }
 
 
@@ -232,7 +265,7 @@ def _spec_dict(spec) -> dict[str, Any]:
     return plain(d)
 
 
-_TABLES = ("mission", "site", "lander", "rover", "touchdown", "planner", "targets")
+_TABLES = ("mission", "site", "lander", "rover", "touchdown", "planner", "operations", "targets")
 
 
 class _Reader:
@@ -361,8 +394,10 @@ def _spec(
     cls,
     default: str,
     inputs: list[InputFile],
+    builtin: dict[str, str] = BUILTIN,
+    skip: tuple[str, ...] = ("spec",),
 ):
-    """Load a lander or rover spec (built-in name or file), then apply the file's overrides."""
+    """Load a lander, rover or operations spec (built-in name or file), then apply overrides."""
     name = table.get("spec", default)
     if not isinstance(name, str) or not name.strip():
         raise r.fail(
@@ -370,9 +405,9 @@ def _spec(
             "is not a name or a path",
             f'write spec = "{default}" or spec = "my_{kind}.toml"',
         )
-    if name.lower() in BUILTIN:
+    if name.lower() in builtin:
         source: str | pathlib.Path = name.lower()
-        text = resources.files("frigoris.rover.data").joinpath(BUILTIN[name.lower()]).read_bytes()
+        text = resources.files("frigoris.rover.data").joinpath(builtin[name.lower()]).read_bytes()
         inputs.append(
             InputFile(
                 f"{kind} spec",
@@ -386,13 +421,13 @@ def _spec(
         if not path.is_file():
             raise r.fail(
                 f"[{where}] spec = {name!r}",
-                f"is neither a built-in spec {sorted(BUILTIN)} nor an existing file",
+                f"is neither a built-in spec {sorted(builtin)} nor an existing file",
                 "fix the path (relative to the mission file)",
             )
         source = path
         inputs.append(_file_input(f"{kind} spec", path, name))
     spec = cls.load(source)
-    overrides = {k: v for k, v in table.items() if k != "spec"}
+    overrides = {k: v for k, v in table.items() if k not in skip}
     if not overrides:
         return spec
     names = {f.name for f in dataclasses.fields(cls)} - {"sources"}
@@ -412,6 +447,35 @@ def _spec(
         new.validate()
     except (TypeError, SpecError) as err:
         raise _wrapped(r.origin, f"[{where}] overrides", err) from err
+    return new
+
+
+def _sim_spec(ot: dict, base: pathlib.Path, r: _Reader) -> SimSpec:
+    """The ``[sim]`` table of the operations spec file, with ``[operations.sim]`` overrides."""
+    name = ot.get("spec", "hakuto-r-m2")
+    source = (
+        name.lower()
+        if isinstance(name, str) and name.lower() in BUILTIN_OPERATIONS
+        else (base / str(name)).resolve()
+    )
+    try:
+        spec = SimSpec.load(source)
+    except SpecError as err:
+        raise r.fail("[operations] spec", f"has no usable [sim] table ({err})", "add one") from None
+    table = ot.get("sim", {})
+    if not isinstance(table, dict):
+        raise r.fail("[operations.sim]", "is not a table", "write [operations.sim]")
+    if not table:
+        return spec
+    names = {f.name for f in dataclasses.fields(SimSpec)} - {"sources", "name"}
+    r.unknown(table, "operations.sim", names)
+    check_types(SimSpec, table, f"{r.origin}: [operations.sim]")
+    sources = {**spec.sources, **{k: f"mission file: {r.origin}" for k in table}}
+    try:
+        new = dataclasses.replace(spec, **table, sources=sources)
+        new.validate()
+    except (TypeError, SpecError) as err:
+        raise _wrapped(r.origin, "[operations.sim]", err) from err
     return new
 
 
@@ -672,6 +736,44 @@ def _parse(
     rules_table = {k: tuple(v) if isinstance(v, list) else v for k, v in rules_table.items()}
     planner = PlannerLimits(limit, StopRules(**rules_table))
 
+    # operations: the command cycle, the flight rules and their waivers
+    ot = r.table(doc, "operations")
+    operations = _spec(
+        "operations",
+        ot,
+        "operations",
+        base,
+        r,
+        OpsSpec,
+        "hakuto-r-m2",
+        inputs,
+        builtin=BUILTIN_OPERATIONS,
+        skip=("spec", "waivers", "sim"),
+    )
+    sim = _sim_spec(ot, base, r)
+    wt = ot.get("waivers", [])
+    if not isinstance(wt, list):
+        raise r.fail(
+            "operations.waivers",
+            "is not an array of tables",
+            "write each as [[operations.waivers]]",
+        )
+    waivers = []
+    for i, item in enumerate(wt, start=1):
+        where = f"operations.waivers #{i}"
+        if not isinstance(item, dict):
+            raise r.fail(f"[[operations.waivers]] #{i}", "is not a table", "write rule and reason")
+        r.unknown(item, where, {"rule", "reason"})
+        rule = r.string(item, "rule", where, ...)
+        if rule not in FLIGHT_RULES:
+            raise r.fail(
+                f"[{where}] rule = {rule!r}",
+                "is not a flight rule",
+                f"waive one of {list(FLIGHT_RULES)}",
+            )
+        reason = r.string(item, "reason", where, ...)
+        waivers.append(Waiver(rule, reason))
+
     # targets
     tg = doc.get("targets", [])
     if not isinstance(tg, list):
@@ -704,6 +806,9 @@ def _parse(
         origin,
         tuple(inputs),
         overrides,
+        operations,
+        tuple(waivers),
+        sim,
     )
 
 

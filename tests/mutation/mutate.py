@@ -84,6 +84,31 @@ TARGETS = {
         timeout_s=120.0,
         rules=True,
     ),
+    "sequence_check": Target(
+        "planners/sequence_check.py",
+        ("check_sequence", "_inverse", "_window_time", "blocking", "_Found.add", "_Found.result"),
+        (
+            "tests/planners/test_sequence_checker.py",
+            "tests/planners/test_traverse_cadence.py",
+        ),
+        timeout_s=120.0,
+        rules=True,
+    ),
+    "ops_specs": Target(
+        "rover/specs.py",
+        (
+            "_in_range",
+            "OpsSpec.validate",
+            "OpsSpec.commanding_window_utc_h",
+            "OpsSpec.link_bit_s",
+            "OpsSpec.nav_bits",
+            "OpsSpec.science_bits",
+            "OpsSpec.uplink_s",
+            "SimSpec.validate",
+        ),
+        ("tests/rover/test_operations.py",),
+        timeout_s=300.0,
+    ),
     "deploy": Target(
         "rover/deploy.py",
         (
@@ -333,6 +358,8 @@ def _forget_survivors(session: pathlib.Path) -> None:
 
 RULE_LISTS = ("out", "reasons", "problems", "violations")
 """Names of the lists a checker appends its violations to."""
+RULE_RECORDERS = ("found",)
+"""Names of the objects a checker ``add``s its violations to (the sequence checker's)."""
 
 
 def rule_statements(path: pathlib.Path, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -343,9 +370,11 @@ def rule_statements(path: pathlib.Path, ranges: list[tuple[int, int]]) -> list[t
             isinstance(node, ast.Expr)
             and isinstance(node.value, ast.Call)
             and isinstance(node.value.func, ast.Attribute)
-            and node.value.func.attr == "append"
             and isinstance(node.value.func.value, ast.Name)
-            and node.value.func.value.id in RULE_LISTS
+            and (
+                (node.value.func.attr == "append" and node.value.func.value.id in RULE_LISTS)
+                or (node.value.func.attr == "add" and node.value.func.value.id in RULE_RECORDERS)
+            )
             and any(a <= node.lineno <= b for a, b in ranges)
         ):
             spans.append((node.lineno, node.end_lineno))

@@ -21,7 +21,7 @@ def test_every_target_names_code_and_tests_that_exist(name):
 
 
 def test_checker_targets_record_their_rules():
-    for name in ("traverse", "deploy"):
+    for name in ("traverse", "deploy", "sequence_check"):
         t = mutate.TARGETS[name]
         module = mutate.REPO / t.module
         assert len(mutate.rule_statements(module, mutate.scope_lines(module, t.scope))) >= 7

@@ -126,7 +126,7 @@ def test_example_files_parse_and_builtin_is_the_hakuto_example():
     regional = load_mission(REGIONAL)
     assert regional.site.dem.name.startswith("LDEM_4") and not regional.site.is_synthetic
     roles = [i.role for i in regional.inputs]
-    assert roles == ["mission file", "DEM", "lander spec", "rover spec"]
+    assert roles == ["mission file", "DEM", "lander spec", "rover spec", "operations spec"]
     dem_input = regional.inputs[1]
     assert dem_input.sha256 == hashlib.sha256(regional.site.dem.read_bytes()).hexdigest()
 
@@ -324,9 +324,17 @@ def check_outputs(out: pathlib.Path) -> dict:
             assert "Files" in parser.headings and "The chain" in parser.headings
         elif p.name == "handoff.json":
             assert Handoff.read(p).lander_name == manifest["parameters"]["lander"]["name"]
-        elif p.suffix == ".csv":
+        elif p.name == "timeline.csv":
             rows = list(csv.DictReader(io.StringIO(data.decode())))
-            assert rows and {"t_utc", "soc_wh", "sun_elevation_deg"} <= set(rows[0])
+            assert rows and {"t_utc", "soc_wh", "sun_elevation_deg", "budget"} <= set(rows[0])
+        elif p.name == "sequence.csv":
+            rows = list(csv.DictReader(io.StringIO(data.decode())))
+            assert rows and {"cycle", "id", "type", "start_utc", "battery_wh", "rules"} <= set(
+                rows[0]
+            )
+            seq = json.loads((out / "sequence.json").read_text())
+            assert len(rows) == sum(len(c["commands"]) for c in seq["cycles"])
+            assert seq["flight_rules"]["checked"] is True
     return manifest
 
 
@@ -335,7 +343,10 @@ def test_hakuto_mission_runs_the_whole_chain(hakuto_run):
     manifest = check_outputs(out)
     assert [s["status"] for s in manifest["steps"]] == ["done"] * 5
     assert manifest["stopped"] is None and summary["deployed"] is True
-    assert DEMO_KEYS | {"geopackage", "webmap", "report", "manifest"} == set(summary["outputs"])
+    ops = {"sequence", "sequence_csv", "plan_state", "horizons"}
+    assert DEMO_KEYS | ops | {"geopackage", "webmap", "report", "manifest"} == set(
+        summary["outputs"]
+    )
     assert manifest["parameters"]["site"]["synthetic"]["size_m"] == 256
     assert manifest["parameters"]["overrides"] == ["site.synthetic.size_m=256", "touchdown.runs=50"]
     # GeoPackage layers agree with the GeoJSON plan.

@@ -16,6 +16,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "terrain": ("terrain", "terrain", "Synthesise a site, describe a DEM."),
     "hazard": ("hazard", "hazard", "Hazard map of a DEM: keep-out, risk, cost, link."),
     "plan": ("plan", "plan", "Stops and a checked traverse timeline on a hazard map."),
+    "replan": ("replan", "replan", "A new plan from telemetry and rover-seen hazards."),
+    "ops-sim": ("ops_sim", "ops_sim", "Closed-loop operations: orbital plan, execution, replans."),
     "route": ("route", "route", "Least-cost route through waypoints on a hazard map."),
     "sun": ("sun", "sun", "Sun and Earth over the lunar day, panel power, lit fraction."),
     "descent": ("descent", "descent", "Powered descents of one scenario, telemetry, figures."),

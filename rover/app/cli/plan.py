@@ -6,7 +6,7 @@ import pathlib
 
 import click
 
-from ...specs import LanderSpec, RoverSpec
+from ...specs import LanderSpec, OpsSpec, RoverSpec
 from ..jobs.plan import MAX_DAYS, plan_job
 from .console import print_summary, progress_bar
 from .options import (
@@ -62,6 +62,14 @@ from .options import (
     show_default=True,
     help="Solver time cap (s); the search also stops at a deterministic work limit.",
 )
+@click.option(
+    "--operations",
+    "ops_spec",
+    default="hakuto-r-m2",
+    show_default=True,
+    help="Operations spec (command cycle, flight rules): built-in name or a TOML file with an "
+    "[operations] table.",
+)
 @seed_option
 @overwrite_option
 @quiet_option
@@ -78,6 +86,7 @@ def plan(
     rover_spec,
     lander_spec,
     time_limit,
+    ops_spec,
     seed,
     overwrite,
     quiet,
@@ -104,6 +113,7 @@ def plan(
             time_limit_s=time_limit,
             overwrite=overwrite,
             progress=progress,
+            ops=OpsSpec.load(ops_spec),
         )
     print_summary(
         f"traverse plan on {src}", result.summary, as_json=as_json, outputs=result.outputs

@@ -490,6 +490,10 @@ def _deploy_step(chain: _Chain) -> bool:
 def _plan_step(chain: _Chain) -> None:
     """The traverse plan from the handoff, checked, with its files."""
     mission, hm, handoff = chain.mission, chain.hazard, chain.handoff
+    side_azimuth = next(
+        (s.azimuth_deg for s in handoff.sides if s.side_deg == handoff.side_deg), None
+    )
+    start = handoff.start
     result = plan_on_hazard(
         hm,
         rover=mission.rover,
@@ -503,8 +507,13 @@ def _plan_step(chain: _Chain) -> None:
         time_limit_s=mission.planner.time_limit_s,
         rules=mission.planner.stops,
         progress=chain.sub(0.55, 0.9),
+        ops=mission.operations,
+        waivers=tuple((w.rule, w.reason) for w in mission.waivers),
+        camera_azimuth_deg=side_azimuth,
+        start_heading_deg=start.heading_deg,
+        start_xy=(start.x, start.y),
     )
-    chain.outputs.update(write_plan(result, hm, chain.out))
+    chain.outputs.update(write_plan(result, hm, chain.out, hazard_path=chain.outputs.get("hazard")))
     ps = plan_summary(result)
     chain.summary.update({f"plan_{k}": v for k, v in ps.items()})
     chain.steps.append(

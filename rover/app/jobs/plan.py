@@ -12,7 +12,16 @@ from frigoris.terrain.hazard import hazard_map
 from ...errors import RoverError
 from ...planning import plan_on_hazard
 from ...progress import ProgressCallback, no_progress
-from ...specs import RESILIENCE, TENACIOUS, LanderSpec, RoverSpec, hazard_limits, lander_site
+from ...specs import (
+    OPERATIONS,
+    RESILIENCE,
+    TENACIOUS,
+    LanderSpec,
+    OpsSpec,
+    RoverSpec,
+    hazard_limits,
+    lander_site,
+)
 from ...touchdown import PLANNED_TOUCHDOWN_UTC
 from ..products.hazard_files import load_hazard
 from ..products.plan_files import PLAN_FILES, plan_summary, write_plan
@@ -42,12 +51,16 @@ def plan_job(
     time_limit_s: float = 10.0,
     overwrite: bool = False,
     progress: ProgressCallback = no_progress,
+    ops: OpsSpec | None = OPERATIONS,
+    waivers: tuple[tuple[str, str], ...] = (),
 ) -> JobResult:
     """Plan a traverse on a hazard map (``hazard.tif``) or on a DEM (hazard computed first).
 
     ``start_time`` defaults to the planned touchdown plus the lander's checkout (the rover is
     lowered only then). ``start`` defaults to the free, linked cell nearest the lander's
-    deployment distance; ``start_soc_wh`` to a full battery.
+    deployment distance; ``start_soc_wh`` to a full battery. ``ops`` is the operations spec
+    (command cycle, flight rules); ``waivers`` flight rules waived by name, with a reason. A
+    plan made on a ``hazard.tif`` can be replanned (``frigoris replan``).
     """
     if not (math.isfinite(days) and 0.0 < days <= MAX_DAYS):
         raise RoverError(f"--days {days} is outside (0, {MAX_DAYS:g}]; give the mission length")
@@ -62,8 +75,10 @@ def plan_job(
         start_time = PLANNED_TOUCHDOWN_UTC + timedelta(hours=lander_spec.checkout_h)
     with staged_output(out_dir, owned=PLAN_FILES, overwrite=overwrite) as stage:
         tags = read_tags(src)
+        hazard_path = None
         if tags.get("frigoris_product") == "hazard map":
             hm = load_hazard(src)
+            hazard_path = pathlib.Path(src)
             if lander is not None:
                 raise RoverError("the hazard map fixes the lander position; drop --lander")
         else:
@@ -104,7 +119,12 @@ def plan_job(
             seed=seed,
             time_limit_s=time_limit_s,
             progress=lambda f, s="": progress(0.4 + 0.55 * f, s),
+            ops=ops,
+            waivers=tuple(waivers),
+            start_xy=None if start is None else start.on(hm.grid, "--start"),
         )
-        outputs = write_plan(result, hm, stage.path)
+        outputs = write_plan(
+            result, hm, stage.path, hazard_path=hazard_path, final_dir=pathlib.Path(out_dir)
+        )
     progress(1.0, "done")
     return JobResult(out_dir, stage.final(outputs), plan_summary(result))

@@ -9,10 +9,13 @@ from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
+import shapely.geometry
 from affine import Affine
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Ellipse, Patch, Polygon
+from matplotlib.patheffects import withStroke
+from matplotlib.ticker import MaxNLocator
 
 from frigoris.planners.routes import Route
 from frigoris.terrain import Dem
@@ -43,6 +46,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "context_figure",
+    "ops_figure",
+    "ops_metrics_figure",
     "deploy_figure",
     "hazard_figure",
     "plan_figure",
@@ -147,10 +152,11 @@ def hazard_figure(hm, path, *, title: str) -> pathlib.Path:
     return save(fig, path)
 
 
-def plan_figure(hm, plan, path, *, title: str, unplanned=()) -> pathlib.Path:
+def plan_figure(hm, plan, path, *, title: str, unplanned=(), seen=()) -> pathlib.Path:
     """The plan over the hazard map: legs coloured in order, stops numbered by kind.
 
-    ``unplanned`` user targets ``(name, why, x, y)`` are drawn crossed out with their names.
+    ``unplanned`` user targets ``(name, why, x, y)`` are drawn crossed out with their names;
+    ``seen`` hazards (GeoJSON features in the map's CRS, a replan's) are outlined.
     """
     dem = hm.grid
     fig, ax = base_map(dem, title=title)
@@ -184,6 +190,18 @@ def plan_figure(hm, plan, path, *, title: str, unplanned=()) -> pathlib.Path:
         handles.append(
             plt.Line2D([], [], color="white", mec="black", marker="*", ms=12, lw=0, label="lander")
         )
+    for f in seen:
+        geom = shapely.geometry.shape(f["geometry"])
+        if geom.geom_type == "Point":
+            geom = geom.buffer(max(float((f.get("properties") or {}).get("size_m", 0.0)), 0.1) / 2)
+        for part in getattr(geom, "geoms", [geom]):
+            if part.geom_type == "Polygon":
+                hx, hy = part.exterior.xy
+                ax.fill(hx, hy, facecolor="none", edgecolor="black", lw=1.2, zorder=4)
+    if len(seen):
+        handles.append(
+            Patch(facecolor="none", edgecolor="black", label="hazard the rover saw (kept out)")
+        )
     ux = np.array([u[2] for u in unplanned], dtype=float)
     uy = np.array([u[3] for u in unplanned], dtype=float)
     if len(unplanned):
@@ -201,11 +219,29 @@ def plan_figure(hm, plan, path, *, title: str, unplanned=()) -> pathlib.Path:
     return save(fig, path)
 
 
-def timeline_figure(plan, solar, start, path, *, rover=None) -> pathlib.Path:
-    """Battery (with capacity and reserve), sun and solar power, distance driven over the plan."""
+BUDGET_COLOURS = {
+    "drive": ("#2ca02c", "driving"),
+    "stops": ("#e377c2", "at stops"),
+    "data": ("#1f77b4", "sending images (data volume)"),
+    "time": ("#ff7f0e", "ground work and uplink (time)"),
+    "shift": ("#ffbb78", "outside the shifts (time)"),
+    "link": ("#9467bd", "no relay (link)"),
+    "battery": ("#d62728", "charging (battery)"),
+    "sun": ("#8c564b", "Sun too low"),
+}
+"""Budget -> (colour, legend label) of the timeline's budget panel."""
+
+
+def timeline_figure(plan, solar, start, path, *, rover=None, budget_of=None) -> pathlib.Path:
+    """Battery (with capacity and reserve), sun and solar power, distance driven over the plan.
+
+    With ``budget_of`` (timeline activity -> budget, a plan with a cadence) a fourth panel
+    stacks, for each day of the plan, the hours spent per budget: which one binds.
+    """
     tl = plan.timeline
     t_h = tl["t_s"] / 3600.0
-    fig, axes = plt.subplots(3, 1, figsize=(9, 8), sharex=True, constrained_layout=True)
+    n = 4 if budget_of else 3
+    fig, axes = plt.subplots(n, 1, figsize=(9, 2.7 * n), sharex=n == 3, constrained_layout=True)
     axes[0].plot(t_h, tl["soc_wh"], color="#1f77b4", label="battery")
     if rover is not None:
         axes[0].axhline(rover.battery_wh, color="0.4", ls=":", lw=1, label="capacity")
@@ -228,9 +264,37 @@ def timeline_figure(plan, solar, start, path, *, rover=None) -> pathlib.Path:
     axes[2].plot(t_h, np.cumsum(np.where(tl["activity"] == "drive", step, 0.0)), color="#9467bd")
     axes[2].set_ylabel("distance driven (m)")
     axes[2].set_xlabel("hours after the plan starts")
+    if budget_of:
+        axes[1].sharex(axes[0])
+        axes[2].sharex(axes[0])
+        _budget_panel(axes[3], tl, budget_of)
     for ax in axes:
         ax.grid(alpha=0.3)
     return save(fig, path)
+
+
+def _budget_panel(ax, tl, budget_of) -> None:
+    """Hours per day of the plan spent per budget, stacked: the tallest non-driving bar binds."""
+    t = np.asarray(tl["t_s"], dtype=np.float64)
+    dt = np.diff(t, prepend=t[:1]) / 3600.0
+    day = np.floor(np.maximum(t - dt * 3600.0, 0.0) / 86400.0).astype(int)
+    n_days = int(day.max()) + 1 if day.size else 1
+    bottom = np.zeros(n_days)
+    x = np.arange(n_days) + 1
+    for key, (colour, label) in BUDGET_COLOURS.items():
+        hours = np.zeros(n_days)
+        for a, d, k in zip(tl["activity"], dt, day, strict=True):
+            if budget_of.get(str(a)) == key:
+                hours[k] += d
+        if hours.any():
+            ax.bar(x, hours, bottom=bottom, color=colour, label=label, width=0.8)
+            bottom += hours
+    ax.set_xlabel("day of the plan")
+    ax.set_ylabel("hours")
+    ax.set_xticks(x)
+    ax.set_ylim(0, 24 * 1.45)
+    ax.set_title("Where each day goes: the budget that holds the rover parked longest binds")
+    ax.legend(fontsize=7, loc="upper left", ncol=3, framealpha=0.8)
 
 
 SCENARIO_MARKERS = {"nominal": "o", "mission-2": "X", "mission-1": "D"}
@@ -548,3 +612,197 @@ def sun_figure(path, times, sun_el, earth_el, watts, title: str) -> pathlib.Path
     bottom.legend(loc="upper right", fontsize=8)
     fig.autofmt_xdate()
     return save(fig, path, dpi=120)
+
+
+def _zoom(dem: Dem, xs, ys, pad_m: float = 25.0) -> tuple[int, int, int, int]:
+    """Rows r0:r1, cols c0:c1 of a square window around points (with a margin), on the grid."""
+    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
+    half = 0.5 * max(np.ptp(xs), np.ptp(ys), 20.0) + pad_m
+    cx, cy = 0.5 * (xs.min() + xs.max()), 0.5 * (ys.min() + ys.max())
+    r_a, c_a = dem.rowcol(cx - half, cy + half)
+    r_b, c_b = dem.rowcol(cx + half, cy - half)
+    m, n = dem.shape
+    return max(r_a, 0), min(r_b + 1, m), max(c_a, 0), min(c_b + 1, n)
+
+
+def ops_figure(world, records, path) -> pathlib.Path:
+    """Left: the first plan on the orbital map. Right: the runs' true tracks on the terrain."""
+    dem = world.grid
+    p = world.first.plan
+    xs = [world.start_xy[0], world.lander_xy[0], *p.stops.x]
+    ys = [world.start_xy[1], world.lander_xy[1], *p.stops.y]
+    for r in records:
+        xs += [t[0] for t in r.track_xy]
+        ys += [t[1] for t in r.track_xy]
+    r0, r1, c0, c1 = _zoom(dem, xs, ys)
+    sub = Dem(
+        np.asarray(dem.elevation[r0:r1, c0:c1]), dem.transform @ Affine.translation(c0, r0), dem.crs
+    )
+    extent = map_extent(sub)
+    shade = hillshade(sub.elevation, sub.res_m, 108.0, 30.0)
+    fig, axes = plt.subplots(1, 2, figsize=(15, 7.6), constrained_layout=True)
+    panels = (
+        (
+            axes[0],
+            "The first plan, made on the orbital DTM (hillshade: true terrain)",
+            world.orbital.keepout[r0:r1, c0:c1],
+            ~world.orbital.linked[r0:r1, c0:c1],
+            "keep-out on the orbital map",
+            "no link predicted from orbit",
+        ),
+        (
+            axes[1],
+            f"What {len(records)} simulated runs drove on the true terrain",
+            world.truth_hazard[r0:r1, c0:c1],
+            ~world.truth.linked[r0:r1, c0:c1],
+            "terrain the rover cannot drive (true)",
+            "no link (true)",
+        ),
+    )
+    for ax, title, bad, nolink, bad_label, link_label in panels:
+        ax.imshow(np.nan_to_num(shade, nan=0.5), cmap="gray", extent=extent, vmin=0, vmax=1)
+        ax.imshow(
+            np.where(nolink, 1.0, np.nan),
+            cmap=ListedColormap(["#1f3a93"]),
+            alpha=0.25,
+            extent=extent,
+            interpolation="nearest",
+        )
+        ax.imshow(
+            np.where(bad, 1.0, np.nan),
+            cmap=ListedColormap(["#d62728"]),
+            alpha=0.45,
+            extent=extent,
+            interpolation="nearest",
+        )
+        handles = [
+            Patch(color="#d62728", alpha=0.45, label=bad_label),
+            Patch(color="#1f3a93", alpha=0.25, label=link_label),
+        ]
+        for cells in p.legs:
+            x, y = dem.xy(cells[:, 0], cells[:, 1])
+            ax.plot(
+                x,
+                y,
+                color="white" if ax is axes[0] else "#ffcc00",
+                lw=2.2 if ax is axes[0] else 1.2,
+                ls="-" if ax is axes[0] else "--",
+                path_effects=[withStroke(linewidth=3.6, foreground="black")],
+                zorder=5,  # over the runs' tracks
+            )
+        handles.append(
+            plt.Line2D(
+                [],
+                [],
+                color="white" if ax is axes[0] else "#ffcc00",
+                ls="-" if ax is axes[0] else "--",
+                lw=2.2 if ax is axes[0] else 1.2,
+                path_effects=[withStroke(linewidth=3.6, foreground="black")],
+                label="first plan",
+            )
+        )
+        for kind, colour in STOP_COLOURS.items():
+            sel = [i for i, kd in enumerate(p.stops.kind) if kd == kind and i > 0]
+            if sel:
+                ax.scatter(
+                    p.stops.x[sel], p.stops.y[sel], s=70, c=colour, edgecolors="black", zorder=6
+                )
+                handles.append(
+                    plt.Line2D(
+                        [], [], color=colour, marker="o", mec="black", lw=0, label=f"planned {kind}"
+                    )
+                )
+        lx, ly = world.lander_xy
+        ax.plot(lx, ly, marker="*", ms=16, color="white", mec="black", zorder=7)
+        handles.append(
+            plt.Line2D([], [], color="white", mec="black", marker="*", ms=12, lw=0, label="lander")
+        )
+        ax.plot(*world.start_xy, marker="s", ms=9, color="white", mec="black", zorder=7)
+        handles.append(
+            plt.Line2D(
+                [],
+                [],
+                color="white",
+                mec="black",
+                marker="s",
+                lw=0,
+                label="rover at the start (handoff)",
+            )
+        )
+        ax.set_title(title)
+        ax.set_xlabel("easting (m)")
+        ax.set_ylabel("northing (m)")
+        ax.set_aspect("equal")
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
+        add_scale_bar(ax, sub)
+        add_north_arrow(ax, dem.crs)
+        if ax is axes[1]:
+            cmap = plt.get_cmap("cool")
+            for j, r in enumerate(records):
+                t = np.asarray(r.track_xy)
+                if len(t) >= 2:
+                    ax.plot(
+                        t[:, 0],
+                        t[:, 1],
+                        color=cmap(j / max(len(records) - 1, 1)),
+                        lw=1.1,
+                        alpha=0.85,
+                    )
+            handles.append(
+                plt.Line2D([], [], color=cmap(0.5), lw=1.2, label="true tracks, one colour per run")
+            )
+        ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.85)
+    return save(fig, path)
+
+
+def ops_metrics_figure(records, path) -> pathlib.Path:
+    """Run by run: stops achieved against the first plan, distance, hazards met, time lost."""
+    runs = np.array([r.run for r in records])
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), constrained_layout=True)
+    ax = axes[0, 0]
+    ax.bar(runs, [r.stops_achieved for r in records], color="#2ca02c", label="stops achieved")
+    ax.axhline(
+        records[0].stops_first_planned,
+        color="black",
+        ls="--",
+        lw=1,
+        label="stops in the first plan",
+    )
+    ax.set_ylabel("stops")
+    top = max([records[0].stops_first_planned, *(r.stops_achieved for r in records), 1])
+    ax.set_ylim(0, top * 1.3)  # room for the legend above the bars
+    ax.legend(fontsize=8, loc="upper center", ncol=2)
+    ax = axes[0, 1]
+    ax.bar(runs, [r.distance_m for r in records], color="#9467bd", label="distance driven (true)")
+    ax.axhline(0.0, color="black", lw=0.5)
+    ax.set_ylabel("metres")
+    ax.legend(fontsize=8)
+    ax = axes[1, 0]
+    strikes = np.array([r.rock_strikes for r in records])
+    terrain = np.array([r.hazards_met for r in records]) - strikes
+    ax.bar(runs, terrain, color="#d62728", label="terrain it cannot drive")
+    ax.bar(runs, strikes, bottom=terrain, color="#ff7f0e", label="rock strikes (unresolved)")
+    ax.set_ylabel("hazards met")
+    ax.legend(fontsize=8)
+    ax = axes[1, 1]
+    ax.bar(runs, [r.time_lost_h for r in records], color="#7f7f7f", label="time lost (h)")
+    ax.plot(
+        runs,
+        [r.sequences_refused for r in records],
+        "o",
+        color="#1f77b4",
+        label="sequences the checker refused",
+    )
+    ax.set_ylabel("hours / count")
+    ax.legend(fontsize=8)
+    for a in axes.flat:
+        a.set_xlabel("run")
+        a.set_xticks(runs)
+        a.grid(alpha=0.3, axis="y")
+    for a in (axes[0, 0], axes[1, 0]):
+        a.yaxis.set_major_locator(MaxNLocator(integer=True))
+    for a in axes.flat:  # counts and hours are never negative; all zero reads as zero
+        a.set_ylim(bottom=0.0, top=max(a.get_ylim()[1], 1.0))
+    fig.suptitle("Closed-loop operations: each run from the same first plan, different execution")
+    return save(fig, path)

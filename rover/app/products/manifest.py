@@ -16,7 +16,13 @@ from ..formats import plain
 from ..provenance import sha256_file, software_versions
 from ..results import MissionResult
 
-__all__ = ["OUTPUT_DESCRIPTIONS", "read_manifest", "stamp_geojson", "write_manifest"]
+__all__ = [
+    "OUTPUT_DESCRIPTIONS",
+    "read_manifest",
+    "stamp_geojson",
+    "write_job_manifest",
+    "write_manifest",
+]
 
 
 MANIFEST_VERSION = 1
@@ -43,6 +49,11 @@ OUTPUT_DESCRIPTIONS: dict[str, str] = {
     "plan.png": "map of the traverse plan",
     "timeline.png": "battery, sun elevation, solar power and distance driven over the plan",
     "plan.txt": "the plan stop by stop, as text",
+    "sequence.json": "the checked command sequence, cycle by cycle: drives, images, scoop, "
+    "Moonhouse, downlinks, waits; start, end, expected state and flight rules of each",
+    "sequence.csv": "the command sequence, one row per command",
+    "plan_state.json": "what `frigoris replan` needs: specs, candidates, stops made, hazards",
+    "horizons.npy": "horizon elevation per azimuth sector as 8-bit codes (shadows for replans)",
     "mission.gpkg": "every vector layer in one GeoPackage (QGIS styles included)",
     "map.html": "interactive map of the run for a browser, offline: layers, stops, time slider",
     "report.html": "the mission report for people (links the PNGs in this folder)",
@@ -89,8 +100,55 @@ def write_manifest(result: MissionResult, path: pathlib.Path) -> pathlib.Path:
         "stopped": result.stopped,
         "inputs": [dataclasses.asdict(i) for i in mission.inputs],
         "parameters": mission.parameters(),
+        "waivers": [dataclasses.asdict(w) for w in mission.waivers],
         "summary": plain(result.summary),
         "outputs": entries,
+    }
+    return write_text(path, json.dumps(doc, indent=2, allow_nan=False, default=str) + "\n")
+
+
+def write_job_manifest(
+    path: pathlib.Path,
+    *,
+    job: str,
+    inputs: list[tuple[str, pathlib.Path]],
+    outputs: dict[str, pathlib.Path],
+    parameters: dict[str, Any],
+    summary: dict[str, Any],
+    descriptions: dict[str, str] | None = None,
+) -> pathlib.Path:
+    """``manifest.json`` of a job that is not a whole mission (replan, ops simulation).
+
+    Inputs and outputs with SHA-256 and size, the parameters, the summary and the software.
+    """
+    what = {**OUTPUT_DESCRIPTIONS, **(descriptions or {})}
+    doc = {
+        "frigoris_manifest": MANIFEST_VERSION,
+        "job": job,
+        "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "software": software_versions(),
+        "inputs": [
+            {
+                "role": role,
+                "path": str(p),
+                "sha256": sha256_file(p),
+                "size_bytes": pathlib.Path(p).stat().st_size,
+            }
+            for role, p in inputs
+        ],
+        "parameters": plain(parameters),
+        "summary": plain(summary),
+        "outputs": [
+            {
+                "file": p.name,
+                "key": key,
+                "what": what.get(p.name, key),
+                "bytes": p.stat().st_size,
+                "sha256": sha256_file(p),
+            }
+            for key, p in sorted(outputs.items(), key=lambda kv: kv[1].name)
+            if key != "manifest"
+        ],
     }
     return write_text(path, json.dumps(doc, indent=2, allow_nan=False, default=str) + "\n")
 

@@ -13,14 +13,35 @@ from frigoris.terrain import point_features, write_geojson, write_text
 from frigoris.terrain.crs import crs_to_lunar
 from frigoris.terrain.hazard import HazardMap
 
+from ...operations import BUDGET_OF_ACTIVITY
 from ...planning import PlanResult
 from ..formats import utc_at
 from . import figures
+from .ops_files import OPS_FILES, write_ops_files
 
-__all__ = ["PLAN_FILES", "plan_summary", "plan_text", "write_plan"]
+__all__ = ["PLAN_FILES", "ops_lines", "plan_summary", "plan_text", "write_plan"]
 
-PLAN_FILES = ("traverse.geojson", "timeline.csv", "plan.png", "timeline.png", "plan.txt")
-"""Every file a traverse plan writes."""
+PLAN_FILES = (
+    "traverse.geojson",
+    "timeline.csv",
+    "plan.png",
+    "timeline.png",
+    "plan.txt",
+    *OPS_FILES,
+)
+"""Every file a traverse plan writes (the operations files with an operations spec)."""
+
+
+def _budget_of(result: PlanResult, *, shifts: str = "time"):
+    """What each timeline activity spends.
+
+    ``window`` is the link's, or the shifts' (named ``shifts``).
+    """
+    if result.segment is None:
+        return None
+    window = result.segment.budgets.get("window_is", "time")
+    window = shifts if window == "time" else window
+    return {k: (window if v == "window" else v) for k, v in BUDGET_OF_ACTIVITY.items()}
 
 
 def _waypoint_rows(tl: dict[str, np.ndarray], spacing_m: float, res_m: float) -> np.ndarray:
@@ -40,9 +61,25 @@ def _waypoint_rows(tl: dict[str, np.ndarray], spacing_m: float, res_m: float) ->
 
 
 def write_plan(
-    result: PlanResult, hm: HazardMap, out_dir: pathlib.Path, *, spacing_m: float = 2.0
+    result: PlanResult,
+    hm: HazardMap,
+    out_dir: pathlib.Path,
+    *,
+    spacing_m: float = 2.0,
+    hazard_path: pathlib.Path | None = None,
+    final_dir: pathlib.Path | None = None,
+    horizons_path: pathlib.Path | None = None,
+    previous: dict[str, Any] | None = None,
+    changes: list[str] | None = None,
 ) -> dict[str, pathlib.Path]:
-    """traverse.geojson, timeline.csv, plan.png, timeline.png and plan.txt."""
+    """traverse.geojson, timeline.csv, plan.png, timeline.png and plan.txt.
+
+    A plan made with an operations spec also writes its command sequence (``sequence.json``,
+    ``sequence.csv``) and what a replan needs (``plan_state.json``, ``horizons.npy`` unless
+    ``horizons_path`` names an existing one): see :func:`.ops_files.write_ops_files` for
+    ``hazard_path``, ``final_dir`` and ``previous``. ``changes`` (a replan against its previous
+    plan) go into ``plan.txt``.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     plan, start, dem = result.plan, result.start_time, hm.grid
     tl = plan.timeline
@@ -128,8 +165,10 @@ def write_plan(
             "solar_w",
             "comm_ok",
             "hazard_cost",
+            "budget",
         ]
     )
+    budget_of = _budget_of(result) or {}
     for n, i in enumerate(idx):
         r, c = tl["row"][i], tl["col"][i]
         w.writerow(
@@ -149,6 +188,7 @@ def write_plan(
                 round(float(tl["solar_w"][i]), 3),
                 int(bool(comm[r, c])) if comm is not None else "",
                 round(float(tl["cost"][i]), 4),
+                budget_of.get(str(tl["activity"][i]), ""),
             ]
         )
     outputs["timeline"] = write_text(out_dir / "timeline.csv", buf.getvalue())
@@ -158,11 +198,29 @@ def write_plan(
         out_dir / "plan.png",
         title=f"Traverse plan from {utc_at(start, 0)}",
         unplanned=result.unplanned_targets,
+        seen=result.hazards,
     )
     outputs["timeline_png"] = figures.timeline_figure(
-        plan, result.solar, start, out_dir / "timeline.png", rover=result.rover
+        plan,
+        result.solar,
+        start,
+        out_dir / "timeline.png",
+        rover=result.rover,
+        budget_of=_budget_of(result, shifts="shift"),
     )
-    outputs["summary"] = write_text(out_dir / "plan.txt", plan_text(result))
+    outputs["summary"] = write_text(out_dir / "plan.txt", plan_text(result, changes=changes))
+    if result.segment is not None:
+        outputs.update(
+            write_ops_files(
+                result,
+                out_dir,
+                crs,
+                hazard_path=hazard_path,
+                final_dir=final_dir,
+                horizons_path=horizons_path,
+                previous=previous,
+            )
+        )
     return outputs
 
 
@@ -182,7 +240,9 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         "end_utc": utc_at(result.start_time, p.duration_s),
         "lowest_soc_wh": round(float(np.min(p.timeline["soc_wh"])), 2),
         "dropped_after_simulation": len(p.dropped),
-        "checked": "passed check_plan",
+        "checked": "passed check_plan"
+        + (" and the flight rules" if result.segment is not None else ""),
+        **(_ops_summary(result) if result.segment is not None else {}),
         **({"empty_reason": p.reason} if p.reason else {}),
         **(
             {
@@ -196,13 +256,79 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
     }
 
 
-def plan_text(result: PlanResult) -> str:
+def _ops_summary(result: PlanResult) -> dict[str, Any]:
+    seg = result.segment
+    b = seg.budgets
+    waived = [str(v) for v in seg.violations if v.waived]
+    return {
+        "command_cycles": b["cycles"],
+        "commanding_window_h_per_day": b["commanding_window_h_per_day"],
+        "binding_budget": b["binding_text"],
+        "hours_parked_by_budget": b["parked_hours_by_budget"],
+        "data_sent_mbit": b["data_sent_mbit"],
+        **({"waived_violations": "; ".join(waived)} if waived else {}),
+    }
+
+
+def _hours(h: float) -> str:
+    return f"{h:.1f} h"
+
+
+def ops_lines(result: PlanResult) -> list[str]:
+    """The cadence, the budgets and the flight rules' verdict, as lines of text."""
+    seg, ctx = result.segment, result.context
+    if seg is None:
+        return []
+    b, o = seg.budgets, ctx.ops
+    hrs = b["hours"]
+    lines = [
+        f"Command cycles: {b['cycles']} (at most {ctx.rover.max_drive_per_command_m:g} m each; "
+        f"images {o.nav_bits / 1e6:.1f} Mbit at {o.link_bit_s / 1e3:g} kbit/s, ground "
+        f"{o.ground_processing_s / 3600:g} h, uplink {o.uplink_s:.0f} s; commanding window "
+        f"{b['commanding_window_h_per_day']:g} h per Earth day)",
+        "Time: "
+        + ", ".join(
+            f"{name} {_hours(hrs.get(key, 0.0))}"
+            for name, key in (
+                ("driving", "drive"),
+                ("at stops", "stops"),
+                ("sending images", "data"),
+                ("ground work and uplink", "time"),
+                ("outside the commanding window", "window"),
+                ("waiting for the Sun", "sun"),
+                ("charging", "battery"),
+            )
+        ),
+        f"Binding budget: {b['binding_text']}. Data sent {b['data_sent_mbit']:.0f} Mbit of "
+        f"{b['relay_capacity_mbit']:.0f} Mbit the relay could carry; lowest battery "
+        f"{b['lowest_battery_wh']:.1f} Wh (reserve {b['reserve_wh']:g} Wh); the plan ends "
+        f"{b['plan_ends_h']:.0f} h into the {b['mission_h']:.0f} h left.",
+    ]
+    broken = [v for v in seg.violations if not v.waived]
+    lines.append(
+        "Command sequence: "
+        + ("REFUSED: " + "; ".join(map(str, broken)) if broken else "passed every flight rule")
+        + f" ({sum(seg.sequence['counts'].values())} commands in sequence.json)"
+    )
+    for r, why in ctx.waivers:
+        hit = [str(v) for v in seg.violations if v.rule == r]
+        lines.append(
+            f"Waived: {r} ({why})" + (f": {hit[0]}" if hit else ": not broken by this plan")
+        )
+    return lines
+
+
+def plan_text(result: PlanResult, *, changes: list[str] | None = None) -> str:
     """A short human-readable account of the plan, stop by stop."""
     p, start = result.plan, result.start_time
     lines = [
         f"Traverse plan from {utc_at(start, 0)}: {len(p.stops) - 1} stops, "
         f"{p.distance_m:.0f} m, value {p.value:.1f}, ends {utc_at(start, p.duration_s)}"
     ]
+    lines += ops_lines(result)
+    if changes:
+        lines.append("What changed against the previous plan:")
+        lines += [f"  {c}" for c in changes]
     if p.reason:
         lines.append(f"Empty plan: {p.reason}")
     for k in range(1, len(p.stops)):

@@ -28,6 +28,7 @@ from ..provenance import frigoris_version
 from ..results import MissionResult
 from .hazard_files import hazard_summary
 from .manifest import OUTPUT_DESCRIPTIONS
+from .plan_files import ops_lines
 
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
@@ -355,6 +356,7 @@ def _section_plan(result: MissionResult) -> str:
         out.append(
             _table(["target", "why"], [(n, w) for n, w, _, _ in result.plan.unplanned_targets])
         )
+    out.append(_section_sequence(result.plan))
     out.append("<h2>Timeline</h2>")
     out.append(
         "<p>Battery, sun elevation and solar power, and distance driven, from the "
@@ -362,6 +364,57 @@ def _section_plan(result: MissionResult) -> str:
     )
     out.append(_img(result, "timeline_png", "timeline: battery, sun elevation, distance"))
     return "".join(out)
+
+
+def sequence_html(pr, *, commands: int = 12) -> str:
+    """The cadence, the budgets, the flight rules' verdict and waivers, the first commands."""
+    seg = pr.segment
+    if seg is None:
+        return ""
+    out = [
+        "<h2>Command sequence and budgets</h2>",
+        "<p>The plan follows the ground's command cycle: after each drive of at most "
+        f"{pr.context.rover.max_drive_per_command_m:g} m, each arrival at a stop and each "
+        "stop's activity, the rover's images go down through the lander, the ground plans the "
+        "next move and uplinks it, all inside the daily commanding window (a shift on console "
+        'and the lander relaying). Every command is in <a href="sequence.json">sequence.json'
+        '</a> (<a href="sequence.csv">CSV</a>), checked against the flight rules by a checker '
+        "independent of the planner; a sequence that breaks a rule no waiver covers is never "
+        "written.</p><ul>",
+    ]
+    out += [f"<li>{_e(line)}</li>" for line in ops_lines(pr)]
+    out.append("</ul>")
+    rows = []
+    for cyc in seg.sequence["cycles"]:
+        for c in cyc["commands"]:
+            if len(rows) >= commands:
+                break
+            what = c["type"] + (f" ({c['reason']})" if "reason" in c else "")
+            if c["type"] == "drive":
+                what += f" {c['distance_m']:.2f} m, first heading {c['heading_deg']:.0f} deg"
+            rows.append(
+                [
+                    c["id"],
+                    what,
+                    c.get("start_utc", ""),
+                    round(c["t_end_s"] - c["t_start_s"], 1),
+                    round(c["battery_wh"], 2),
+                    ", ".join(c["rules"]),
+                ]
+            )
+    out.append(f"<h3>The first {len(rows)} commands</h3>")
+    out.append(
+        _table(
+            ["id", "command", "start (UTC)", "duration (s)", "battery at end (Wh)", "flight rules"],
+            rows,
+            [False, False, False, True, True, False],
+        )
+    )
+    return "".join(out)
+
+
+def _section_sequence(pr) -> str:
+    return sequence_html(pr)
 
 
 def _section_site(result: MissionResult) -> str:
@@ -392,7 +445,7 @@ def _section_site(result: MissionResult) -> str:
 
 def _section_specs(result: MissionResult) -> str:
     out = ["<h2>Vehicle values: published and assumed</h2>"]
-    for spec in (result.mission.lander, result.mission.rover):
+    for spec in (result.mission.lander, result.mission.rover, result.mission.operations):
         rows = []
         for f in spec.__dataclass_fields__:
             if f in ("sources", "name"):
@@ -440,6 +493,12 @@ def report_html(result: MissionResult) -> str:
         + (f" · overrides: {_e(', '.join(m.overrides))}" if m.overrides else "")
         + "</p>"
     )
+    if m.waivers:
+        head += (
+            '<p class="note"><b>Flight rules waived by the mission file:</b> '
+            + "; ".join(f"{_e(w.rule)} ({_e(w.reason)})" for w in m.waivers)
+            + "</p>"
+        )
     if "webmap" in result.outputs:
         head += (
             f'<p><b><a href="{_e(result.outputs["webmap"].name)}">Open the interactive map</a></b>'
@@ -470,4 +529,4 @@ def write_report(result: MissionResult, path: str | os.PathLike) -> pathlib.Path
     return write_text(path, report_html(result))
 
 
-__all__ = ["report_html", "write_report"]
+__all__ = ["report_html", "sequence_html", "write_report"]

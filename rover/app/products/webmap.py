@@ -165,6 +165,12 @@ _ACTIVITY_COLOURS = {
     "window": "#c7c7c7",
     "charge": "#ffbf00",
     "dwell": "#e377c2",
+    "navcam": "#17becf",
+    "science": "#17becf",
+    "downlink": "#1f77b4",
+    "ground": "#ff7f0e",
+    "uplink": "#ff7f0e",
+    "sun": "#8c564b",
 }
 
 
@@ -574,8 +580,8 @@ def plan_info(result: MissionResult) -> dict[str, Any] | None:
     if pr is None:
         return None
     p, rover = pr.plan, result.mission.rover
-    # plan_on_hazard runs the planner with the default drive windows of Operations
-    ops = Operations()
+    # the plan's own drive windows (a plan without a cadence: the defaults of Operations)
+    ops = pr.segment.operations if pr.segment is not None else Operations()
     return {
         "start_utc": utc_iso(pr.start_time),
         "start_ms": int(round(pr.start_time.timestamp() * 1000)),

@@ -1,0 +1,672 @@
+"""The sequence checker, rule by rule: each case breaks exactly one rule, its twin stays inside.
+
+Sequences here are built by hand, not by the planner or the sequence builder: a few cells on a
+6 x 12 grid of 0.5 m pixels, commands laid out by the small builder below (its own step
+lengths, its own battery sums split at multiples of the energy step, its own bookkeeping),
+then one thing changed. Every break asserts that the violations it gets all belong to the rule
+it breaks (and that there is one); its twin, just inside the same limit, passes with no
+violation at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import pathlib
+
+import numpy as np
+import pytest
+from affine import Affine
+
+from frigoris.planners.errors import PlanningError
+from frigoris.planners.sequence_check import (
+    RULES,
+    SEQ_SOC_TOL,
+    SEQ_TIME_TOL_S,
+    FlightRules,
+    blocking,
+    check_sequence,
+)
+
+T = Affine(0.5, 0, 100.0, 0, -0.5, 50.0)  # 0.5 m pixels, origin away from 0
+SHAPE = (6, 12)
+RULES_ = FlightRules(
+    max_drive_per_cycle_m=2.0,
+    speed_m_s=0.02,
+    battery_wh=40.0,
+    reserve_wh=12.0,
+    drive_power_w=12.0,
+    idle_power_w=4.0,
+    max_cycle_risk=0.05,
+    footprint_m=0.5,
+    min_link_margin_db=3.0,
+    min_sun_elevation_deg=5.0,
+    link_bit_s=1000.0,
+    ground_s=600.0,
+    uplink_s=10.0,
+    window_start_h=0.0,
+    window_length_h=12.0,
+    relay_start_h=0.0,
+    relay_length_h=24.0,
+    mission_s=86400.0,
+    energy_step_s=300.0,
+)
+NAV_BITS = 50_000.0
+SCI_BITS = 80_000.0
+
+
+def sun(t, r, c):
+    """Varies with time and place: a checker integrating at the wrong time or cell fails."""
+    return 6.0 + 0.002 * np.asarray(t) + 0.3 * np.asarray(c) + 0.1 * np.asarray(r)
+
+
+def sun_el(t):
+    return 20.0 + 0.001 * float(t)
+
+
+def centre(cell):
+    x, y = T @ (cell[1] + 0.5, cell[0] + 0.5)
+    return float(x), float(y)
+
+
+# the base: ground plans; drive 2 m east; drive 1.207 m to the scoop; scoop; its images go down
+LEG1 = [(2, 1), (2, 2), (2, 3), (2, 4), (2, 5)]
+LEG2 = [(2, 5), (3, 6), (4, 6)]
+
+
+def turnaround(bits, *, ground=600.0, uplink=10.0, purpose="navigation", stop=None):
+    out = [dict(type="image", dt=0.0, bits=bits, purpose=purpose, stop=stop)]
+    out.append(dict(type="downlink", dt=bits / RULES_.link_bit_s, bits=bits))
+    out.append(dict(type="wait", reason="ground", dt=ground))
+    out.append(dict(type="wait", reason="uplink", dt=uplink))
+    return out
+
+
+def plan(**kw):
+    """The base command list (dicts the builder lays out); ``kw`` replace its parts."""
+    return [
+        *turnaround(NAV_BITS),
+        dict(type="drive", cells=kw.get("leg1", LEG1), speed=kw.get("speed", RULES_.speed_m_s)),
+        *turnaround(NAV_BITS, ground=kw.get("ground", 600.0)),
+        dict(type="drive", cells=LEG2, speed=RULES_.speed_m_s),
+        *turnaround(NAV_BITS),
+        dict(type="scoop", dt=300.0, stop=1),
+        *turnaround(SCI_BITS, purpose="science", stop=1),
+    ]
+
+
+def build(commands, *, start=(2, 1), soc0=30.0, t0=0.0, solar=sun):
+    """A sequence document from command dicts: times, positions and battery summed here."""
+    g = RULES_.energy_step_s
+    x, y = centre(start)
+    doc = {"start": {"t_s": t0, "x_m": x, "y_m": y, "heading_deg": 90.0, "battery_wh": soc0}}
+    cycles = [{"cycle": 0, "commands": []}]
+    t, soc, cell = t0, soc0, start
+    for n, spec in enumerate(commands):
+        c = dict(spec)
+        kind = c["type"]
+        c["t_start_s"] = t
+        c["id"] = f"{cycles[-1]['cycle']:03d}.{n:02d}"
+        c["rules"] = []
+        if kind == "drive":
+            cells = c.pop("cells")
+            speed = c.pop("speed")
+            path = [centre(p) for p in cells]
+            for p0, p1, cl in zip(path[:-1], path[1:], cells[1:], strict=True):
+                d = math.hypot(p1[0] - p0[0], p1[1] - p0[1])
+                dt = d / speed
+                p = float(solar(np.array([t + dt / 2]), np.array([cl[0]]), np.array([cl[1]]))[0])
+                soc = min(RULES_.battery_wh, soc + (p - RULES_.drive_power_w) * dt / 3600)
+                t += dt
+            c["path_xy"] = [list(p) for p in path]
+            dx, dy = path[-1][0] - path[0][0], path[-1][1] - path[0][1]
+            segs, (sx, sy) = [], path[0]
+            for p0, p1 in zip(path[:-1], path[1:], strict=True):
+                h = math.degrees(math.atan2(p1[0] - p0[0], p1[1] - p0[1])) % 360
+                d = math.hypot(p1[0] - p0[0], p1[1] - p0[1])
+                if segs and abs(segs[-1]["heading_deg"] - h) < 1e-9:
+                    segs[-1]["distance_m"] += d
+                    segs[-1]["to_xy"] = list(p1)
+                else:
+                    segs.append({"heading_deg": h, "distance_m": d, "to_xy": list(p1)})
+            del dx, dy, sx, sy
+            c["segments"] = segs
+            c["distance_m"] = sum(s["distance_m"] for s in segs)
+            cell = cells[-1]
+        else:
+            dt = c.pop("dt")
+            cuts = [t]
+            k = math.floor(t / g) + 1
+            while k * g < t + dt - 1e-9:
+                if k * g > t + 1e-9:
+                    cuts.append(k * g)
+                k += 1
+            cuts.append(t + dt)
+            for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+                p = float(
+                    solar(np.array([(a + b) / 2]), np.array([cell[0]]), np.array([cell[1]]))[0]
+                )
+                soc = min(RULES_.battery_wh, soc + (p - RULES_.idle_power_w) * (b - a) / 3600)
+            t += dt
+        c["t_end_s"] = t
+        c["x_m"], c["y_m"] = centre(cell)
+        c["battery_wh"] = soc
+        cycles[-1]["commands"].append(c)
+        if kind == "wait" and c.get("reason") == "uplink":
+            cycles.append({"cycle": cycles[-1]["cycle"] + 1, "commands": []})
+    doc["cycles"] = [c for c in cycles if c["commands"]]
+    return doc
+
+
+def check(
+    doc, *, rules=RULES_, keepout=None, risk=None, margin=None, solar=sun, el=sun_el, waived=()
+):
+    return check_sequence(
+        doc,
+        rules=rules,
+        keepout=np.zeros(SHAPE, bool) if keepout is None else keepout,
+        risk=np.zeros(SHAPE) if risk is None else risk,
+        link_margin_db=np.full(SHAPE, 10.0) if margin is None else margin,
+        transform=T,
+        solar_w=solar,
+        sun_elevation_deg=el,
+        waived=waived,
+    )
+
+
+def only(violations, rule):
+    assert violations, f"nothing broke; expected {rule}"
+    assert {v.rule for v in violations} == {rule}, [str(v) for v in violations]
+    return violations[0].message
+
+
+def commands(doc):
+    return [c for cyc in doc["cycles"] for c in cyc["commands"]]
+
+
+def test_the_hand_built_base_passes():
+    assert check(build(plan())) == []
+
+
+def test_every_rule_has_its_tests():
+    here = pathlib.Path(__file__).read_text()
+    for rule in RULES:
+        assert f"def test_{rule}_" in here, rule
+
+
+# -- clock -----------------------------------------------------------------------------------
+
+
+def test_clock_a_gap_between_commands():
+    doc = build(plan())
+    for c in commands(doc)[5:]:
+        c["t_start_s"] += 1e-3
+        c["t_end_s"] += 1e-3
+    assert "starts at" in only(check(doc), "clock")
+
+
+def test_clock_twin_a_gap_inside_the_float_slack():
+    doc = build(plan())
+    for c in commands(doc)[5:]:
+        c["t_start_s"] += 0.5 * SEQ_TIME_TOL_S
+        c["t_end_s"] += 0.5 * SEQ_TIME_TOL_S
+    assert check(doc) == []
+
+
+def test_clock_ends_after_the_mission():
+    doc = build(plan())
+    end = commands(doc)[-1]["t_end_s"]
+    assert "after the mission" in only(
+        check(doc, rules=dataclasses.replace(RULES_, mission_s=end - 1e-3)), "clock"
+    )
+    assert check(doc, rules=dataclasses.replace(RULES_, mission_s=end)) == []
+
+
+# -- continuity ------------------------------------------------------------------------------
+
+
+def test_continuity_a_parked_command_moves():
+    doc = build(plan())
+    commands(doc)[2]["x_m"] += 0.01
+    assert "is parked but ends" in only(check(doc), "continuity")
+
+
+def test_continuity_twin_within_float_slack():
+    doc = build(plan())
+    commands(doc)[2]["x_m"] += 5e-7
+    assert check(doc) == []
+
+
+def test_continuity_segments_that_leave_the_path():
+    doc = build(plan())
+    drive = commands(doc)[4]
+    drive["segments"][0]["heading_deg"] += 1.0
+    assert "does not end on the path" in only(check(doc), "continuity")
+
+
+def test_continuity_first_drive_outside_the_rovers_cell():
+    # the rover is known to stand 0.2 m off its cell's centre: the drive may start at the
+    # centre of that cell (twin), not one cell over (break); the Sun is the same everywhere,
+    # so only the place is wrong, not the battery
+    def even(t, r, c):
+        return 6.0 + 0.002 * np.asarray(t)
+
+    doc = build(plan(), solar=even)
+    doc["start"]["x_m"] += 0.2
+    for c in commands(doc)[:4]:
+        c["x_m"] += 0.2
+    assert check(doc, solar=even) == []
+    doc["start"]["x_m"] += 0.2
+    for c in commands(doc)[:4]:
+        c["x_m"] += 0.2
+    assert "not in the cell of the rover" in only(check(doc, solar=even), "continuity")
+
+
+# -- speed -----------------------------------------------------------------------------------
+
+
+def test_speed_a_drive_faster_than_the_rover():
+    doc = build(plan())
+    cmds = commands(doc)
+    drive = cmds[4]
+    length = drive["distance_m"]
+    fast = length / (RULES_.speed_m_s * 1.01)
+    shift = (drive["t_end_s"] - drive["t_start_s"]) - fast
+    drive["t_end_s"] -= shift
+    for c in cmds[5:]:
+        c["t_start_s"] -= shift
+        c["t_end_s"] -= shift
+    v = check(doc)
+    assert "faster than" in v[[x.rule for x in v].index("speed")].message
+    # a faster drive also changes the battery: the checker says so under its own rule
+    assert {x.rule for x in v} <= {"speed", "battery"}
+
+
+def test_speed_twin_exactly_at_the_rovers_speed():
+    doc = build(plan(speed=RULES_.speed_m_s))
+    assert check(doc) == []
+
+
+# -- cycle distance --------------------------------------------------------------------------
+
+
+def test_cycle_distance_over_the_limit():
+    doc = build(plan(leg1=[(2, 1), (2, 2), (2, 3), (2, 4), (2, 5), (2, 6)]), start=(2, 1))
+    # leg 2 must start where leg 1 now ends: shift the second drive's path by hand
+    doc2 = build(
+        [
+            *turnaround(NAV_BITS),
+            dict(type="drive", cells=[(2, 1), (2, 2), (2, 3), (2, 4), (2, 5), (2, 6)], speed=0.02),
+            *turnaround(NAV_BITS),
+        ]
+    )
+    del doc
+    assert "more than 2 m" in only(check(doc2), "cycle_distance")
+
+
+def test_cycle_distance_twin_exactly_at_the_limit():
+    doc = build(
+        [
+            *turnaround(NAV_BITS),
+            dict(type="drive", cells=LEG1, speed=0.02),  # 4 x 0.5 m = 2.0 m
+            *turnaround(NAV_BITS),
+        ]
+    )
+    assert check(doc) == []
+
+
+# -- keep-out --------------------------------------------------------------------------------
+
+
+def test_keepout_a_drive_through_keep_out():
+    ko = np.zeros(SHAPE, bool)
+    ko[2, 3] = True
+    assert "enters keep-out" in only(check(build(plan()), keepout=ko), "keepout")
+
+
+def test_keepout_twin_keep_out_beside_the_path():
+    ko = np.zeros(SHAPE, bool)
+    ko[3, 5] = True  # the diagonal (2,5) -> (3,6) passes its corner, never its inside
+    ko[1, :] = True
+    assert check(build(plan()), keepout=ko) == []
+
+
+def test_keepout_parked_in_keep_out():
+    ko = np.zeros(SHAPE, bool)
+    ko[4, 6] = True  # the scoop's cell, reached by the last drive
+    v = check(build(plan()), keepout=ko)
+    assert only(v, "keepout")
+
+
+# -- risk ------------------------------------------------------------------------------------
+
+
+def _risk_at_limit():
+    # the first cycle drives 4 steps of 0.5 m = 4 footprints: 1 - (1 - r)^4 = max
+    return 1.0 - (1.0 - RULES_.max_cycle_risk) ** 0.25
+
+
+def test_risk_a_cycle_too_likely_to_meet_a_hazard():
+    risk = np.full(SHAPE, _risk_at_limit() * 1.001)
+    risk[3:, :] = 0.0
+    assert "chance of meeting" in only(check(build(plan()), risk=risk), "risk")
+
+
+def test_risk_twin_just_at_the_limit():
+    risk = np.full(SHAPE, _risk_at_limit() * (1 - 1e-6))
+    risk[3:, :] = 0.0
+    assert check(build(plan()), risk=risk) == []
+
+
+# -- link ------------------------------------------------------------------------------------
+
+
+def test_link_a_drive_below_the_margin():
+    margin = np.full(SHAPE, 10.0)
+    margin[2, 4] = 2.99
+    assert "link margin" in only(check(build(plan()), margin=margin), "link")
+
+
+def test_link_twin_exactly_the_margin():
+    margin = np.full(SHAPE, 10.0)
+    margin[2, 4] = 3.0
+    margin[0, :] = -np.inf  # off the path: no link there is fine
+    assert check(build(plan()), margin=margin) == []
+
+
+def test_link_a_downlink_without_link():
+    margin = np.full(SHAPE, 10.0)
+    margin[2, 1] = -np.inf  # the start cell: the first downlink is sent from there
+    v = check(build(plan()), margin=margin)
+    assert "sends from a link margin" in only(v, "link")
+
+
+# -- battery ---------------------------------------------------------------------------------
+
+
+def test_battery_below_the_reserve():
+    # in the dark the idle draw runs the battery down: start just high enough (twin) or not
+    def dark(t, r, c):
+        return np.zeros(np.shape(t))
+
+    need = None
+    doc = build(plan(), soc0=40.0, solar=dark)
+    low = min(c["battery_wh"] for c in commands(doc))
+    need = 40.0 - low  # what the sequence uses
+    doc = build(plan(), soc0=RULES_.reserve_wh + need - 1e-3, solar=dark)
+    assert "below the 12 Wh reserve" in only(check(doc, solar=dark), "battery")
+
+
+def test_battery_twin_just_above_the_reserve():
+    def dark(t, r, c):
+        return np.zeros(np.shape(t))
+
+    doc = build(plan(), soc0=40.0, solar=dark)
+    need = 40.0 - min(c["battery_wh"] for c in commands(doc))
+    doc = build(plan(), soc0=RULES_.reserve_wh + need + 1e-9, solar=dark)
+    assert check(doc, solar=dark) == []
+
+
+def test_battery_a_command_states_the_wrong_charge():
+    doc = build(plan())
+    commands(doc)[6]["battery_wh"] += 1e-3
+    assert "re-integrated battery" in only(check(doc), "battery")
+
+
+def test_battery_twin_stated_within_the_float_slack():
+    doc = build(plan())
+    commands(doc)[6]["battery_wh"] += 0.5 * SEQ_SOC_TOL * RULES_.battery_wh
+    assert check(doc) == []
+
+
+def test_battery_solar_at_the_wrong_cell_is_noticed():
+    # the builder's sums at the right cells pass; a sun that differs by place changes them
+    doc = build(plan())
+
+    def shifted(t, r, c):
+        return sun(t, r, np.asarray(c) + 1)
+
+    assert only(check(doc, solar=shifted), "battery")
+
+
+# -- data ------------------------------------------------------------------------------------
+
+
+def test_data_a_downlink_faster_than_the_link():
+    doc = build(plan())
+    assert check(doc, rules=dataclasses.replace(RULES_, link_bit_s=1000.0)) == []
+    v = check(doc, rules=dataclasses.replace(RULES_, link_bit_s=999.0))
+    assert "bit/s allows" in only(v, "data")
+
+
+def test_data_images_still_on_the_rover_when_the_ground_works():
+    doc = build(plan())
+    commands(doc)[1]["bits"] = NAV_BITS / 2  # half the images left behind
+    assert "still on the rover" in only(check(doc), "data")
+
+
+def test_data_twin_images_all_down_within_the_slack():
+    doc = build(plan())
+    commands(doc)[1]["bits"] = NAV_BITS * (1 - 1e-7)
+    assert check(doc) == []
+
+
+def test_data_a_downlink_outside_the_relay_window():
+    rules = dataclasses.replace(RULES_, relay_start_h=0.0, relay_length_h=60.0 / 3600)
+    v = check(build(plan()), rules=rules)
+    assert "outside the lander's relay window" in only(v, "data")
+
+
+# -- turnaround ------------------------------------------------------------------------------
+
+
+def test_turnaround_the_ground_too_quick():
+    assert "the ground needs 610.0 s" in only(check(build(plan(ground=599.0))), "turnaround")
+
+
+def test_turnaround_twin_exactly_the_grounds_time():
+    assert check(build(plan(ground=600.0))) == []
+
+
+def test_turnaround_the_rover_acts_before_its_images_are_seen():
+    # the scoop runs after its images went down: the ground plans on images it has not seen
+    late = plan()
+    i = [c["type"] for c in late].index("scoop")
+    scoop = late.pop(i)
+    late.insert(i + 2, scoop)  # image, downlink, scoop, ground, uplink
+    v = check(build(late))
+    assert "acts before its images are seen" in only(v, "turnaround")
+
+
+# -- window ----------------------------------------------------------------------------------
+
+
+def test_window_a_drive_after_the_window_closes():
+    doc = build([*turnaround(NAV_BITS), dict(type="drive", cells=LEG1, speed=0.02)])
+    drive = commands(doc)[-1]
+    rules = dataclasses.replace(RULES_, window_length_h=(drive["t_end_s"] - 1.0) / 3600)
+    assert "outside the commanding window" in only(check(doc, rules=rules), "window")
+
+
+def test_window_twin_a_drive_ending_as_the_window_closes():
+    doc = build([*turnaround(NAV_BITS), dict(type="drive", cells=LEG1, speed=0.02)])
+    drive = commands(doc)[-1]
+    rules = dataclasses.replace(RULES_, window_length_h=drive["t_end_s"] / 3600)
+    assert check(doc, rules=rules) == []
+
+
+def test_window_the_ground_works_off_shift():
+    # the window closes 1 s into the ground's work of the first cycle; the ground's 600 s
+    # then fall partly outside it (the turnaround's own time counts window time only, so the
+    # uplink at 660 s is also too early: both rules speak, the window first)
+    doc = build(plan())
+    rules = dataclasses.replace(RULES_, window_length_h=(50.0 + 1.0) / 3600)
+    v = check(doc, rules=rules)
+    assert {x.rule for x in v} >= {"window"}
+    assert "outside the commanding window" in next(x for x in v if x.rule == "window").message
+
+
+# -- sun -------------------------------------------------------------------------------------
+
+
+def test_sun_a_drive_with_the_sun_too_low():
+    doc = build(plan())
+    el = sun_el(commands(doc)[4]["t_start_s"])
+    rules = dataclasses.replace(RULES_, min_sun_elevation_deg=el + 1e-6)
+    assert "with the Sun at" in only(check(doc, rules=rules), "sun")
+
+
+def test_sun_twin_exactly_the_lowest_sun():
+    doc = build(plan())
+    el = sun_el(0.0)  # the first image, at time 0, sees the lowest Sun of the sequence
+    rules = dataclasses.replace(RULES_, min_sun_elevation_deg=el)
+    assert check(doc, rules=rules) == []
+
+
+# -- waivers and inputs ----------------------------------------------------------------------
+
+
+def test_a_waived_rule_is_reported_but_does_not_block():
+    margin = np.full(SHAPE, 10.0)
+    margin[2, 4] = 2.99
+    v = check(build(plan()), margin=margin, waived=("link",))
+    assert [x.rule for x in v] == ["link"] and v[0].waived and blocking(v) == []
+    assert str(v[0]).endswith("[waived]")
+
+
+def test_a_waiver_must_name_a_rule():
+    with pytest.raises(PlanningError, match="no flight rule named 'links'"):
+        check(build(plan()), waived=("links",))
+
+
+def test_layers_of_different_grids_are_refused():
+    with pytest.raises(PlanningError, match="layers of one grid"):
+        check(build(plan()), risk=np.zeros((3, 3)))
+
+
+def test_a_document_that_is_not_a_sequence_is_refused():
+    with pytest.raises(PlanningError, match="not a command sequence"):
+        check({"cycles": []})
+
+
+# -- each recorded violation on its own (every one is noticed when deleted) ------------------
+
+
+def messages(violations, rule):
+    return [v.message for v in violations if v.rule == rule]
+
+
+def test_keepout_a_start_off_the_map():
+    doc = build([*turnaround(NAV_BITS)])
+    doc["start"]["x_m"] = 90.0
+    for c in commands(doc):
+        c["x_m"] = 90.0
+    # off the map there is no Sun to integrate: the battery goes unjudged and says so
+    assert "the start at (90.000" in messages(check(doc), "keepout")[0]
+
+
+def test_keepout_the_rover_parked_in_keep_out_and_its_twin():
+    doc = build([*turnaround(NAV_BITS)])
+    ko = np.zeros(SHAPE, bool)
+    ko[2, 2] = True  # the next cell east: fine
+    assert check(doc, keepout=ko) == []
+    ko[2, 1] = True  # the start cell: the rover waits for the ground there
+    assert "is in keep-out, cell (2, 1)" in only(check(doc, keepout=ko), "keepout")
+
+
+def test_battery_a_start_above_capacity_and_its_twin():
+    assert check(build([*turnaround(NAV_BITS)], soc0=RULES_.battery_wh)) == []
+    doc = build([*turnaround(NAV_BITS)], soc0=RULES_.battery_wh)
+    doc["start"]["battery_wh"] = RULES_.battery_wh + 0.01
+    assert "above the 40 Wh capacity" in check(doc)[0].message
+
+
+def test_clock_a_sequence_that_does_not_start_at_zero_and_its_twin():
+    doc = build(plan())
+    doc["start"]["t_s"] = 0.5 * SEQ_TIME_TOL_S
+    assert check(doc) == []
+    doc["start"]["t_s"] = 1.0
+    v = check(doc)
+    assert messages(v, "clock")[0] == "the sequence starts at 1.000000 s, not at 0"
+
+
+def test_clock_a_command_that_ends_before_it_starts():
+    doc = build(plan())
+    img = commands(doc)[5]
+    assert img["type"] == "image"
+    img["t_end_s"] = img["t_start_s"] - 1.0
+    assert "before it starts" in only(check(doc), "clock")
+
+
+def test_continuity_a_drive_of_one_point():
+    doc = build(plan())
+    commands(doc)[4]["path_xy"] = commands(doc)[4]["path_xy"][:1]
+    assert "has a path of 1 point" in messages(check(doc), "continuity")[0]
+
+
+def test_continuity_a_later_drive_away_from_the_rover():
+    doc = build(plan())
+    drive = commands(doc)[9]
+    assert drive["type"] == "drive"
+    drive["path_xy"] = [[x + 0.01, y] for x, y in drive["path_xy"]]
+    assert "the rover is at" in messages(check(doc), "continuity")[0]
+
+
+def test_continuity_segments_that_stop_short_of_the_path():
+    doc = build(plan())
+    drive = commands(doc)[9]
+    assert len(drive["segments"]) == 2
+    drive["segments"] = drive["segments"][:1]
+    assert "its segments run" in only(check(doc), "continuity")
+
+
+def test_continuity_a_drive_that_ends_off_its_path():
+    doc = build(plan())
+    commands(doc)[4]["x_m"] += 0.01
+    assert "off its path's end" in messages(check(doc), "continuity")[0]
+
+
+def test_keepout_a_drive_that_leaves_the_map():
+    doc = build(plan())
+    drive = commands(doc)[4]
+    drive["path_xy"][-1] = [200.0, 48.75]
+    assert any("leaves the map" in m for m in messages(check(doc), "keepout"))
+
+
+def test_battery_a_drive_that_falls_below_the_reserve_and_its_twin():
+    def dark(t, r, c):
+        return np.zeros(np.shape(t))
+
+    drive = [dict(type="drive", cells=LEG1, speed=0.02)]
+    use = 40.0 - build(drive, soc0=40.0, solar=dark)["cycles"][0]["commands"][0]["battery_wh"]
+    assert check(build(drive, soc0=RULES_.reserve_wh + use + 1e-9, solar=dark), solar=dark) == []
+    v = check(build(drive, soc0=RULES_.reserve_wh + use - 1e-3, solar=dark), solar=dark)
+    assert "falls to" in only(v, "battery") and " at 100 s" in v[0].message
+
+
+def test_data_an_image_of_negative_size():
+    doc = build(plan())
+    commands(doc)[0]["bits"] = -1.0
+    assert messages(check(doc), "data")[0].endswith("takes -1 bits")
+
+
+def test_data_a_downlink_of_more_than_is_waiting_and_its_twin():
+    rules = dataclasses.replace(RULES_, link_bit_s=2000.0)
+    doc = build(plan())
+    commands(doc)[1]["bits"] = NAV_BITS
+    assert check(doc, rules=rules) == []
+    commands(doc)[1]["bits"] = 1.5 * NAV_BITS
+    assert "only 50000 are waiting" in only(check(doc, rules=rules), "data")
+
+
+def test_window_the_ground_waits_off_shift():
+    doc = build([*turnaround(NAV_BITS)])
+    rules = dataclasses.replace(RULES_, window_length_h=51.0 / 3600)
+    v = check(doc, rules=rules)
+    assert "(wait) from 50 s to 650 s is outside the commanding window" in messages(v, "window")[0]
+
+
+def test_continuity_a_command_of_no_known_type():
+    doc = build(plan())
+    commands(doc)[2]["type"] = "dance"
+    assert "no such command type" in only(check(doc), "continuity")
