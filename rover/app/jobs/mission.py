@@ -424,7 +424,7 @@ def _write_hazard_map(
     mission, dem = chain.mission, chain.dem
     hm = hazard_map(
         dem,
-        hazard_limits(mission.rover),
+        hazard_limits(mission.rover, mission.lander),
         sun=resolve_sun(dem, when=when),
         lander=lander,
         rock_abundance=chain.rock_k,

@@ -75,7 +75,7 @@ def plan_job(
                 )
             hm = hazard_map(
                 dem,
-                hazard_limits(rover),
+                hazard_limits(rover, lander_spec),
                 sun=resolve_sun(dem, when=start_time),
                 lander=lander_site(lander_spec, *lander.on(dem, "--lander")),
                 progress=lambda f, s="": progress(0.4 * f, s),
