@@ -100,7 +100,6 @@ def rice_lookup(table, step, u, w):
 def fuse(
     z,
     slope,
-    step,
     rock_risk,
     rock_uniform,
     sigma_blocks,
@@ -126,10 +125,10 @@ def fuse(
     risk,
     cost,
 ):
-    """Keep-out reasons (before widening), risk and cost (before keep-out) of every cell.
+    """Keep-out reasons (before widening and obstacles), risk and cost (before keep-out).
 
-    ``limits`` holds max slope (deg), obstacle height (m), max risk, and the weights of slope,
-    risk and shadow. ``rock_risk`` is one value (``rock_uniform``, read at [0, 0]) or a layer.
+    ``limits`` holds max slope (deg), max risk, and the weights of slope, risk and shadow.
+    ``rock_risk`` is one value (``rock_uniform``, read at [0, 0]) or a layer.
     The slope risk of a cell whose slope is within the limit is the Rice tail Q1(tan s / sigma,
     tan s_max / sigma) (``rice``, the table of ``rice_lookup``) with sigma the tilt spread of its
     block of ``block`` cells on the grid's lattice (``sigma_blocks``); a slope beyond the limit
@@ -143,11 +142,10 @@ def fuse(
     """
     rows, cols = z.shape
     max_slope = np.float32(limits[0])
-    max_step = np.float32(limits[1])
-    max_risk = np.float32(limits[2])
-    w_slope = np.float32(limits[3])
-    w_risk = np.float32(limits[4])
-    w_shadow = np.float32(limits[5])
+    max_risk = np.float32(limits[1])
+    w_slope = np.float32(limits[2])
+    w_risk = np.float32(limits[3])
+    w_shadow = np.float32(limits[4])
     one = np.float32(1.0)
     zero = np.float32(0.0)
     k_one = rock_risk[0, 0]
@@ -164,8 +162,6 @@ def fuse(
                 b |= NODATA
             if s > max_slope:
                 b |= SLOPE
-            if step[i, j] > max_step:
-                b |= OBSTACLE
             # slope risk from the table, rock risk, combined as independent
             ps = zero
             if s <= max_slope:

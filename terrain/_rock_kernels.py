@@ -259,19 +259,6 @@ def mark_kept(labels, keep):
     return out
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def paint_kept(labels, keep, value):
-    """``value[label - 1]`` on the cells whose 1-based label is kept, 0 elsewhere (float32)."""
-    rows, cols = labels.shape
-    out = np.zeros((rows, cols), dtype=np.float32)
-    for i in prange(rows):
-        for j in range(cols):
-            lab = labels[i, j]
-            if lab > 0 and keep[lab - 1]:
-                out[i, j] = value[lab - 1]
-    return out
-
-
 @njit(cache=True, nogil=True)
 def grow_rocks(tophat, peak_r, peak_c, max_radius_px, labels):
     """Grow a region from each peak (given tallest first) over cells at or above half its height.

@@ -41,6 +41,7 @@ the whole grid and :mod:`terrain.tiled` once per tile, so the two agree cell for
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import math
 from collections.abc import Callable, Mapping
@@ -60,7 +61,7 @@ from .errors import HazardInputError
 from .illumination import cast_shadow
 from .io import write_geotiff
 from .link import LinkBudget, LinkField, link_box, link_field, radio_factor, radio_grid
-from .rocks import RESOLVED_PX, DetectedRocks, detect_rocks, unresolved_rock_risk
+from .rocks import RESOLVED_PX, DetectedRocks, RockCells, detect_rocks, unresolved_rock_risk
 from .roughness import (
     BLOCK_PX,
     RICE_STEP,
@@ -380,10 +381,15 @@ def widening_offsets(radius_m: float, res_m: float) -> tuple[np.ndarray, np.ndar
 
 @dataclass(frozen=True)
 class WindowResult:
-    """The layers of a window's core, its rocks (centres in the core) and its counts."""
+    """What a window's core holds.
+
+    Its layers, its rocks (centres in the core), the cells resolved rocks cover in it, and its
+    counts.
+    """
 
     layers: dict[str, np.ndarray | None]
     rocks: DetectedRocks
+    rock_cells: RockCells
     stats: HazardStats
 
 
@@ -434,18 +440,13 @@ def hazard_window(
     transform = grid_transform @ Affine.translation(origin[1], origin[0])
     z = np.ascontiguousarray(z, dtype=np.float32)
     shape = z.shape
-    slope = hk.horn_slope_deg(z, res)
-    if model.footprint is not None:
-        dr, dc, wx, wy = model.footprint
-        slope_rover = hk.footprint_slope_deg(z, dr, dc, wx, wy)
-    else:
-        slope_rover = slope  # the finest baseline the DEM has: Horn's, one array
-
-    # Resolved obstacles (nodata filled with the lowest height of the whole DEM, so a window
-    # sees the same ground as the grid).
     valid = np.isfinite(z)
+
+    # Resolved obstacles first: the opening's scratch is gone before the layers are allocated.
+    # Nodata is filled with the lowest height of the whole DEM, so a window sees the same
+    # ground as the grid; a rock never stands on nodata.
     filled = z if valid.all() else np.where(valid, z, np.float32(model.zfill)).astype(np.float32)
-    rocks, step = detect_rocks(
+    rocks, cells = detect_rocks(
         filled,
         res,
         min_height_m=limits.obstacle_height_m,
@@ -453,7 +454,15 @@ def hazard_window(
         transform=transform,
     )
     del filled
-    step[~valid] = np.nan
+    on_data = valid.ravel()[cells.index]
+    cells = RockCells(cells.index[on_data], cells.height_m[on_data], shape)
+
+    slope = hk.horn_slope_deg(z, res)
+    if model.footprint is not None:
+        dr, dc, wx, wy = model.footprint
+        slope_rover = hk.footprint_slope_deg(z, dr, dc, wx, wy)
+    else:
+        slope_rover = slope  # the finest baseline the DEM has: Horn's, one array
 
     rock_risk = unresolved_rock_risk(
         rock_abundance,
@@ -481,7 +490,6 @@ def hazard_window(
     weights = np.array(
         [
             limits.max_slope_deg,
-            limits.obstacle_height_m,
             limits.max_risk,
             limits.slope_weight,
             limits.risk_weight,
@@ -494,7 +502,6 @@ def hazard_window(
     hk.fuse(
         z,
         slope_rover,
-        step,
         rr,
         rock_uniform,
         model.sigma_blocks,
@@ -520,6 +527,7 @@ def hazard_window(
         risk,
         cost,
     )
+    bits.ravel()[cells.index] |= np.uint8(hk.OBSTACLE)  # every resolved rock is too tall
     dr, dc = widening_offsets(limits.rover_radius_m, res)
     reasons = np.empty(shape, dtype=np.uint8)
     hk.widen(bits, z, dr, dc, reasons, cost)
@@ -551,10 +559,10 @@ def hazard_window(
         rocks = DetectedRocks(
             rocks.x[keep], rocks.y[keep], rocks.diameter_m[keep], rocks.height_m[keep]
         )
+    core_cells = cells.window(ch[0], ch[1], cw[0], cw[1])
     layers = {
         "slope_deg": slope[core],
         "slope_rover_deg": slope_rover[core],
-        "step_m": step[core],
         "risk": risk[core],
         "rock_risk": None
         if rock_uniform
@@ -564,7 +572,14 @@ def hazard_window(
         "crater_mask": cmask,
         "shadow": shadow,
     }
-    return WindowResult(layers, rocks, stats)
+    return WindowResult(layers, rocks, core_cells, stats)
+
+
+def step_layer(cells: RockCells, z: np.ndarray) -> np.ndarray:
+    """Heights of resolved obstacles on their cells (float32), 0 elsewhere, NaN on nodata."""
+    out = cells.dense()
+    out[~np.isfinite(z)] = np.nan
+    return out
 
 
 def rock_risk_layer(z: np.ndarray, rock_abundance: float | np.ndarray, model: SiteModel):
@@ -614,7 +629,7 @@ class HazardMap:
     scaling: RoughnessScaling
     slope_deg: np.ndarray
     slope_rover_deg: np.ndarray
-    step_m: np.ndarray
+    rock_cells: RockCells
     risk: np.ndarray
     rock_risk: np.ndarray
     cost: np.ndarray
@@ -629,6 +644,11 @@ class HazardMap:
     lander: LanderSite | None = None
     tilt_sigma_deg: float = 0.0
     warnings: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def step_m(self) -> np.ndarray:
+        """Height of resolved obstacles (m, float32) on their cells, 0 elsewhere, NaN on nodata."""
+        return step_layer(self.rock_cells, self.grid.elevation)
 
     @functools.cached_property
     def keepout(self) -> np.ndarray:
@@ -770,8 +790,6 @@ class HazardMap:
         HazardInputError
             The file is not a hazard map of this version.
         """
-        import json
-
         need = {"elevation", "slope_deg", "slope_rover_deg", "risk", "cost", "keepout_reason"}
         missing = sorted(need - set(layers))
         if tags.get("frigoris_product") != "hazard map" or missing:
@@ -821,7 +839,9 @@ class HazardMap:
             scaling=scaling,
             slope_deg=f32("slope_deg"),
             slope_rover_deg=f32("slope_rover_deg"),
-            step_m=f32("step_m") if "step_m" in layers else np.zeros(dem.shape, np.float32),
+            rock_cells=RockCells.from_dense(
+                f32("step_m") if "step_m" in layers else np.zeros(dem.shape, np.float32)
+            ),
             risk=f32("risk"),
             rock_risk=rock_risk,
             cost=f32("cost"),
@@ -1217,7 +1237,7 @@ def hazard_map(
         scaling=scaling,
         slope_deg=layers["slope_deg"],
         slope_rover_deg=layers["slope_rover_deg"],
-        step_m=layers["step_m"],
+        rock_cells=out.rock_cells,
         risk=layers["risk"],
         rock_risk=rock_risk,
         cost=layers["cost"],
@@ -1257,6 +1277,7 @@ __all__ = [
     "rock_risk_layer",
     "scale_notes",
     "site_model",
+    "step_layer",
     "trace_link",
     "widening_offsets",
 ]

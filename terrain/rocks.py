@@ -28,6 +28,42 @@ to the DEM (one pixel can be a single bad height) and are carried as a probabili
 
 
 @dataclass(frozen=True)
+class RockCells:
+    """The cells resolved rocks cover (sparse: rocks cover a small share of a DEM).
+
+    ``index`` are flat indices into an array of ``shape``; ``height_m`` the height of the rock
+    each cell belongs to.
+    """
+
+    index: np.ndarray
+    height_m: np.ndarray
+    shape: tuple[int, int]
+
+    def __len__(self) -> int:
+        return int(self.index.size)
+
+    def dense(self, fill: float = 0.0) -> np.ndarray:
+        """Heights on the grid (float32), ``fill`` where no rock is."""
+        out = np.full(self.shape, np.float32(fill), dtype=np.float32)
+        out.flat[self.index] = self.height_m
+        return out
+
+    @classmethod
+    def from_dense(cls, height_m: np.ndarray) -> RockCells:
+        """The cells of a dense height layer that hold a rock (height > 0)."""
+        h = np.asarray(height_m, dtype=np.float32)
+        index = np.flatnonzero(np.nan_to_num(h) > 0)
+        return cls(index, h.flat[index].copy(), tuple(h.shape))
+
+    def window(self, r0: int, r1: int, c0: int, c1: int) -> RockCells:
+        """The cells within rows r0:r1, columns c0:c1, indexed in that window."""
+        rows, cols = np.divmod(self.index, self.shape[1])
+        keep = (rows >= r0) & (rows < r1) & (cols >= c0) & (cols < c1)
+        index = (rows[keep] - r0) * (c1 - c0) + (cols[keep] - c0)
+        return RockCells(index, self.height_m[keep], (r1 - r0, c1 - c0))
+
+
+@dataclass(frozen=True)
 class DetectedRocks:
     """Resolved rocks found in a DEM: centres in map metres, diameter, height above ground."""
 
@@ -81,23 +117,23 @@ def detect_rocks(
     Returns
     -------
     rocks : DetectedRocks
-    height_m : ndarray of float32, shape (M, N)
-        Each rock's height on the cells of its upper half (at or above half its height), 0
-        elsewhere.
+    cells : RockCells
+        The cells of each rock's upper half (at or above half its height), with its height.
     """
     z = np.ascontiguousarray(elevation, dtype=np.float32)
     size = max(3, int(np.ceil(max_diameter_m / res_m)) + 2) | 1
     # nodata is filled with the lowest height for the opening, then holds no rock
     zmin = _hk.finite_min(z)
+    none = RockCells(np.zeros(0, np.int64), np.zeros(0, np.float32), z.shape)
     if zmin != zmin:  # all nodata
-        return DetectedRocks.empty(), np.zeros(z.shape, np.float32)
+        return DetectedRocks.empty(), none
     has_nodata = bool(_hk.has_nonfinite(z))
     tophat = _rk.grey_opening(_rk.fill_nodata(z, zmin) if has_nodata else z, size)
     _rk.top_hat(z, tophat)
     # Peaks: cells that top their 5x5 neighbourhood and stand above the height limit.
     pr, pc = _rk.find_peaks(tophat, np.float32(min_height_m), 2)
     if pr.size == 0:
-        return DetectedRocks.empty(), np.zeros(z.shape, np.float32)
+        return DetectedRocks.empty(), none
     order = np.lexsort((pc, pr, -tophat[pr, pc]))  # tallest first, ties by position
     pr, pc = pr[order], pc[order]
     labels = np.zeros(z.shape, dtype=np.int32)
@@ -124,13 +160,16 @@ def detect_rocks(
         & (roundness >= ROCK_ROUNDNESS_MIN)
     )
     del tophat
-    heights = _rk.paint_kept(labels, keep, height.astype(np.float32))
+    index = np.flatnonzero(_rk.mark_kept(labels, keep))
+    lab = labels.ravel()[index] - 1
+    del labels
+    cells = RockCells(index, height[lab].astype(np.float32), z.shape)
     if transform is not None:
         x, y = transform @ (cx[keep] + 0.5, cy[keep] + 0.5)
     else:
         x, y = cx[keep] + 0.5, cy[keep] + 0.5
     rocks = DetectedRocks(np.asarray(x), np.asarray(y), diameter[keep], height[keep])
-    return rocks, heights
+    return rocks, cells
 
 
 def unresolved_rock_risk(
@@ -171,6 +210,7 @@ __all__ = [
     "ROCK_ASPECT_MIN",
     "ROCK_ROUNDNESS_MIN",
     "DetectedRocks",
+    "RockCells",
     "detect_rocks",
     "unresolved_rock_risk",
 ]

@@ -42,6 +42,8 @@ import numpy as np
 from numba import njit, prange
 from scipy import special
 
+from ._hazard_kernels import rice_lookup
+
 BLOCK_PX = 64
 """Side of the blocks the second-difference sums run over (a multiple divides every tile)."""
 LAGS_PX = (1, 2, 4)
@@ -354,8 +356,6 @@ def rice_tail_table() -> np.ndarray:
 
 def rice_tail(u, w) -> np.ndarray:
     """Q1(u, w) from :func:`rice_tail_table` (bilinear), Gaussian beyond it (vectorised)."""
-    from ._hazard_kernels import rice_lookup
-
     u = np.asarray(u, dtype=np.float64)
     w = np.asarray(w, dtype=np.float64)
     t = rice_tail_table()

@@ -92,6 +92,7 @@ from .dem import Dem
 from .errors import HazardInputError, TerrainError
 from .hazard import (
     CERTAIN,
+    REASONS,
     HazardLimits,
     HazardStats,
     LanderSite,
@@ -105,6 +106,7 @@ from .hazard import (
     rock_risk_layer,
     scale_notes,
     site_model,
+    step_layer,
     trace_link,
 )
 from .illumination import block_stats, tile_shadow
@@ -391,6 +393,7 @@ def _hazard_tile(job: _Job, tile: Tile, shared: _Shared) -> _TileResult:
     )
     layers = dict(out.layers)
     layers["elevation"] = z[core]
+    layers["step_m"] = step_layer(out.rock_cells, z[core])
     reason = layers["keepout_reason"]
     layers["keepout"] = reason != 0
     if layers["rock_risk"] is None:
@@ -604,8 +607,6 @@ class TiledHazard:
     @property
     def keepout_share(self) -> dict[str, float]:
         """Share of valid cells each reason excludes, as ``HazardMap.keepout_share``."""
-        from .hazard import REASONS
-
         names = REASONS if self.lander is not None else REASONS[:4]
         return {k: self.stats.share(k) for k in names}
 

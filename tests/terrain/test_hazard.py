@@ -370,7 +370,8 @@ def test_obstacle_height_by_hand(make_dem):
     x, y = _xy(z.shape, 0.1)
     q = (x**2 + y**2) / 0.3**2
     z = z + np.where(q < 1, 0.25 * np.sqrt(np.clip(1 - q, 0, 1)), 0).astype(np.float32)
-    rocks, height = detect_rocks(z, 0.1, min_height_m=0.06)
+    rocks, cells = detect_rocks(z, 0.1, min_height_m=0.06)
+    height = cells.dense()
     top = 0.25 * math.sqrt(1 - 2 * 0.05**2 / 0.3**2)  # the nearest cell centres lie 7 cm off
     assert len(rocks) == 1 and rocks.height_m[0] == pytest.approx(top, rel=1e-5)
     upper = z - z.min() >= 0.5 * top
@@ -480,7 +481,7 @@ def test_rock_detection_recall_and_precision_against_truth(seed):
     calibrated site: recall 0.81, 0.74, 0.98, 0.93, 1.00; precision 0.98-1.00 (the two-pixel
     resolution rule removes the 1-pixel blips that used to pass)."""
     site = synthesize(size_m=256.0, seed=seed, rock_law="viper-high")
-    rocks, height = detect_rocks(
+    rocks, cells = detect_rocks(
         site.dem.elevation, 0.5, min_height_m=0.08, transform=site.dem.transform
     )
     truth = site.rocks
@@ -494,7 +495,7 @@ def test_rock_detection_recall_and_precision_against_truth(seed):
     assert recall >= 0.7, recall
     assert precision_big >= 0.95, precision_big
     assert true_det.mean() >= 0.95
-    assert (height > 0).sum() > 0
+    assert len(cells) > 0 and np.all(cells.height_m > 0.08)
 
 
 def _odd_pad(a, r, axis):
@@ -550,8 +551,8 @@ def test_rocks_ignore_nodata_and_all_nodata_gives_none():
     z = site.dem.elevation.copy()
     full, _ = detect_rocks(z, 0.5, min_height_m=0.06)
     z[:, :20] = np.nan
-    holed, height = detect_rocks(z, 0.5, min_height_m=0.06)
-    assert not height[:, :20].any()
+    holed, cells = detect_rocks(z, 0.5, min_height_m=0.06)
+    assert not cells.dense()[:, :20].any()
     assert len(holed) <= len(full) and len(full) > 0
     empty, none = detect_rocks(np.full((30, 30), np.nan, np.float32), 0.5, min_height_m=0.06)
-    assert len(empty) == 0 and not none.any()
+    assert len(empty) == 0 and len(none) == 0
