@@ -310,7 +310,17 @@ def depth_ratios(
 
 
 def _smooth_lognormal(shape, rng, corr_px: float, sigma: float) -> np.ndarray:
-    g = ndimage.gaussian_filter(rng.standard_normal(shape), corr_px, mode="wrap")
+    """Log-normal field of mean 1 varying over ``corr_px``; uniform on a smaller site.
+
+    A site narrower than two correlation lengths holds no variation at that scale: the filtered
+    noise is then flat to rounding, and scaling it to unit deviation would blow rounding up into
+    an overflow (NaN elevations on a 32 m site). The noise is drawn either way, so the random
+    stream after it does not depend on the site size.
+    """
+    white = rng.standard_normal(shape)
+    if 2.0 * corr_px > min(shape):
+        return np.ones(shape)
+    g = ndimage.gaussian_filter(white, corr_px, mode="wrap")
     g /= g.std() or 1.0
     return np.exp(sigma * g - 0.5 * sigma * sigma)
 

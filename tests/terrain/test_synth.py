@@ -232,3 +232,16 @@ def test_steady_state_depth_ratios():
     assert (r >= FRESH_DEPTH_RATIO[0]).mean() == pytest.approx(share, abs=3e-3)
     mixed = depth_ratios(np.random.default_rng(1), 100_000, fresh_fraction=0.35)
     assert (mixed >= FRESH_DEPTH_RATIO[0]).mean() == pytest.approx(0.35, abs=0.01)
+
+
+@pytest.mark.parametrize("size_m", [32.0, 48.0, 56.0])
+def test_a_site_smaller_than_the_abundance_correlation_is_finite(size_m):
+    """Below two 25 m correlation lengths the rock-abundance modulation is uniform (it once
+    overflowed to NaN on a 32 m site); just above, it varies and stays finite."""
+    site = synthesize(SynthParams(size_m=size_m))
+    assert np.isfinite(site.dem.elevation).all()
+    k = site.rock_abundance
+    k = getattr(k, "elevation", k)
+    assert np.isfinite(k).all() and k.mean() == pytest.approx(0.01, rel=0.05)
+    if size_m < 50.0:
+        assert np.ptp(k) < 1e-6 * k.mean()  # uniform: nothing to modulate at 25 m
