@@ -56,12 +56,8 @@ SMALL = [
     "touchdown.runs=10",
     "mission.days=2",
     "planner.time_limit_s=2",
-    "mission.seed=1",
 ]
-"""The HAKUTO-R mission on a 256 m site over two days: a whole chain in a page of ~1 MB.
-
-Seed 1: on this small site the seed-0 lander comes to rest beside a slope the rover may not be
-set down on (no deployment, no plan); seed 1 deploys and plans 14 stops."""
+"""The HAKUTO-R mission on a 256 m site over two days: a whole chain in a page of ~1 MB."""
 CRASH = ["site.synthetic.size_m=128", "touchdown.runs=10", 'touchdown.follow="mission-1"']
 """Following Mission 1's descent: the lander crashes, no deployment, no plan."""
 
