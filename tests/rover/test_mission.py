@@ -377,6 +377,8 @@ def test_hakuto_mission_runs_the_whole_chain(hakuto_run):
     ):
         assert section in report
     assert f"lowered on side {summary['deploy_side_deg']:g}" in report
+    # what 0.5 m pixels resolve and what they give only as a chance, in words
+    assert "What these pixels show" in report and "Slope is partly statistical" in report
 
 
 def test_imbrium_mission_plans_and_accounts_for_its_targets(imbrium_run):

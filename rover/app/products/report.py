@@ -272,6 +272,8 @@ def _section_hazard(result: MissionResult) -> str:
         f"{lim.max_step_m:g} m, clearance {lim.clearance_m:g} m, risk threshold "
         f"{lim.max_risk:g}, link range in free space {lim.link_range_m:.0f} m. "
         "“excluded by” shares overlap: a cell can fail several limits.</p>",
+        "<h3>What these pixels show</h3>",
+        *(f"<p>{_e(n)}</p>" for n in result.hazard.notes()),
         _kv(pairs),
     ]
     for w in result.hazard.warnings:
