@@ -154,7 +154,9 @@ def run_mission(
     >>> import tempfile
     >>> mission = load_mission(
     ...     "hakuto-r-m2",
-    ...     overrides=["site.synthetic.size_m=128", "touchdown.runs=5", "mission.days=1"],
+    ...     overrides=[
+    ...         "site.synthetic.size_m=128", "touchdown.runs=5", "touchdown.run=0", "mission.days=1"
+    ...     ],
     ... )
     >>> result = run_mission(mission, pathlib.Path(tempfile.mkdtemp()) / "run")
     >>> [(s.name, s.status) for s in result.steps]  # doctest: +NORMALIZE_WHITESPACE
