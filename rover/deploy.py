@@ -633,8 +633,8 @@ def _check_side(
         reasons.append(f"slope {slope:.1f} deg above the rover's {rover.max_slope_deg:g} deg")
     if not step <= rover.max_step_m:
         reasons.append(f"step {step:.3f} m above the rover's {rover.max_step_m:g} m")
-    if not risk <= hazard.limits.max_rock_risk:
-        reasons.append(f"rock risk {risk:.3f} above {hazard.limits.max_rock_risk:g}")
+    if not risk <= hazard.limits.max_risk:
+        reasons.append(f"rock risk {risk:.3f} above {hazard.limits.max_risk:g}")
     boulders = _boulders_in(hazard, x0, y0, ux, uy, near, far, half_w)
     if boulders:
         d, h = boulders[0]
@@ -652,7 +652,7 @@ def _check_side(
     comm = hazard.comm_ok()
     link = None if comm is None else bool(comm[sr, sc])
     if link is None:
-        link = lander.deploy_distance_m <= rover.link_range_m
+        link = lander.deploy_distance_m <= hazard.limits.link_range_m
 
     common = dict(
         max_slope_deg=_num(slope),

@@ -7,10 +7,13 @@ plan's files are :mod:`frigoris.rover.app.products.plan_files`.
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
+from affine import Affine
 from scipy import ndimage
 
 from frigoris.planners.stops import Candidates, StopRules, candidate_stops
@@ -32,7 +35,13 @@ from .operations import (
 from .progress import ProgressCallback, no_progress
 from .specs import OPERATIONS, LanderSpec, OpsSpec, RoverSpec
 
-__all__ = ["HORIZON_SECTORS", "PlanResult", "default_start", "plan_on_hazard"]
+__all__ = [
+    "HORIZON_SECTORS",
+    "PlanResult",
+    "command_lattice",
+    "default_start",
+    "plan_on_hazard",
+]
 
 
 HORIZON_SECTORS = 16
@@ -68,6 +77,42 @@ class PlanResult:
     """Stops made before this plan (a replan): kind, name, place, time."""
     hazards: tuple[dict, ...] = ()
     """Rover-seen hazards kept out of this plan (GeoJSON features in the map's CRS)."""
+
+
+def command_lattice(hm: HazardMap, rover: RoverSpec) -> tuple[HazardMap, int]:
+    """The hazard map on a lattice fine enough for one move to fit in one drive command.
+
+    The planner moves from cell centre to cell centre, diagonals included, and a move cannot be
+    split. On a 5 m DEM a diagonal move is 7.07 m, longer than Tenacious's 5 m command: no plan
+    could pass its own check. Each cell is then split into ``k x k`` cells that carry its values
+    unchanged (nothing is interpolated: the map resolves no more than before, its moves are
+    only shorter). Returns ``(map, k)``; ``k == 1`` returns the map itself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from frigoris import RESILIENCE, TENACIOUS, Dem, hazard_limits, hazard_map, lander_site
+    >>> from frigoris.terrain import local_metric_crs
+    >>> dem = Dem.from_array(np.zeros((16, 16)), res_m=5.0, crs=local_metric_crs(-88.0, 45.0))
+    >>> hm = hazard_map(dem, hazard_limits(TENACIOUS), lander=lander_site(RESILIENCE, 0.0, 0.0))
+    >>> fine, k = command_lattice(hm, TENACIOUS)
+    >>> k, fine.grid.res_m, fine.grid.shape
+    (2, 2.5, (32, 32))
+    """
+    res = hm.grid.res_m
+    k = max(1, math.ceil(res * math.sqrt(2.0) / rover.max_drive_per_command_m - 1e-9))
+    if k == 1:
+        return hm, 1
+    layers = {
+        name: np.repeat(np.repeat(np.asarray(a), k, axis=0), k, axis=1)
+        for name, a in hm.layers().items()
+    }
+    t = hm.grid.transform
+    grid = Dem(layers["elevation"], t @ Affine.scale(1.0 / k), hm.grid.crs)
+    tags = {n: v if isinstance(v, str) else json.dumps(v) for n, v in hm.tags().items()}
+    fine = HazardMap.from_layers(layers, grid, tags, craters=hm.craters, rocks=hm.rocks)
+    # the site's statistics are the DEM's, not those of a lattice of repeated values
+    return replace(fine, scaling=hm.scaling, tilt_sigma_deg=hm.tilt_sigma_deg), k
 
 
 def default_start(hm: HazardMap, lander: LanderSpec) -> tuple[int, int]:

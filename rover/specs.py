@@ -21,6 +21,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from frigoris.terrain.hazard import HazardLimits, LanderSite
+from frigoris.terrain.link import LinkBudget
 
 from .errors import SpecError
 
@@ -122,6 +123,20 @@ def _positive(spec, *names: str) -> None:
             raise SpecError(f"{type(spec).__name__} {spec.name}: {n} must be > 0, got {v!r}")
 
 
+def _finite(spec, *names: str) -> None:
+    for n in names:
+        v = getattr(spec, n)
+        if not (isinstance(v, int | float) and abs(v) < float("inf")):
+            raise SpecError(f"{type(spec).__name__} {spec.name}: {n} must be a number, got {v!r}")
+
+
+def _non_negative(spec, *names: str) -> None:
+    for n in names:
+        v = getattr(spec, n)
+        if not (isinstance(v, int | float) and 0 <= v < float("inf")):
+            raise SpecError(f"{type(spec).__name__} {spec.name}: {n} must be >= 0, got {v!r}")
+
+
 @dataclass(frozen=True)
 class RoverSpec:
     """A micro-rover: geometry, mobility limits, power and link (units in the names)."""
@@ -132,10 +147,11 @@ class RoverSpec:
     height_m: float
     mass_kg: float
     wheel_radius_m: float
+    wheelbase_m: float
     clearance_m: float
     max_step_m: float
     max_slope_deg: float
-    max_roughness_m: float
+    max_risk: float
     speed_m_s: float
     max_drive_per_command_m: float
     battery_wh: float
@@ -147,7 +163,12 @@ class RoverSpec:
     panel_tilt_deg: float
     panel_azimuth_deg: float
     antenna_height_m: float
-    link_range_m: float
+    radio_frequency_mhz: float
+    tx_power_dbm: float
+    antenna_gain_dbi: float
+    rx_sensitivity_dbm: float
+    radio_loss_db: float
+    link_margin_db: float
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     def validate(self) -> None:
@@ -159,10 +180,11 @@ class RoverSpec:
             "height_m",
             "mass_kg",
             "wheel_radius_m",
+            "wheelbase_m",
             "clearance_m",
             "max_step_m",
             "max_slope_deg",
-            "max_roughness_m",
+            "max_risk",
             "speed_m_s",
             "max_drive_per_command_m",
             "battery_wh",
@@ -170,8 +192,19 @@ class RoverSpec:
             "panel_area_m2",
             "panel_efficiency",
             "antenna_height_m",
-            "link_range_m",
+            "radio_frequency_mhz",
         )
+        _finite(self, "tx_power_dbm", "antenna_gain_dbi", "rx_sensitivity_dbm")
+        _non_negative(self, "radio_loss_db", "link_margin_db")
+        if not self.max_risk < 1:
+            raise SpecError(
+                f"rover {self.name}: max_risk is a probability below 1, got {self.max_risk}"
+            )
+        if not self.wheelbase_m <= self.length_m:
+            raise SpecError(
+                f"rover {self.name}: wheelbase_m {self.wheelbase_m} cannot exceed its length "
+                f"{self.length_m} m"
+            )
         if not 0 <= self.battery_reserve_fraction < 1:
             raise SpecError(
                 f"battery_reserve_fraction must be in [0, 1), got {self.battery_reserve_fraction}"
@@ -191,8 +224,13 @@ class RoverSpec:
 
     @property
     def footprint_m(self) -> float:
-        """Side of the square footprint used for plane fits: the rover's length."""
+        """The rover's length (the side of its footprint along its heading)."""
         return self.length_m
+
+    @property
+    def footprint_area_m2(self) -> float:
+        """Ground the rover covers: length x width."""
+        return self.length_m * self.width_m
 
     @property
     def half_diagonal_m(self) -> float:
@@ -218,6 +256,10 @@ class LanderSpec:
     body_clearance_m: float
     deck_height_m: float
     antenna_height_m: float
+    tx_power_dbm: float
+    antenna_gain_dbi: float
+    rx_sensitivity_dbm: float
+    radio_loss_db: float
     touchdown_mass_kg: float
     max_thrust_n: float
     max_tilt_stable_deg: float
@@ -277,6 +319,8 @@ class LanderSpec:
             "body_radius_m",
             "max_thrust_n",
         )
+        _finite(self, "tx_power_dbm", "antenna_gain_dbi", "rx_sensitivity_dbm")
+        _non_negative(self, "radio_loss_db")
         if not (isinstance(self.checkout_h, int | float) and self.checkout_h >= 0):
             raise SpecError(
                 f"lander {self.name}: checkout_h must be >= 0 hours, got {self.checkout_h!r}"
@@ -345,25 +389,49 @@ TENACIOUS = RoverSpec.load("tenacious")
 RESILIENCE = LanderSpec.load("resilience")
 
 
-def hazard_limits(rover: RoverSpec) -> HazardLimits:
+def link_budget(rover: RoverSpec, lander: LanderSpec) -> LinkBudget:
+    """The radio budget between a lander and its rover (the rover's band).
+
+    Examples
+    --------
+    >>> round(link_budget(TENACIOUS, RESILIENCE).budget_db(), 1)
+    100.0
+    """
+    return LinkBudget(
+        frequency_mhz=rover.radio_frequency_mhz,
+        lander_tx_power_dbm=lander.tx_power_dbm,
+        lander_antenna_gain_dbi=lander.antenna_gain_dbi,
+        lander_rx_sensitivity_dbm=lander.rx_sensitivity_dbm,
+        lander_loss_db=lander.radio_loss_db,
+        rover_tx_power_dbm=rover.tx_power_dbm,
+        rover_antenna_gain_dbi=rover.antenna_gain_dbi,
+        rover_rx_sensitivity_dbm=rover.rx_sensitivity_dbm,
+        rover_loss_db=rover.radio_loss_db,
+        required_margin_db=rover.link_margin_db,
+    )
+
+
+def hazard_limits(rover: RoverSpec, lander: LanderSpec | None = None) -> HazardLimits:
     """The hazard-map limits a rover spec implies (footprint, clearance, slope/step, link).
+
+    ``lander`` supplies the lander's end of the link budget (default Resilience).
 
     Examples
     --------
     >>> limits = hazard_limits(TENACIOUS)
-    >>> limits.max_slope_deg, limits.footprint_m
-    (15.0, 0.54)
+    >>> limits.max_slope_deg, limits.wheelbase_m
+    (15.0, 0.42)
     """
     return HazardLimits(
         max_slope_deg=rover.max_slope_deg,
         max_step_m=rover.max_step_m,
-        max_roughness_m=rover.max_roughness_m,
         clearance_m=rover.clearance_m,
-        footprint_m=rover.footprint_m,
-        wheel_radius_m=rover.wheel_radius_m,
+        wheelbase_m=rover.wheelbase_m,
+        footprint_area_m2=rover.footprint_area_m2,
         rover_radius_m=rover.half_diagonal_m,
+        max_risk=rover.max_risk,
         rover_antenna_height_m=rover.antenna_height_m,
-        link_range_m=rover.link_range_m,
+        link=link_budget(rover, lander if lander is not None else RESILIENCE),
     )
 
 

@@ -321,3 +321,150 @@ def horizon_lit_stats(h, i0, i1, f, sin_az, cos_az, el_deg, res, inv_r_deg, coun
                     if first[r, c] < 0:
                         first[r, c] = ti
                     last[r, c] = ti
+
+
+@njit(cache=True, inline="always")
+def _coarse_sample(zc, f, rows_dominant, dom, u):
+    """Bilinear height of the block-mean grid at fine position (dom, u); NaN when no data."""
+    if rows_dominant:
+        r, c = dom, u
+    else:
+        r, c = u, dom
+    rc = (r + 0.5) / f - 0.5
+    cc = (c + 0.5) / f - 0.5
+    nr, nc = zc.shape
+    i0 = int(np.floor(rc))
+    j0 = int(np.floor(cc))
+    wr = rc - i0
+    wc = cc - j0
+    total = 0.0
+    weight = 0.0
+    for a in range(2):
+        i = min(max(i0 + a, 0), nr - 1)
+        w_a = wr if a == 1 else 1.0 - wr
+        for b in range(2):
+            j = min(max(j0 + b, 0), nc - 1)
+            w = w_a * (wc if b == 1 else 1.0 - wc)
+            h = zc[i, j]
+            if w > 0.0 and not np.isnan(h):
+                total += w * h
+                weight += w
+    if weight < 0.5:
+        return np.nan
+    return total / weight
+
+
+@njit(parallel=True, cache=True)
+def tile_shadow_sweep(
+    zw,
+    wr0,
+    wc0,
+    cr0,
+    cr1,
+    cc0,
+    cc1,
+    rows,
+    cols,
+    res,
+    sin_az,
+    cos_az,
+    tan_el,
+    inv_2r,
+    subpixel,
+    zc,
+    f,
+    out,
+):
+    """Cast shadow of the core [cr0, cr1) x [cc0, cc1) of a ``rows`` x ``cols`` grid.
+
+    The sweep lines, receivers and samples are those of ``cast_shadow_sweep`` on the whole grid;
+    samples whose cells lie in the window ``zw`` (origin wr0, wc0) are read from it, the others
+    from the block-mean grid ``zc`` (one per ``f`` steps before the window).
+    """
+    rows_dominant, length, width, sign, m, u0, n_lines = line_setup(
+        rows, cols, cos_az, -sin_az, subpixel
+    )
+    half_r = 0.5 * rows
+    half_c = 0.5 * cols
+    wh, ww = zw.shape
+    if rows_dominant:
+        dw0, dw1, jw0, jw1 = wr0, wr0 + wh, wc0, wc0 + ww
+        dc0, dc1, jc0, jc1 = cr0, cr1, cc0, cc1
+    else:
+        dw0, dw1, jw0, jw1 = wc0, wc0 + ww, wr0, wr0 + wh
+        dc0, dc1, jc0, jc1 = cc0, cc1, cr0, cr1
+    if sign > 0:
+        kw0, kc0, kc1 = dw0, dc0, dc1 - 1
+    else:
+        kw0, kc0, kc1 = length - dw1, length - dc1, length - 1 - dc0
+    lo_li = n_lines
+    hi_li = -1
+    for k in (kc0, kc1):
+        for j in (jc0 - 1, jc1):
+            li = line_of(j, k, m, u0, subpixel)
+            lo_li = min(lo_li, li)
+            hi_li = max(hi_li, li)
+    lo_li = max(lo_li - 1, 0)
+    hi_li = min(hi_li + 1, n_lines - 1)
+    for li in prange(lo_li, hi_li + 1):
+        base = u0 + li / subpixel
+        run = -np.inf
+        for k in range(kw0 - 1, -1, -f):  # far field, towards the Sun from the window
+            u = base + k * m
+            if u <= -1.0 or u >= width:
+                continue
+            dom = k if sign > 0 else length - 1 - k
+            h = _coarse_sample(zc, f, rows_dominant, dom, u)
+            if not np.isnan(h):
+                x, y = _map_xy(rows_dominant, dom, u, half_r, half_c, res)
+                t = x * sin_az + y * cos_az
+                v = h - t * t * inv_2r - t * tan_el
+                if v > run:
+                    run = v
+        for k in range(max(kw0, 0), kc1 + 1):
+            u = base + k * m
+            if u <= -1.0 or u >= width:
+                continue
+            dom = k if sign > 0 else length - 1 - k
+            if k >= kc0:
+                near = receiver(li, k, m, u, u0, subpixel, width)
+                if near >= jc0 and near < jc1:
+                    r, c = _cell(rows_dominant, dom, near)
+                    zz = zw[r - wr0, c - wc0]
+                    if np.isnan(zz):
+                        out[r - cr0, c - cc0] = False
+                    else:
+                        x, y = _map_xy(rows_dominant, dom, near, half_r, half_c, res)
+                        t = x * sin_az + y * cos_az
+                        v = zz - t * t * inv_2r - t * tan_el
+                        out[r - cr0, c - cc0] = run > v
+            # the sample: from the window when every cell it needs is there (as _sample)
+            lo = int(np.floor(u))
+            w = u - lo
+            inside = dom >= dw0 and dom < dw1
+            for j in range(lo, lo + 2):
+                wj = 1.0 - w if j == lo else w
+                if wj > 0.0 and j >= 0 and j < width and (j < jw0 or j >= jw1):
+                    inside = False
+            if inside:
+                total = 0.0
+                weight = 0.0
+                for j in range(lo, lo + 2):
+                    wj = 1.0 - w if j == lo else w
+                    if wj <= 0.0 or j < 0 or j >= width:
+                        continue
+                    r, c = _cell(rows_dominant, dom, j)
+                    hz = zw[r - wr0, c - wc0]
+                    if np.isnan(hz):
+                        continue
+                    total += wj * hz
+                    weight += wj
+                h = total / weight if weight >= 0.5 else np.nan
+            else:
+                h = _coarse_sample(zc, f, rows_dominant, dom, u)
+            if not np.isnan(h):
+                x, y = _map_xy(rows_dominant, dom, u, half_r, half_c, res)
+                t = x * sin_az + y * cos_az
+                v = h - t * t * inv_2r - t * tan_el
+                if v > run:
+                    run = v

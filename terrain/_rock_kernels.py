@@ -1,8 +1,11 @@
 """Compiled rock kernels: the morphological top-hat, peak finding and per-peak flood fills.
 
 The opening is van Herk / Gil-Werman's min and max filters (three comparisons per cell whatever
-the window), separable along rows and columns, with scipy.ndimage's ``reflect`` border; min and
-max are exact, so it equals ``ndimage.grey_opening(z, size=(w, w))`` bit for bit.
+the window), separable along rows and columns. Each pass extends its input beyond the edge by
+point reflection through the edge cell (z[-k] = 2 z[0] - z[k]), so a tilted plane continues as
+the same plane, its opening is itself, and no rock appears at the grid edge (a mirrored or
+repeated border would make a ridge or a ledge there). Min and max are exact: each pass equals
+scipy.ndimage's 1-D minimum or maximum filter on the point-reflected input, bit for bit.
 """
 
 from __future__ import annotations
@@ -20,6 +23,26 @@ def _reflect(j, n):
         else:
             j = 2 * n - j - 1
     return j
+
+
+@njit(cache=True, inline="always")
+def _odd_row(src, i, j, n):
+    """src[i, j] of a row extended by point reflection through its end cells."""
+    if j < 0:
+        return 2 * src[i, 0] - src[i, min(-j, n - 1)]
+    if j >= n:
+        return 2 * src[i, n - 1] - src[i, max(2 * (n - 1) - j, 0)]
+    return src[i, j]
+
+
+@njit(cache=True, inline="always")
+def _odd_col(src, s, c, n):
+    """src[s, c] of a column extended by point reflection through its end cells."""
+    if s < 0:
+        return 2 * src[0, c] - src[min(-s, n - 1), c]
+    if s >= n:
+        return 2 * src[n - 1, c] - src[max(2 * (n - 1) - s, 0), c]
+    return src[s, c]
 
 
 @njit(cache=True, inline="always")
@@ -51,8 +74,8 @@ def _filter_rows(src, w, use_max, out):
         h = np.empty((n, _ROW_BLOCK), dtype=src.dtype)
         for q in range(m):
             for k in range(r):
-                p[k, q] = src[i0 + q, _reflect(k - r, cols)]
-                p[n - 1 - k, q] = src[i0 + q, _reflect(cols + r - 1 - k, cols)]
+                p[k, q] = _odd_row(src, i0 + q, k - r, cols)
+                p[n - 1 - k, q] = _odd_row(src, i0 + q, cols + r - 1 - k, cols)
             for j in range(cols):
                 p[r + j, q] = src[i0 + q, j]
         for q in range(m, _ROW_BLOCK):
@@ -93,23 +116,31 @@ def _filter_cols(src, w, use_max, out):
         h = np.empty((w, cols), dtype=src.dtype)
         g = np.empty((w, cols), dtype=src.dtype)
         last = min(k0 + w, n) - 1
-        s = _reflect(last - r, rows)
+        s = last - r
         for c in range(cols):
-            h[last - k0, c] = src[s, c]
+            h[last - k0, c] = _odd_col(src, s, c, rows)
         for k in range(last - 1, k0 - 1, -1):
-            s = _reflect(k - r, rows)
-            for c in range(cols):
-                h[k - k0, c] = _pick(h[k - k0 + 1, c], src[s, c], use_max)
+            s = k - r
+            if 0 <= s < rows:
+                for c in range(cols):
+                    h[k - k0, c] = _pick(h[k - k0 + 1, c], src[s, c], use_max)
+            else:
+                for c in range(cols):
+                    h[k - k0, c] = _pick(h[k - k0 + 1, c], _odd_col(src, s, c, rows), use_max)
         k1 = k0 + w
         end = min(k1 + w, n)
         if k1 < n:
-            s = _reflect(k1 - r, rows)
+            s = k1 - r
             for c in range(cols):
-                g[0, c] = src[s, c]
+                g[0, c] = _odd_col(src, s, c, rows)
             for k in range(k1 + 1, end):
-                s = _reflect(k - r, rows)
-                for c in range(cols):
-                    g[k - k1, c] = _pick(g[k - k1 - 1, c], src[s, c], use_max)
+                s = k - r
+                if 0 <= s < rows:
+                    for c in range(cols):
+                        g[k - k1, c] = _pick(g[k - k1 - 1, c], src[s, c], use_max)
+                else:
+                    for c in range(cols):
+                        g[k - k1, c] = _pick(g[k - k1 - 1, c], _odd_col(src, s, c, rows), use_max)
         for j in range(k0, min(k0 + w, rows)):
             e = j + w - 1  # last padded row of the window, in this block or the next
             if e < k1:
@@ -121,7 +152,10 @@ def _filter_cols(src, w, use_max, out):
 
 
 def grey_opening(z: np.ndarray, w: int) -> np.ndarray:
-    """``ndimage.grey_opening(z, size=(w, w))`` for odd ``w``, in about four passes over ``z``."""
+    """Grey opening of ``z`` with a ``w`` x ``w`` square (w odd), point-reflected borders.
+
+    Erosion then dilation, each a row pass and a column pass (about four passes over ``z``).
+    """
     a = np.empty_like(z)
     b = np.empty_like(z)
     _filter_rows(z, w, False, a)

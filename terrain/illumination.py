@@ -626,3 +626,110 @@ def sunlight_map(
     if progress is not None:
         progress(1.0, "lit fraction")
     return SunlightMap(times, sun, frac, first_lit, last_lit)
+
+
+def tile_shadow(
+    window: np.ndarray,
+    window_origin: tuple[int, int],
+    core: tuple[int, int, int, int],
+    grid_shape: tuple[int, int],
+    res_m: float,
+    sun_azimuth_deg: float,
+    sun_elevation_deg: float,
+    coarse: np.ndarray,
+    far_factor: int,
+    *,
+    lines_per_cell: int = 2,
+    body_radius_m: float = MOON_RADIUS_M,
+) -> np.ndarray:
+    """Cast shadow over one tile's core, as :func:`terrain.illumination.cast_shadow` on the grid.
+
+    Parameters
+    ----------
+    window : ndarray of shape (h, w)
+        Heights of a window of the grid holding the core and a halo (NaN = nodata).
+    window_origin : (row, col)
+        Grid indices of ``window[0, 0]``.
+    core : (row0, row1, col0, col1)
+        Grid index ranges of the cells wanted (inside the window).
+    grid_shape : (rows, cols)
+        The whole grid: it fixes the sweep lines and the frame (the Sun's elevation is given at
+        the grid centre, as for ``cast_shadow``).
+    res_m, sun_azimuth_deg, sun_elevation_deg : float
+        As for ``cast_shadow``.
+    coarse : ndarray of shape (ceil(rows / f), ceil(cols / f))
+        Block means of the grid over ``far_factor`` x ``far_factor`` blocks: the terrain
+        beyond the window.
+    far_factor : int
+        Block size of ``coarse``.
+
+    Returns
+    -------
+    ndarray of bool, shape (row1 - row0, col1 - col0)
+        True where the Sun is hidden (everywhere when its elevation is <= 0); False on nodata.
+
+    Raises
+    ------
+    GridError
+        The core is not inside the window, or ``coarse`` does not match the grid.
+    """
+    z = np.ascontiguousarray(window, dtype=np.float32)
+    r0, r1, c0, c1 = (int(v) for v in core)
+    wr0, wc0 = (int(v) for v in window_origin)
+    if z.ndim != 2 or not (
+        wr0 <= r0 < r1 <= wr0 + z.shape[0] and wc0 <= c0 < c1 <= wc0 + z.shape[1]
+    ):
+        raise GridError(
+            f"core {core} must lie inside the window at {window_origin} of shape {z.shape}"
+        )
+    f = int(far_factor)
+    expect = (-(-int(grid_shape[0]) // f), -(-int(grid_shape[1]) // f)) if f >= 1 else None
+    if expect is None or np.shape(coarse) != expect:
+        raise GridError(
+            f"coarse grid has shape {np.shape(coarse)}; blocks of {far_factor} over "
+            f"{tuple(grid_shape)} need {expect}"
+        )
+    if sun_elevation_deg <= 0:
+        return np.ones((r1 - r0, c1 - c0), dtype=bool)
+    out = np.zeros((r1 - r0, c1 - c0), dtype=np.bool_)
+    a = math.radians(sun_azimuth_deg % 360.0)
+    _k.tile_shadow_sweep(
+        z,
+        int(window_origin[0]),
+        int(window_origin[1]),
+        int(r0),
+        int(r1),
+        int(c0),
+        int(c1),
+        int(grid_shape[0]),
+        int(grid_shape[1]),
+        float(res_m),
+        math.sin(a),
+        math.cos(a),
+        math.tan(math.radians(sun_elevation_deg)),
+        0.5 / body_radius_m,
+        int(lines_per_cell),
+        np.ascontiguousarray(coarse, dtype=np.float32),
+        int(far_factor),
+        out,
+    )
+    return out
+
+
+def block_stats(z: np.ndarray, f: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """NaN-aware mean, min and max over f x f blocks (partial blocks at the far edges)."""
+    h, w = z.shape
+    H, W = -(-h // f), -(-w // f)
+    pad = np.full((H * f, W * f), np.nan, dtype=np.float32)
+    pad[:h, :w] = z
+    blocks = pad.reshape(H, f, W, f)
+    valid = np.isfinite(blocks)
+    n = valid.sum(axis=(1, 3))
+    total = np.where(valid, blocks, 0.0).sum(axis=(1, 3), dtype=np.float64)
+    lo = np.where(valid, blocks, np.inf).min(axis=(1, 3))
+    hi = np.where(valid, blocks, -np.inf).max(axis=(1, 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, total / np.maximum(n, 1), np.nan).astype(np.float32)
+    lo = np.where(n > 0, lo, np.nan).astype(np.float32)
+    hi = np.where(n > 0, hi, np.nan).astype(np.float32)
+    return mean, lo, hi

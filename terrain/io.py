@@ -3,6 +3,17 @@
 ``read_dem`` turns any raster GDAL reads into a :class:`~terrain.dem.Dem` on a square metric grid;
 ``write_geotiff`` writes named bands as a Cloud-Optimized GeoTIFF, atomically;
 ``write_geojson`` writes vector features with the Moon CRS attached.
+
+For rasters larger than memory (:mod:`terrain.tiled`): :func:`open_source` describes a DEM file
+without reading it, :func:`read_window` reads a window of it in metres,
+:func:`create_tiled_geotiff` / :func:`write_window` / :func:`finish_cog` build a hazard GeoTIFF
+window by window and turn it into a COG, and :func:`read_layers_decimated` reads a large one
+through its overviews.
+
+Band data types: a GeoTIFF holds one sample type for all its bands (GDAL's GTiff and COG
+drivers), so a file whose bands have different types (float32 layers beside uint8 masks) is
+stored in the smallest type that holds every band exactly, and each band's own type is recorded
+in the ``frigoris_band_dtypes`` tag; :func:`read_layers` gives every band back in its own type.
 """
 
 from __future__ import annotations
@@ -14,7 +25,8 @@ import os
 import pathlib
 import tempfile
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -93,6 +105,11 @@ def _check_read_size(path: PathLike, rows: int, cols: int) -> None:
 
 
 PathLike = str | os.PathLike
+GDAL_CACHE_MB = 256
+"""GDAL block cache for windowed I/O (GDAL's default, 5 % of RAM, would count against the
+memory budget of tiled jobs)."""
+BAND_DTYPES_TAG = "frigoris_band_dtypes"
+"""Tag recording each band's own data type when a file's bands differ in type."""
 
 
 def _open(path: PathLike) -> rasterio.DatasetReader:
@@ -394,13 +411,25 @@ def _overview_levels(shape: tuple[int, int], blocksize: int) -> list[int]:
     return levels
 
 
+def _storage_dtype(dtypes: Sequence[np.dtype]) -> np.dtype:
+    """The smallest GDAL type that holds every band's type exactly (bool counts as uint8)."""
+    common = np.result_type(*dtypes)
+    if common == np.bool_:
+        return np.dtype("uint8")
+    if common.kind == "f" and common.itemsize < 4:
+        return np.dtype("float32")
+    if common.kind in "iu" and common.itemsize > 4 or common.kind == "f" and common.itemsize > 8:
+        raise TerrainError(f"no GeoTIFF band type holds {common}")
+    return common
+
+
 def write_geotiff(
     path: PathLike,
     layers: Mapping[str, np.ndarray] | np.ndarray,
     like: Dem,
     *,
     tags: Mapping[str, Any] | None = None,
-    dtype: str = "float32",
+    dtype: str | Mapping[str, str] = "float32",
 ) -> pathlib.Path:
     """Write one or many named bands as a Cloud-Optimized GeoTIFF on ``like``'s grid.
 
@@ -415,37 +444,66 @@ def write_geotiff(
         Supplies CRS and transform.
     tags : mapping, optional
         Dataset metadata tags (provenance).
-    dtype : str
-        Band data type; float bands store NaN as nodata.
+    dtype : str or mapping of band name to str
+        Data type of every band, or of each band (bands not named are float32). A GeoTIFF holds
+        one sample type, so bands of several types are stored in the smallest type that holds
+        them all exactly (uint8 masks beside float32 layers: float32), and the ``frigoris_band_
+        dtypes`` tag records each band's own type for :func:`read_layers`. Float bands store NaN
+        as nodata.
 
     Returns
     -------
     pathlib.Path
         The written path.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from frigoris.terrain import Dem, local_metric_crs
+    >>> grid = Dem.from_array(np.zeros((4, 4), np.float32), res_m=1.0,
+    ...                       crs=local_metric_crs(60.5, -4.6))
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "x.tif"
+    >>> _ = write_geotiff(out, {"z": grid.elevation, "mask": np.eye(4, dtype=np.uint8)}, grid,
+    ...                   dtype={"mask": "uint8"})
+    >>> layers, _ = read_layers(out)
+    >>> layers["mask"].dtype, layers["z"].dtype
+    (dtype('uint8'), dtype('float32'))
     """
     bands = _layers_dict(layers, like)
+    if isinstance(dtype, Mapping):
+        unknown = sorted(set(dtype) - set(bands))
+        if unknown:
+            raise TerrainError(f"dtype names band(s) {unknown} that are not among the layers")
+        types = {n: np.dtype(dtype.get(n, "float32")) for n in bands}
+    else:
+        types = {n: np.dtype(dtype) for n in bands}
+    store = _storage_dtype(list(types.values()))
     dest = pathlib.Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
     rows, cols = like.shape
-    is_float = np.dtype(dtype).kind == "f"
+    is_float = store.kind == "f"
     blocksize = 512 if max(rows, cols) > 512 else 256
     profile = dict(
         driver="GTiff",
         width=cols,
         height=rows,
         count=len(bands),
-        dtype=dtype,
+        dtype=store.name,
         crs=like.crs,
         transform=like.transform,
         nodata=np.nan if is_float else None,
     )
+    tags = dict(tags or {})
+    if len(set(types.values())) > 1:
+        tags[BAND_DTYPES_TAG] = {n: t.name for n, t in types.items()}
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp.tif", dir=dest.parent)
     os.close(fd)
     try:
         with MemoryFile() as mem:
             with mem.open(**profile) as ds:
                 for i, (name, arr) in enumerate(bands.items(), start=1):
-                    ds.write(arr.astype(dtype, copy=False), i)
+                    ds.write(arr.astype(types[name], copy=False).astype(store, copy=False), i)
                     ds.set_band_description(i, name)
                 if tags:
                     ds.update_tags(**{k: _tag_value(v) for k, v in tags.items()})
@@ -482,20 +540,38 @@ def _tag_value(v: Any) -> str:
     return v if isinstance(v, str) else json.dumps(v, default=str)
 
 
+def _band_dtypes(ds) -> dict[str, str]:
+    text = ds.tags().get(BAND_DTYPES_TAG)
+    try:
+        return dict(json.loads(text)) if text else {}
+    except (ValueError, TypeError):
+        return {}
+
+
+def _restore(a: np.ma.MaskedArray, dtype: str | None) -> np.ndarray:
+    """A band as read (masked) in its own type: floats with NaN for nodata."""
+    if dtype is None or np.dtype(dtype).kind == "f":
+        return np.ma.filled(a.astype(np.float32 if dtype is None else dtype), np.nan)
+    return np.ma.filled(a, 0).astype(dtype)
+
+
 def read_layers(path: PathLike) -> tuple[dict[str, np.ndarray], Dem]:
     """Read every band of a GeoTIFF written by :func:`write_geotiff` (name -> array) and its grid.
 
-    The returned Dem carries the grid (transform, CRS) with the first band as its elevation.
+    Bands come back in their own data type when the file records one (``frigoris_band_dtypes``),
+    float32 with NaN for nodata otherwise. The returned Dem carries the grid (transform, CRS)
+    with the first band as its elevation.
     """
     with _open(path) as src:
         if src.crs is None:
             raise MissingCrsError(f"{str(path)!r} has no CRS; it was not written by frigoris")
         names = [d or f"band{i}" for i, d in enumerate(src.descriptions, start=1)]
+        types = _band_dtypes(src)
         arrays = {}
         for i, name in enumerate(names, start=1):
-            a = src.read(i, masked=True)
-            arrays[name] = np.ma.filled(a.astype(np.float32), np.nan)
-        grid = Dem(next(iter(arrays.values())), src.transform, src.crs)
+            arrays[name] = _restore(src.read(i, masked=True), types.get(name))
+        first = next(iter(arrays.values()))
+        grid = Dem(first.astype(np.float32, copy=False), src.transform, src.crs)
     return arrays, grid
 
 
@@ -604,14 +680,230 @@ def lunar_xy(crs: CRS, lat_deg: float, lon_deg: float) -> tuple[float, float]:
     return lunar_to_crs(crs, lat_deg, lon_deg)
 
 
+# --------------------------------------------------------------------------------------------
+# windowed I/O for rasters larger than memory (terrain.tiled)
+
+
+def gdal_env() -> rasterio.Env:
+    """The GDAL environment of windowed I/O: a bounded block cache (``GDAL_CACHE_MB``)."""
+    return rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB)
+
+
+@dataclass(frozen=True)
+class RasterSource:
+    """How to turn a window of a DEM file into metres (small and picklable, for workers).
+
+    ``factor`` is 1000 for a file in km; ``minus_m`` the sphere radius when the file stores
+    radii (LOLA PDS products), else 0.
+    """
+
+    path: str
+    band: int
+    scale: float
+    offset: float
+    factor: float
+    minus_m: float
+
+
+def open_source(path: PathLike, *, band: int = 1) -> tuple[RasterSource, Dem]:
+    """Check a DEM file for windowed use and describe it, reading no more than a sample.
+
+    Returns
+    -------
+    source : RasterSource
+        What :func:`read_window` needs.
+    grid : Dem
+        The grid (shape, transform, CRS) with a zero-stride NaN elevation: no data is read.
+
+    Raises
+    ------
+    DemNotFoundError, UnreadableDemError, MissingCrsError, NotLunarCrsError, GridError
+        As :func:`read_dem`; a grid that is not north-up, square and metric cannot be
+        reprojected window by window (``gdalwarp`` it first).
+    """
+    with _open(path) as ds:
+        if band < 1 or band > ds.count:
+            raise UnreadableDemError(f"{path} has {ds.count} band(s); band {band} does not exist")
+        if ds.crs is None:
+            raise MissingCrsError(
+                f"DEM {str(path)!r} has no CRS; write one into the file (gdal_edit.py -a_srs)"
+            )
+        check_lunar(ds.crs)
+        if not _is_square_metric(ds.crs, ds.transform, ds.width / 2.0, ds.height / 2.0):
+            raise GridError(
+                f"{str(path)!r} is not on a north-up metric grid with square pixels; tiles cannot "
+                "reproject it: gdalwarp it to a local metric projection first, or drop --tile"
+            )
+        units = (ds.units[band - 1] or "") if ds.units else ""
+        scale = float(ds.scales[band - 1] or 1.0)
+        offset = float(ds.offsets[band - 1] or 0.0)
+        factor = 1000.0 if units.strip().lower() in _KM_UNITS else 1.0
+        # radii or heights? nine small windows decide (read_dem takes the median of everything)
+        vals = []
+        for fr in (0.25, 0.5, 0.75):
+            for fc in (0.25, 0.5, 0.75):
+                r, c = int(fr * ds.height), int(fc * ds.width)
+                win = Window(c, r, min(64, ds.width - c), min(64, ds.height - r))
+                vals.append(np.ma.compressed(ds.read(band, window=win, masked=True)))
+        vals = (np.concatenate(vals).astype(np.float64) * scale + offset) * factor
+        minus = MOON_RADIUS_M if vals.size and np.median(vals) > 0.5 * MOON_RADIUS_M else 0.0
+        grid = Dem(np.broadcast_to(np.float32(np.nan), (ds.height, ds.width)), ds.transform, ds.crs)
+    return RasterSource(str(path), band, scale, offset, factor, minus), grid
+
+
+def read_window(src: RasterSource, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+    """Rows r0:r1, columns c0:c1 of a DEM file in metres, float32, NaN for nodata."""
+    plain = (src.scale, src.offset, src.factor, src.minus_m) == (1.0, 0.0, 1.0, 0.0)
+    with gdal_env(), rasterio.open(src.path) as ds:
+        data = ds.read(
+            src.band,
+            window=Window(c0, r0, c1 - c0, r1 - r0),
+            masked=True,
+            out_dtype="float32" if plain and ds.dtypes[src.band - 1] == "float32" else "float64",
+        )
+    z = np.ma.filled(data, np.nan)
+    if data.dtype == np.float32:  # metres already: the float64 round trip would change nothing
+        return z
+    z = (z * src.scale + src.offset) * src.factor - src.minus_m
+    return z.astype(np.float32)
+
+
+def read_band_window(path: PathLike, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+    """Rows r0:r1, columns c0:c1 of band 1 of a raster as it is stored, float32, NaN for nodata.
+
+    For layers on the DEM's grid (rock abundance).
+    """
+    with gdal_env(), rasterio.open(path) as ds:
+        data = ds.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), masked=True)
+    return np.ma.filled(data.astype(np.float32), np.nan)
+
+
+def create_tiled_geotiff(
+    path: PathLike,
+    names: Sequence[str],
+    grid: Dem,
+    *,
+    tags: Mapping[str, Any] | None = None,
+    dtypes: Mapping[str, str] | None = None,
+) -> None:
+    """Create an empty tiled GeoTIFF with named bands, to be filled by :func:`write_window`.
+
+    Bands are stored as in :func:`write_geotiff` (one type for all, each band's own recorded);
+    the file is sparse, so creating it costs no time nor disk.
+    """
+    types = {n: np.dtype((dtypes or {}).get(n, "float32")) for n in names}
+    store = _storage_dtype(list(types.values()))
+    profile = dict(
+        driver="GTiff",
+        width=grid.shape[1],
+        height=grid.shape[0],
+        count=len(names),
+        dtype=store.name,
+        crs=grid.crs,
+        transform=grid.transform,
+        nodata=np.nan if store.kind == "f" else None,
+        tiled=True,
+        blockxsize=512,
+        blockysize=512,
+        interleave="band",
+        BIGTIFF="YES",
+        SPARSE_OK="TRUE",
+    )
+    tags = dict(tags or {})
+    if len(set(types.values())) > 1:
+        tags[BAND_DTYPES_TAG] = {n: t.name for n, t in types.items()}
+    with gdal_env(), rasterio.open(path, "w", **profile) as ds:
+        for i, name in enumerate(names, start=1):
+            ds.set_band_description(i, name)
+        if tags:
+            ds.update_tags(**{k: _tag_value(v) for k, v in tags.items()})
+
+
+def write_window(
+    path: PathLike, names: Sequence[str], r0: int, c0: int, layers: Mapping[str, np.ndarray]
+) -> None:
+    """Write named layers into rows r0.., columns c0.. of a file from :func:`create_tiled_geotiff`.
+
+    Not safe to call for one file from two writers at once: the caller holds a lock.
+    """
+    h, w = next(iter(layers.values())).shape
+    with gdal_env(), rasterio.open(path, "r+") as ds:
+        store = ds.dtypes[0]
+        for i, name in enumerate(names, start=1):
+            ds.write(np.asarray(layers[name]).astype(store), i, window=Window(c0, r0, w, h))
+
+
+def finish_cog(tmp: PathLike, dest: PathLike) -> pathlib.Path:
+    """Overviews on a tiled GeoTIFF, then a COG copy (DEFLATE, as write_geotiff) moved into place.
+
+    ``tmp`` is left for the caller to remove.
+    """
+    dest = pathlib.Path(dest)
+    with gdal_env():
+        with rasterio.open(tmp) as ds:
+            shape = (ds.height, ds.width)
+            is_float = np.dtype(ds.dtypes[0]).kind == "f"
+        levels = _overview_levels(shape, 512)
+        if levels:
+            with rasterio.open(tmp, "r+") as ds:
+                ds.build_overviews(levels, Resampling.average)
+        fd, cog = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp.tif", dir=dest.parent)
+        os.close(fd)
+        try:
+            with rasterio.open(tmp) as ds:
+                rasterio.shutil.copy(
+                    ds,
+                    cog,
+                    driver="COG",
+                    compress="DEFLATE",
+                    predictor="3" if is_float else "2",
+                    blocksize=512,
+                    overviews="FORCE_USE_EXISTING" if levels else "NONE",
+                    BIGTIFF="IF_SAFER",
+                    NUM_THREADS="ALL_CPUS",
+                )
+            _publish(cog, dest)
+        except BaseException:
+            pathlib.Path(cog).unlink(missing_ok=True)
+            raise
+    return dest
+
+
+def read_layers_decimated(path: PathLike, max_px: int = 2048) -> tuple[dict[str, np.ndarray], Dem]:
+    """Every band of a hazard GeoTIFF, read through its overviews to at most ``max_px`` a side.
+
+    For pictures of maps too large to read whole; masks come back as averages in [0, 1].
+    """
+    with gdal_env(), _open(path) as ds:
+        f = max(1, math.ceil(max(ds.height, ds.width) / max_px))
+        shape = (max(1, ds.height // f), max(1, ds.width // f))
+        names = [d or f"band{i}" for i, d in enumerate(ds.descriptions, start=1)]
+        data = ds.read(out_shape=(ds.count, *shape), masked=True, resampling=Resampling.average)
+        t = ds.transform @ Affine.scale(ds.width / shape[1], ds.height / shape[0])
+        crs = ds.crs
+    layers = {n: np.ma.filled(data[i].astype(np.float32), np.nan) for i, n in enumerate(names)}
+    return layers, Dem(layers[names[0]], t, crs)
+
+
 __all__ = [
-    "read_dem",
-    "write_geotiff",
-    "read_layers",
-    "read_tags",
-    "write_geojson",
-    "write_text",
+    "BAND_DTYPES_TAG",
+    "GDAL_CACHE_MB",
+    "RasterSource",
+    "create_tiled_geotiff",
+    "finish_cog",
+    "gdal_env",
+    "lunar_xy",
+    "open_source",
     "point_feature",
     "point_features",
-    "lunar_xy",
+    "read_band_window",
+    "read_dem",
+    "read_layers",
+    "read_layers_decimated",
+    "read_tags",
+    "read_window",
+    "write_geojson",
+    "write_geotiff",
+    "write_text",
+    "write_window",
 ]

@@ -35,9 +35,10 @@ def golombek_cumulative(d_m, k):
     """
     d = np.asarray(d_m, dtype=np.float64)
     k = np.asarray(k, dtype=np.float64)
-    q = golombek_q(k)
+    rocky = k > 0  # no rocks at k = 0 (and no division by it)
+    q = golombek_q(np.where(rocky, k, 1.0))
     out = (4.0 / np.pi) * k * q * (np.exp(-q * d) / d - q * exp1(q * d))
-    return np.where(k > 0, np.maximum(out, 0.0), 0.0)
+    return np.where(rocky, np.maximum(out, 0.0), 0.0)
 
 
 def viper_rock_cumulative(d_m, high_blockiness: bool = False):

@@ -1,13 +1,24 @@
 """Synthetic Mare Frigoris site: the built-in terrain when a user has no DEM.
 
 No public rover-scale DEM of the Resilience site exists, so the default terrain is synthesised
-to be statistically like an old mare (formulas and sources in ``shared/DOMAIN.md``):
+to be statistically like an old mare (formulas and sources in ``shared/DOMAIN.md``), each
+parameter from a published value:
 
-1. fractal relief (fractional Brownian surface, Hurst exponent 0.85) scaled to a stated RMS
-   slope at a 10 m baseline, rolling off above a 60 m corner wavelength so that the plain stays
-   flat at long wavelengths (LOLA shows ~50 m of relief over 15 km around the target);
-2. craters at equilibrium density (Trask, N(>D) = 10^-1.1 D^-2 per m^2), a mix of fresh
-   (depth/diameter 0.11-0.20, raised rims, r^-3 ejecta) and degraded (d/D 0.03-0.10) shapes;
+1. fractal relief (fractional Brownian surface, Hurst exponent 0.85), rolling off above a 60 m
+   corner wavelength so that the plain stays flat at long wavelengths (LOLA shows ~50 m of
+   relief over 15 km around the target); its amplitude is fitted so that the whole site,
+   craters included, has the published mare roughness: an RMS slope of about 4 deg at a 25 m
+   baseline (Apollo bistatic radar). Measured on seeds 0-4 of the default site: 3.9-4.1 deg;
+2. craters at equilibrium density (Trask, N(>D) = 10^-1.1 D^-2 per m^2). Their depth/diameter
+   comes from the published small-crater measurements: fresh craters under 100 m have d/D
+   0.11-0.13 (Stopar et al. 2017), and the population at the Chang'e-4 site averages about 0.06
+   (Wu et al. 2021), most being degraded. A crater population in steady state has ages spread
+   evenly up to its erasure; under topographic diffusion (Fassett and Thomson 2014) the depth of
+   a bowl falls as 1 / (1 + t / tau), so d/D has the density (d/D)^-2 between the freshest value
+   (0.13) and the value at which the crater is erased. That lower end is the one that gives the
+   published mean 0.06: 0.0325 (:data:`DEPTH_RATIO_MIN`). Craters with d/D >= 0.11 are fresh
+   (about 6 %): raised rims, r^-3 ejecta and block fields; the others have rims lowered in
+   proportion;
 3. rocks from the VIPER specification (or Golombek & Rapp) size-frequency law; rocks of
    ``rock_min_px`` pixels and more are drawn into the DEM as bumps of height 0.5 D, smaller ones
    are carried as a per-cell rock-abundance layer (Golombek k), enhanced near young craters.
@@ -23,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
+from scipy import ndimage, optimize
 
 from . import _synth_kernels as kern
 from .crs import local_metric_crs
@@ -46,10 +57,27 @@ log.addHandler(logging.NullHandler())
 RESILIENCE_TARGET = (60.5, -4.6)
 """Planned touchdown point of HAKUTO-R Mission 2 (selenographic lat, lon; published)."""
 
-FRESH_DEPTH_RATIO = (0.11, 0.20)
-"""d/D of fresh small craters: Stopar et al. 2017 (0.10-0.13 for D < 100 m) to Pike (0.196)."""
-DEGRADED_DEPTH_RATIO = (0.03, 0.10)
-"""d/D of degraded craters on an old mare (Stopar 2017 degradation classes)."""
+FRESH_DEPTH_RATIO = (0.11, 0.13)
+"""d/D of fresh craters smaller than 100 m (Stopar et al. 2017): published."""
+MEAN_DEPTH_RATIO = 0.06
+"""Mean d/D of the small craters at the Chang'e-4 site, most of them degraded (Wu et al. 2021):
+published."""
+
+
+def _steady_state_mean(lo: float, hi: float) -> float:
+    """Mean of the density (d/D)^-2 on [lo, hi]: ln(hi / lo) / (1 / lo - 1 / hi)."""
+    return float(np.log(hi / lo) / (1.0 / lo - 1.0 / hi))
+
+
+DEPTH_RATIO_MIN = float(
+    optimize.brentq(
+        lambda lo: _steady_state_mean(lo, FRESH_DEPTH_RATIO[1]) - MEAN_DEPTH_RATIO,
+        1e-4,
+        MEAN_DEPTH_RATIO,
+    )
+)
+"""d/D at which a crater is erased in the steady-state population: the lower end of the
+(d/D)^-2 density that gives the published mean (0.0325)."""
 TARGET_ELEVATION_M = -2430.0
 """Elevation of the Resilience target in LOLA LDEM_4 (shared/data/lola, 3x3 cells around it)."""
 BLOCKY_CRATER_MIN_D = 10.0
@@ -115,14 +143,14 @@ class SynthParams:
     center: tuple[float, float] = RESILIENCE_TARGET
     seed: int = 0
     base_elevation_m: float = TARGET_ELEVATION_M
-    relief_rms_slope_deg: float = 1.5
+    relief_rms_slope_deg: float = 3.5
     hurst: float = 0.85
-    relief_corner_m: float = 60.0
+    relief_corner_m: float = 500.0
     crater_law: CraterLaw = "trask"
     crater_density: float = 1.0
     crater_min_px: float = 4.0
     crater_max_m: float | None = None
-    fresh_fraction: float = 0.2
+    fresh_fraction: float | None = None
     rock_law: RockLaw = "viper"
     rock_abundance: float = 0.01
     rock_min_px: float = 2.0
@@ -146,7 +174,10 @@ class SynthParams:
             (self.relief_corner_m > 0, f"relief_corner_m must be > 0, got {self.relief_corner_m}"),
             (self.crater_density >= 0, f"crater_density must be >= 0, got {self.crater_density}"),
             (self.crater_min_px >= 1, "crater_min_px must be >= 1"),
-            (0 <= self.fresh_fraction <= 1, "fresh_fraction must be in [0, 1]"),
+            (
+                self.fresh_fraction is None or 0 <= self.fresh_fraction <= 1,
+                "fresh_fraction must be in [0, 1] (or None: the steady-state population's own)",
+            ),
             (
                 0 < self.rock_abundance < 0.4,
                 f"rock_abundance (k) must be in (0, 0.4), got {self.rock_abundance}",
@@ -260,8 +291,36 @@ def rms_slope_deg(z: np.ndarray, res_m: float, baseline_m: float) -> float:
     return float(np.degrees(np.arctan(np.sqrt(np.nanmean(dz * dz)) / (lag * res_m))))
 
 
+def depth_ratios(
+    rng: np.random.Generator, n: int, fresh_fraction: float | None = None
+) -> np.ndarray:
+    """Draw n crater depth/diameter ratios from the steady-state population.
+
+    The density is (d/D)^-2 on [``DEPTH_RATIO_MIN``, 0.13] (see the module notes); ratios of
+    0.11 and more are fresh. With ``fresh_fraction`` the fresh and degraded parts of that density
+    are drawn with the given weights instead of their own (about 0.06 and 0.94).
+    """
+    lo, hi = 1.0 / DEPTH_RATIO_MIN, 1.0 / FRESH_DEPTH_RATIO[1]
+    edge = 1.0 / FRESH_DEPTH_RATIO[0]
+    u = rng.random(n)
+    if fresh_fraction is None:
+        return 1.0 / (lo - u * (lo - hi))  # inverse CDF of the (d/D)^-2 density
+    fresh = rng.random(n) < fresh_fraction
+    return np.where(fresh, 1.0 / (edge - u * (edge - hi)), 1.0 / (lo - u * (lo - edge)))
+
+
 def _smooth_lognormal(shape, rng, corr_px: float, sigma: float) -> np.ndarray:
-    g = ndimage.gaussian_filter(rng.standard_normal(shape), corr_px, mode="wrap")
+    """Log-normal field of mean 1 varying over ``corr_px``; uniform on a smaller site.
+
+    A site narrower than two correlation lengths holds no variation at that scale: the filtered
+    noise is then flat to rounding, and scaling it to unit deviation would blow rounding up into
+    an overflow (NaN elevations on a 32 m site). The noise is drawn either way, so the random
+    stream after it does not depend on the site size.
+    """
+    white = rng.standard_normal(shape)
+    if 2.0 * corr_px > min(shape):
+        return np.ones(shape)
+    g = ndimage.gaussian_filter(white, corr_px, mode="wrap")
     g /= g.std() or 1.0
     return np.exp(sigma * g - 0.5 * sigma * sigma)
 
@@ -319,12 +378,8 @@ def synthesize(params: SynthParams | None = None, *, progress=None, **overrides)
     diam = law.sample(rng_craters, count, d_min, d_max)
     cx = rng_craters.uniform(-half, half, count)
     cy = rng_craters.uniform(-half, half, count)
-    fresh = rng_craters.random(count) < p.fresh_fraction
-    ratio = np.where(
-        fresh,
-        rng_craters.uniform(*FRESH_DEPTH_RATIO, count),
-        rng_craters.uniform(*DEGRADED_DEPTH_RATIO, count),
-    )
+    ratio = depth_ratios(rng_craters, count, p.fresh_fraction)
+    fresh = ratio >= FRESH_DEPTH_RATIO[0]
     depth = ratio * diam
     # Rim height of a fresh crater 0.036 D^1.01 (Pike), lowered with the crater's degradation.
     rim = 0.036 * diam**1.01 * (ratio / 0.196)

@@ -151,7 +151,7 @@ TARGETS = {
     ),
     "hazard": Target(
         "terrain/hazard.py",
-        ("fuse_hazards", "_check_limits", "reason_counts"),
+        ("HazardLimits.validate", "hazard_window", "_in_range", "HazardStats.share"),
         ("tests/terrain/test_hazard.py",),
         timeout_s=600.0,
         owner="the terrain helper (being rewritten: current score only)",

@@ -131,7 +131,7 @@ def files(tmp_path_factory) -> Files:
     )
     rover_toml = (pathlib.Path(__file__).parents[2] / "rover/data/tenacious.toml").read_text()
     (d / "inf_link.toml").write_text(
-        rover_toml.replace("link_range_m = 1000.0", "link_range_m = inf")
+        rover_toml.replace("link_margin_db = 10.0", "link_margin_db = inf")
     )
     (d / "spec_dir").mkdir()
     return Files(d, dem, hazard)
@@ -209,7 +209,7 @@ CASES = [
         ["hazard"],
         ["{dem}", "--rover", "{inf_link.toml}"],
         1,
-        "link_range_m = inf",
+        "link_margin_db = inf",
         id="hazard-spec-inf",
     ),  # fmt: skip
     _case(
@@ -341,9 +341,9 @@ CASES = [
     ),  # fmt: skip
     _case(
         ["mission"],
-        ["hakuto-r-m2", "--set", "rover.link_range_m=inf"],
+        ["hakuto-r-m2", "--set", "rover.link_margin_db=inf"],
         1,
-        "link_range_m = inf is not a number",
+        "link_margin_db = inf is not a number",
         id="mission-inf-spec",
     ),  # fmt: skip
     _case(

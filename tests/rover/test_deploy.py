@@ -183,7 +183,8 @@ def test_shadow_is_a_penalty_not_a_blocker(flat):
 
 def test_link_loss_at_the_set_down_point_is_recorded(flat_handoff):
     _, hm = flat_handoff
-    blind = dataclasses.replace(hm, los_lander=np.zeros(hm.grid.shape, bool))
+    dead = dataclasses.replace(hm.link, margin_db=np.full_like(hm.link.margin_db, -10.0))
+    blind = dataclasses.replace(hm, link=dead)
     h = deploy(touchdown_at(hm.grid, L, 0.0, 0.0, 0.0), blind, L, ROVER)
     assert h.link_ok is False
     assert any("line of sight" in r for r in h.reasons)

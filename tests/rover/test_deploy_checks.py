@@ -13,6 +13,7 @@ within the ring does not count (the mechanism places the rover there; it does no
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import re
 from datetime import datetime, timedelta
@@ -25,7 +26,8 @@ from frigoris.rover.deploy import _lander_ring_m, deploy
 from frigoris.rover.errors import DeployError
 from frigoris.rover.specs import RESILIENCE, TENACIOUS, hazard_limits, lander_site
 from frigoris.rover.touchdown import PLANNED_TOUCHDOWN_UTC, touchdown_at
-from frigoris.terrain.hazard import DetectedCraters, DetectedRocks, HazardMap
+from frigoris.terrain.hazard import REASONS, HazardMap, hazard_tags
+from frigoris.terrain.rocks import DetectedRocks, RockCells
 
 L, ROVER = RESILIENCE, TENACIOUS
 RES = 0.25
@@ -53,34 +55,61 @@ def site():
     dem = terrain.Dem.from_array(np.full((n, n), -2430.0, dtype=np.float32), res_m=RES, crs=crs)
     x, y = dem.xy(*np.indices(dem.shape))
     zeros = np.zeros(dem.shape, dtype=np.float32)
-    none = np.array([])
-    hm = HazardMap(
-        grid=dem,
-        limits=hazard_limits(ROVER),
-        slope_deg=zeros,
-        slope_rover_deg=zeros,
-        roughness_m=zeros,
-        step_m=zeros,
-        crater_mask=np.zeros(dem.shape, dtype=bool),
-        rock_risk=zeros,
-        cost=np.ones(dem.shape, dtype=np.float32),
-        keepout=np.hypot(x, y) <= 1.9,
-        craters=DetectedCraters(none, none, none, none),
-        rocks=DetectedRocks(none, none, none, none),
-        los_lander=np.ones(dem.shape, dtype=bool),
-        lander=lander_site(L, 0.0, 0.0),
-    )
+    lander = lander_site(L, 0.0, 0.0)
+    layers = {
+        "elevation": dem.elevation,
+        "slope_deg": zeros,
+        "slope_rover_deg": zeros,
+        "step_m": zeros,
+        "risk": zeros,
+        "rock_risk": zeros,
+        "crater_mask": np.zeros(dem.shape, dtype=np.uint8),
+        "link_margin_db": np.full(dem.shape, 30.0, dtype=np.float32),
+        "los_lander": np.ones(dem.shape, dtype=np.uint8),
+        "cost": np.ones(dem.shape, dtype=np.float32),
+        "keepout_reason": np.where(np.hypot(x, y) <= 1.9, LANDER_BIT, 0).astype(np.uint8),
+    }
+    tags = hazard_tags(hazard_limits(ROVER), sun=None, lander=lander)
+    tags = {k: v if isinstance(v, str) else json.dumps(v) for k, v in tags.items()}  # as read
+    hm = HazardMap.from_layers(layers, dem, tags)
     assert _lander_ring_m(hm, L) == pytest.approx(1.9)
     run = touchdown_at(dem, L, 0.0, 0.0, 0.0)
     return hm, run
 
 
+LANDER_BIT = 1 << REASONS.index("lander")
+OBSTACLE_BIT = 1 << REASONS.index("obstacle")
+
+
+def replace(hm, **layers):
+    """``dataclasses.replace`` that also takes the layers the map derives from others.
+
+    ``keepout`` (bool: sets or clears the obstacle reason), ``step_m`` (the heights of resolved
+    obstacles, stored as their cells) and ``los_lander`` (bool: the link margin 30 dB in sight,
+    -1 dB out of it; None: no link field).
+    """
+    if "keepout" in layers:
+        ko = np.asarray(layers.pop("keepout"), dtype=bool)
+        layers["keepout_reason"] = np.where(ko, OBSTACLE_BIT, 0).astype(np.uint8)
+    if "step_m" in layers:
+        layers["rock_cells"] = RockCells.from_dense(layers.pop("step_m"))
+    if "los_lander" in layers:
+        vis = layers.pop("los_lander")
+        if vis is None:
+            layers["link"] = None
+        else:
+            margin = np.where(np.asarray(vis, dtype=bool), 30.0, -1.0).astype(np.float32)
+            layers["link"] = dataclasses.replace(hm.link, margin_db=margin)
+    return dataclasses.replace(hm, **layers)
+
+
 def with_cells(hm, name, cells, value):
     """The hazard map with layer ``name`` set to ``value`` at the cells with these centres."""
-    a = np.array(getattr(hm, name), copy=True)
+    current = {"los_lander": lambda: hm.comm_ok()}.get(name, lambda: getattr(hm, name))()
+    a = np.array(current, copy=True)
     for x, y in cells:
         a[hm.grid.rowcol(x, y)] = value
-    return dataclasses.replace(hm, **{name: a})
+    return replace(hm, **{name: a})
 
 
 def sides(handoff):
@@ -108,11 +137,11 @@ def test_the_flat_site_deploys_on_either_side_and_the_area_is_the_strip(site):
     # the area is exactly the 12 cells: shadow on all of them (and around) is a fraction of 1,
     # on one of them 1/12
     assert hm.shadow is None
-    h = deploy(run, dataclasses.replace(hm, shadow=_mask(hm, AREA)), L, ROVER)
+    h = deploy(run, replace(hm, shadow=_mask(hm, AREA)), L, ROVER)
     assert sides(h)[90.0].shadow_fraction == 1.0
-    h = deploy(run, dataclasses.replace(hm, shadow=_mask(hm, AREA + JUST_OUTSIDE)), L, ROVER)
+    h = deploy(run, replace(hm, shadow=_mask(hm, AREA + JUST_OUTSIDE)), L, ROVER)
     assert sides(h)[90.0].shadow_fraction == 1.0
-    h = deploy(run, dataclasses.replace(hm, shadow=_mask(hm, [AREA[5]])), L, ROVER)
+    h = deploy(run, replace(hm, shadow=_mask(hm, [AREA[5]])), L, ROVER)
     assert sides(h)[90.0].shadow_fraction == pytest.approx(1 / 12)
     assert sides(h)[270.0].shadow_fraction == 0.0
 
@@ -131,7 +160,7 @@ def _mask(hm, cells):
 LIMITS = [
     ("slope_rover_deg", ROVER.max_slope_deg, "slope {:.1f} deg above the rover's 15 deg"),
     ("step_m", ROVER.max_step_m, "step {:.3f} m above the rover's 0.06 m"),
-    ("rock_risk", hazard_limits(ROVER).max_rock_risk, "rock risk {:.3f} above 0.05"),
+    ("rock_risk", hazard_limits(ROVER).max_risk, "rock risk {:.3f} above 0.4"),
 ]
 
 
@@ -155,8 +184,10 @@ def test_a_terrain_limit_met_exactly_or_broken_just_outside_passes(site, layer, 
     both_fine(deploy(run, hm, L, ROVER))
 
 
-@pytest.mark.parametrize("layer", ["slope_rover_deg", "step_m", "rock_risk"])
+@pytest.mark.parametrize("layer", ["slope_rover_deg", "rock_risk"])
 def test_an_unknown_terrain_value_in_the_area_blocks_the_side(site, layer):
+    """(The height of resolved obstacles is known wherever the height is: a cell without data
+    is the case below.)"""
     hm, run = site
     h = deploy(run, with_cells(hm, layer, [AREA[3]], np.nan), L, ROVER)
     s = sides(h)[90.0]
@@ -168,12 +199,15 @@ def test_no_terrain_data_in_the_area_blocks_the_side(site):
     hm, run = site
     z = np.array(hm.grid.elevation, copy=True)
     z[hm.grid.rowcol(*AREA[7])] = np.nan
-    h = deploy(run, dataclasses.replace(hm, grid=hm.grid.with_elevation(z)), L, ROVER)
-    east_blocked_for(h, "no terrain data in the deployment area")
+    h = deploy(run, replace(hm, grid=hm.grid.with_elevation(z)), L, ROVER)
+    # without a height the height of what stands there is unknown too (the map's step_m)
+    east_blocked_for(
+        h, "no terrain data in the deployment area", "step nan m above the rover's 0.06 m"
+    )
     z = np.array(hm.grid.elevation, copy=True)
     for cell in JUST_OUTSIDE:
         z[hm.grid.rowcol(*cell)] = np.nan
-    both_fine(deploy(run, dataclasses.replace(hm, grid=hm.grid.with_elevation(z)), L, ROVER))
+    both_fine(deploy(run, replace(hm, grid=hm.grid.with_elevation(z)), L, ROVER))
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,7 +243,7 @@ RADIUS = 0.6  # a 1.2 m boulder
 def test_a_detected_boulder_touching_the_area_blocks_the_side(site, x, y):
     hm, run = site
     rocks = DetectedRocks(np.array([x]), np.array([y]), np.array([2 * RADIUS]), np.array([0.6]))
-    h = deploy(run, dataclasses.replace(hm, rocks=rocks), L, ROVER)
+    h = deploy(run, replace(hm, rocks=rocks), L, ROVER)
     east_blocked_for(h, "a 1.2 m boulder (0.60 m tall) in the set-down area")
 
 
@@ -220,7 +254,7 @@ def test_a_detected_boulder_touching_the_area_blocks_the_side(site, x, y):
 def test_a_boulder_just_clear_of_the_area_passes(site, x, y):
     hm, run = site
     rocks = DetectedRocks(np.array([x]), np.array([y]), np.array([2 * RADIUS]), np.array([0.6]))
-    both_fine(deploy(run, dataclasses.replace(hm, rocks=rocks), L, ROVER))
+    both_fine(deploy(run, replace(hm, rocks=rocks), L, ROVER))
 
 
 def test_the_largest_boulder_is_named(site):
@@ -228,7 +262,7 @@ def test_the_largest_boulder_is_named(site):
     rocks = DetectedRocks(
         np.array([1.8, 2.0]), np.array([0.0, 0.2]), np.array([0.5, 0.9]), np.array([0.2, 0.4])
     )
-    h = deploy(run, dataclasses.replace(hm, rocks=rocks), L, ROVER)
+    h = deploy(run, replace(hm, rocks=rocks), L, ROVER)
     east_blocked_for(h, "a 0.9 m boulder (0.40 m tall) in the set-down area")
 
 
@@ -258,7 +292,7 @@ def test_a_side_at_the_edge_of_the_hazard_map(site, x0, reason, sign, axis):
     at = (sign * x0, 0.0) if axis == "x" else (0.0, sign * x0)
     yaw = 0.0 if axis == "x" else 90.0
     facing = 90.0 if (axis == "x") == (sign > 0) else 270.0
-    moved = dataclasses.replace(
+    moved = replace(
         hm,
         lander=lander_site(L, *at),
         slope_rover_deg=np.zeros(shape, np.float32),
@@ -282,12 +316,12 @@ def test_no_egress_when_the_first_cell_past_the_ring_is_impassable(site):
     first = hm.grid.rowcol(2.125, 0.0)  # the set-down ray crosses the 1.9 m ring here
     cost = np.array(hm.cost, copy=True)
     cost[first] = np.inf
-    h = deploy(run, dataclasses.replace(hm, cost=cost), L, ROVER)
+    h = deploy(run, replace(hm, cost=cost), L, ROVER)
     east_blocked_for(h, "no way out of the 20 m plume zone from this side")
     # twin: its neighbours impassable, the cell itself not: the way out goes on from it
     cost = np.array(hm.cost, copy=True)
     cost[first[0] - 1, first[1] + 1] = cost[first[0] + 1, first[1] + 1] = np.inf
-    both_fine(deploy(run, dataclasses.replace(hm, cost=cost), L, ROVER))
+    both_fine(deploy(run, replace(hm, cost=cost), L, ROVER))
 
 
 def _walled(hm, gap_m):
@@ -296,7 +330,7 @@ def _walled(hm, gap_m):
     wall &= ~((np.abs(x) < gap_m / 2) & (y > 0))
     cost = np.array(hm.cost, copy=True)
     cost[wall] = np.inf
-    return dataclasses.replace(hm, cost=cost)
+    return replace(hm, cost=cost)
 
 
 def test_a_wall_around_the_lander_leaves_no_way_out_and_a_gap_in_it_does(site):
@@ -351,14 +385,14 @@ def test_shadow_in_the_area_is_a_penalty_on_the_score(site):
     base = deploy(run, hm, L, ROVER)
     cost90 = sides(base)[90.0].egress_cost
     shaded = _mask(hm, AREA[:3])  # 3 of 12 cells
-    h = deploy(run, dataclasses.replace(hm, shadow=shaded), L, ROVER)
+    h = deploy(run, replace(hm, shadow=shaded), L, ROVER)
     s = sides(h)
     assert s[90.0].ok and s[90.0].shadow_fraction == 0.25
     assert s[90.0].score == pytest.approx(cost90 + L.plume_radius_m * 0.25)
     assert s[270.0].score == pytest.approx(sides(base)[270.0].egress_cost)
     assert h.side_deg == 270.0 and h.reasons == ()
     # twin: shadow just outside the area costs nothing
-    h = deploy(run, dataclasses.replace(hm, shadow=_mask(hm, JUST_OUTSIDE)), L, ROVER)
+    h = deploy(run, replace(hm, shadow=_mask(hm, JUST_OUTSIDE)), L, ROVER)
     assert sides(h)[90.0].shadow_fraction == 0.0
     assert sides(h)[90.0].score == pytest.approx(cost90)
 
@@ -366,7 +400,7 @@ def test_shadow_in_the_area_is_a_penalty_on_the_score(site):
 def test_the_lesser_shadow_wins_and_is_noted(site):
     hm, run = site
     west = [(-x, y) for x, y in AREA]
-    h = deploy(run, dataclasses.replace(hm, shadow=_mask(hm, AREA[:3] + west)), L, ROVER)
+    h = deploy(run, replace(hm, shadow=_mask(hm, AREA[:3] + west)), L, ROVER)
     assert h.side_deg == 90.0
     assert h.reasons == ("set-down area 25% in shadow at the planning sun",)
 
@@ -374,7 +408,7 @@ def test_the_lesser_shadow_wins_and_is_noted(site):
 def test_equal_scores_keep_the_specs_order(site):
     hm, run = site
     # mirror the map east-west so both sides see the same terrain
-    mirrored = dataclasses.replace(hm, cost=np.ones(hm.grid.shape, dtype=np.float32))
+    mirrored = replace(hm, cost=np.ones(hm.grid.shape, dtype=np.float32))
     h = deploy(run, mirrored, L, ROVER)
     s = sides(h)
     assert s[90.0].score == pytest.approx(s[270.0].score)
@@ -395,17 +429,23 @@ def test_link_is_read_at_the_set_down_cell(site):
 
 def test_link_lost_on_the_chosen_side_is_noted(site):
     hm, run = site
-    blind = dataclasses.replace(hm, los_lander=np.zeros(hm.grid.shape, dtype=bool))
+    blind = replace(hm, los_lander=np.zeros(hm.grid.shape, dtype=bool))
     h = deploy(run, blind, L, ROVER)
     assert h.deployed and h.link_ok is False
     assert h.reasons == ("set-down point out of the lander's line of sight or link range",)
 
 
-@pytest.mark.parametrize("link_range_m, ok", [(1.8, True), (1.79, False)])
-def test_without_a_line_of_sight_layer_link_is_the_range(site, link_range_m, ok):
+@pytest.mark.parametrize("link_range_m, ok", [(1.8 * (1 + 1e-9), True), (1.79, False)])
+def test_without_a_link_layer_link_is_the_free_space_range(site, link_range_m, ok):
     hm, run = site
-    rover = dataclasses.replace(ROVER, link_range_m=link_range_m)
-    h = deploy(run, dataclasses.replace(hm, los_lander=None), L, rover)
+    budget = hm.limits.link
+    # the required margin that leaves free space exactly this range
+    fspl = 20.0 * math.log10(4.0 * math.pi * link_range_m / budget.wavelength_m)
+    extra = budget.budget_db() - fspl
+    link = dataclasses.replace(budget, required_margin_db=budget.required_margin_db + extra)
+    limits = dataclasses.replace(hm.limits, link=link)
+    assert limits.link_range_m == pytest.approx(link_range_m, rel=1e-9)
+    h = deploy(run, replace(hm, los_lander=None, limits=limits), L, ROVER)
     assert [s.link_ok for s in h.sides] == [ok, ok]
 
 
@@ -435,9 +475,7 @@ def test_boulders_are_judged_in_the_sides_own_frame(site, across, hit):
     ux, uy = math.sin(az), math.cos(az)
     x, y = 1.8 * ux - across * uy, 1.8 * uy + across * ux
     rocks = DetectedRocks(np.array([x]), np.array([y]), np.array([1.2]), np.array([0.6]))
-    h = deploy(
-        dataclasses.replace(run, yaw_deg=30.0), dataclasses.replace(hm, rocks=rocks), L, ROVER
-    )
+    h = deploy(dataclasses.replace(run, yaw_deg=30.0), replace(hm, rocks=rocks), L, ROVER)
     if hit:
         east_blocked_for(h, "a 1.2 m boulder (0.60 m tall) in the set-down area")
     else:
@@ -448,7 +486,7 @@ def test_the_egress_ends_at_the_first_cell_at_the_plume_radius(site):
     """With the lander at (0.125, 0.125) the cell centre (20.125, 0.125) lies exactly 20 m
     away: the plume radius is reached there (at least 20 m, not more than 20 m)."""
     hm, run = site
-    moved = dataclasses.replace(hm, lander=lander_site(L, 0.125, 0.125))
+    moved = replace(hm, lander=lander_site(L, 0.125, 0.125))
     h = deploy(dataclasses.replace(run, x=0.125, y=0.125), moved, L, ROVER)
     eg = {s.side_deg: s for s in h.sides}
     assert eg[90.0].ok
@@ -509,7 +547,7 @@ def test_inputs_that_do_not_belong_together_are_refused(site, case, message):
     elif case == "no hazard":
         args[1] = None
     elif case == "other lander":  # more than one 0.25 m cell away
-        args[1] = dataclasses.replace(hm, lander=lander_site(L, 0.26, 0.0))
+        args[1] = replace(hm, lander=lander_site(L, 0.26, 0.0))
     elif case == "off the map":
         args[0] = dataclasses.replace(run, x=31.0)
     elif case == "not a run":
@@ -520,15 +558,15 @@ def test_inputs_that_do_not_belong_together_are_refused(site, case, message):
         deploy(*args, **kw)
     # twin: a lander site within one cell of the touchdown is the same lander
     if case == "other lander":
-        both_fine(deploy(run, dataclasses.replace(hm, lander=lander_site(L, 0.25, 0.0)), L, ROVER))
+        both_fine(deploy(run, replace(hm, lander=lander_site(L, 0.25, 0.0)), L, ROVER))
 
 
 def test_rock_risk_exactly_at_the_limit_passes(site):
     """A uniform rock risk is kept as one float64 value: exactly the limit is allowed."""
     hm, run = site
     risk = np.zeros(hm.grid.shape)  # float64
-    risk[hm.grid.rowcol(*AREA[4])] = hm.limits.max_rock_risk
-    both_fine(deploy(run, dataclasses.replace(hm, rock_risk=risk), L, ROVER))
+    risk[hm.grid.rowcol(*AREA[4])] = hm.limits.max_risk
+    both_fine(deploy(run, replace(hm, rock_risk=risk), L, ROVER))
 
 
 def test_a_narrow_footprint_reaches_one_cell_past_the_lander_ring(site):
@@ -547,7 +585,7 @@ def test_the_area_follows_a_lander_away_from_the_origin(site, yaw):
     hm, run = site
     x0, y0 = 8.0, -5.25  # whole cells away: the same cell centres relative to the lander
     run = dataclasses.replace(run, x=x0, y=y0, yaw_deg=yaw)
-    hm = dataclasses.replace(hm, lander=lander_site(L, x0, y0))
+    hm = replace(hm, lander=lander_site(L, x0, y0))
     inside, outside = _area_probes(yaw)
     inside, outside = (inside[0] + x0, inside[1] + y0), (outside[0] + x0, outside[1] + y0)
     h = deploy(run, with_cells(hm, "slope_rover_deg", [inside], 20.0), L, ROVER)
@@ -559,7 +597,7 @@ def test_the_area_follows_a_lander_away_from_the_origin(site, yaw):
         y0 + 1.8 * math.cos(az) + 0.95 * math.sin(az),
     )
     rocks = DetectedRocks(np.array([bx]), np.array([by]), np.array([1.2]), np.array([0.6]))
-    h = deploy(run, dataclasses.replace(hm, rocks=rocks), L, ROVER)
+    h = deploy(run, replace(hm, rocks=rocks), L, ROVER)
     east_blocked_for(h, "a 1.2 m boulder (0.60 m tall) in the set-down area")
 
 
@@ -569,7 +607,7 @@ def test_a_strip_along_the_edge_runs_off_on_its_side(site):
     hm, run = site
     shape = hm.grid.shape
     y0 = -29.7
-    moved = dataclasses.replace(
+    moved = replace(
         hm,
         lander=lander_site(L, 0.0, y0),
         slope_rover_deg=np.zeros(shape, np.float32),
@@ -614,7 +652,7 @@ def test_the_area_reaches_the_last_row_or_column_of_the_map(site, axis, sign):
     facing = 90.0 if (axis == "x") == (sign > 0) else 270.0
     slope = np.zeros(shape, np.float32)
     slope[hm.grid.rowcol(*edge)] = 20.0
-    moved = dataclasses.replace(
+    moved = replace(
         hm,
         lander=lander_site(L, *at),
         slope_rover_deg=slope,
@@ -631,7 +669,7 @@ def test_keepout_and_the_way_out_are_measured_from_an_off_origin_lander(site):
     x0, y0 = 8.0, -5.25
     x, y = hm.grid.xy(*np.indices(hm.grid.shape))
     ring = np.hypot(x - x0, y - y0) <= 1.9
-    moved = dataclasses.replace(hm, lander=lander_site(L, x0, y0), keepout=ring)
+    moved = replace(hm, lander=lander_site(L, x0, y0), keepout=ring)
     run = dataclasses.replace(run, x=x0, y=y0)
     h = deploy(run, moved, L, ROVER)
     both_fine(h)  # the ring around this lander is exempt

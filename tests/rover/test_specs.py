@@ -58,7 +58,7 @@ def test_every_builtin_field_names_its_source(cls, name):
         )
         assert "height_m" not in assumed
     else:
-        assert {"wheel_radius_m", "speed_m_s", "link_range_m"} <= set(assumed)
+        assert {"wheel_radius_m", "speed_m_s", "tx_power_dbm", "max_risk"} <= set(assumed)
         assert "length_m" not in assumed
 
 

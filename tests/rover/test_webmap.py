@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -16,7 +17,6 @@ import pathlib
 import re
 import shutil
 import time
-from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import numpy as np
@@ -44,7 +44,8 @@ from frigoris.rover.app.products.webmap import (
 from frigoris.rover.specs import RESILIENCE, TENACIOUS, hazard_limits, lander_site
 from frigoris.terrain import local_metric_crs
 from frigoris.terrain.crs import crs_to_lunar, lunar_to_crs
-from frigoris.terrain.hazard import REASONS, HazardMap, hazard_map
+from frigoris.terrain.hazard import REASONS, hazard_map
+from frigoris.terrain.link import LinkField
 from frigoris.terrain.synth import SynthParams, synthesize
 
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
@@ -118,49 +119,37 @@ def test_hazard_layers_follow_the_bands_the_map_has(small_hazard):
     rasters, _ = hazard_rasters(small_hazard, 1)
     ids = [r["id"] for r in rasters]
     assert ids[0] == "keepout" and {"shadow", "comm_ok", "slope_rover_deg", "cost"} <= set(ids)
-    assert not {"risk", "link_margin_db"} & set(ids)
-    assert not any(i.startswith("keepout_reason_") for i in ids)
+    assert {"risk", "link_margin_db"} <= set(ids)
+    # one layer per keep-out reason present, none for the others
+    present = {r for k, r in enumerate(REASONS) if (small_hazard.keepout_reason & (1 << k)).any()}
+    assert {i for i in ids if i.startswith("keepout_reason_")} == {
+        f"keepout_reason_{r}" for r in present
+    }
     # the keep-out overlay shows exactly the keep-out cells at full resolution
     keepout = next(r for r in rasters if r["id"] == "keepout")
     alpha = _decode(base64.b64decode(keepout["src"].split(",")[1]))[..., 3] > 0
     np.testing.assert_array_equal(alpha, small_hazard.keepout)
     # no sun, no lander: no shadow, no link layer
-    bare = HazardMap(
-        **{
-            k: getattr(small_hazard, k)
-            for k in HazardMap.__dataclass_fields__
-            if k not in ("shadow", "los_lander", "sun", "lander")
-        }
-    )
+    bare = dataclasses.replace(small_hazard, shadow=None, link=None, sun=None, lander=None)
     ids = {r["id"] for r in hazard_rasters(bare, 1)[0]}
     assert "shadow" not in ids and "comm_ok" not in ids and "keepout" in ids
+    assert "link_margin_db" not in ids
 
 
-@dataclass(frozen=True, eq=False)
-class _NewHazardMap(HazardMap):
-    """The hazard map with the bands another branch adds (keep-out reasons, risk, link margin)."""
-
-    keepout_reason: np.ndarray | None = None
-    risk: np.ndarray | None = None
-    link_margin_db: np.ndarray | None = None
-
-
-def test_new_bands_appear_as_layers(small_hazard):
+def test_reason_bands_and_the_link_margin_appear_as_layers(small_hazard):
     shape = small_hazard.keepout.shape
     bits = np.zeros(shape, dtype=np.uint8)
     bits[:5, :] |= 1 << REASONS.index("slope")
-    bits[:, :3] |= 1 << REASONS.index("comm")
+    bits[:, :3] |= 1 << REASONS.index("link")
     yy = np.linspace(-1.0, 1.0, shape[0])[:, None] * np.ones(shape)
-    hm = _NewHazardMap(
-        **{k: getattr(small_hazard, k) for k in HazardMap.__dataclass_fields__},
-        keepout_reason=bits,
-        risk=np.abs(yy),
-        link_margin_db=10.0 * yy,
+    link = LinkField((10.0 * yy).astype(np.float32), np.ones(shape, np.uint8), 0, 0, shape, 1)
+    hm = dataclasses.replace(
+        small_hazard, keepout_reason=bits, risk=np.abs(yy).astype(np.float32), link=link
     )
     rasters, _ = hazard_rasters(hm, 2)
     by_id = {r["id"]: r for r in rasters}
-    assert {"keepout_reason_slope", "keepout_reason_comm", "risk", "link_margin_db"} <= set(by_id)
-    assert "keepout_reason_step" not in by_id  # no cell has that reason
+    assert {"keepout_reason_slope", "keepout_reason_link", "risk", "link_margin_db"} <= set(by_id)
+    assert "keepout_reason_obstacle" not in by_id  # no cell has that reason
     # the slope reason's overlay, reduced by 2: rows 0-4 -> display rows 0-2
     alpha = _decode(base64.b64decode(by_id["keepout_reason_slope"]["src"].split(",")[1]))
     np.testing.assert_array_equal(alpha[..., 3] > 0, reduce_blocks(bits & 2 > 0, 2, "any"))
@@ -171,9 +160,8 @@ def test_new_bands_appear_as_layers(small_hazard):
 
 
 def test_uniform_band_is_a_note_not_a_layer(small_hazard):
-    hm = _NewHazardMap(
-        **{k: getattr(small_hazard, k) for k in HazardMap.__dataclass_fields__},
-        risk=np.full(small_hazard.keepout.shape, 0.25),
+    hm = dataclasses.replace(
+        small_hazard, risk=np.full(small_hazard.keepout.shape, 0.25, dtype=np.float32)
     )
     rasters, notes = hazard_rasters(hm, 1)
     assert "risk" not in {r["id"] for r in rasters}

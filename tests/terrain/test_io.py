@@ -13,6 +13,8 @@ from rasterio.crs import CRS
 
 from frigoris import terrain
 from frigoris.terrain import crs as lcrs
+from frigoris.terrain.errors import TerrainError
+from frigoris.terrain.io import read_layers, read_tags, write_geotiff
 from frigoris.terrain.slope import slope_deg
 from tests.conftest import run_gdal
 
@@ -304,3 +306,27 @@ def test_write_text_is_atomic(tmp_path, monkeypatch):
         write_text(path, "two\n")
     assert path.read_text() == "one\n"
     assert sorted(p.name for p in path.parent.iterdir()) == ["a.txt"]  # no temporary left
+
+
+def test_bands_of_several_types_come_back_in_their_own(tmp_path, make_dem):
+    """A GeoTIFF holds one sample type: float32 for all here, each band's own recorded."""
+    dem = make_dem(np.arange(64, dtype=np.float32).reshape(8, 8))
+    mask = (np.arange(64).reshape(8, 8) % 3 == 0).astype(np.uint8)
+    path = write_geotiff(
+        tmp_path / "m.tif",
+        {"elevation": dem.elevation, "mask": mask, "bits": mask * 5},
+        dem,
+        dtype={"mask": "uint8", "bits": "uint8"},
+        tags={"who": "test"},
+    )
+    layers, grid = read_layers(path)
+    assert layers["mask"].dtype == np.uint8 and layers["bits"].dtype == np.uint8
+    np.testing.assert_array_equal(layers["bits"], mask * 5)
+    np.testing.assert_array_equal(layers["elevation"], dem.elevation)
+    tags = read_tags(path)
+    assert tags["who"] == "test" and "frigoris_band_dtypes" in tags
+    with rasterio.open(path) as ds:
+        assert ds.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
+        assert ds.descriptions == ("elevation", "mask", "bits")
+    with pytest.raises(TerrainError, match="not among the layers"):
+        write_geotiff(tmp_path / "x.tif", {"a": mask}, dem, dtype={"b": "uint8"})

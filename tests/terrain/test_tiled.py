@@ -1,5 +1,6 @@
-"""Tiled hazard maps against the in-memory hazard_map: equal layers, deduplicated catalogues,
-bounded shadow and line-of-sight differences, the same result on a dask.distributed cluster."""
+"""Tiled hazard maps against the in-memory hazard_map: equal layers (the one per-window model),
+deduplicated catalogues, bounded shadow differences, the same result on a dask.distributed
+cluster."""
 
 from __future__ import annotations
 
@@ -10,22 +11,13 @@ from scipy.ndimage import gaussian_filter
 from scipy.spatial import cKDTree
 
 from frigoris.terrain import Dem
-from frigoris.terrain.craters import crater_mask
+from frigoris.terrain.craters import DetectedCraters, crater_mask
 from frigoris.terrain.errors import GridError, HazardInputError, TerrainError
-from frigoris.terrain.hazard import DetectedCraters, HazardLimits, LanderSite, hazard_map
-from frigoris.terrain.illumination import cast_shadow
-from frigoris.terrain.io import read_layers, write_geotiff
+from frigoris.terrain.hazard import HazardLimits, LanderSite, hazard_map
+from frigoris.terrain.illumination import block_stats, cast_shadow, tile_shadow
+from frigoris.terrain.io import open_source, read_layers, write_geotiff
 from frigoris.terrain.synth import synthesize
-from frigoris.terrain.tiled import (
-    _block_stats,
-    crater_halo_px,
-    crater_levels,
-    lander_los,
-    open_source,
-    tile_shadow,
-    tiled_hazard,
-    tiles_of,
-)
+from frigoris.terrain.tiled import crater_halo_px, crater_levels, tiled_hazard, tiles_of
 
 SUN = (108.0, 11.8)
 LANDER = LanderSite(10.0, -20.0)
@@ -33,6 +25,7 @@ TILE = 256
 
 
 def _differ(a: np.ndarray, b: np.ndarray) -> int:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     return int((~((a == b) | (np.isnan(a) & np.isnan(b)))).sum())
 
 
@@ -78,6 +71,9 @@ def test_every_layer_equals_the_in_memory_map(site):
         assert _differ(layers[name], ref) == 0, name
     assert site["grid"].transform == site["dem"].transform
     assert hm.crater_mask.any() and hm.shadow.any() and (~hm.los_lander).any()
+    assert (hm.keepout_reason & (1 << 3)).any()  # risk
+    for name in ("keepout_reason", "crater_mask", "keepout"):
+        assert layers[name].dtype == np.uint8, name
 
 
 def test_catalogues_are_deduplicated_and_equal(site):
@@ -101,16 +97,23 @@ def test_catalogues_are_deduplicated_and_equal(site):
 
 
 def test_summary_numbers_add_up_from_tiles(site):
+    """One summary builder for both: the tiled one equals the in-memory one, whose numbers
+    equal the arrays'."""
     hm, th = site["hm"], site["th"]
     assert th.keepout_share == pytest.approx(hm.keepout_share, abs=1e-12)
-    s = th.summary()
+    s, m = th.summary(), hm.summary()
+    for key, value in m.items():
+        assert s[key] == (pytest.approx(value, rel=1e-9) if isinstance(value, float) else value)
+    assert th.notes() == hm.notes()
     valid = np.isfinite(hm.grid.elevation)
-    assert s["keepout_fraction"] == pytest.approx(hm.keepout[valid].mean(), abs=1e-12)
-    assert s["shadow_fraction"] == pytest.approx(hm.shadow[valid].mean(), abs=1e-12)
-    assert s["comm_ok_fraction"] == pytest.approx(hm.comm_ok()[valid].mean(), abs=1e-12)
-    assert s["mean_rock_risk"] == pytest.approx(float(np.nanmean(hm.rock_risk)), rel=1e-6)
+    assert m["keepout_fraction"] == pytest.approx(hm.keepout[valid].mean(), abs=1e-12)
+    assert m["keepout_certain_fraction"] == pytest.approx(hm.certain_keepout()[valid].mean())
+    assert m["shadow_fraction"] == pytest.approx(hm.shadow[valid].mean(), abs=1e-12)
+    assert m["comm_ok_fraction"] == pytest.approx(hm.comm_ok()[valid].mean(), abs=1e-12)
+    assert m["mean_rock_risk"] == pytest.approx(float(np.nanmean(hm.rock_risk)), rel=1e-6)
+    assert m["mean_risk"] == pytest.approx(float(np.nanmean(hm.risk)), rel=1e-5)
     # the median comes from a histogram of 0.01 deg bins
-    assert abs(s["median_slope_rover_deg"] - np.nanmedian(hm.slope_rover_deg)) <= 0.01
+    assert abs(m["median_slope_rover_deg"] - np.nanmedian(hm.slope_rover_deg)) <= 0.01
     assert s["craters_detected"] == len(hm.craters) and s["tiles"] == 9
 
 
@@ -141,7 +144,7 @@ def test_output_is_a_cog_with_tags(site, tmp_path):
     with rasterio.open(th.path) as ds:
         assert ds.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
         assert ds.tags()["frigoris_product"] == "hazard map"
-        assert ds.descriptions[0] == "elevation" and ds.descriptions[-1] == "keepout"
+        assert ds.descriptions[0] == "elevation" and ds.descriptions[-1] == "keepout_reason"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["h.tif"]  # no temporary files left
 
 
@@ -171,7 +174,7 @@ def test_nodata_non_square_grid_and_rock_raster(tmp_path):
     for name, ref in hm.layers().items():
         assert _differ(layers[name], ref) == 0, name
     assert len(th.craters) == len(hm.craters) and len(th.rocks) == len(hm.rocks)
-    assert hm.keepout_share["rock_risk"] > 0
+    assert hm.keepout_share["risk"] > 0
 
 
 def test_craters_above_the_cap_are_left_to_memory(tmp_path):
@@ -200,7 +203,8 @@ def test_craters_above_the_cap_are_left_to_memory(tmp_path):
     assert away.mean() > 0.8
     layers, _ = read_layers(th.path)
     assert ((layers["crater_mask"] > 0.5) == hm.crater_mask)[away].all()
-    for name in ("slope_rover_deg", "step_m", "keepout", "cost"):
+    # every layer but the crater mask is local or whole-grid: equal
+    for name in ("slope_rover_deg", "step_m", "risk", "keepout_reason", "cost"):
         assert _differ(layers[name], hm.layers()[name]) == 0, name
 
 
@@ -218,7 +222,7 @@ def test_crater_halo_holds_the_fit_and_aligns_the_pyramid():
 
 
 def _tiled_shadow(z, res, az, el, tile, halo, f):
-    coarse = _block_stats(z, f)[0]
+    coarse = block_stats(z, f)[0]
     out = np.zeros(z.shape, dtype=bool)
     for t in tiles_of(z.shape, tile):
         r0, r1, c0, c1 = t.window(halo, z.shape)
@@ -256,7 +260,7 @@ def test_far_field_from_block_means_agrees_on_99_percent(rough, az, el):
 
 def test_shadow_at_or_below_the_horizon_is_everywhere(rough):
     got = tile_shadow(
-        rough, (0, 0), (0, 10, 0, 20), rough.shape, 0.5, 90.0, 0.0, _block_stats(rough, 8)[0], 8
+        rough, (0, 0), (0, 10, 0, 20), rough.shape, 0.5, 90.0, 0.0, block_stats(rough, 8)[0], 8
     )
     assert got.shape == (10, 20) and got.all()
 
@@ -264,34 +268,23 @@ def test_shadow_at_or_below_the_horizon_is_everywhere(rough):
 def test_block_stats_are_nan_aware():
     z = np.zeros((64, 64), np.float32)
     z[10, 10] = 4.0
-    mean, lo, hi = _block_stats(z, 8)
+    mean, lo, hi = block_stats(z, 8)
     assert mean[1, 1] == pytest.approx(4.0 / 64) and hi[1, 1] == 4.0 and lo[1, 1] == 0.0
     z[:8, :8] = np.nan
-    mean, lo, hi = _block_stats(z, 8)
+    mean, lo, hi = block_stats(z, 8)
     assert np.isnan(mean[0, 0]) and np.isnan(lo[0, 0]) and mean[0, 1] == 0.0
 
 
-# --- line of sight on a box around the lander ------------------------------------------------
+# --- the link field -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "link_m, max_px, factor, agree",
-    [(1000.0, 4096, 1, 1.0), (60.0, 4096, 1, 1.0), (1000.0, 150, 4, 0.97)],
-)
-def test_line_of_sight_box_and_coarsening(site, link_m, max_px, factor, agree):
-    """At full resolution the tiled LOS box is the in-memory one (both trace hazard.link_box),
-    cropped or not; a coarser grid moves the edges by up to a coarse cell (within range)."""
-    dem = site["dem"]
-    limits = HazardLimits(link_range_m=link_m)
-    ref = hazard_map(dem, limits, lander=LANDER, detect=False)
-    src, grid = open_source(site["path"])
-    field = lander_los(src, grid, limits, LANDER, max_px=max_px)
-    assert field.factor == factor
-    got = field.window(0, dem.shape[0], 0, dem.shape[1]) & dem.valid
-    inside = ref.range_lander_m <= link_m
-    assert (got[inside] == ref.los_lander[inside]).mean() >= agree
-    if agree == 1.0:
-        assert np.array_equal(got, ref.los_lander)
+def test_link_field_is_the_in_memory_one_on_a_radio_grid(site):
+    """The tiled path reads the link box strip by strip into the radio grid: the same cells,
+    so the same margins, as the in-memory map (here at 2 m radio cells, 4 DEM cells)."""
+    hm, th = site["hm"], site["th"]
+    assert th.los_factor == hm.link.factor == 4
+    np.testing.assert_array_equal(site["layers"]["link_margin_db"], hm.link_margin_db)
+    assert (hm.link_margin_db < 0).any() and (hm.link_margin_db > 0).any()
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -305,7 +298,7 @@ def test_user_errors(site, tmp_path):
         tiled_hazard(path, tmp_path / "h.tif", max_crater_px=50)
     with pytest.raises(HazardInputError, match="outside the DEM"):
         tiled_hazard(path, tmp_path / "h.tif", lander=LanderSite(5000.0, 0.0), tile_px=TILE)
-    with pytest.raises(HazardInputError, match="positive"):
+    with pytest.raises(HazardInputError, match="max_slope_deg"):
         tiled_hazard(path, tmp_path / "h.tif", HazardLimits(max_slope_deg=-1), tile_px=TILE)
     other = Dem(np.zeros((100, 100), np.float32), site["dem"].transform, site["dem"].crs)
     write_geotiff(tmp_path / "k.tif", other.elevation, other)
@@ -385,7 +378,7 @@ def test_dem_grid_needs_no_data(site):
 
 
 def test_tile_shadow_checks_its_inputs(rough):
-    coarse = _block_stats(rough, 8)[0]
+    coarse = block_stats(rough, 8)[0]
     with pytest.raises(GridError, match="inside the window"):
         tile_shadow(rough[:64, :64], (0, 0), (0, 100, 0, 10), rough.shape, 0.5, 90, 10, coarse, 8)
     with pytest.raises(GridError, match="coarse grid"):

@@ -82,7 +82,7 @@ def hazard(
     quiet,
     as_json,
 ) -> None:
-    """Hazard map of a DEM: slope, roughness, steps, craters, rocks, shadow, link to the lander.
+    """Hazard map of a DEM: keep-out with reasons, risk, cost, shadow, link margin to the lander.
 
     Example: frigoris hazard demo-out/dem.tif -o hz --time 2025-06-05T19:17Z --lander xy:0,0
     """

@@ -6,8 +6,9 @@ import pathlib
 from datetime import datetime
 
 from frigoris.terrain import read_dem
-from frigoris.terrain.hazard import HazardMap, hazard_map
-from frigoris.terrain.tiled import open_source, read_layers_decimated, tiled_hazard
+from frigoris.terrain.hazard import HazardMap, hazard_map, hazard_tags
+from frigoris.terrain.io import open_source, read_layers_decimated, read_tags
+from frigoris.terrain.tiled import tiled_hazard
 
 from ...progress import ProgressCallback, no_progress
 from ...specs import RESILIENCE, TENACIOUS, LanderSpec, RoverSpec, hazard_limits, lander_site
@@ -65,7 +66,7 @@ def hazard_job(
         sun = resolve_sun(dem, sun_az_el=sun_az_el, when=when)
         hm = hazard_map(
             dem,
-            hazard_limits(rover),
+            hazard_limits(rover, lander_spec),
             sun=sun,
             lander=site,
             rock_abundance=k,
@@ -106,12 +107,9 @@ def _hazard_job_tiled(
         if lander is not None:
             site = lander_site(lander_spec, *lander.on(grid, "--lander"))
         sun = resolve_sun(grid, sun_az_el=sun_az_el, when=when)
-        limits = hazard_limits(rover)
+        limits = hazard_limits(rover, lander_spec)
         tags = {
-            "frigoris_product": "hazard map",
-            "frigoris_limits": limits.__dict__,
-            "frigoris_sun_az_el": sun,
-            "frigoris_lander": None if site is None else site.__dict__,
+            **hazard_tags(limits, sun=sun, lander=site),
             "frigoris_dem": str(dem_path),
             "frigoris_tile_px": tile,
         }
@@ -132,27 +130,8 @@ def _hazard_job_tiled(
         outputs.update(write_catalogues(stage.path, grid.crs, th.craters, th.rocks))
         # the picture from the overviews: a whole-resolution map would not fit in memory
         layers, small = read_layers_decimated(th.path, max_px=2048)
-
-        def flag(name):
-            return None if name not in layers else layers[name] > 0.5
-
-        preview = HazardMap(
-            grid=small,
-            limits=limits,
-            slope_deg=layers["slope_deg"],
-            slope_rover_deg=layers["slope_rover_deg"],
-            roughness_m=layers["roughness_m"],
-            step_m=layers["step_m"],
-            crater_mask=flag("crater_mask"),
-            rock_risk=layers["rock_risk"],
-            cost=layers["cost"],
-            keepout=flag("keepout"),
-            craters=th.craters,
-            rocks=th.rocks,
-            shadow=flag("shadow"),
-            los_lander=flag("los_lander"),
-            sun=sun,
-            lander=site,
+        preview = HazardMap.from_layers(
+            layers, small, read_tags(th.path), craters=th.craters, rocks=th.rocks
         )
         outputs["hazard_png"] = figures.hazard_figure(
             preview,

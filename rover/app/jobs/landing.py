@@ -195,7 +195,7 @@ def deploy_job(
             t_deploy = touchdown_time + timedelta(hours=lander.checkout_h)
             hm = hazard_map(
                 local,
-                hazard_limits(rover),
+                hazard_limits(rover, lander),
                 sun=resolve_sun(local, when=t_deploy),
                 lander=lander_site(lander, run.x, run.y),
                 rock_abundance=rock_k,

@@ -154,7 +154,9 @@ def run_mission(
     >>> import tempfile
     >>> mission = load_mission(
     ...     "hakuto-r-m2",
-    ...     overrides=["site.synthetic.size_m=128", "touchdown.runs=5", "mission.days=1"],
+    ...     overrides=[
+    ...         "site.synthetic.size_m=128", "touchdown.runs=5", "touchdown.run=0", "mission.days=1"
+    ...     ],
     ... )
     >>> result = run_mission(mission, pathlib.Path(tempfile.mkdtemp()) / "run")
     >>> [(s.name, s.status) for s in result.steps]  # doctest: +NORMALIZE_WHITESPACE
@@ -424,7 +426,7 @@ def _write_hazard_map(
     mission, dem = chain.mission, chain.dem
     hm = hazard_map(
         dem,
-        hazard_limits(mission.rover),
+        hazard_limits(mission.rover, mission.lander),
         sun=resolve_sun(dem, when=when),
         lander=lander,
         rock_abundance=chain.rock_k,

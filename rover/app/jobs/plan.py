@@ -10,7 +10,7 @@ from frigoris.terrain import read_dem, read_tags
 from frigoris.terrain.hazard import hazard_map
 
 from ...errors import RoverError
-from ...planning import plan_on_hazard
+from ...planning import command_lattice, plan_on_hazard
 from ...progress import ProgressCallback, no_progress
 from ...specs import (
     OPERATIONS,
@@ -90,7 +90,7 @@ def plan_job(
                 )
             hm = hazard_map(
                 dem,
-                hazard_limits(rover),
+                hazard_limits(rover, lander_spec),
                 sun=resolve_sun(dem, when=start_time),
                 lander=lander_site(lander_spec, *lander.on(dem, "--lander")),
                 progress=lambda f, s="": progress(0.4 * f, s),
@@ -99,6 +99,7 @@ def plan_job(
             raise RoverError(
                 f"{src} was mapped without a lander; rerun `frigoris hazard` with --lander"
             )
+        hm, _ = command_lattice(hm, rover)  # a 5 m DEM: 2.5 m moves, each within one command
         start_cell = None
         if start is not None:
             start_cell = hm.grid.rowcol(*start.on(hm.grid, "--start"))

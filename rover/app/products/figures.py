@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import shapely.geometry
 from affine import Affine
-from matplotlib.colors import ListedColormap
+from matplotlib.colors import ListedColormap, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Ellipse, Patch, Polygon
 from matplotlib.patheffects import withStroke
@@ -20,7 +20,7 @@ from matplotlib.ticker import MaxNLocator
 from frigoris.planners.routes import Route
 from frigoris.terrain import Dem
 from frigoris.terrain.crs import crs_to_lunar
-from frigoris.terrain.hazard import HazardMap
+from frigoris.terrain.hazard import REASONS, HazardMap
 from frigoris.terrain.slope import hillshade
 from frigoris.terrain.synth import RESILIENCE_TARGET
 
@@ -92,63 +92,161 @@ def site_map(
     return save(fig, path)
 
 
-def hazard_figure(hm, path, *, title: str) -> pathlib.Path:
-    """Hazard map for people: hillshade, keep-out, shadow, comm-dead, craters, rocks, lander."""
-    dem = hm.grid
-    fig, ax = base_map(dem, title=title)
-    extent = map_extent(dem)
-    handles = []
-    if hm.shadow is not None:
-        ax.imshow(
-            np.where(hm.shadow, 1.0, np.nan),
-            cmap=ListedColormap(["#1f4e9c"]),
-            alpha=0.45,
-            extent=extent,
-            interpolation="nearest",
-        )
-        handles.append(Patch(color="#1f4e9c", alpha=0.45, label="cast shadow"))
-    comm = hm.comm_ok()
-    if comm is not None:
-        ax.imshow(
-            np.where(~comm, 1.0, np.nan),
-            cmap=ListedColormap(["#8e44ad"]),
-            alpha=0.35,
-            extent=extent,
-            interpolation="nearest",
-        )
-        handles.append(Patch(color="#8e44ad", alpha=0.35, label="no link to lander"))
+HAZARD_REASON_STYLE = (
+    # (reason, colour, legend text): drawn in this order of precedence, so a cell shows the
+    # first reason it has; the link comes last (it depends on the radio, not on the ground)
+    ("nodata", "#7f7f7f", "no elevation data"),
+    ("obstacle", "#ff7f0e", "resolved obstacle (rock, rim, scarp) over the step limit"),
+    ("slope", "#d62728", "slope over the rover's limit"),
+    ("risk", "#8c564b", "risk over the planners' threshold"),
+    ("lander", "#ffffff", "lander and its ring"),
+    ("link", "#9467bd", "no radio link to the lander (margin below 0 dB)"),
+)
+"""Keep-out reasons on ``hazard.png``: the colours of the web map (``webmap._REASON_COLOURS``)."""
+
+
+def _hazard_panel(ax, dem: Dem, k: int, title: str) -> None:
+    """Grey hillshade, title, axes in map metres, scale bar and north arrow."""
+    z = decimate(dem.elevation, k)
+    shade = hillshade(z, dem.res_m * k, 108.0, 30.0)
     ax.imshow(
-        np.where(hm.keepout, 1.0, np.nan),
-        cmap=ListedColormap(["#d62728"]),
-        alpha=0.45,
-        extent=extent,
-        interpolation="nearest",
+        np.nan_to_num(shade, nan=0.5),
+        cmap="gray",
+        extent=map_extent(dem),
+        vmin=0,
+        vmax=1,
+        interpolation="antialiased",
     )
-    handles.append(Patch(color="#d62728", alpha=0.45, label="keep-out (rover as a point)"))
-    if len(hm.craters):
-        add_circles(
-            ax,
-            hm.craters.x,
-            hm.craters.y,
-            hm.craters.diameter_m,
-            color="#ffcc00",
-            label="detected craters",
-        )
-        handles.append(Patch(facecolor="none", edgecolor="#ffcc00", label="detected craters"))
-    if len(hm.rocks):
-        ax.scatter(hm.rocks.x, hm.rocks.y, s=10, c="#ff7f0e", marker="^", lw=0)
-        handles.append(
-            plt.Line2D([], [], color="#ff7f0e", marker="^", lw=0, label="resolved rocks")
-        )
-    if hm.lander is not None:
-        ax.plot(hm.lander.x, hm.lander.y, marker="*", ms=16, color="white", mec="black")
-        handles.append(
-            plt.Line2D([], [], color="white", mec="black", marker="*", ms=12, lw=0, label="lander")
-        )
-    ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.75)
+    ax.set_title(title, fontsize=11)
+    ax.set_xlabel("easting (m)")
+    ax.set_aspect("equal")
     b = dem.bounds
     ax.set_xlim(b.left, b.right)
     ax.set_ylim(b.bottom, b.top)
+    add_scale_bar(ax, dem)
+    add_north_arrow(ax, dem.crs)
+
+
+def hazard_figure(hm, path, *, title: str) -> pathlib.Path:
+    """Hazard map for people, three panels side by side with the words under them.
+
+    Keep-out by reason (the share of the map each reason excludes, overlapping, in the legend),
+    the risk from what the DEM cannot resolve (with the planners' threshold), and the radio
+    link margin to the lander (0 dB: the edge of the link). Under them, what this DEM's pixel
+    size resolves and what it gives only as a chance (:meth:`HazardMap.notes`).
+    """
+    dem = hm.grid
+    k = display_factor(dem.shape)
+    extent = map_extent(dem)
+    margin = hm.link_margin_db
+    panels = 3 if margin is not None else 2
+    fig = plt.figure(figsize=(6.0 * panels, 9.0), constrained_layout=True)
+    grid = fig.add_gridspec(3, panels, height_ratios=[1.0, 0.2, 0.09])
+    axes = [fig.add_subplot(grid[0, i]) for i in range(panels)]
+    under = [fig.add_subplot(grid[1, i]) for i in range(panels)]
+    words = fig.add_subplot(grid[2, :])
+    for a in (*under, words):
+        a.axis("off")
+    fig.suptitle(title, fontsize=13)
+    share = hm.keepout_share
+
+    # 1. keep-out by reason
+    ax = axes[0]
+    _hazard_panel(ax, dem, k, f"keep-out by reason ({float(hm.keepout.mean()):.0%} of the map)")
+    ax.set_ylabel("northing (m)")
+    bits = hm.keepout_reason
+    code = np.zeros(dem.shape, np.float32)
+    for n, (reason, _, _) in enumerate(reversed(HAZARD_REASON_STYLE)):
+        code[(bits & (1 << REASONS.index(reason))) > 0] = n + 1  # later wins: the first reason
+    code = decimate(code, k, "max") if k > 1 else code
+    colours = [c for _, c, _ in reversed(HAZARD_REASON_STYLE)]
+    ax.imshow(
+        np.where(code > 0, code, np.nan),
+        cmap=ListedColormap(colours),
+        vmin=0.5,
+        vmax=len(colours) + 0.5,
+        alpha=0.6,
+        extent=extent,
+        interpolation="nearest",
+    )
+    handles = [
+        Patch(color=c, alpha=0.6, label=f"{text}: {share[r]:.1%}")
+        for r, c, text in HAZARD_REASON_STYLE
+        if r in share and share[r] > 0.0
+    ]
+    if len(hm.rocks):
+        ax.scatter(hm.rocks.x, hm.rocks.y, s=8, c="#ff7f0e", marker="^", lw=0)
+        handles.append(
+            plt.Line2D([], [], color="#ff7f0e", marker="^", lw=0, label="resolved rocks")
+        )
+
+    # 2. risk
+    ax = axes[1]
+    _hazard_panel(ax, dem, k, "risk from what the DEM cannot resolve")
+    risk = decimate(np.asarray(hm.risk, dtype=np.float32), k, "max")
+    im = ax.imshow(
+        np.where(risk > 0.005, risk, np.nan),
+        cmap="YlOrRd",
+        vmin=0.0,
+        vmax=1.0,
+        alpha=0.75,
+        extent=extent,
+        interpolation="nearest",
+    )
+    bar = fig.colorbar(
+        im, cax=under[1].inset_axes([0.05, 0.75, 0.9, 0.2]), orientation="horizontal"
+    )
+    bar.set_label(
+        "probability that the rover meets a hazard\nthe pixels cannot show "
+        f"(keep-out above {hm.limits.max_risk:g}, the black line)"
+    )
+    bar.ax.axvline(hm.limits.max_risk, color="black", lw=1.5)
+
+    # 3. link margin
+    if margin is not None:
+        ax = axes[2]
+        _hazard_panel(ax, dem, k, "radio link margin to the lander")
+        m = decimate(np.asarray(margin, dtype=np.float32), k, "mean")
+        im = ax.imshow(
+            m,
+            cmap="RdYlBu",
+            norm=TwoSlopeNorm(vcenter=0.0, vmin=-30.0, vmax=30.0),
+            alpha=0.7,
+            extent=extent,
+            interpolation="nearest",
+        )
+        bar = fig.colorbar(
+            im, cax=under[2].inset_axes([0.05, 0.75, 0.9, 0.2]), orientation="horizontal"
+        )
+        bar.set_label(
+            f"dB over the required {hm.limits.link.required_margin_db:g} dB margin\n"
+            "below 0: no link"
+        )
+    for ax in axes:
+        if hm.lander is not None:
+            ax.plot(hm.lander.x, hm.lander.y, marker="*", ms=14, color="white", mec="black")
+    if hm.lander is not None:
+        handles.append(
+            plt.Line2D([], [], color="white", mec="black", marker="*", ms=12, lw=0, label="lander")
+        )
+    under[0].legend(
+        handles=handles,
+        loc="upper center",
+        fontsize=8,
+        framealpha=0.9,
+        title="keep-out reasons, share of the map (they overlap)",
+        title_fontsize=8,
+    )
+    notes = " ".join(hm.notes())
+    words.text(
+        0.0,
+        1.0,
+        textwrap.fill(f"At {dem.res_m:g} m pixels: {notes}", 60 * panels),
+        ha="left",
+        va="top",
+        fontsize=8,
+        transform=words.transAxes,
+    )
     return save(fig, path)
 
 

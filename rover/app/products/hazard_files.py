@@ -11,21 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from frigoris.terrain import (
-    Dem,
-    point_features,
-    read_layers,
-    read_tags,
-    write_geojson,
-    write_geotiff,
-)
-from frigoris.terrain.hazard import (
-    DetectedCraters,
-    DetectedRocks,
-    HazardLimits,
-    HazardMap,
-    LanderSite,
-)
+from frigoris.terrain import point_features, read_layers, read_tags, write_geojson
+from frigoris.terrain.craters import DetectedCraters
+from frigoris.terrain.errors import HazardInputError
+from frigoris.terrain.hazard import HazardMap
+from frigoris.terrain.rocks import DetectedRocks
 
 from ...errors import RoverError
 from . import figures
@@ -39,11 +29,9 @@ REQUIRED_BANDS = (
     "elevation",
     "slope_deg",
     "slope_rover_deg",
-    "roughness_m",
-    "step_m",
-    "rock_risk",
+    "risk",
     "cost",
-    "keepout",
+    "keepout_reason",
 )
 """Bands of ``hazard.tif`` a plan needs (the optional ones: crater mask, shadow, link)."""
 
@@ -80,22 +68,14 @@ def write_hazard(
 ) -> dict[str, pathlib.Path]:
     """Write hazard.tif (one named band per layer), craters/rocks GeoJSON and hazard.png."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    crs = hm.grid.crs
-    tags = {
-        "frigoris_product": "hazard map",
-        "frigoris_limits": hm.limits.__dict__,
-        "frigoris_sun_az_el": hm.sun,
-        "frigoris_lander": None if hm.lander is None else hm.lander.__dict__,
-        **(tags or {}),
-    }
-    outputs = {"hazard": write_geotiff(out_dir / "hazard.tif", hm.layers(), hm.grid, tags=tags)}
-    outputs.update(write_catalogues(out_dir, crs, hm.craters, hm.rocks))
+    outputs = {"hazard": hm.write(out_dir / "hazard.tif", tags=tags)}
+    outputs.update(write_catalogues(out_dir, hm.grid.crs, hm.craters, hm.rocks))
     outputs["hazard_png"] = figures.hazard_figure(hm, out_dir / "hazard.png", title=title)
     return outputs
 
 
 def hazard_summary(hm: HazardMap) -> dict[str, Any]:
-    """Numbers worth printing about a hazard map.
+    """Numbers worth printing about a hazard map (:meth:`HazardMap.summary`, terrain's).
 
     Examples
     --------
@@ -105,26 +85,7 @@ def hazard_summary(hm: HazardMap) -> dict[str, Any]:
     >>> summary["size_px"], summary["res_m"]
     ([128, 128], 0.5)
     """
-    valid = np.isfinite(hm.grid.elevation)
-    s: dict[str, Any] = {
-        "size_px": list(hm.grid.shape),
-        "res_m": hm.grid.res_m,
-        "keepout_fraction": float(hm.keepout[valid].mean()),
-        "median_slope_rover_deg": float(np.nanmedian(hm.slope_rover_deg)),
-        "craters_detected": len(hm.craters),
-        "rocks_detected": len(hm.rocks),
-        "mean_rock_risk": float(np.nanmean(hm.rock_risk)),
-    }
-    for k, v in hm.keepout_share.items():
-        s[f"excluded_by_{k}"] = round(v, 4)
-    if hm.sun is not None:
-        s["sun_az_el_deg"] = [round(hm.sun[0], 2), round(hm.sun[1], 2)]
-        s["shadow_fraction"] = float(hm.shadow[valid].mean())
-    if hm.lander is not None:
-        s["comm_ok_fraction"] = float(hm.comm_ok()[valid].mean())
-    for i, w in enumerate(hm.warnings):
-        s[f"warning_{i + 1}"] = w
-    return s
+    return hm.summary()
 
 
 def _read_points(path: pathlib.Path, *names: str) -> tuple[np.ndarray, ...]:
@@ -154,36 +115,18 @@ def load_hazard(path: pathlib.Path) -> HazardMap:
             f"{path} has no {', '.join(repr(b) for b in missing)} band; it is not a whole "
             "frigoris hazard map: run `frigoris hazard` on the DEM again"
         )
-    try:
-        limits = HazardLimits(**json.loads(tags["frigoris_limits"]))
-        lander_tag = json.loads(tags.get("frigoris_lander", "null"))
-        sun_tag = json.loads(tags.get("frigoris_sun_az_el", "null"))
-    except (KeyError, TypeError, ValueError) as err:
-        raise RoverError(
-            f"{path}: its hazard-map tags are damaged ({err}); run `frigoris hazard` again"
-        ) from None
-    dem = Dem(layers["elevation"], grid.transform, grid.crs)
     cx, cy, cd, cdep = _read_points(path.parent / "craters.geojson", "diameter_m", "depth_m")
     rx, ry, rd, rh = _read_points(path.parent / "rocks.geojson", "diameter_m", "height_m")
-
-    def flag(name):
-        return None if name not in layers else layers[name] > 0.5
-
-    return HazardMap(
-        grid=dem,
-        limits=limits,
-        slope_deg=layers["slope_deg"],
-        slope_rover_deg=layers["slope_rover_deg"],
-        roughness_m=layers["roughness_m"],
-        step_m=layers["step_m"],
-        crater_mask=flag("crater_mask"),
-        rock_risk=layers["rock_risk"],
-        cost=layers["cost"],
-        keepout=flag("keepout"),
-        craters=DetectedCraters(cx, cy, cd, cdep),
-        rocks=DetectedRocks(rx, ry, rd, rh),
-        shadow=flag("shadow"),
-        los_lander=flag("los_lander"),
-        sun=None if sun_tag is None else tuple(sun_tag),
-        lander=None if lander_tag is None else LanderSite(**lander_tag),
-    )
+    try:
+        return HazardMap.from_layers(
+            layers,
+            grid,
+            tags,
+            craters=DetectedCraters(cx, cy, cd, cdep),
+            rocks=DetectedRocks(rx, ry, rd, rh),
+        )
+    except (HazardInputError, KeyError, TypeError, ValueError) as err:
+        raise RoverError(
+            f"{path}: its hazard-map tags are damaged or from another version ({err}); "
+            "run `frigoris hazard` on the DEM again"
+        ) from None

@@ -37,7 +37,7 @@ OUTPUT_DESCRIPTIONS: dict[str, str] = {
     "touchdown_safety.tif": "touchdown safety: share of yaws at which the lander stands per cell",
     "touchdowns.geojson": "every simulated touchdown of every descent scenario, with its outcome",
     "touchdown.png": "map of the touchdown Monte Carlo: outcomes, dispersion ellipses, safety",
-    "hazard.tif": "hazard layers (slope, roughness, step, rocks, shadow, link, cost, keep-out)",
+    "hazard.tif": "hazard layers (slope, obstacles, risk, shadow, link, cost, keep-out, reasons)",
     "craters.geojson": "craters detected in the DEM",
     "rocks.geojson": "resolved rocks detected in the DEM",
     "hazard.png": "map of the hazard layers",

@@ -270,9 +270,11 @@ def _section_hazard(result: MissionResult) -> str:
         "<h2>Hazard map</h2>",
         f"<p>{hs['size_px'][1]} × {hs['size_px'][0]} px at {hs['res_m']:.3g} m. Limits of "
         f"{_e(result.mission.rover.name)}: slope {lim.max_slope_deg:g}°, step "
-        f"{lim.max_step_m:g} m, roughness {lim.max_roughness_m:g} m, rock risk "
-        f"{lim.max_rock_risk:g}, link range {lim.link_range_m:g} m. "
+        f"{lim.max_step_m:g} m, clearance {lim.clearance_m:g} m, risk threshold "
+        f"{lim.max_risk:g}, link range in free space {lim.link_range_m:.0f} m. "
         "“excluded by” shares overlap: a cell can fail several limits.</p>",
+        "<h3>What these pixels show</h3>",
+        *(f"<p>{_e(n)}</p>" for n in result.hazard.notes()),
         _kv(pairs),
     ]
     for w in result.hazard.warnings:

@@ -98,12 +98,10 @@ _PROJ4 = "proj4/proj4.js"
 _REASON_COLOURS = {
     "nodata": "#7f7f7f",
     "slope": "#d62728",
-    "step": "#ff7f0e",
-    "roughness": "#bcbd22",
-    "rock_risk": "#8c564b",
-    "rocks": "#e377c2",
+    "obstacle": "#ff7f0e",
+    "risk": "#8c564b",
     "lander": "#ffffff",
-    "comm": "#9467bd",
+    "link": "#9467bd",
 }
 _FALLBACK_COLOUR = "#17becf"
 
@@ -141,8 +139,8 @@ class HazardLayer:
 
 
 HAZARD_LAYERS: tuple[HazardLayer, ...] = (
-    HazardLayer("keepout", "keep-out (all reasons, dilated by the rover)", "mask", "#d62728",
-                visible=True),
+    HazardLayer("keepout", "keep-out (every reason, risk over the threshold too)", "mask",
+                "#d62728", visible=True),
     HazardLayer("keepout_reason", "keep-out: {reason}", "bits", ""),
     HazardLayer("risk", "risk", "ramp", "magma_r", units=""),
     HazardLayer("rock_risk", "unresolved-rock risk", "ramp", "YlOrBr", units="probability"),
