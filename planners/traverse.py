@@ -694,6 +694,12 @@ def plan_traverse(
                 f"risk has shape {np.shape(risk)} but cost {cost.shape}; pass layers of one grid"
             )
         risk = np.clip(np.nan_to_num(np.asarray(risk, dtype=np.float64), nan=1.0), 0.0, 1.0)
+        if ops.cadence is not None:
+            # the simulation refuses a single step riskier than a whole cycle may be: the paths
+            # must not need one (a diagonal step, the longest, judges the cell)
+            cad = ops.cadence
+            step = 1.0 - (1.0 - risk) ** (res * math.sqrt(2.0) / cad.footprint_m)
+            cost[step > cad.max_cycle_risk] = np.inf
     r0, c0 = (int(v) for v in start_cell)
     if not (0 <= r0 < cost.shape[0] and 0 <= c0 < cost.shape[1]):
         raise PlanningError(f"start cell {start_cell} is outside the {cost.shape} grid")

@@ -35,7 +35,8 @@ from frigoris.planners.traverse import (
     plan_traverse,
 )
 from frigoris.terrain import Dem
-from frigoris.terrain.hazard import HazardLimits, HazardMap, LanderSite, lander_visibility
+from frigoris.terrain.hazard import HazardMap
+from frigoris.terrain.link import LinkBudget, link_field
 
 from .energy import SolarModel
 from .errors import RoverError, SequenceError, SpecError
@@ -256,13 +257,20 @@ def lander_camera_view(
     r0, r1 = max(0, lr - h), min(dem.shape[0], lr + h + 1)
     c0, c1 = max(0, lc - h), min(dem.shape[1], lc + h + 1)
     box = np.ascontiguousarray(dem.elevation[r0:r1, c0:c1], dtype=np.float32)
-    limits = HazardLimits(
-        rover_antenna_height_m=ops.moonhouse_height_m,
-        los_smoothing_m=0.0,
-        link_range_m=4.0 * range_m[1] + 10.0 * res,
+    # geometric sight over the terrain as it is: the link tracer on a radio grid of one DEM
+    # cell, camera and Moonhouse top as the two antennas (its margin is not used)
+    sight = link_field(
+        box,
+        (r0, c0),
+        box.shape,
+        (lr, lc),
+        res,
+        1,
+        LinkBudget(),
+        lander_antenna_m=ops.lander_camera_height_m,
+        rover_antenna_m=ops.moonhouse_height_m,
     )
-    site = LanderSite(x, y, antenna_height_m=ops.lander_camera_height_m)
-    vis = lander_visibility(box, res, (lr - r0, lc - c0), site, limits) > 0
+    vis = sight.window(r0, r1, c0, c1)[1]
     rows, cols = np.mgrid[r0:r1, c0:c1]
     cx, cy = dem.xy(rows, cols)
     d = np.hypot(cx - x, cy - y)

@@ -224,3 +224,21 @@ def test_a_stop_worth_less_than_the_minimum_is_not_made():
     assert sorted(plan(c, ops=twin).stops.value[1:]) == pytest.approx([0.9, 10.0])
     over = Operations(**{**ops.__dict__, "min_stop_value": 0.91})
     assert sorted(plan(c, ops=over).stops.value[1:]) == pytest.approx([10.0])
+
+
+def test_paths_go_around_a_cell_no_single_step_may_cross():
+    # a wall of cells whose one step alone is riskier than a whole cycle may be, with a gap:
+    # the simulation refuses such a step, so the path must take the gap (not give up the stop)
+    cad = Cadence(**{**CAD.__dict__, "max_cycle_risk": 0.1})
+    risk = np.zeros(SHAPE)
+    risk[0:25, 14] = 0.3  # one diagonal 0.71 m step: 1 - 0.7 ** 1.41 = 0.40 > 0.1
+    p = plan(cands([[10, 18]], [5.0]), cadence=cad, risk=risk)
+    assert len(p.stops) == 2 and not p.dropped
+    crossed = np.concatenate(p.legs)
+    assert (crossed[crossed[:, 1] == 14, 0] >= 25).all()  # through the gap, never the wall
+    ops = Operations(mission_s=86400.0 * 3, window_length_h=24.0, start_soc_wh=30.0)
+    checked(p, Operations(**{**ops.__dict__, "cadence": cad}), cadence=cad, risk=risk)
+    # without the gap the stop cannot be reached, and the plan says so instead of failing later
+    risk[:, 14] = 0.3
+    p = plan(cands([[10, 18]], [5.0]), cadence=cad, risk=risk)
+    assert len(p.stops) == 1 and "reachable" in p.reason

@@ -392,7 +392,11 @@ def _budget_panel(ax, tl, budget_of) -> None:
     ax.set_xticks(x)
     ax.set_ylim(0, 24 * 1.45)
     ax.set_title("Where each day goes: the budget that holds the rover parked longest binds")
-    ax.legend(fontsize=7, loc="upper left", ncol=3, framealpha=0.8)
+    if bottom.any():
+        ax.legend(fontsize=7, loc="upper left", ncol=3, framealpha=0.8)
+    else:
+        ax.text(0.5, 0.5, "no command cycle: the plan stays at the start", ha="center",
+                va="center", transform=ax.transAxes, color="0.4")  # fmt: skip
 
 
 SCENARIO_MARKERS = {"nominal": "o", "mission-2": "X", "mission-1": "D"}
