@@ -23,10 +23,8 @@ import time
 from benchmarks.common import verdict
 
 RUNS = int(os.environ.get("FRIGORIS_BENCH_OPS_RUNS", "20"))
-OVERRIDES = ("touchdown.run=6",)
-"""Nominal run 0 of the descent model no longer leaves the rover a way out of the plume zone
-(since the descent simulation replaced the touchdown draw): the first nominal run that deploys
-on the default site is run 6."""
+OVERRIDES: tuple[str, ...] = ()
+"""The built-in mission as it is: it follows the first nominal touchdown that deploys."""
 
 
 def main() -> None:

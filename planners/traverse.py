@@ -694,15 +694,18 @@ def plan_traverse(
                 f"risk has shape {np.shape(risk)} but cost {cost.shape}; pass layers of one grid"
             )
         risk = np.clip(np.nan_to_num(np.asarray(risk, dtype=np.float64), nan=1.0), 0.0, 1.0)
-        if ops.cadence is not None:
-            # the simulation refuses a single step riskier than a whole cycle may be: the paths
-            # must not need one (a diagonal step, the longest, judges the cell)
-            cad = ops.cadence
-            step = 1.0 - (1.0 - risk) ** (res * math.sqrt(2.0) / cad.footprint_m)
-            cost[step > cad.max_cycle_risk] = np.inf
     r0, c0 = (int(v) for v in start_cell)
     if not (0 <= r0 < cost.shape[0] and 0 <= c0 < cost.shape[1]):
         raise PlanningError(f"start cell {start_cell} is outside the {cost.shape} grid")
+    if risk is not None and ops.cadence is not None:
+        # the simulation refuses a single step into a cell riskier than a whole cycle may be:
+        # the paths must not need one (a diagonal step, the longest, judges the cell; the
+        # start cell is never stepped into)
+        cad = ops.cadence
+        step = 1.0 - (1.0 - risk) ** (res * math.sqrt(2.0) / cad.footprint_m)
+        too_risky = step > cad.max_cycle_risk
+        too_risky[r0, c0] = False
+        cost[too_risky] = np.inf
     start_soc = rover.battery_wh if ops.start_soc_wh is None else float(ops.start_soc_wh)
     sx, sy = transform @ (c0 + 0.5, r0 + 0.5)
     start = Candidates(
@@ -775,7 +778,10 @@ def plan_traverse(
     big[:n, n] = 0.0
     np.fill_diagonal(big, 0.0)
     if not np.isfinite(travel_s[0, 1:]).any():
-        return empty("no candidate stop is reachable from the start without crossing keep-out")
+        why = "no candidate stop is reachable from the start without crossing keep-out"
+        if risk is not None and ops.cadence is not None:
+            why += " or a cell riskier in one step than a command cycle may be (max_cycle_risk)"
+        return empty(why)
     report(0.2, "choosing stops")
     repeats = any(f != 1.0 for _, f in ops.repeat_factor)
     rounds = 2 if repeats else 1
@@ -843,6 +849,13 @@ def plan_traverse(
         (ok, fail, arrival, departure, soc_arr), sim, legs = simulate(order)
     dropped: list[str] = []
     while not ok:
+        if not order:
+            # not even the rover's first command cycle fits the mission
+            return empty(
+                "not even the first command cycle fits: no commanding window, Sun or energy "
+                "for the ground to plan a move within the mission",
+                dropped,
+            )
         # Drop the least valuable stop among those reached up to the failure and try again.
         upto = order[: max(fail, 1)]
         marginal = dict(zip(order, _visit_values(cand, order, ops)[0], strict=True))

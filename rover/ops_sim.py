@@ -807,13 +807,20 @@ def _known_around(orb_hm, truth_hm, xy: tuple[float, float], radius_m: float):
     near = np.hypot(x - xy[0], y - xy[1]) <= radius_m
     rows, cols = rows[near], cols[near]
     changes = {}
-    for name in ("keepout", "cost", "rock_risk", "los_lander", "risk", "link_margin_db"):
-        mine, true = getattr(orb_hm, name, None), getattr(truth_hm, name, None)
-        if mine is None or true is None:
-            continue
-        out = np.array(mine, copy=True)
-        out[rows, cols] = np.asarray(true)[rows, cols]
+    for name in ("keepout_reason", "cost", "rock_risk", "risk"):
+        out = np.array(getattr(orb_hm, name), copy=True)
+        out[rows, cols] = np.asarray(getattr(truth_hm, name))[rows, cols]
         changes[name] = out
+    if orb_hm.link is not None and truth_hm.link is not None:
+        # the link fields share the radio grid (same DEM grid, lander and limits)
+        mine, true = orb_hm.link, truth_hm.link
+        ri = (rows - mine.row0) // mine.factor
+        ci = (cols - mine.col0) // mine.factor
+        ok = (ri >= 0) & (ri < mine.margin_db.shape[0]) & (ci >= 0) & (ci < mine.margin_db.shape[1])
+        margin, visible = mine.margin_db.copy(), mine.visible.copy()
+        margin[ri[ok], ci[ok]] = true.margin_db[ri[ok], ci[ok]]
+        visible[ri[ok], ci[ok]] = true.visible[ri[ok], ci[ok]]
+        changes["link"] = replace(mine, margin_db=margin, visible=visible)
     return replace(orb_hm, **changes)
 
 

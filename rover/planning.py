@@ -164,7 +164,8 @@ def plan_on_hazard(
 
     Examples
     --------
-    One day on a 96 m synthetic site, the lander in the middle:
+    Two days on a 96 m synthetic site, the lander in the middle (at the ground's command cadence
+    one day does not reach the Moonhouse):
 
     >>> from datetime import timedelta
     >>> from frigoris import (
@@ -177,7 +178,7 @@ def plan_on_hazard(
     ...     sun=(108.0, 12.0),
     ... )
     >>> result = plan_on_hazard(
-    ...     hm, rover=TENACIOUS, lander=RESILIENCE, mission_days=1.0, time_limit_s=2.0,
+    ...     hm, rover=TENACIOUS, lander=RESILIENCE, mission_days=2.0, time_limit_s=2.0,
     ...     start_time=PLANNED_TOUCHDOWN_UTC + timedelta(hours=24),
     ... )
     >>> result.plan.distance_m > 0 and result.plan.stops.kind[0] == "start"
@@ -299,6 +300,8 @@ def _unplanned_targets(
             continue
         if any(d.startswith("target") and repr(name) in d for d in plan.dropped):
             why = "dropped once simulated: not affordable in time or energy"
+        elif len(plan.stops) == 1 and plan.reason:
+            why = f"the plan has no stop: {plan.reason}"
         else:
             if labels is None:  # 8-connected regions of drivable cells
                 labels, _ = ndimage.label(~hm.keepout, structure=np.ones((3, 3), bool))

@@ -241,4 +241,13 @@ def test_paths_go_around_a_cell_no_single_step_may_cross():
     # without the gap the stop cannot be reached, and the plan says so instead of failing later
     risk[:, 14] = 0.3
     p = plan(cands([[10, 18]], [5.0]), cadence=cad, risk=risk)
-    assert len(p.stops) == 1 and "reachable" in p.reason
+    assert len(p.stops) == 1 and "riskier in one step" in p.reason
+
+
+def test_no_first_cycle_is_an_empty_plan_with_its_reason_not_a_crash():
+    # the Sun never above the drive limit (a polar site at 1 deg): the ground cannot even plan
+    # a first move, so the plan stays at the start and says why
+    cad = Cadence(**{**CAD.__dict__, "sun_elevation_deg": lambda t: np.full(np.shape(t), 1.0)})
+    p = plan(cands([[10, 18]], [5.0]), cadence=cad)
+    assert len(p.stops) == 1 and p.distance_m == 0.0
+    assert "first command cycle" in p.reason

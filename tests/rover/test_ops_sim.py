@@ -59,23 +59,27 @@ def world():
     site = synthesize(m.site.synthetic)
     dem = site.dem
     x, y = lunar_to_crs(dem.crs, m.site.lat_deg, m.site.lon_deg)
-    run = simulate_touchdown(
+    runs = simulate_touchdown(
         dem,
         m.lander,
         (float(x), float(y)),
-        runs=3,
+        runs=8,
         seed=0,
         dispersion=m.touchdown.dispersion,
         time=m.touchdown_utc,
-    ).runs[0]
-    hm = hazard_map(
-        dem,
-        hazard_limits(m.rover),
-        sun=resolve_sun(dem, when=m.deploy_time),
-        lander=lander_site(m.lander, run.x, run.y),
-        rock_abundance=site.rock_abundance,
-    )
-    h = deploy(run, hm, m.lander, m.rover, time=m.touchdown_utc, crs=dem.crs)
+    ).runs
+    for run in runs:  # the first touchdown from which the rover deploys
+        hm = hazard_map(
+            dem,
+            hazard_limits(m.rover),
+            sun=resolve_sun(dem, when=m.deploy_time),
+            lander=lander_site(m.lander, run.x, run.y),
+            rock_abundance=site.rock_abundance,
+        )
+        h = deploy(run, hm, m.lander, m.rover, time=m.touchdown_utc, crs=dem.crs)
+        if h.deployed:
+            break
+    assert h.deployed, "no touchdown of the first 8 deploys on the test site"
     ctx = OpsContext(
         m.rover,
         m.lander,

@@ -54,10 +54,11 @@ CHROMEDRIVER = pathlib.Path("/usr/bin/chromedriver")
 SMALL = [
     "site.synthetic.size_m=256",
     "touchdown.runs=10",
-    "mission.days=2",
+    "mission.days=4",
     "planner.time_limit_s=2",
 ]
-"""The HAKUTO-R mission on a 256 m site over two days: a whole chain in a page of ~1 MB."""
+"""The HAKUTO-R mission on a 256 m site over four days (two stops at the ground's command cadence):
+a whole chain in a page of ~1 MB."""
 CRASH = ["site.synthetic.size_m=128", "touchdown.runs=10", 'touchdown.follow="mission-1"']
 """Following Mission 1's descent: the lander crashes, no deployment, no plan."""
 

@@ -65,7 +65,6 @@ def ops_sim(
     (resolution and noise of LROC NAC DTMs); execution happens on the full-resolution site
     with slip and localisation drift; the rover's cameras reveal the true hazards; the ground
     replans. Example: frigoris ops-sim examples/hakuto_r_m2.toml -o ops --runs 20
-    --set touchdown.run=6
     """
     with progress_bar("ops-sim", enabled=not quiet) as progress:
         result = ops_sim_job(
