@@ -64,15 +64,12 @@ def main() -> None:
         for codec, level in CODECS[1:]:
             t, mb = _time(codec, level, layers, dem, dtypes, folder)
             chosen = (codec, level) == (io.COG_CODEC, io.COG_LEVEL)
+            ok = t / peer_t <= 0.5 and mb / peer_mb <= 1.1
+            tail = f" (chosen: target time <= 0.5, size <= 1.1) {verdict(ok)}" if chosen else ""
             print(
                 f"BENCH cog {len(layers)} bands {dem.shape[0]}^2: {codec} level {level}: "
                 f"{t:.2f} s, {mb:.0f} MiB; peer DEFLATE level 6 {peer_t:.2f} s, {peer_mb:.0f} MiB; "
-                f"ratio={t / peer_t:.2f} size ratio {mb / peer_mb:.2f}"
-                + (
-                    f" (chosen: target time <= 0.5, size <= 1.1) {verdict(t / peer_t <= 0.5 and mb / peer_mb <= 1.1)}"
-                    if chosen
-                    else ""
-                ),
+                f"ratio={t / peer_t:.2f} size ratio {mb / peer_mb:.2f}{tail}",
                 flush=True,
             )
 

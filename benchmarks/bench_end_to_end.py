@@ -15,7 +15,7 @@ Cases: ``frigoris demo``; ``frigoris mission`` on the example files; ``frigoris 
 synthetic DEMs of 4096^2 and 8192^2 (0.5 m), with the lander in the middle and the Sun from the
 ephemeris. The hazard command's peer is GDAL doing comparable file work in the same run:
 ``gdaldem slope`` of the DEM, then ``gdal_translate -of COG`` of a stack with as many bands as
-``hazard.tif`` (deflate, all cores).
+``hazard.tif`` (the same codec, level and predictor as ours, all cores).
 
 Targets (issue 21): the demo within 20 s; the hazard command on 4096^2 within 2x its own
 computation time and within 2x the GDAL peer.
@@ -36,6 +36,7 @@ import time
 import rasterio
 
 from benchmarks.common import verdict
+from frigoris.terrain.io import COG_CODEC, COG_LEVEL
 
 REPEATS = int(os.environ.get("FRIGORIS_BENCH_REPEATS", "3"))
 SIZES = [int(s) for s in os.environ.get("FRIGORIS_BENCH_E2E_SIZES", "4096,8192").split(",")]
@@ -109,7 +110,7 @@ def _line(name: str, args: list[str], cwd: pathlib.Path, extra: str = "") -> dic
 
 
 def _gdal_peer(dem: pathlib.Path, bands: int, work: pathlib.Path) -> float:
-    """Seconds for gdaldem slope plus a COG of ``bands`` bands (deflate, all cores)."""
+    """Seconds for gdaldem slope plus a COG of ``bands`` bands (our codec and level, all cores)."""
     slope = work / "slope.tif"
     vrt = work / "stack.vrt"
     cog = work / "stack_cog.tif"
@@ -121,7 +122,8 @@ def _gdal_peer(dem: pathlib.Path, bands: int, work: pathlib.Path) -> float:
         ["gdalbuildvrt", "-q", "-separate", str(vrt), *([str(slope)] * bands)], check=True
     )
     subprocess.run(
-        ["gdal_translate", "-q", "-of", "COG", "-co", "COMPRESS=DEFLATE",
+        ["gdal_translate", "-q", "-of", "COG", "-co", f"COMPRESS={COG_CODEC}",
+         "-co", f"LEVEL={COG_LEVEL}", "-co", "PREDICTOR=YES",
          "-co", "NUM_THREADS=ALL_CPUS", str(vrt), str(cog)],
         check=True,
     )  # fmt: skip
