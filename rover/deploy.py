@@ -457,6 +457,22 @@ def deploy(
         Inputs that do not belong together: a naive time, no hazard map for a standing
         lander, a hazard map that does not cover the lander or was built for another lander
         position.
+
+    Examples
+    --------
+    A lander that crashed deploys nothing, and says why:
+
+    >>> import dataclasses
+    >>> import numpy as np
+    >>> from frigoris import RESILIENCE, TENACIOUS, touchdown_at
+    >>> from frigoris.terrain import Dem, local_metric_crs
+    >>> crs = local_metric_crs(60.5, -4.6)
+    >>> flat = Dem.from_array(np.zeros((64, 64)), res_m=0.5, crs=crs)
+    >>> crash = dataclasses.replace(touchdown_at(flat, RESILIENCE, 0.0, 0.0, 0.0),
+    ...                             outcome="crash", reason="hit at 42 m/s")
+    >>> handoff = deploy(crash, None, RESILIENCE, TENACIOUS, crs=crs)
+    >>> handoff.deployed, handoff.reasons
+    (False, ('lander crash: hit at 42 m/s', 'no deployment: the rover stays aboard'))
     """
     if not isinstance(touchdown, TouchdownRun):
         raise DeployError(f"touchdown must be a TouchdownRun, got {type(touchdown).__name__}")

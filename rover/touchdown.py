@@ -646,6 +646,18 @@ def touchdown_at(
     Returns
     -------
     TouchdownRun
+
+    Examples
+    --------
+    On flat ground the lander stands level, with its whole clearance under the body:
+
+    >>> import numpy as np
+    >>> from frigoris import RESILIENCE
+    >>> from frigoris.terrain import Dem, local_metric_crs
+    >>> flat = Dem.from_array(np.zeros((64, 64)), res_m=0.5, crs=local_metric_crs(60.5, -4.6))
+    >>> run = touchdown_at(flat, RESILIENCE, 0.0, 0.0, 30.0)
+    >>> run.outcome, run.tilt_deg, run.clearance_m == RESILIENCE.body_clearance_m
+    ('nominal', 0.0, True)
     """
     _check_lander(lander)
     _check_target(dem, (x, y), "touchdown point")

@@ -222,6 +222,22 @@ def read_dem(
     ------
     DemNotFoundError, UnreadableDemError, MissingCrsError, EarthCrsError, NotLunarCrsError,
     EmptyDemError, WindowOutsideError
+
+    Examples
+    --------
+    The real LOLA 5 m DEM near Shoemaker crater kept in the repository's examples, and a cut of
+    at least 500 m around a position (read with a margin for the hazard windows):
+
+    >>> import pathlib
+    >>> import frigoris
+    >>> tif = (pathlib.Path(frigoris.__file__).parent / "examples" / "data"
+    ...        / "shoemaker_5mpp_south_pole.tif")
+    >>> dem = read_dem(tif)
+    >>> dem.res_m, dem.crs.is_projected
+    (5.0, True)
+    >>> cut = read_dem(tif, around=(-87.18, 62.8), size_m=500)
+    >>> cut.res_m, cut.shape[0] * cut.res_m >= 500
+    (5.0, True)
     """
     if (around is None) != (size_m is None):
         raise TerrainError("around= and size_m= go together: give both, or neither")
