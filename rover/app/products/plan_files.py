@@ -196,7 +196,10 @@ def write_plan(
         hm,
         plan,
         out_dir / "plan.png",
-        title=f"Traverse plan from {utc_at(start, 0)}",
+        title=(
+            f"Traverse plan from {utc_at(start, 0)}: {len(plan.stops) - 1} stops, "
+            f"{plan.distance_m:.0f} m in {plan.duration_s / 86400.0:.1f} days"
+        ),
         unplanned=result.unplanned_targets,
         seen=result.hazards,
     )
