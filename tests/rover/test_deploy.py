@@ -18,7 +18,7 @@ from frigoris.rover.app.cli.deploy import deploy as deploy_cmd
 from frigoris.rover.deploy import Handoff, crop, deploy
 from frigoris.rover.errors import DeployError
 from frigoris.rover.specs import RESILIENCE, TENACIOUS, hazard_limits, lander_site
-from frigoris.rover.touchdown import PLANNED_TOUCHDOWN_UTC, touchdown_at
+from frigoris.rover.touchdown import PLANNED_TOUCHDOWN_UTC, simulate_touchdown, touchdown_at
 from frigoris.terrain.hazard import DetectedRocks, hazard_map
 
 BASE_Z = -2430.0
@@ -343,3 +343,19 @@ def test_cli_deploy_crash_exits_3_and_says_why(tmp_path, flat_tif):
     h = Handoff.read(out / "handoff.json")
     assert not h.deployed and h.lander.outcome == "crash"
     assert (out / "deploy.png").exists()
+
+
+def test_cli_deploy_run_follows_that_run_of_the_seeded_monte_carlo(tmp_path, flat_tif):
+    # --run k is run k of the touchdown Monte Carlo a mission with the same seed draws (how
+    # `frigoris deploy --seed 0 --run 2` gives the demo's lander)
+    out = tmp_path / "run2"
+    res = CliRunner().invoke(
+        deploy_cmd, [str(flat_tif), "-o", str(out), "--seed", "3", "--run", "2", "-q"]
+    )
+    assert res.exit_code in (0, NO_HANDOFF_EXIT), res.output
+    dem = terrain.read_dem(flat_tif)
+    runs = simulate_touchdown(dem, L, (0.0, 0.0), runs=4, seed=3).runs
+    h = Handoff.read(out / "handoff.json")
+    assert (h.lander.x, h.lander.y) == pytest.approx((runs[2].x, runs[2].y), abs=1e-6)
+    assert h.lander.yaw_deg == pytest.approx(runs[2].yaw_deg, abs=1e-6)
+    assert (runs[0].x, runs[0].y) != pytest.approx((runs[2].x, runs[2].y), abs=1e-3)

@@ -36,6 +36,15 @@ NO_HANDOFF_EXIT = 3
 @out_dir_option(default="deploy-out")
 @seed_option
 @click.option(
+    "--run",
+    "run",
+    type=click.IntRange(0, 9999),
+    default=0,
+    show_default=True,
+    help="Which run of the seeded touchdown Monte Carlo to follow (the demo follows run 2 of "
+    "seed 0: --seed 0 --run 2 gives its lander).",
+)
+@click.option(
     "--scenario",
     type=click.Choice(list(SCENARIOS)),
     default="nominal",
@@ -67,6 +76,7 @@ def deploy(
     dem,
     out_dir,
     seed,
+    run,
     scenario,
     at,
     yaw_deg,
@@ -82,13 +92,14 @@ def deploy(
     Exits 3 when there is no handoff (crash, tilt, every side blocked, no egress): the JSON
     then says deployed=false and why.
 
-    Example: frigoris deploy -o dep --seed 1
+    Example: frigoris deploy -o dep --seed 0 --run 2 (the demo's touchdown)
     """
     with progress_bar("deploy", enabled=not quiet) as progress:
         result, handoff = deploy_job(
             dem,
             out_dir,
             seed=seed,
+            run=run,
             scenario=scenario,
             at=at,
             yaw_deg=yaw_deg,

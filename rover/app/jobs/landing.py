@@ -149,6 +149,7 @@ def deploy_job(
     out_dir: pathlib.Path,
     *,
     seed: int = 0,
+    run: int = 0,
     scenario: str = "nominal",
     at: Position | None = None,
     yaw_deg: float = 0.0,
@@ -161,9 +162,10 @@ def deploy_job(
 ) -> tuple[JobResult, Handoff]:
     """One touchdown, the hazard map around it, the deployment; writes handoff.json + deploy.png.
 
-    The touchdown is the first run of ``scenario`` with ``seed`` around the target, or the
-    given position and yaw (``at``, ``yaw_deg``). The hazard map covers only the plume
-    radius plus a margin around the lander, with the sun at the deployment time.
+    The touchdown is run ``run`` of the Monte Carlo of ``scenario`` with ``seed`` around the
+    target (the same lander as run ``run`` of a mission with that seed: each run draws from its
+    own stream), or the given position and yaw (``at``, ``yaw_deg``). The hazard map covers
+    only the plume radius plus a margin around the lander, with the sun at the deployment time.
     """
     lander = lander or LanderSpec.load()
     rover = rover or RoverSpec.load()
@@ -179,11 +181,11 @@ def deploy_job(
                 dem,
                 lander,
                 _aim(dem, target),
-                runs=1,
+                runs=run + 1,
                 seed=seed,
                 descent=scenario,
                 time=touchdown_time,
-            ).runs[0]
+            ).runs[run]
         hm = None
         if run.outcome == "nominal":
             progress(0.4, "hazard map")
