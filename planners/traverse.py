@@ -401,6 +401,22 @@ class _Sim:
             t, soc = out
         return t, soc
 
+    def _stop_activity(self, t, soc, dwell_s, kind, r, c, k):
+        """Stop k's activity (dwell with the Sun up), then its images down before the next move.
+
+        The new (t, soc), or None when it does not fit.
+        """
+        if dwell_s > 0:
+            out = self._wait_sun(t, soc, dwell_s, r, c, -1, k)
+            if out is None:
+                return None
+            t, soc = out
+            out = self._idle(t, soc, t + dwell_s, r, c, "dwell", -1, k)
+            if out is None:
+                return None
+            t, soc = out
+        return self._turnaround(t, soc, self.ops.cadence.bits_at(kind), r, c, -1, k, "science")
+
     def run_cadence(
         self,
         legs: list[np.ndarray],
@@ -424,16 +440,7 @@ class _Sim:
         seg_charge = rv.drive_power_w * (rv.max_drive_per_cycle_m / rv.speed_m_s) / 3600.0
         for k, cells in enumerate(legs):
             if k > 0:
-                # the stop's activity, then its images go down before the next move
-                if dwell[k] > 0:
-                    out = self._wait_sun(t, soc, dwell[k], r, c, -1, k)
-                    if out is not None:
-                        t, soc = out
-                        out = self._idle(t, soc, t + dwell[k], r, c, "dwell", -1, k)
-                    if out is None:
-                        return False, k, arrival, departure, soc_arr
-                    t, soc = out
-                out = self._turnaround(t, soc, cad.bits_at(kinds[k]), r, c, -1, k, "science")
+                out = self._stop_activity(t, soc, dwell[k], kinds[k], r, c, k)
                 if out is None:
                     return False, k, arrival, departure, soc_arr
                 t, soc = out
@@ -508,15 +515,7 @@ class _Sim:
                 t, soc = out
         n = len(legs)
         if n > 0:
-            if dwell[n] > 0:
-                out = self._wait_sun(t, soc, dwell[n], r, c, -1, n)
-                if out is not None:
-                    t, soc = out
-                    out = self._idle(t, soc, t + dwell[n], r, c, "dwell", -1, n)
-                if out is None:
-                    return False, n, arrival, departure, soc_arr
-                t, soc = out
-            out = self._turnaround(t, soc, cad.bits_at(kinds[n]), r, c, -1, n, "science")
+            out = self._stop_activity(t, soc, dwell[n], kinds[n], r, c, n)
             if out is None:
                 return False, n, arrival, departure, soc_arr
             t, soc = out
