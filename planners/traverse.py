@@ -632,6 +632,25 @@ def _timeline(rows: list[tuple], transform) -> dict[str, np.ndarray]:
     }
 
 
+def too_risky_to_enter(
+    risk: np.ndarray, res_m: float, footprint_m: float, max_cycle_risk: float
+) -> np.ndarray:
+    """Cells riskier over one step than a whole command cycle may be: no path may enter them.
+
+    A diagonal step, the longest (``res_m * sqrt(2)``), judges each cell: the chance of meeting
+    an unresolved hazard over that step is ``1 - (1 - risk) ** (step / footprint_m)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> too_risky_to_enter(np.array([0.01, 0.2]), 0.5, 0.5, 0.1).tolist()
+    [False, True]
+    """
+    risk = np.clip(np.nan_to_num(np.asarray(risk, dtype=np.float64), nan=1.0), 0.0, 1.0)
+    step = 1.0 - (1.0 - risk) ** (res_m * math.sqrt(2.0) / footprint_m)
+    return step > max_cycle_risk
+
+
 def plan_traverse(
     *,
     cost: np.ndarray,
@@ -722,8 +741,7 @@ def plan_traverse(
         # the paths must not need one (a diagonal step, the longest, judges the cell; the
         # start cell is never stepped into)
         cad = ops.cadence
-        step = 1.0 - (1.0 - risk) ** (res * math.sqrt(2.0) / cad.footprint_m)
-        too_risky = step > cad.max_cycle_risk
+        too_risky = too_risky_to_enter(risk, res, cad.footprint_m, cad.max_cycle_risk)
         too_risky[r0, c0] = False
         cost[too_risky] = np.inf
     start_soc = rover.battery_wh if ops.start_soc_wh is None else float(ops.start_soc_wh)
@@ -1464,4 +1482,12 @@ def _check_totals(plan: TraversePlan, tl: dict, transform) -> list[str]:
     return out
 
 
-__all__ = ["Operations", "RoverModel", "TraversePlan", "check_plan", "plan_traverse", "NoPathError"]
+__all__ = [
+    "NoPathError",
+    "Operations",
+    "RoverModel",
+    "TraversePlan",
+    "check_plan",
+    "plan_traverse",
+    "too_risky_to_enter",
+]

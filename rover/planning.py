@@ -17,7 +17,13 @@ from affine import Affine
 from scipy import ndimage
 
 from frigoris.planners.stops import Candidates, StopRules, candidate_stops
-from frigoris.planners.traverse import Operations, RoverModel, TraversePlan, plan_traverse
+from frigoris.planners.traverse import (
+    Operations,
+    RoverModel,
+    TraversePlan,
+    plan_traverse,
+    too_risky_to_enter,
+)
 from frigoris.terrain import Dem
 from frigoris.terrain.hazard import HazardMap
 from frigoris.terrain.illumination import HorizonMap, horizon_map
@@ -257,7 +263,14 @@ def plan_on_hazard(
             cand,
             solar,
             start_time,
-            _unplanned_targets(hm, cand, seg.plan, start),
+            _unplanned_targets(
+                hm,
+                cand,
+                seg.plan,
+                start,
+                blocked=~layers.linked
+                | too_risky_to_enter(layers.risk, dem.res_m, rover.length_m, ops.max_cycle_risk),
+            ),
             seg.rover,
             segment=seg,
             context=ctx,
@@ -289,9 +302,19 @@ def plan_on_hazard(
 
 
 def _unplanned_targets(
-    hm: HazardMap, cand: Candidates, plan: TraversePlan, start: tuple[int, int]
+    hm: HazardMap,
+    cand: Candidates,
+    plan: TraversePlan,
+    start: tuple[int, int],
+    *,
+    blocked: np.ndarray | None = None,
 ) -> tuple[tuple[str, str, float, float], ...]:
-    """Why each user target is not in the plan, and where it is."""
+    """Why each user target is not in the plan, and where it is.
+
+    ``blocked`` marks cells the planner's paths may not enter besides keep-out (out of link,
+    riskier in one step than a command cycle may be), so that "walled off" means what the
+    planner saw.
+    """
     visited = set(plan.stops.names or ())
     out = [(n, w, float(x), float(y)) for n, w, x, y in cand.unplaced]
     labels = None
@@ -304,10 +327,17 @@ def _unplanned_targets(
             why = f"the plan has no stop: {plan.reason}"
         else:
             if labels is None:  # 8-connected regions of drivable cells
-                labels, _ = ndimage.label(~hm.keepout, structure=np.ones((3, 3), bool))
+                free = ~hm.keepout if blocked is None else ~(hm.keepout | blocked)
+                free[start] = True  # the rover stands there; it never steps into it
+                labels, _ = ndimage.label(free, structure=np.ones((3, 3), bool))
             r, c = cand.cells[i]
             if labels[r, c] != labels[start]:
-                why = "walled off from the rover's start by keep-out"
+                why = (
+                    "walled off from the rover's start by keep-out"
+                    if blocked is None
+                    else "walled off from the rover's start by keep-out, lost link or cells "
+                    "riskier in one step than a command cycle may be (max_cycle_risk)"
+                )
             else:
                 why = (
                     "not chosen: the stop selection found more value for the mission's time "

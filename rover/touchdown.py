@@ -680,6 +680,104 @@ def touchdown_at(
     )
 
 
+def placed_at(dem: Dem, lander: LanderSpec, x: float, y: float, yaw_deg: float) -> TouchdownRun:
+    """A lander placed by hand where it is known to stand (a mission's ``[lander] at``).
+
+    When the DEM resolves the pads this is :func:`touchdown_at` (the stance on the DEM, a
+    nominal contact). On a DEM too coarse for the pad circle (:func:`check_grid`), the stance
+    cannot be computed: the tilt is the slope of the plane fitted to the 3 x 3 pixels around
+    the lander, a baseline of three pixels, and the body clearance is unknown (NaN). Relief
+    finer than the pixel can only add to that tilt, and the reason says so.
+
+    Parameters
+    ----------
+    dem : Dem
+    lander : LanderSpec
+    x, y : float
+        Lander centre in map metres; must be on the DEM's data.
+    yaw_deg : float
+        Azimuth of the lander's body +x axis.
+
+    Returns
+    -------
+    TouchdownRun
+        Outcome ``nominal`` (deployable), ``degraded`` (tilt above the deployment limit) or
+        ``tip-over`` (above the stability limit); the reason starts with "placed by hand".
+
+    Examples
+    --------
+    On a 5 m grid tilted 3 deg, Resilience's 1.25 m pad circle is not resolved; the plane is:
+
+    >>> import numpy as np
+    >>> from frigoris import RESILIENCE
+    >>> from frigoris.terrain import Dem, local_metric_crs
+    >>> ramp = np.tan(np.radians(3.0)) * 5.0 * np.arange(16.0)[None, :].repeat(16, axis=0)
+    >>> dem = Dem.from_array(ramp, res_m=5.0, crs=local_metric_crs(-87.2, 63.0))
+    >>> run = placed_at(dem, RESILIENCE, 0.0, 0.0, 0.0)
+    >>> run.outcome, round(run.tilt_deg, 6), run.clearance_m
+    ('nominal', 3.0, nan)
+    """
+    _check_lander(lander)
+    _check_target(dem, (x, y), "lander position")
+    try:
+        check_grid(dem, lander)
+    except TouchdownError:
+        pass
+    else:
+        run = touchdown_at(dem, lander, x, y, yaw_deg)
+        return replace(run, reason=f"placed by hand; {run.reason}")
+    res = dem.res_m
+    r, c = dem.rowcol(x, y)
+    rows, cols = dem.shape
+    r0, r1 = max(r - 1, 0), min(r + 2, rows)
+    c0, c1 = max(c - 1, 0), min(c + 2, cols)
+    z = np.asarray(dem.elevation[r0:r1, c0:c1], dtype=np.float64)
+    rr, cc = np.mgrid[r0:r1, c0:c1]
+    ok = np.isfinite(z)
+    if ok.sum() < 3 or np.unique(rr[ok]).size < 2 or np.unique(cc[ok]).size < 2:
+        raise TouchdownError(
+            f"lander position ({x:.1f}, {y:.1f}) has too little DEM data around it to know the "
+            "ground's tilt; place the lander on valid data"
+        )
+    a = np.column_stack([cc[ok] * res, rr[ok] * res, np.ones(ok.sum())])
+    (gx, gy, _), *_ = np.linalg.lstsq(a, z[ok], rcond=None)
+    tilt = math.degrees(math.atan(math.hypot(gx, gy)))
+    base = f"{3 * res:g} m"
+    if tilt > lander.max_tilt_stable_deg:
+        outcome = "tip-over"
+        why = (
+            f"the ground tilts {tilt:.1f} deg, above the {lander.max_tilt_stable_deg:g} deg "
+            "stability limit"
+        )
+    elif tilt > lander.max_tilt_deploy_deg:
+        outcome = "degraded"
+        why = (
+            f"the ground tilts {tilt:.1f} deg, above the {lander.max_tilt_deploy_deg:g} deg "
+            "the rover can be deployed at"
+        )
+    else:
+        outcome, why = "nominal", f"the ground tilts {tilt:.1f} deg"
+    reason = (
+        f"placed by hand; {why} over a {base} baseline: the DEM's {res:g} m pixels cannot "
+        f"resolve the {2 * lander.pad_circle_radius_m:g} m pad circle, so the tilt under the "
+        "pads may be larger and the clearance under the body is unknown"
+    )
+    return TouchdownRun(
+        0,
+        float(x),
+        float(y),
+        float(yaw_deg) % 360.0,
+        scenario("nominal").final_speed_m_s,
+        0.0,
+        math.nan,
+        0.0,
+        tilt,
+        math.nan,
+        outcome,
+        reason,
+    )
+
+
 @dataclass(frozen=True)
 class TouchdownResult:
     """Monte Carlo touchdowns of one descent scenario.
@@ -1235,6 +1333,7 @@ __all__ = [
     "check_grid",
     "classify",
     "contact_points",
+    "placed_at",
     "safety_bounds",
     "simulate_touchdown",
     "simulate_touchdown_distributed",

@@ -164,3 +164,20 @@ def is_metric_projected(crs: CRS | pyproj.CRS | str) -> bool:
     if not p.is_projected:
         return False
     return all((a.unit_name or "").lower() in ("metre", "meter", "m") for a in p.axis_info[:2])
+
+
+def crs_label(crs: CRS | pyproj.CRS | str) -> str:
+    """A short human name of ``crs``: its own name, or its projection and body when unnamed.
+
+    Examples
+    --------
+    >>> crs_label("+proj=stere +lat_0=-90 +R=1737400 +units=m +no_defs")
+    'Polar Stereographic (variant A) on a sphere of radius 1737.4 km'
+    """
+    p = to_pyproj(crs)
+    if p.name and p.name.lower() not in ("unknown", "unnamed", ""):
+        return p.name
+    method = p.coordinate_operation.method_name if p.coordinate_operation else "geographic"
+    radius = body_radius_m(p)
+    body = f" on a sphere of radius {radius / 1000:g} km" if radius else ""
+    return f"{method}{body}"

@@ -27,6 +27,8 @@ Layout of a mission file (every table but [mission] and [site] is optional)::
     [lander]
     spec = "resilience"         # built-in name or a TOML file with a [lander] table
     checkout_h = 24             # any LanderSpec field overrides the spec
+    # at = {lat = 60.5001, lon = -4.6002, yaw_deg = 0}   # placed by hand (or {x = .., y = ..}
+    #                           # in map metres): no touchdown Monte Carlo, no [touchdown] table
 
     [rover]
     spec = "tenacious"
@@ -107,6 +109,7 @@ __all__ = [
     "EPHEMERIS_SPAN",
     "InputFile",
     "Mission",
+    "Placement",
     "PlannerLimits",
     "Site",
     "Target",
@@ -150,6 +153,27 @@ class TouchdownPlan:
     run: int = 0
     dispersion: Dispersion = field(default_factory=Dispersion)
     safety_extent: str = "ellipse"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A lander placed by hand (``[lander] at``): where it stands, known rather than simulated.
+
+    Either ``lat_deg``/``lon_deg`` or map ``x_m``/``y_m`` (metres in the DEM's CRS) is set.
+    """
+
+    lat_deg: float | None = None
+    lon_deg: float | None = None
+    x_m: float | None = None
+    y_m: float | None = None
+    yaw_deg: float = 0.0
+
+    @property
+    def text(self) -> str:
+        """The position as the mission file wrote it."""
+        if self.x_m is not None:
+            return f"x {self.x_m:g} m, y {self.y_m:g} m"
+        return f"lat {self.lat_deg:g}, lon {self.lon_deg:g}"
 
 
 @dataclass(frozen=True)
@@ -209,6 +233,8 @@ class Mission:
     waivers: tuple[Waiver, ...] = ()
     sim: SimSpec = field(default_factory=SimSpec.load)
     """What the closed-loop operations simulation degrades and perturbs (``frigoris ops-sim``)."""
+    lander_at: Placement | None = None
+    """The lander placed by hand (``[lander] at``); None: the touchdown Monte Carlo places it."""
 
     @property
     def deploy_time(self) -> datetime:
@@ -257,6 +283,9 @@ class Mission:
             "operations": _spec_dict(self.operations),
             "waivers": [plain(dataclasses.asdict(w)) for w in self.waivers],
             "ops_sim": _spec_dict(self.sim),
+            "lander_at": None
+            if self.lander_at is None
+            else {k: v for k, v in dataclasses.asdict(self.lander_at).items() if v is not None},
         }
 
 
@@ -667,9 +696,17 @@ def _parse(
             rock_abundance=k,
         )
 
+    lt = r.table(doc, "lander")
     lander = _spec(
-        "lander", r.table(doc, "lander"), "lander", base, r, LanderSpec, "resilience", inputs
+        "lander", lt, "lander", base, r, LanderSpec, "resilience", inputs, skip=("spec", "at")
     )
+    lander_at = _placement(lt, r)
+    if lander_at is not None and "touchdown" in doc:
+        raise r.fail(
+            "[touchdown]",
+            "is given with [lander] at, which places the lander by hand",
+            "drop one: [lander] at (no Monte Carlo) or [touchdown] (the Monte Carlo places it)",
+        )
     rover = _spec("rover", r.table(doc, "rover"), "rover", base, r, RoverSpec, "tenacious", inputs)
 
     # touchdown
@@ -809,6 +846,35 @@ def _parse(
         operations,
         tuple(waivers),
         sim,
+        lander_at,
+    )
+
+
+def _placement(table: dict, r: _Reader) -> Placement | None:
+    """``[lander] at = {lat, lon}`` or ``{x, y}`` (map metres), with an optional ``yaw_deg``."""
+    if "at" not in table:
+        return None
+    at = table["at"]
+    fix = "write at = {lat = .., lon = ..} or at = {x = .., y = ..} (map metres), yaw_deg optional"
+    if not isinstance(at, dict):
+        raise r.fail(f"[lander] at = {at!r}", "is not an inline table", fix)
+    where = "lander.at"
+    r.unknown(at, where, {"lat", "lon", "x", "y", "yaw_deg"})
+    yaw = r.number(at, "yaw_deg", where, 0.0, lo=0.0, hi=360.0, unit=" degrees")
+    latlon, xy = {"lat", "lon"} & set(at), {"x", "y"} & set(at)
+    if latlon and xy or len(latlon | xy) != 2 or (latlon and len(latlon) != 2):
+        raise r.fail(f"[lander] at = {at!r}", "needs either lat and lon or x and y", fix)
+    if xy:
+        return Placement(
+            x_m=r.number(at, "x", where, ..., unit=" m"),
+            y_m=r.number(at, "y", where, ..., unit=" m"),
+            yaw_deg=yaw,
+        )
+    lon = r.number(at, "lon", where, ..., lo=-180.0, hi=360.0, unit=" degrees east")
+    return Placement(
+        lat_deg=r.number(at, "lat", where, ..., lo=-90.0, hi=90.0, unit=" degrees north"),
+        lon_deg=lon - 360.0 if lon > 180.0 else lon,
+        yaw_deg=yaw,
     )
 
 

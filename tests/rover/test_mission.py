@@ -208,6 +208,19 @@ lon = -4.6
             r"\[targets #1\] priority = 0.5 is outside",
         ),
         ("[mission\n", "is not valid TOML"),
+        (BASE + '[lander]\nat = "centre"\n', r"\[lander\] at = 'centre' is not an inline table"),
+        (
+            BASE + "[lander]\nat = {lat = 60.5, lon = -4.6, x = 3.0, y = 4.0}\n",
+            r"needs either lat and lon or x and y",
+        ),
+        (BASE + "[lander]\nat = {lat = 60.5}\n", r"needs either lat and lon or x and y"),
+        (BASE + "[lander]\nat = {x = 1.0, lon = 2.0}\n", r"needs either lat and lon or x and y"),
+        (BASE + "[lander]\nat = {lat = 91.0, lon = 2.0}\n", r"\[lander.at\] lat = 91.0 is outside"),
+        (BASE + "[lander]\nat = {x = 0, y = 0, heading = 3}\n", r"'heading' is not a known key"),
+        (
+            BASE + "[lander]\nat = {x = 0.0, y = 0.0}\n[touchdown]\nruns = 5\n",
+            r"\[touchdown\] is given with \[lander\] at.*drop one",
+        ),
     ],
 )
 def test_bad_mission_files_give_one_line_naming_key_and_fix(tmp_path, text, message):

@@ -8,6 +8,10 @@ A step that is impossible stops the chain with its reason, as a result: a lander
 is not deployed, a rover never deployed gets no plan, and a DEM too coarse to resolve the
 lander's legs (a regional LOLA grid) gives the site and its hazard layers, then stops. Each
 step is one function below; :func:`run_mission` strings them together.
+
+A lander placed by hand (``[lander] at``) replaces the Monte Carlo: the lander stands where the
+mission file says, on any DEM, and the chain goes on from the hazard map to a checked plan. On a
+DEM coarser than the pads (a 5 m LOLA grid) its tilt is the ground's slope over three pixels.
 """
 
 from __future__ import annotations
@@ -28,10 +32,10 @@ from frigoris.terrain.synth import RESILIENCE_TARGET, SyntheticSite, synthesize
 
 from ...deploy import Handoff, deploy
 from ...errors import RoverError, SpecError, TouchdownError
-from ...planning import plan_on_hazard
+from ...planning import command_lattice, plan_on_hazard
 from ...progress import ProgressCallback, no_progress
 from ...specs import hazard_limits, lander_site
-from ...touchdown import TouchdownRun, check_grid, safety_bounds, touchdown_safety
+from ...touchdown import TouchdownRun, check_grid, placed_at, safety_bounds, touchdown_safety
 from ..formats import utc_iso
 from ..mission_file import Mission, builtin_mission, load_mission
 from ..products import figures
@@ -71,6 +75,7 @@ class _Chain:
     site: SyntheticSite | None = None
     target_xy: tuple[float, float] | None = None
     targets_xy: tuple = ()
+    lander_xy: tuple[float, float] | None = None
     outputs: dict[str, pathlib.Path] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
@@ -245,6 +250,7 @@ def _site_step(chain: _Chain) -> None:
         Step("site", "done", f"{label}: {dem.shape[1]} x {dem.shape[0]} px at {dem.res_m:.3g} m")
     )
     chain.target_xy, chain.targets_xy = _aim_and_targets(mission, dem)
+    chain.lander_xy = _placement_xy(mission, dem)
 
 
 def _read_site_dem(mission: Mission) -> Dem:
@@ -292,6 +298,32 @@ def check_mission(mission: Mission) -> None:
         except RoverError as err:
             raise SpecError(f"{mission.source}: [site] {err}") from None
     _aim_and_targets(mission, dem)
+    _placement_xy(mission, dem)
+
+
+def _placement_xy(mission: Mission, dem: Dem) -> tuple[float, float] | None:
+    """The hand-placed lander (``[lander] at``) in map metres, checked to lie on the DEM."""
+    at = mission.lander_at
+    if at is None:
+        return None
+    if at.x_m is not None:
+        x, y = at.x_m, at.y_m
+    else:
+        x, y = (float(v) for v in lunar_to_crs(dem.crs, at.lat_deg, at.lon_deg))
+    if not dem.contains(x, y):
+        b = dem.bounds
+        raise SpecError(
+            f"{mission.source}: [lander] at ({at.text}) is off the DEM "
+            f"(x {b.left:.0f}..{b.right:.0f}, y {b.bottom:.0f}..{b.top:.0f} m); "
+            "place the lander on the site"
+        )
+    r, c = dem.rowcol(x, y)
+    if not np.isfinite(dem.elevation[r, c]):
+        raise SpecError(
+            f"{mission.source}: [lander] at ({at.text}) lies on a nodata cell of the DEM; "
+            "place the lander on valid data"
+        )
+    return float(x), float(y)
 
 
 def _targets_xy(mission: Mission, dem: Dem) -> tuple:
@@ -322,6 +354,8 @@ def _touchdown_step(chain: _Chain) -> bool:
     """
     mission, dem = chain.mission, chain.dem
     L, td = mission.lander, mission.touchdown
+    if chain.lander_xy is not None:
+        return _placed_step(chain)
     try:
         check_grid(dem, L)
     except TouchdownError as err:
@@ -414,6 +448,28 @@ def _touchdown_step(chain: _Chain) -> bool:
     return True
 
 
+def _placed_step(chain: _Chain) -> bool:
+    """The lander placed by hand: its stance (the ground's tilt on a coarse DEM); no Monte Carlo."""
+    mission, (x, y) = chain.mission, chain.lander_xy
+    at = mission.lander_at
+    try:
+        run = placed_at(chain.dem, mission.lander, x, y, at.yaw_deg)
+    except TouchdownError as err:
+        raise SpecError(f"{mission.source}: [lander] at ({at.text}): {err}") from None
+    chain.summary["touchdown_outcome"] = (
+        f"{run.outcome} at ({run.x:.1f}, {run.y:.1f}) m: {run.reason}"
+    )
+    chain.steps.append(
+        Step(
+            "touchdown",
+            "done" if run.safe else "stopped",
+            f"placed by hand at {at.text}, no Monte Carlo: {run.outcome}, {run.reason}",
+        )
+    )
+    chain.touchdown = run
+    return True
+
+
 def _write_hazard_map(
     chain: _Chain,
     *,
@@ -496,6 +552,8 @@ def _plan_step(chain: _Chain) -> None:
         (s.azimuth_deg for s in handoff.sides if s.side_deg == handoff.side_deg), None
     )
     start = handoff.start
+    # a coarse DEM (5 m): a lattice fine enough for one move to fit in one drive command
+    hm, _ = command_lattice(hm, mission.rover)
     result = plan_on_hazard(
         hm,
         rover=mission.rover,

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from frigoris.terrain import write_text
-from frigoris.terrain.crs import crs_to_lunar
+from frigoris.terrain.crs import crs_label, crs_to_lunar
 
 from ...touchdown import OUTCOMES
 from ..formats import fmt, utc_human
@@ -437,7 +437,7 @@ def _section_site(result: MissionResult) -> str:
                     f"{result.dem.shape[1]} × {result.dem.shape[0]} px at {result.dem.res_m:.4g} m",
                 ),
                 ("aim point", f"{m.site.lat_deg}°, {m.site.lon_deg}°"),
-                ("CRS", result.dem.crs.to_wkt().split('"')[1]),
+                ("CRS", crs_label(result.dem.crs)),
             ]
         ),
         _img(result, "hillshade", "site map"),
