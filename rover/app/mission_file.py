@@ -37,7 +37,7 @@ Layout of a mission file (every table but [mission] and [site] is optional)::
     runs = 200
     scenarios = ["nominal", "mission-2", "mission-1"]
     follow = "nominal"          # the chain continues from this scenario's run number `run`
-    run = 0
+    run = 0                     # or "first-deployable": its first nominal run the rover leaves
     [touchdown.dispersion]      # Dispersion fields
     sigma_major_m = 50
 
@@ -94,7 +94,7 @@ from ..specs import (
     SimSpec,
     check_types,
 )
-from ..touchdown import SCENARIOS, Dispersion
+from ..touchdown import SCENARIOS, Dispersion, TouchdownResult, TouchdownRun
 from .formats import plain, utc_iso
 from .provenance import sha256_file
 
@@ -143,16 +143,50 @@ class Site:
         return self.dem is None
 
 
+FIRST_NOMINAL = "first-deployable"
+"""``[touchdown] run`` value: follow the first run of the scenario that comes to rest nominal
+and from which the rover deploys (at most ``MAX_DEPLOY_TRIES`` nominal runs are tried)."""
+
+MAX_DEPLOY_TRIES = 10
+"""Nominal runs tried, in order, for ``run = "first-deployable"`` (each maps the hazards)."""
+
+
 @dataclass(frozen=True)
 class TouchdownPlan:
-    """The touchdown Monte Carlo and which run the chain follows."""
+    """The touchdown Monte Carlo and which run the chain follows.
+
+    ``run`` is a run number, or None for the first run of the ``follow`` scenario that comes
+    to rest nominal and from which the rover deploys (``run = "first-deployable"`` in the
+    file): a rule that stays right when the terrain model or the seed changes, where a
+    hand-picked number would not. Deployment is tried by the mission job, on
+    :meth:`candidates` in order.
+    """
 
     runs: int = 200
     scenarios: tuple[str, ...] = SCENARIOS
     follow: str = "nominal"
-    run: int = 0
+    run: int | None = 0
     dispersion: Dispersion = field(default_factory=Dispersion)
     safety_extent: str = "ellipse"
+
+    def candidates(self, result: TouchdownResult) -> tuple[TouchdownRun, ...]:
+        """The runs to try deploying from, in order (empty: ``run`` names one)."""
+        if self.run is not None:
+            return ()
+        return tuple(r for r in result.runs if r.outcome == "nominal")[:MAX_DEPLOY_TRIES]
+
+    def followed(self, result: TouchdownResult) -> tuple[int, TouchdownRun, str]:
+        """The run the chain follows in ``result`` (the ``follow`` scenario's), and why it.
+
+        With ``run`` None and no nominal run, the first run is followed and the chain stops
+        on its outcome.
+        """
+        if self.run is not None:
+            return self.run, result.runs[self.run], f"run {self.run}"
+        for i, r in enumerate(result.runs):
+            if r.outcome == "nominal":
+                return i, r, f"run {i}, the first to come to rest nominal"
+        return 0, result.runs[0], "run 0: no run came to rest nominal"
 
 
 @dataclass(frozen=True)
@@ -270,7 +304,7 @@ class Mission:
                 "runs": td.runs,
                 "scenarios": list(td.scenarios),
                 "follow": td.follow,
-                "run": td.run,
+                "run": FIRST_NOMINAL if td.run is None else td.run,
                 "safety_extent": td.safety_extent,
                 "dispersion": plain(dataclasses.asdict(td.dispersion)),
             },
@@ -732,7 +766,16 @@ def _parse(
             "is not one of the scenarios run",
             f"choose one of {scen}",
         )
-    run = r.number(t, "run", "touchdown", 0, lo=0, hi=runs - 1, integer=True)
+    if t.get("run") == FIRST_NOMINAL:
+        run = None
+    elif isinstance(t.get("run"), str):
+        raise r.fail(
+            f"[touchdown] run = {t['run']!r}",
+            "is not a run number",
+            f'give a whole number in [0, {runs - 1}] or "{FIRST_NOMINAL}"',
+        )
+    else:
+        run = r.number(t, "run", "touchdown", 0, lo=0, hi=runs - 1, integer=True)
     extent = r.string(t, "safety_extent", "touchdown", "ellipse")
     if extent not in ("ellipse", "full"):
         raise r.fail(

@@ -197,6 +197,10 @@ lon = -4.6
         (BASE + '[touchdown]\nscenarios = ["bumpy"]\n', r"\[touchdown\] scenarios = \['bumpy'\]"),
         (BASE + "[touchdown]\nruns = 10\nrun = 10\n", r"\[touchdown\] run = 10 is outside"),
         (
+            BASE + '[touchdown]\nruns = 10\nrun = "first"\n',
+            r"\[touchdown\] run = 'first' is not a run number; .* or \"first-deployable\"",
+        ),
+        (
             BASE + "[touchdown.dispersion]\nsigma_major_m = 5\nsigma_minor_m = 9\n",
             "sigma_minor_m 9.* exceeds sigma_major_m",
         ),
@@ -499,3 +503,22 @@ def test_target_off_the_site_is_a_user_error(tmp_path):
     )
     res = _run_cli([p, "-o", tmp_path / "o", "-q"])
     assert res.exit_code == 1 and "target 'far' (61.5, -4.6) is off the DEM" in res.output
+
+
+def test_first_nominal_follows_the_first_run_at_rest_nominal():
+    from types import SimpleNamespace
+
+    from frigoris.rover.app.mission_file import TouchdownPlan
+
+    def result(*outcomes):
+        return SimpleNamespace(runs=[SimpleNamespace(outcome=o) for o in outcomes])
+
+    rule = TouchdownPlan(run=None)
+    i, run, why = rule.followed(result("degraded", "tip-over", "nominal", "nominal"))
+    assert (i, run.outcome, why) == (2, "nominal", "run 2, the first to come to rest nominal")
+    i, run, why = rule.followed(result("crash", "degraded"))
+    assert (i, run.outcome, why) == (0, "crash", "run 0: no run came to rest nominal")
+    i, run, _ = TouchdownPlan(run=1).followed(result("nominal", "degraded"))
+    assert (i, run.outcome) == (1, "degraded")
+    m = load_mission(HAKUTO)
+    assert m.touchdown.run is None and m.parameters()["touchdown"]["run"] == "first-deployable"

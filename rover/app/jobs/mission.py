@@ -81,6 +81,7 @@ class _Chain:
     steps: list[Step] = field(default_factory=list)
     touchdowns: tuple = ()
     touchdown: TouchdownRun | None = None
+    candidates: tuple[TouchdownRun, ...] = ()
     hazard: HazardMap | None = None
     handoff: Handoff | None = None
     plan: Any = None
@@ -174,10 +175,8 @@ def run_mission(
         chain = _Chain(mission, stage.path, provenance(mission), progress)
         chain.summary["mission"] = mission.name
         _site_step(chain)
-        if _touchdown_step(chain):
-            _hazard_step(chain)
-            if _deploy_step(chain):
-                _plan_step(chain)
+        if _touchdown_step(chain) and _hazard_and_deploy_step(chain):
+            _plan_step(chain)
         _finish(chain)
     outputs = stage.final(chain.outputs)
     chain.out, chain.outputs = pathlib.Path(out_dir), outputs
@@ -433,7 +432,8 @@ def _touchdown_step(chain: _Chain) -> bool:
         chain.summary[f"touchdown_{res.scenario}_p_success"] = round(rs["p_success"], 3)
         chain.summary[f"touchdown_{res.scenario}_crash"] = round(rs["crash"], 3)
     followed = next(res for res in results if res.scenario == td.follow)
-    run = followed.runs[td.run]
+    chain.candidates = td.candidates(followed)
+    _, run, which = td.followed(followed)
     chain.summary["touchdown_outcome"] = (
         f"{run.outcome} at ({run.x:.1f}, {run.y:.1f}) m: {run.reason}"
     )
@@ -441,7 +441,7 @@ def _touchdown_step(chain: _Chain) -> bool:
         Step(
             "touchdown",
             "done" if run.safe else "stopped",
-            f"{td.follow} run {td.run}: {run.outcome}, {run.reason}",
+            f"{td.follow} scenario {which}: {run.outcome}, {run.reason}",
         )
     )
     chain.touchdowns, chain.touchdown = tuple(results), run
@@ -479,15 +479,25 @@ def _write_hazard_map(
     progress: ProgressCallback,
 ) -> None:
     """The hazard map at ``when`` (with the lander standing, if any), written with its map."""
-    mission, dem = chain.mission, chain.dem
-    hm = hazard_map(
-        dem,
+    _keep_hazard_map(chain, _map_hazard(chain, when, lander, progress), title)
+
+
+def _map_hazard(
+    chain: _Chain, when: datetime, lander: LanderSite | None, progress: ProgressCallback
+) -> HazardMap:
+    mission = chain.mission
+    return hazard_map(
+        chain.dem,
         hazard_limits(mission.rover, mission.lander),
-        sun=resolve_sun(dem, when=when),
+        sun=resolve_sun(chain.dem, when=when),
         lander=lander,
         rock_abundance=chain.rock_k,
         progress=progress,
     )
+
+
+def _keep_hazard_map(chain: _Chain, hm: HazardMap, title: str) -> None:
+    """Write the hazard map the chain goes on with, and its summary."""
     chain.outputs.update(write_hazard(hm, chain.out, title=title, tags=chain.tags))
     chain.summary.update(
         {f"hazard_{k}": v for k, v in hazard_summary(hm).items() if k not in ("size_px", "res_m")}
@@ -495,32 +505,59 @@ def _write_hazard_map(
     chain.hazard = hm
 
 
-def _hazard_step(chain: _Chain) -> None:
-    """Hazard map at deployment, with the lander where it stands (without when it is lost)."""
-    mission, run = chain.mission, chain.touchdown
-    when = mission.deploy_time if run.safe else mission.touchdown_utc
+def _hazard_and_deploy_step(chain: _Chain) -> bool:
+    """Hazard map at deployment around the followed lander, then lower the rover.
+
+    With ``[touchdown] run = "first-deployable"`` the nominal runs are tried in order until the
+    rover deploys from one (at most ``MAX_DEPLOY_TRIES``; each try maps the hazards around that
+    lander); the chain follows that run. Returns False (and the chain stops) with no handoff.
+    """
+    mission = chain.mission
+    tries = chain.candidates or (chain.touchdown,)
+    span = 0.3 / len(tries)
+    for k, run in enumerate(tries):
+        when = mission.deploy_time if run.safe else mission.touchdown_utc
+        lander = lander_site(mission.lander, run.x, run.y) if run.safe else None
+        hm = _map_hazard(chain, when, lander, chain.sub(0.25 + k * span, 0.25 + (k + 1) * span))
+        handoff = deploy(
+            run,
+            hm if run.safe else None,
+            mission.lander,
+            mission.rover,
+            time=mission.touchdown_utc,
+            crs=chain.dem.crs,
+        )
+        if handoff.deployed:
+            break
+    if len(tries) > 1:
+        which = f"run {run.index}" + (
+            ", the first at rest nominal that the rover leaves"
+            if handoff.deployed
+            else f": the rover leaves none of the first {len(tries)} runs at rest nominal"
+        )
+        chain.steps[-1] = Step(
+            "touchdown",
+            chain.steps[-1].status,
+            f"{mission.touchdown.follow} scenario {which}: {run.outcome}, {run.reason}",
+        )
+        chain.summary["touchdown_outcome"] = (
+            f"{run.outcome} at ({run.x:.1f}, {run.y:.1f}) m: {run.reason}"
+        )
+    chain.touchdown = run
     title = (
         f"Hazard map at deployment ({when:%Y-%m-%d %H:%M} UTC)"
         if run.safe
         else f"Hazard map at touchdown time ({when:%Y-%m-%d %H:%M} UTC), no lander standing"
     )
-    _write_hazard_map(
-        chain,
-        when=when,
-        lander=lander_site(mission.lander, run.x, run.y) if run.safe else None,
-        title=title,
-        progress=chain.sub(0.25, 0.55),
-    )
+    _keep_hazard_map(chain, hm, title)
     chain.steps.append(Step("hazard", "done", title))
+    return _keep_handoff(chain, handoff)
 
 
-def _deploy_step(chain: _Chain) -> bool:
-    """Lower the rover; False (and the chain stops) when there is no handoff."""
+def _keep_handoff(chain: _Chain, handoff: Handoff) -> bool:
+    """Write the handoff the chain goes on with; False (and the chain stops) when not deployed."""
     mission, run, hm = chain.mission, chain.touchdown, chain.hazard
     L, R = mission.lander, mission.rover
-    handoff = deploy(
-        run, hm if run.safe else None, L, R, time=mission.touchdown_utc, crs=chain.dem.crs
-    )
     chain.outputs["handoff"] = handoff.write(chain.out / "handoff.json")
     chain.outputs["deploy_png"] = figures.deploy_figure(
         hm.grid,

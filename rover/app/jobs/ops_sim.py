@@ -152,10 +152,10 @@ def ops_sim_job(
             descent=td.follow,
             time=mission.touchdown_utc,
         )
-        run = result.runs[td.run]
+        _, run, which = td.followed(result)
         if not run.safe:
             raise RoverError(
-                f"the followed touchdown ({td.follow} run {td.run}) is {run.outcome}: "
+                f"the followed touchdown ({td.follow} {which}) is {run.outcome}: "
                 f"{run.reason}; no rover to operate (choose another [touchdown] run)"
             )
         progress(0.1, "hazard map at deployment")
