@@ -294,7 +294,7 @@ def _ruin(r, n, on, near, arc, svc, lo, hi, arr, beg, tmp, count, state, work) -
     if stops <= 0:
         return n
     count = min(count, stops)
-    mode = _below(state, 3)
+    mode = _below(state, np.int64(3))  # not the literal 3: that compiles a second _below
     if mode == 0:  # a string of consecutive stops
         first = 1 + _below(state, stops - count + 1)
         for q in range(n):

@@ -54,14 +54,16 @@ import logging
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 from rasterio.crs import CRS
 from scipy import ndimage
 
 from frigoris.terrain import Dem
+from frigoris.terrain._kernel_calls import readonly, split_range
 from frigoris.terrain.io import point_features
 
 from .descent import (
@@ -316,11 +318,12 @@ def _stance_point(zpad, z, res, left, top, x, y, yaw, radius, legs, body_r, body
     out[1] = clearance
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _stance_many(
-    zpad, z, res, left, top, xs, ys, yaws, radius, legs, body_r, body_clear, tilt, clearance
+    zpad, z, res, left, top, xs, ys, yaws, radius, legs, body_r, body_clear, tilt, clearance, lo, hi
 ):
-    for i in prange(xs.size):
+    """Stances ``lo:hi`` (tilt and clearance) of the points ``xs``, ``ys``, ``yaws``."""
+    for i in range(lo, hi):
         out = np.empty(2)
         _stance_point(
             zpad, z, res, left, top, xs[i], ys[i], yaws[i], radius, legs, body_r, body_clear, out
@@ -329,7 +332,7 @@ def _stance_many(
         clearance[i] = out[1]
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _safety_window(
     zpad,
     z,
@@ -337,7 +340,6 @@ def _safety_window(
     left,
     top,
     r0,
-    r1,
     c0,
     c1,
     yaws,
@@ -350,9 +352,12 @@ def _safety_window(
     p_safe,
     p_deploy,
     tilt_max,
+    lo,
+    hi,
 ):
+    """Rows ``r0 + lo`` to ``r0 + hi`` (columns ``c0:c1``) of the safety raster."""
     ny = yaws.size
-    for r in prange(r0, r1):
+    for r in range(r0 + lo, r0 + hi):
         out = np.empty(2)
         y = top - (r + 0.5) * res
         for c in range(c0, c1):
@@ -495,15 +500,16 @@ def stance(dem: Dem, lander: LanderSpec, x: float, y: float, yaw_deg: float) -> 
 def _stance_arrays(g: _Ground, lander: LanderSpec, xs, ys, yaws_deg):
     tilt = np.empty(xs.size)
     clear = np.empty(xs.size)
-    _stance_many(
-        g.zpad,
-        g.z,
+    run = partial(
+        _stance_many,
+        readonly(g.zpad),
+        readonly(g.z),
         g.res,
         g.left,
         g.top,
-        np.ascontiguousarray(xs, dtype=np.float64),
-        np.ascontiguousarray(ys, dtype=np.float64),
-        np.radians(np.ascontiguousarray(yaws_deg, dtype=np.float64)),
+        readonly(np.ascontiguousarray(xs, dtype=np.float64)),
+        readonly(np.ascontiguousarray(ys, dtype=np.float64)),
+        readonly(np.radians(np.ascontiguousarray(yaws_deg, dtype=np.float64))),
         float(lander.pad_circle_radius_m),
         int(lander.legs),
         float(lander.body_radius_m),
@@ -511,6 +517,7 @@ def _stance_arrays(g: _Ground, lander: LanderSpec, xs, ys, yaws_deg):
         tilt,
         clear,
     )
+    split_range(run, xs.size)  # points side by side
     return tilt, clear
 
 
@@ -1181,17 +1188,17 @@ def touchdown_safety(
     p_safe = np.full(dem.shape, np.nan, dtype=np.float32)
     p_dep = np.full(dem.shape, np.nan, dtype=np.float32)
     tmax = np.full(dem.shape, np.nan, dtype=np.float32)
-    _safety_window(
-        g.zpad,
-        g.z,
+    run = partial(
+        _safety_window,
+        readonly(g.zpad),
+        readonly(g.z),
         g.res,
         g.left,
         g.top,
         r0,
-        r1,
         c0,
         c1,
-        yaws,
+        readonly(yaws),
         float(lander.pad_circle_radius_m),
         int(lander.legs),
         float(lander.body_radius_m),
@@ -1202,6 +1209,7 @@ def touchdown_safety(
         p_dep,
         tmax,
     )
+    split_range(run, r1 - r0)  # rows side by side
     report(1.0, "safety raster")
     return SafetyMap(dem, p_safe, p_dep, tmax, (r0, r1, c0, c1), int(n_yaw))
 

@@ -6,8 +6,12 @@ pixel centres, fractional where a position falls between centres.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from ._kernel_calls import readonly, split_range
 
 EJECTA_REACH = 3.0
 """The crater model's ejecta blanket fades to zero at 3 crater radii (as in the synthetic site)."""
@@ -59,23 +63,38 @@ def fill_from_coarse(z, coarse):
                 z[i, j] = coarse[i // 2, j // 2]
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def gaussian_blur(z, sigma, offset):
-    """Separable Gaussian blur of ``z - offset`` truncated at 3 sigma; edges extend the border.
-
-    Rows first (contiguous), then columns as weighted sums of whole rows, so both passes walk
-    memory in order.
-    """
-    rows, cols = z.shape
+@njit(cache=True, nogil=True)
+def _gaussian_taps(sigma):
+    """The normalised float32 taps of :func:`gaussian_blur`, 3 sigma each side."""
     half = max(1, int(np.ceil(3.0 * sigma)))
     taps = np.empty(2 * half + 1, dtype=np.float32)
     for k in range(-half, half + 1):
         taps[k + half] = np.exp(-0.5 * (k / sigma) ** 2)
     taps /= taps.sum()
-    off = np.float32(offset)
+    return taps
+
+
+def gaussian_blur(z: np.ndarray, sigma: float, offset: float) -> np.ndarray:
+    """Separable Gaussian blur of ``z - offset`` truncated at 3 sigma; edges extend the border.
+
+    Rows first (contiguous), then columns as weighted sums of whole rows, so both passes walk
+    memory in order; each pass runs its rows side by side.
+    """
+    rows, cols = z.shape
+    taps = readonly(_gaussian_taps(float(sigma)))
     tmp = np.empty((rows, cols), dtype=np.float32)
     out = np.empty((rows, cols), dtype=np.float32)
-    for i in prange(rows):
+    split_range(partial(_blur_rows, readonly(z), taps, np.float32(offset), tmp), rows)
+    split_range(partial(_blur_cols, readonly(tmp), taps, out), rows)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _blur_rows(z, taps, off, tmp, lo, hi):
+    """Rows ``lo:hi`` of the row pass of :func:`gaussian_blur`, minus ``off``, into ``tmp``."""
+    cols = z.shape[1]
+    half = taps.size // 2
+    for i in range(lo, hi):
         # taps outermost so the inner loop runs along the row (vectorised); each cell still sums
         # its taps in the same order, so the numbers are those of a cell-by-cell loop
         acc = np.zeros(cols, dtype=np.float32)
@@ -85,7 +104,14 @@ def gaussian_blur(z, sigma, offset):
                 acc[j] += w * z[i, min(max(j + k, 0), cols - 1)]
         for j in range(cols):
             tmp[i, j] = acc[j] - off
-    for i in prange(rows):
+
+
+@njit(cache=True, nogil=True)
+def _blur_cols(tmp, taps, out, lo, hi):
+    """Rows ``lo:hi`` of the column pass of :func:`gaussian_blur`."""
+    rows, cols = tmp.shape
+    half = taps.size // 2
+    for i in range(lo, hi):
         for j in range(cols):
             out[i, j] = 0.0
         for k in range(-half, half + 1):
@@ -93,14 +119,26 @@ def gaussian_blur(z, sigma, offset):
             src = min(max(i + k, 0), rows - 1)
             for j in range(cols):
                 out[i, j] += w * tmp[src, j]
-    return out
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def fold_laplacian(blurred, scale, level, best, best_level):
+def fold_laplacian(
+    blurred: np.ndarray,
+    scale: np.float32,
+    level: int,
+    best: np.ndarray,
+    best_level: np.ndarray,
+) -> None:
     """Fold ``scale * laplacian(blurred)`` into the running maximum over scales, in place."""
-    rows, cols = blurred.shape
-    for i in prange(1, rows - 1):
+    rows = blurred.shape[0]
+    run = partial(_fold_rows, readonly(blurred), scale, level, best, best_level)
+    split_range(run, max(rows - 2, 0))
+
+
+@njit(cache=True, nogil=True)
+def _fold_rows(blurred, scale, level, best, best_level, lo, hi):
+    """Rows ``1 + lo`` to ``1 + hi`` of :func:`fold_laplacian`."""
+    cols = blurred.shape[1]
+    for i in range(1 + lo, 1 + hi):
         for j in range(1, cols - 1):
             v = scale * (
                 blurred[i - 1, j]
@@ -434,8 +472,16 @@ def _fit_one(z, ci, cj, r_lo, r_hi, window, min_rim, out):
     out[5] = best[3] * best_r * best_r  # background curvature term at the rim, z units
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def fit_craters(z, ci, cj, r0, lo_factor, hi_factor, window, min_rim):
+def fit_craters(
+    z: np.ndarray,
+    ci: np.ndarray,
+    cj: np.ndarray,
+    r0: np.ndarray,
+    lo_factor: float,
+    hi_factor: float,
+    window: float,
+    min_rim: float,
+) -> np.ndarray:
     """Fit the simple-crater model around every candidate centre.
 
     Within a window of radius ``window * hi_factor * r0`` the elevations are binned by distance
@@ -451,13 +497,20 @@ def fit_craters(z, ci, cj, r0, lo_factor, hi_factor, window, min_rim):
     (z units), share of the window holding data, and the background curvature term at the
     rim crest (c R^2, z units). Rows of failed fits are NaN.
     """
-    n = ci.size
-    out = np.empty((n, FIT_COLUMNS))
-    for k in prange(n):
+    out = np.empty((ci.size, FIT_COLUMNS))
+    centres = (readonly(ci), readonly(cj), readonly(r0))
+    factors = (float(lo_factor), float(hi_factor), float(window), float(min_rim))
+    split_range(partial(_fit_range, readonly(z), *centres, *factors, out), ci.size)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _fit_range(z, ci, cj, r0, lo_factor, hi_factor, window, min_rim, out, lo, hi):
+    """Fits ``lo:hi`` of :func:`fit_craters`, into the rows of ``out``."""
+    for k in range(lo, hi):
         row = np.empty(FIT_COLUMNS)
         _fit_one(z, ci[k], cj[k], r0[k] * lo_factor, r0[k] * hi_factor, window, min_rim, row)
         out[k, :] = row
-    return out
 
 
 @njit(cache=True, nogil=True)

@@ -6,9 +6,13 @@ Keep-out reasons are bits of one uint8 per cell, in the order of ``terrain.hazar
 from __future__ import annotations
 
 import math
+from functools import partial
+from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from ._kernel_calls import readonly, split_range
 
 NODATA, SLOPE, OBSTACLE, RISK, LANDER, LINK = (1 << k for k in range(6))
 N_REASONS = 6
@@ -33,20 +37,27 @@ def _horn_deg(z, i, j, k):
     return np.degrees(np.arctan(s))  # NaN anywhere in the window propagates here
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def horn_slope_deg(z, res):
+@njit(cache=True, nogil=True)
+def _horn_rows(z, k, out, lo, hi):
+    """Rows ``1 + lo`` to ``1 + hi`` of :func:`horn_slope_deg`."""
+    cols = z.shape[1]
+    for i in range(1 + lo, 1 + hi):
+        for j in range(1, cols - 1):
+            out[i, j] = _horn_deg(z, i, j, k)
+
+
+def horn_slope_deg(z: np.ndarray, res: float) -> np.ndarray:
     """Horn slope in degrees (as gdaldem); NaN on the edge and where the 3x3 window has NaN."""
     rows, cols = z.shape
     out = np.full((rows, cols), np.nan, dtype=np.float32)
     k = 1.0 / (8.0 * res)
-    for i in prange(1, rows - 1):
-        for j in range(1, cols - 1):
-            out[i, j] = _horn_deg(z, i, j, k)
+    split_range(partial(_horn_rows, readonly(z), k, out), max(rows - 2, 0))
     return out
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def footprint_slope_deg(z, d_rows, d_cols, wx, wy):
+def footprint_slope_deg(
+    z: np.ndarray, d_rows: np.ndarray, d_cols: np.ndarray, wx: np.ndarray, wy: np.ndarray
+) -> np.ndarray:
     """Slope (deg) of the weighted plane over a footprint at every cell.
 
     The footprint is the cells at offsets (``d_rows``, ``d_cols``) with gradient weights ``wx``,
@@ -55,10 +66,17 @@ def footprint_slope_deg(z, d_rows, d_cols, wx, wy):
     """
     rows, cols = z.shape
     out = np.full((rows, cols), np.nan, dtype=np.float32)
-    reach = 0
-    for k in range(d_rows.size):
-        reach = max(reach, abs(d_rows[k]), abs(d_cols[k]))
-    for i in prange(reach, rows - reach):
+    reach = int(max(np.abs(d_rows).max(initial=0), np.abs(d_cols).max(initial=0)))
+    args = (readonly(z), readonly(d_rows), readonly(d_cols), readonly(wx), readonly(wy))
+    split_range(partial(_footprint_rows, *args, reach, out), max(rows - 2 * reach, 0))
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _footprint_rows(z, d_rows, d_cols, wx, wy, reach, out, lo, hi):
+    """Rows ``reach + lo`` to ``reach + hi`` of :func:`footprint_slope_deg`."""
+    cols = z.shape[1]
+    for i in range(reach + lo, reach + hi):
         for j in range(reach, cols - reach):
             z0 = np.float64(z[i, j])
             gx = 0.0
@@ -68,7 +86,6 @@ def footprint_slope_deg(z, d_rows, d_cols, wx, wy):
                 gx += wx[k] * v
                 gy += wy[k] * v
             out[i, j] = np.degrees(np.arctan(np.sqrt(gx * gx + gy * gy)))
-    return out
 
 
 @njit(cache=True, inline="always")
@@ -96,8 +113,13 @@ def rice_lookup(table, step, u, w):
     return a * (1.0 - fx) + b * fx
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def fuse(
+def fuse(*args: Any) -> None:
+    """Keep-out reasons, risk and cost of every row, side by side; see :func:`_fuse_rows`."""
+    split_range(partial(_fuse_rows, *args), args[0].shape[0])
+
+
+@njit(cache=True, nogil=True)
+def _fuse_rows(
     z,
     slope,
     rock_risk,
@@ -124,8 +146,12 @@ def fuse(
     bits,
     risk,
     cost,
+    lo,
+    hi,
 ):
     """Keep-out reasons (before widening and obstacles), risk and cost (before keep-out).
+
+    Rows ``lo:hi``; :func:`fuse` runs them side by side.
 
     ``limits`` holds max slope (deg), max risk, and the weights of slope, risk and shadow.
     ``rock_risk`` is one value (``rock_uniform``, read at [0, 0]) or a layer.
@@ -152,7 +178,7 @@ def fuse(
     tan_max = math.tan(math.radians(limits[0]))
     mr, mc = margin.shape
     lx, ly, lrad2 = lander_xyr[0], lander_xyr[1], lander_xyr[2] ** 2
-    for i in prange(rows):
+    for i in range(lo, hi):
         yc = y0 - (row0 + i + 0.5) * res
         for j in range(cols):
             s = slope[i, j]
@@ -202,8 +228,21 @@ def fuse(
             cost[i, j] = c
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def widen(bits, z, d_rows, d_cols, out, cost):
+def widen(
+    bits: np.ndarray,
+    z: np.ndarray,
+    d_rows: np.ndarray,
+    d_cols: np.ndarray,
+    out: np.ndarray,
+    cost: np.ndarray,
+) -> None:
+    """Widen resolved hazards by the rover's footprint (rows side by side; see ``_widen_rows``)."""
+    args = (readonly(bits), readonly(z), readonly(d_rows), readonly(d_cols), out, cost)
+    split_range(partial(_widen_rows, *args), bits.shape[0])
+
+
+@njit(cache=True, nogil=True)
+def _widen_rows(bits, z, d_rows, d_cols, out, cost, lo, hi):
     """Widen resolved hazards by the rover's footprint: the reasons of the rover's centre.
 
     A cell takes the OBSTACLE bit of any obstacle cell, and the NODATA bit of any cell without
@@ -213,7 +252,7 @@ def widen(bits, z, d_rows, d_cols, out, cost):
     """
     rows, cols = bits.shape
     n = d_rows.size
-    for i in prange(rows):
+    for i in range(lo, hi):
         for j in range(cols):
             b = bits[i, j]
             for k in range(n):
@@ -231,23 +270,60 @@ def widen(bits, z, d_rows, d_cols, out, cost):
                 cost[i, j] = np.inf
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def window_counts(z, reasons, risk, rock_risk, rock_uniform, slope, shadow, use_shadow, in_range):
+def window_counts(
+    z: np.ndarray,
+    reasons: np.ndarray,
+    risk: np.ndarray,
+    rock_risk: np.ndarray,
+    rock_uniform: bool,
+    slope: np.ndarray,
+    shadow: np.ndarray,
+    use_shadow: bool,
+    in_range: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Counts behind the summary, over the valid cells (finite height) of a window.
 
     Returns (hist, hist_in_range, slope_hist, sums): the cells per reason byte, the same for
     cells where ``in_range`` (one value at [0, 0] when it has size 1, else a layer) is true, a
-    histogram of slopes in 0.01 deg bins, and [valid, shadowed, risk sum, rock risk sum].
+    histogram of slopes in 0.01 deg bins, and [valid, shadowed, risk sum, rock risk sum]. The
+    rows go in 64 chunks (chunks side by side), summed in chunk order.
     """
-    rows, cols = z.shape
+    rows = z.shape[0]
     n_chunks = max(min(rows, 64), 1)
     hist = np.zeros((n_chunks, 256), dtype=np.int64)
     hist_r = np.zeros((n_chunks, 256), dtype=np.int64)
     shist = np.zeros((n_chunks, SLOPE_BINS), dtype=np.int64)
     sums = np.zeros((n_chunks, 4))
+    layers = (z, reasons, risk, rock_risk, rock_uniform, slope, shadow, use_shadow, in_range)
+    layers = tuple(readonly(a) if isinstance(a, np.ndarray) else a for a in layers)
+    split_range(partial(_count_chunks, *layers, hist, hist_r, shist, sums), n_chunks)
+    return hist.sum(axis=0), hist_r.sum(axis=0), shist.sum(axis=0), sums.sum(axis=0)
+
+
+@njit(cache=True, nogil=True)
+def _count_chunks(
+    z,
+    reasons,
+    risk,
+    rock_risk,
+    rock_uniform,
+    slope,
+    shadow,
+    use_shadow,
+    in_range,
+    hist,
+    hist_r,
+    shist,
+    sums,
+    lo,
+    hi,
+):
+    """Chunks ``lo:hi`` of :func:`window_counts`, into row ``ch`` of each count array."""
+    rows, cols = z.shape
+    n_chunks = hist.shape[0]
     one_range = in_range.size == 1
     k_one = rock_risk[0, 0]
-    for ch in prange(n_chunks):
+    for ch in range(lo, hi):
         for i in range(ch * rows // n_chunks, (ch + 1) * rows // n_chunks):
             for j in range(cols):
                 v = z[i, j]
@@ -269,15 +345,14 @@ def window_counts(z, reasons, risk, rock_risk, rock_uniform, slope, shadow, use_
                 k = k_one if rock_uniform else rock_risk[i, j]
                 if k == k:
                     sums[ch, 3] += k
-    return hist.sum(axis=0), hist_r.sum(axis=0), shist.sum(axis=0), sums.sum(axis=0)
 
 
-@njit(cache=True, parallel=True, nogil=True)
+@njit(cache=True, nogil=True)
 def has_nonfinite(z):
     """True when any cell is NaN or infinite (nodata)."""
     rows, cols = z.shape
     found = np.zeros(rows, dtype=np.bool_)
-    for i in prange(rows):
+    for i in range(rows):
         for j in range(cols):
             v = z[i, j]
             if not v - v == 0:
@@ -286,12 +361,12 @@ def has_nonfinite(z):
     return found.any()
 
 
-@njit(cache=True, parallel=True, nogil=True)
+@njit(cache=True, nogil=True)
 def finite_min(z):
     """Smallest finite value (NaN when there is none)."""
     rows, cols = z.shape
     lo = np.full(rows, np.inf)
-    for i in prange(rows):
+    for i in range(rows):
         m = np.inf
         for j in range(cols):
             v = z[i, j]

@@ -26,8 +26,12 @@ binary search) gives the horizon elevation seen from P in P's own tangent frame:
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from numba import njit, prange
+
+from ._kernel_calls import readonly, split_range
 
 
 @njit(cache=True)
@@ -116,16 +120,40 @@ def _map_xy(rows_dominant, dom, minor, half_r, half_c, res):
     return (c + 0.5 - half_c) * res, (half_r - r - 0.5) * res
 
 
-@njit(parallel=True, cache=True)
-def cast_shadow_sweep(z, extra, res, sin_az, cos_az, tan_el, inv_2r, subpixel, out):
-    """Cast shadow for a sun at (azimuth, elevation at grid centre); NaN cells get False."""
+def _n_lines(shape: tuple[int, ...], sin_az: float, cos_az: float, subpixel: int) -> int:
+    """Number of sweep lines of a grid for a direction (see :func:`line_setup`)."""
+    return int(line_setup(shape[0], shape[1], cos_az, -sin_az, subpixel)[6])
+
+
+def cast_shadow_sweep(
+    z: np.ndarray,
+    extra: np.ndarray,
+    res: float,
+    sin_az: float,
+    cos_az: float,
+    tan_el: float,
+    inv_2r: float,
+    subpixel: int,
+    out: np.ndarray,
+) -> None:
+    """Cast shadow for a sun at (azimuth, elevation at grid centre); NaN cells get False.
+
+    Lines run side by side (each cell receives from one line only).
+    """
+    args = (readonly(z), readonly(extra), res, sin_az, cos_az, tan_el, inv_2r, subpixel, out)
+    split_range(partial(_cast_shadow_lines, *args), _n_lines(z.shape, sin_az, cos_az, subpixel))
+
+
+@njit(cache=True, nogil=True)
+def _cast_shadow_lines(z, extra, res, sin_az, cos_az, tan_el, inv_2r, subpixel, out, lo, hi):
+    """Lines ``lo:hi`` of :func:`cast_shadow_sweep`."""
     rows, cols = z.shape
     rows_dominant, length, width, sign, m, u0, n_lines = line_setup(
         rows, cols, cos_az, -sin_az, subpixel
     )
     half_r = 0.5 * rows
     half_c = 0.5 * cols
-    for li in prange(n_lines):
+    for li in range(lo, min(hi, n_lines)):
         base = u0 + li / subpixel
         run = -np.inf
         for k in range(length):
@@ -169,12 +197,29 @@ def _tangent(ht, hy, n, t, yy):
     return (hy[lo] - yy) / (ht[lo] - t)
 
 
-@njit(parallel=True, cache=True)
-def horizon_sweep(z, extra, res, sin_az, cos_az, inv_2r, inv_r, subpixel, out):
+def horizon_sweep(
+    z: np.ndarray,
+    extra: np.ndarray,
+    res: float,
+    sin_az: float,
+    cos_az: float,
+    inv_2r: float,
+    inv_r: float,
+    subpixel: int,
+    out: np.ndarray,
+) -> None:
     """Horizon elevation (degrees, local frame) looking towards azimuth; unlimited distance.
 
-    -90 where nothing lies in that direction on the grid, NaN on NaN cells.
+    -90 where nothing lies in that direction on the grid, NaN on NaN cells. Lines run side by
+    side.
     """
+    args = (readonly(z), readonly(extra), res, sin_az, cos_az, inv_2r, inv_r, subpixel, out)
+    split_range(partial(_horizon_lines, *args), _n_lines(z.shape, sin_az, cos_az, subpixel))
+
+
+@njit(cache=True, nogil=True)
+def _horizon_lines(z, extra, res, sin_az, cos_az, inv_2r, inv_r, subpixel, out, lo, hi):
+    """Lines ``lo:hi`` of :func:`horizon_sweep`."""
     rows, cols = z.shape
     rows_dominant, length, width, sign, m, u0, n_lines = line_setup(
         rows, cols, cos_az, -sin_az, subpixel
@@ -182,7 +227,7 @@ def horizon_sweep(z, extra, res, sin_az, cos_az, inv_2r, inv_r, subpixel, out):
     half_r = 0.5 * rows
     half_c = 0.5 * cols
     rad2deg = 180.0 / np.pi
-    for li in prange(n_lines):
+    for li in range(lo, min(hi, n_lines)):
         base = u0 + li / subpixel
         ht = np.empty(length)
         hy = np.empty(length)
@@ -221,9 +266,29 @@ def horizon_sweep(z, extra, res, sin_az, cos_az, inv_2r, inv_r, subpixel, out):
             n += 1
 
 
-@njit(parallel=True, cache=True)
-def horizon_sweep_limited(z, extra, res, sin_az, cos_az, inv_2r, inv_r, max_dist, subpixel, out):
+def horizon_sweep_limited(
+    z: np.ndarray,
+    extra: np.ndarray,
+    res: float,
+    sin_az: float,
+    cos_az: float,
+    inv_2r: float,
+    inv_r: float,
+    max_dist: float,
+    subpixel: int,
+    out: np.ndarray,
+) -> None:
     """As :func:`horizon_sweep` but only samples within ``max_dist`` metres along the line count."""
+    args = (readonly(z), readonly(extra), res, sin_az, cos_az, inv_2r, inv_r, max_dist, subpixel)
+    n_lines = _n_lines(z.shape, sin_az, cos_az, subpixel)
+    split_range(partial(_horizon_limited_lines, *args, out), n_lines)
+
+
+@njit(cache=True, nogil=True)
+def _horizon_limited_lines(
+    z, extra, res, sin_az, cos_az, inv_2r, inv_r, max_dist, subpixel, out, lo, hi
+):
+    """Lines ``lo:hi`` of :func:`horizon_sweep_limited`."""
     rows, cols = z.shape
     rows_dominant, length, width, sign, m, u0, n_lines = line_setup(
         rows, cols, cos_az, -sin_az, subpixel
@@ -231,7 +296,7 @@ def horizon_sweep_limited(z, extra, res, sin_az, cos_az, inv_2r, inv_r, max_dist
     half_r = 0.5 * rows
     half_c = 0.5 * cols
     rad2deg = 180.0 / np.pi
-    for li in prange(n_lines):
+    for li in range(lo, min(hi, n_lines)):
         base = u0 + li / subpixel
         pt = np.empty(length)
         py = np.empty(length)
@@ -271,13 +336,30 @@ def horizon_sweep_limited(z, extra, res, sin_az, cos_az, inv_2r, inv_r, max_dist
                 n += 1
 
 
-@njit(parallel=True, cache=True)
-def horizon_shadow(h, i0, i1, f, res, sin_az, cos_az, el_deg, inv_r_deg, out):
+def horizon_shadow(
+    h: np.ndarray,
+    i0: int,
+    i1: int,
+    f: float,
+    res: float,
+    sin_az: float,
+    cos_az: float,
+    el_deg: float,
+    inv_r_deg: float,
+    out: np.ndarray,
+) -> None:
     """Shadow from a horizon map for one sun direction (sectors i0, i1 mixed by weight f)."""
+    args = (readonly(h), i0, i1, f, res, sin_az, cos_az, el_deg, inv_r_deg, out)
+    split_range(partial(_horizon_shadow_rows, *args), h.shape[1])
+
+
+@njit(cache=True, nogil=True)
+def _horizon_shadow_rows(h, i0, i1, f, res, sin_az, cos_az, el_deg, inv_r_deg, out, lo, hi):
+    """Rows ``lo:hi`` of :func:`horizon_shadow`."""
     _, rows, cols = h.shape
     half_r = 0.5 * rows
     half_c = 0.5 * cols
-    for r in prange(rows):
+    for r in range(lo, hi):
         y = (half_r - r - 0.5) * res
         for c in range(cols):
             a = h[i0, r, c]
@@ -289,17 +371,40 @@ def horizon_shadow(h, i0, i1, f, res, sin_az, cos_az, el_deg, inv_r_deg, out):
             out[r, c] = hh > el_deg + (x * sin_az + y * cos_az) * inv_r_deg
 
 
-@njit(parallel=True, cache=True)
-def horizon_lit_stats(h, i0, i1, f, sin_az, cos_az, el_deg, res, inv_r_deg, count, first, last):
+def horizon_lit_stats(
+    h: np.ndarray,
+    i0: np.ndarray,
+    i1: np.ndarray,
+    f: np.ndarray,
+    sin_az: np.ndarray,
+    cos_az: np.ndarray,
+    el_deg: np.ndarray,
+    res: float,
+    inv_r_deg: float,
+    count: np.ndarray,
+    first: np.ndarray,
+    last: np.ndarray,
+) -> None:
     """Count lit samples per cell over T sun directions; first/last lit sample index (-1: never).
 
-    Samples with the sun at or below 0 deg elevation count as dark everywhere.
+    Samples with the sun at or below 0 deg elevation count as dark everywhere. Rows run side by
+    side.
     """
+    sun = tuple(readonly(a) for a in (i0, i1, f, sin_az, cos_az, el_deg))
+    args = (readonly(h), *sun, res, inv_r_deg, count, first, last)
+    split_range(partial(_lit_stats_rows, *args), h.shape[1])
+
+
+@njit(cache=True, nogil=True)
+def _lit_stats_rows(
+    h, i0, i1, f, sin_az, cos_az, el_deg, res, inv_r_deg, count, first, last, lo, hi
+):
+    """Rows ``lo:hi`` of :func:`horizon_lit_stats`."""
     _, rows, cols = h.shape
     n_t = el_deg.shape[0]
     half_r = 0.5 * rows
     half_c = 0.5 * cols
-    for r in prange(rows):
+    for r in range(lo, hi):
         y = (half_r - r - 0.5) * res
         for ti in range(n_t):
             if el_deg[ti] <= 0.0:

@@ -27,8 +27,12 @@ the best v so far (h / r_max with r_max = sqrt(lambda D / 8)).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from ._kernel_calls import readonly, split_range
 
 V_MIN = -0.78
 """Below this Fresnel-Kirchhoff parameter a knife edge costs nothing (ITU-R P.526)."""
@@ -42,18 +46,26 @@ def knife_edge_db(v):
     return 6.9 + 20.0 * np.log10(np.sqrt((v - 0.1) ** 2 + 1.0) + v - 0.1)
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def block_mean(z, f):
+def block_mean(z: np.ndarray, f: int) -> np.ndarray:
     """NaN-aware means over f x f blocks (partial blocks at the far edges); NaN when empty.
 
     Each block is summed in the same order whatever array it is cut from, so a strip of rows
-    (a multiple of f) gives the same means as the whole grid.
+    (a multiple of f) gives the same means as the whole grid. Block rows run side by side.
     """
     rows, cols = z.shape
     nr = (rows + f - 1) // f
     nc = (cols + f - 1) // f
     out = np.empty((nr, nc), dtype=np.float32)
-    for bi in prange(nr):
+    split_range(partial(_block_mean_rows, readonly(z), f, out), nr)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _block_mean_rows(z, f, out, lo, hi):
+    """Block rows ``lo:hi`` of :func:`block_mean`."""
+    rows, cols = z.shape
+    nc = out.shape[1]
+    for bi in range(lo, hi):
         for bj in range(nc):
             s = 0.0
             n = 0
@@ -64,7 +76,6 @@ def block_mean(z, f):
                         s += v
                         n += 1
             out[bi, bj] = s / n if n > 0 else np.nan
-    return out
 
 
 @njit(cache=True, inline="always")
@@ -148,7 +159,7 @@ def _ray(z, res, r0, c0, r1, c1, zt, h_rx, inv_2r, lam, budget, fspl0, margin, v
     steps = max(abs(dr), abs(dc))
     hd = np.empty(steps + 1)
     hz = np.empty(steps + 1)
-    n = 0
+    n = np.int64(0)  # typed, not the literal 0: that compiles bullington_db a second time
     tangent = -np.inf  # steepest terrain tangent from the transmitter so far
     blocked = False
     for k in range(1, steps + 1):
@@ -189,20 +200,41 @@ def _ray(z, res, r0, c0, r1, c1, zt, h_rx, inv_2r, lam, budget, fspl0, margin, v
         n += 1
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def link_sweep(z, res, r0, c0, h_tx, h_rx, body_radius, lam, budget):
+def link_sweep(
+    z: np.ndarray,
+    res: float,
+    r0: int,
+    c0: int,
+    h_tx: float,
+    h_rx: float,
+    body_radius: float,
+    lam: float,
+    budget: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """Link margin (dB) and line of sight (1/0) of every cell of a radio grid.
 
     The transmitter stands ``h_tx`` above cell (r0, c0), the receiver ``h_rx`` above each cell;
     the margin is ``budget - 20 log10(4 pi d / lambda) - diffraction``. A cell crossed by
     several rays takes the sample that lies nearest its centre (ties: the first ray). Rays run
-    in parallel into their own buffers; the cells are then reduced in ray order, so the result
+    side by side into their own buffers; the cells are then reduced in ray order, so the result
     does not depend on the thread count.
     """
-    rows, cols = z.shape
-    inv_2r = 1.0 / (2.0 * body_radius)
-    fspl0 = 20.0 * np.log10(4.0 * np.pi / lam)
-    zt = z[r0, c0] + h_tx
+    z = readonly(z)
+    ends, offsets = _ray_ends(z.shape[0], z.shape[1], r0, c0)
+    total = int(offsets[-1])
+    m_buf = np.empty(total)
+    v_buf = np.empty(total, dtype=np.uint8)
+    c_buf = np.empty(total, dtype=np.int64)
+    o_buf = np.empty(total)
+    consts = (res, r0, c0, h_tx, h_rx, body_radius, lam, budget)
+    bufs = (m_buf, v_buf, c_buf, o_buf)
+    split_range(partial(_rays, z, *consts, readonly(ends), readonly(offsets), *bufs), len(ends))
+    return _reduce_rays(z, r0, c0, h_tx, h_rx, lam, budget, *bufs)
+
+
+@njit(cache=True, nogil=True)
+def _ray_ends(rows, cols, r0, c0):
+    """The far cell of every ray (one per edge cell) and where its samples start in the buffers."""
     n_edge = 2 * cols + 2 * rows
     ends = np.empty((n_edge, 2), dtype=np.int64)
     offsets = np.zeros(n_edge + 1, dtype=np.int64)
@@ -218,18 +250,33 @@ def link_sweep(z, res, r0, c0, h_tx, h_rx, body_radius, lam, budget):
         ends[e, 0] = r1
         ends[e, 1] = c1
         offsets[e + 1] = offsets[e] + max(abs(r1 - r0), abs(c1 - c0))
-    total = offsets[n_edge]
-    m_buf = np.empty(total)
-    v_buf = np.empty(total, dtype=np.uint8)
-    c_buf = np.empty(total, dtype=np.int64)
-    o_buf = np.empty(total)
-    for e in prange(n_edge):
+    return ends, offsets
+
+
+@njit(cache=True, nogil=True)
+def _rays(
+    z, res, r0, c0, h_tx, h_rx, body_radius, lam, budget, ends, offsets, m_buf, v_buf, c_buf,
+    o_buf, lo, hi,
+):  # fmt: skip
+    """Rays ``lo:hi`` of :func:`link_sweep`, each into its own part of the buffers."""
+    inv_2r = 1.0 / (2.0 * body_radius)
+    fspl0 = 20.0 * np.log10(4.0 * np.pi / lam)
+    zt = z[r0, c0] + h_tx
+    for e in range(lo, hi):
         a, b = offsets[e], offsets[e + 1]
         if b > a:
             _ray(
                 z, res, r0, c0, ends[e, 0], ends[e, 1], zt, h_rx, inv_2r, lam, budget, fspl0,
                 m_buf[a:b], v_buf[a:b], c_buf[a:b], o_buf[a:b],
             )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _reduce_rays(z, r0, c0, h_tx, h_rx, lam, budget, m_buf, v_buf, c_buf, o_buf):
+    """Each cell takes the sample of the rays nearest its centre (ties: the first ray)."""
+    fspl0 = 20.0 * np.log10(4.0 * np.pi / lam)
+    rows, cols = z.shape
+    total = m_buf.size
     margin = np.full((rows, cols), np.nan, dtype=np.float32)
     vis = np.zeros((rows, cols), dtype=np.uint8)
     best = np.full((rows, cols), np.inf)

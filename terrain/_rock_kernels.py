@@ -10,8 +10,12 @@ scipy.ndimage's 1-D minimum or maximum filter on the point-reflected input, bit 
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from ._kernel_calls import readonly, split_range
 
 
 @njit(cache=True, inline="always")
@@ -55,9 +59,9 @@ def _pick(a, b, use_max):
 _ROW_BLOCK = 16
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def _filter_rows(src, w, use_max, out):
-    """Running min (or max) over ``w`` cells along each row (w odd).
+@njit(cache=True, nogil=True)
+def _filter_rows(src, w, use_max, out, lo, hi):
+    """Running min (or max) over ``w`` cells along each row (w odd), row blocks ``lo:hi``.
 
     Rows go ``_ROW_BLOCK`` at a time through a transposed buffer, so the prefix and suffix
     recurrences run along the buffer's first axis with the rows side by side (vectorised).
@@ -65,8 +69,7 @@ def _filter_rows(src, w, use_max, out):
     rows, cols = src.shape
     r = w // 2
     n = cols + 2 * r
-    n_blocks = (rows + _ROW_BLOCK - 1) // _ROW_BLOCK
-    for bi in prange(n_blocks):
+    for bi in range(lo, hi):
         i0 = bi * _ROW_BLOCK
         m = min(_ROW_BLOCK, rows - i0)
         p = np.empty((n, _ROW_BLOCK), dtype=src.dtype)
@@ -98,9 +101,9 @@ def _filter_rows(src, w, use_max, out):
                 out[i0 + q, j] = _pick(h[j, q], g[j + w - 1, q], use_max)
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def _filter_cols(src, w, use_max, out):
-    """Running min (or max) over ``w`` cells down each column.
+@njit(cache=True, nogil=True)
+def _filter_cols(src, w, use_max, out, lo, hi):
+    """Running min (or max) over ``w`` cells down each column, padded-row blocks ``lo:hi``.
 
     The padded rows fall in blocks of ``w``; output row j takes the suffix of its block and the
     prefix of the next. Each task builds those two for one block, walking whole rows.
@@ -108,8 +111,7 @@ def _filter_cols(src, w, use_max, out):
     rows, cols = src.shape
     r = w // 2
     n = rows + 2 * r
-    n_blocks = (n + w - 1) // w
-    for b in prange(n_blocks):
+    for b in range(lo, hi):
         k0 = b * w
         if k0 >= rows:  # no output row starts in this block
             continue
@@ -158,29 +160,32 @@ def grey_opening(z: np.ndarray, w: int) -> np.ndarray:
     """
     a = np.empty_like(z)
     b = np.empty_like(z)
-    _filter_rows(z, w, False, a)
-    _filter_cols(a, w, False, b)
-    _filter_rows(b, w, True, a)
-    _filter_cols(a, w, True, b)
+    rows = z.shape[0]
+    row_blocks = (rows + _ROW_BLOCK - 1) // _ROW_BLOCK
+    col_blocks = (rows + 2 * (w // 2) + w - 1) // w
+    split_range(partial(_filter_rows, readonly(z), w, False, a), row_blocks)
+    split_range(partial(_filter_cols, readonly(a), w, False, b), col_blocks)
+    split_range(partial(_filter_rows, readonly(b), w, True, a), row_blocks)
+    split_range(partial(_filter_cols, readonly(a), w, True, b), col_blocks)
     return b
 
 
-@njit(cache=True, parallel=True, nogil=True)
+@njit(cache=True, nogil=True)
 def top_hat(z, opened):
     """``z - opened`` in place in ``opened``; non-finite cells of ``z`` (nodata) get 0."""
     rows, cols = z.shape
-    for i in prange(rows):
+    for i in range(rows):
         for j in range(cols):
             v = z[i, j]
             opened[i, j] = v - opened[i, j] if v - v == 0 else 0.0
 
 
-@njit(cache=True, parallel=True, nogil=True)
+@njit(cache=True, nogil=True)
 def fill_nodata(z, value):
     """Copy of ``z`` with NaN and infinite cells replaced by ``value``."""
     rows, cols = z.shape
     out = np.empty((rows, cols), dtype=z.dtype)
-    for i in prange(rows):
+    for i in range(rows):
         for j in range(cols):
             v = z[i, j]
             out[i, j] = v if v - v == 0 else value
@@ -210,48 +215,38 @@ def _is_peak(tophat, i, j, v, radius):
     return True
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def find_peaks(tophat, min_height, radius):
-    """Cells above ``min_height`` that top their (2 radius + 1)^2 neighbourhood (ties count).
-
-    Equals ``(t > min_height) & (t >= ndimage.maximum_filter(t, 2 radius + 1))`` with the
-    ``reflect`` border, but only candidates above the height are ever compared. Returns rows
-    and columns in raster order.
-    """
-    rows, cols = tophat.shape
-    peak = np.zeros((rows, cols), dtype=np.bool_)
-    count = np.zeros(rows, dtype=np.int64)
-    for i in prange(rows):
-        n = 0
+@njit(cache=True, nogil=True)
+def _mark_peaks(tophat, min_height, radius, peak, lo, hi):
+    """Rows ``lo:hi`` of :func:`find_peaks`' test, into the boolean ``peak``."""
+    cols = tophat.shape[1]
+    for i in range(lo, hi):
         for j in range(cols):
             v = tophat[i, j]
             if v > min_height and _is_peak(tophat, i, j, v, radius):
                 peak[i, j] = True
-                n += 1
-        count[i] = n
-    start = np.zeros(rows + 1, dtype=np.int64)
-    for i in range(rows):
-        start[i + 1] = start[i] + count[i]
-    pr = np.empty(start[rows], dtype=np.int64)
-    pc = np.empty(start[rows], dtype=np.int64)
-    for i in prange(rows):
-        if count[i] == 0:
-            continue
-        k = start[i]
-        for j in range(cols):
-            if peak[i, j]:
-                pr[k] = i
-                pc[k] = j
-                k += 1
-    return pr, pc
 
 
-@njit(cache=True, parallel=True, nogil=True)
+def find_peaks(
+    tophat: np.ndarray, min_height: np.float32, radius: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cells above ``min_height`` that top their (2 radius + 1)^2 neighbourhood (ties count).
+
+    Equals ``(t > min_height) & (t >= ndimage.maximum_filter(t, 2 radius + 1))`` with the
+    ``reflect`` border, but only candidates above the height are ever compared. Returns rows
+    and columns (int64) in raster order.
+    """
+    peak = np.zeros(tophat.shape, dtype=np.bool_)
+    split_range(partial(_mark_peaks, readonly(tophat), min_height, radius, peak), tophat.shape[0])
+    pr, pc = np.nonzero(peak)
+    return pr.astype(np.int64, copy=False), pc.astype(np.int64, copy=False)
+
+
+@njit(cache=True, nogil=True)
 def mark_kept(labels, keep):
     """Boolean mask of the cells whose 1-based label is kept (``keep[label - 1]``)."""
     rows, cols = labels.shape
     out = np.zeros((rows, cols), dtype=np.bool_)
-    for i in prange(rows):
+    for i in range(rows):
         for j in range(cols):
             lab = labels[i, j]
             if lab > 0 and keep[lab - 1]:

@@ -54,6 +54,7 @@ from scipy.spatial import cKDTree
 
 from . import _crater_kernels as kern
 from . import _hazard_kernels as _hk
+from ._kernel_calls import readonly
 from .errors import GridError, TerrainError
 from .io import point_features
 
@@ -207,12 +208,12 @@ def detect_craters(
         return DetectedCraters(*(np.zeros(0) for _ in range(4)))
 
     levels = _levels(min_diameter_px, max_diameter_px, z.shape)
-    grids = [z]
+    grids = [readonly(z)]  # read-only, as the kernels' inputs always are (one compile each)
     found: list[np.ndarray] = []
     for n_done, (k, d_lo, d_hi) in enumerate(levels):
         report(n_done / max(len(levels), 1), f"craters {d_lo:.0f}-{d_hi:.0f} px")
         while len(grids) < k + 2:
-            grids.append(kern.downsample2(grids[-1]))
+            grids.append(readonly(kern.downsample2(grids[-1])))
         with _threads(grids[k].size):
             found.append(
                 _detect_level(

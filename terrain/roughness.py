@@ -39,10 +39,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 from scipy import special
 
 from ._hazard_kernels import rice_lookup
+from ._kernel_calls import readonly, split_range
 
 BLOCK_PX = 64
 """Side of the blocks the second-difference sums run over (a multiple divides every tile)."""
@@ -56,14 +57,13 @@ RICE_MAX = 20.0
 """Extent of the Rice tail table; beyond it the tail is Gaussian (see ``rice_tail``)."""
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def _block_moments(z, block, lags):
+@njit(cache=True, nogil=True)
+def _block_moments(z, block, lags, out, lo, hi):
+    """Blocks ``lo:hi`` (row-major) of :func:`block_moments`, into ``out``."""
     rows, cols = z.shape
-    nbr = (rows + block - 1) // block
-    nbc = (cols + block - 1) // block
+    nbc = out.shape[1]
     nl = lags.size
-    out = np.zeros((nbr, nbc, 6 * nl + 1))
-    for b in prange(nbr * nbc):
+    for b in range(lo, hi):
         bi = b // nbc
         bj = b - bi * nbc
         r0 = bi * block
@@ -99,7 +99,6 @@ def _block_moments(z, block, lags):
             out[bi, bj, 6 * li + 4] = s1
             out[bi, bj, 6 * li + 5] = s2
         out[bi, bj, 6 * nl] = _robust_v1(z, r0, r1, c0, c1)
-    return out
 
 
 CHI2_1_MEDIAN = 0.454936
@@ -142,7 +141,14 @@ def block_moments(z: np.ndarray) -> np.ndarray:
     along columns; the last channel is the block's robust one-pixel variogram. Blocks are
     ``BLOCK_PX`` square from the array's corner; differences touching nodata are skipped.
     """
-    return _block_moments(np.ascontiguousarray(z), BLOCK_PX, np.array(LAGS_PX, dtype=np.int64))
+    rows, cols = z.shape
+    nbr = (rows + BLOCK_PX - 1) // BLOCK_PX
+    nbc = (cols + BLOCK_PX - 1) // BLOCK_PX
+    lags = readonly(np.array(LAGS_PX, dtype=np.int64))
+    out = np.zeros((nbr, nbc, 6 * lags.size + 1))
+    z = readonly(np.ascontiguousarray(z))
+    split_range(functools.partial(_block_moments, z, BLOCK_PX, lags, out), nbr * nbc)
+    return out
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def kernels_compiled() -> bool | None:
     try:
         from frigoris.terrain import _hazard_kernels
 
-        index = _hazard_kernels.fuse._cache._cache_file._index_path
+        index = _hazard_kernels._fuse_rows._cache._cache_file._index_path
     except (ImportError, AttributeError):  # pragma: no cover - another numba's internals
         return None
     return os.path.exists(index)
