@@ -48,7 +48,7 @@ def progress_bar(title: str, *, enabled: bool = True) -> Iterator[ProgressCallba
         return
     if kernels_compiled() is False:
         stderr_console.print(
-            "first run: frigoris compiles its numeric kernels once (a minute or two on 2 "
+            "first run: frigoris compiles its numeric kernels once (about a minute on 2 "
             "cores) and caches them; later runs start at once"
         )
     progress = Progress(
