@@ -94,14 +94,21 @@ def _blur_rows(z, taps, off, tmp, lo, hi):
     """Rows ``lo:hi`` of the row pass of :func:`gaussian_blur`, minus ``off``, into ``tmp``."""
     cols = z.shape[1]
     half = taps.size // 2
+    # the row with its border cells repeated, so the inner loop reads row[j + k + half]: an
+    # index the compiler can check for overlap and vectorise (a clamped index it cannot)
+    row = np.empty(cols + 2 * half, dtype=z.dtype)
+    acc = np.empty(cols, dtype=np.float32)
     for i in range(lo, hi):
-        # taps outermost so the inner loop runs along the row (vectorised); each cell still sums
-        # its taps in the same order, so the numbers are those of a cell-by-cell loop
-        acc = np.zeros(cols, dtype=np.float32)
+        for j in range(cols + 2 * half):
+            row[j] = z[i, min(max(j - half, 0), cols - 1)]
+        # taps outermost so the inner loop runs along the row; each cell still sums its taps in
+        # the same order, so the numbers are those of a cell-by-cell loop
+        for j in range(cols):
+            acc[j] = 0.0
         for k in range(-half, half + 1):
             w = taps[k + half]
             for j in range(cols):
-                acc[j] += w * z[i, min(max(j + k, 0), cols - 1)]
+                acc[j] += w * row[j + k + half]
         for j in range(cols):
             tmp[i, j] = acc[j] - off
 
@@ -111,14 +118,18 @@ def _blur_cols(tmp, taps, out, lo, hi):
     """Rows ``lo:hi`` of the column pass of :func:`gaussian_blur`."""
     rows, cols = tmp.shape
     half = taps.size // 2
+    # a local row (float32, as ``out``) that the compiler knows aliases nothing: vectorised
+    acc = np.empty(cols, dtype=np.float32)
     for i in range(lo, hi):
         for j in range(cols):
-            out[i, j] = 0.0
+            acc[j] = 0.0
         for k in range(-half, half + 1):
             w = taps[k + half]
             src = min(max(i + k, 0), rows - 1)
             for j in range(cols):
-                out[i, j] += w * tmp[src, j]
+                acc[j] += w * tmp[src, j]
+        for j in range(cols):
+            out[i, j] = acc[j]
 
 
 def fold_laplacian(
