@@ -158,9 +158,10 @@ def _fold_rows(blurred, scale, level, best, best_level, lo, hi):
                 + blurred[i, j + 1]
                 - 4.0 * blurred[i, j]
             )
-            if v > best[i, j]:
-                best[i, j] = v
-                best_level[i, j] = level
+            # stores without a branch, which the compiler vectorises
+            take = v > best[i, j]
+            best[i, j] = v if take else best[i, j]
+            best_level[i, j] = level if take else best_level[i, j]
 
 
 @njit(cache=True, nogil=True)
