@@ -241,17 +241,22 @@ def find_peaks(
     return pr.astype(np.int64, copy=False), pc.astype(np.int64, copy=False)
 
 
-@njit(cache=True, nogil=True)
-def mark_kept(labels, keep):
+def mark_kept(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Boolean mask of the cells whose 1-based label is kept (``keep[label - 1]``)."""
-    rows, cols = labels.shape
-    out = np.zeros((rows, cols), dtype=np.bool_)
-    for i in range(rows):
+    out = np.zeros(labels.shape, dtype=np.bool_)
+    split_range(partial(_mark_rows, readonly(labels), readonly(keep), out), labels.shape[0])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _mark_rows(labels, keep, out, lo, hi):
+    """Rows ``lo:hi`` of :func:`mark_kept`."""
+    cols = labels.shape[1]
+    for i in range(lo, hi):
         for j in range(cols):
             lab = labels[i, j]
             if lab > 0 and keep[lab - 1]:
                 out[i, j] = True
-    return out
 
 
 @njit(cache=True, nogil=True)
