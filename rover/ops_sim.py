@@ -6,7 +6,9 @@ How far can a plan made from orbit be trusted? :func:`build_world` makes what ev
   rover actually drives on);
 - the *orbital* map the ground starts from: the site averaged to the post spacing of an orbital
   DTM with its vertical error (:func:`orbital_dem`, :class:`~.specs.SimSpec`), the rock
-  abundance as one number for the site, its hazard map and horizons; the first plan, its
+  abundance as one number for the site; its hazard map is made on the DTM's own posts, where
+  what they cannot resolve is risk, not keep-out, and each of the site's cells takes its post's
+  layers (:func:`orbital_hazard_map`); its horizons; the first plan, its
   candidate stops and its checked command sequence are made on it, once the rover's first
   images have shown the terrain (and its radio the link) within ``nav_camera_range_m`` of the
   set-down point.
@@ -40,17 +42,22 @@ from __future__ import annotations
 import logging
 import math
 import os
+import warnings
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+from affine import Affine
 from scipy import ndimage
 
 from frigoris.planners.stops import TARGET_REACH_M, Candidates
 from frigoris.planners.traverse import DAY_S
 from frigoris.terrain import Dem
+from frigoris.terrain.hazard import HazardMap, hazard_map
 from frigoris.terrain.illumination import HorizonMap
+from frigoris.terrain.link import LinkField
+from frigoris.terrain.rocks import RockCells
 
 from .energy import SolarModel, horizons_from_codes
 from .errors import RoverError, SequenceError
@@ -62,7 +69,10 @@ __all__ = [
     "OpsWorld",
     "build_world",
     "RunRecord",
+    "onto_site_grid",
     "orbital_dem",
+    "orbital_hazard_map",
+    "post_factor",
     "simulate_run",
     "simulate_runs",
     "summarise",
@@ -73,20 +83,24 @@ MAX_REFUSALS = 3
 
 
 def orbital_dem(truth: Dem, sim: SimSpec, seed: int) -> Dem:
-    """The site as an orbital DTM sees it, back on the site's grid.
+    """The site as an orbital DTM sees it: posts of ``orbital_post_m``, with their error.
 
-    Block means over ``orbital_post_m`` posts, plus a vertical error of ``orbital_sigma_m``
-    per post correlated over ``orbital_corr_posts`` posts (white noise smoothed by a Gaussian
-    of half that width, scaled back to the stated error), interpolated bilinearly to the
-    site's cells. Nodata stays nodata.
+    Each post is the mean of the site's cells in it (a whole number of cells,
+    ``round(orbital_post_m / res_m)`` across, aligned with the site's grid from its top-left
+    corner), plus a vertical error of ``orbital_sigma_m`` correlated over ``orbital_corr_posts``
+    posts (white noise smoothed by a Gaussian of half that width, scaled back to the stated
+    error). A post without any height is nodata. The DTM is on its own grid: judge it there
+    (:func:`orbital_hazard_map`), not on the site's finer cells, where its error would read as
+    slopes and steps no orbital DTM shows.
     """
     z = np.asarray(truth.elevation, dtype=np.float64)
-    f = max(1, int(round(sim.orbital_post_m / truth.res_m)))
+    f = post_factor(truth, sim)
     m, n = z.shape
     mb, nb = -(-m // f), -(-n // f)
     pad = np.full((mb * f, nb * f), np.nan)
     pad[:m, :n] = z
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an empty post is nodata
         blocks = np.nanmean(pad.reshape(mb, f, nb, f), axis=(1, 3))
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x0B17]))
     noise = rng.standard_normal(blocks.shape)
@@ -95,14 +109,91 @@ def orbital_dem(truth: Dem, sim: SimSpec, seed: int) -> Dem:
     sd = float(noise.std())
     if sd > 0:
         noise *= sim.orbital_sigma_m / sd
-    posts = np.where(np.isfinite(blocks), blocks, np.nanmean(blocks)) + noise
+    posts = (blocks + noise).astype(np.float32)
+    return Dem(posts, truth.transform @ Affine.scale(f), truth.crs)
+
+
+def post_factor(truth: Dem, sim: SimSpec) -> int:
+    """Site cells per orbital post, across (the post spacing in whole cells, at least 1)."""
+    return max(1, int(round(sim.orbital_post_m / truth.res_m)))
+
+
+def onto_site_grid(posts: Dem, truth: Dem) -> Dem:
+    """The orbital DTM's heights interpolated bilinearly to the site's cells (nodata kept).
+
+    For what needs heights on the rover's grid (horizons, the lander camera's view), never
+    for hazards: the hazards are judged on the posts.
+    """
+    f = int(round(posts.res_m / truth.res_m))
+    m, n = truth.shape
+    z = np.asarray(posts.elevation, dtype=np.float64)
+    holes = ~np.isfinite(z)
+    filled = np.where(holes, np.nanmean(z) if not holes.all() else 0.0, z)
     # cell centres in post coordinates (post i's centre is at cell i * f + (f - 1) / 2)
     rr = (np.arange(m) - 0.5 * (f - 1)) / f
     cc = (np.arange(n) - 0.5 * (f - 1)) / f
     grid_r, grid_c = np.meshgrid(rr, cc, indexing="ij")
-    out = ndimage.map_coordinates(posts, [grid_r, grid_c], order=1, mode="nearest")
-    out[~np.isfinite(z)] = np.nan
+    out = ndimage.map_coordinates(filled, [grid_r, grid_c], order=1, mode="nearest")
+    out[~np.isfinite(truth.elevation)] = np.nan
+    if holes.any():
+        out[_up(holes, f, truth.shape)] = np.nan
     return truth.with_elevation(out.astype(np.float32))
+
+
+def _up(a: np.ndarray, f: int, shape: tuple[int, int]) -> np.ndarray:
+    """Each post's value on each of the site's cells in it (nearest post)."""
+    return np.repeat(np.repeat(a, f, axis=0), f, axis=1)[: shape[0], : shape[1]]
+
+
+def orbital_hazard_map(
+    truth_hm: HazardMap, sim: SimSpec, seed: int, *, rock_abundance: float
+) -> HazardMap:
+    """The hazard map the ground makes from the orbital DTM, on the site's grid.
+
+    The hazard model runs on the DTM at its own posts (:func:`orbital_dem`), with the truth's
+    limits, Sun and lander and one rock abundance for the site: what the posts resolve (slopes
+    over their finest baseline, rocks a few posts across, the link over their relief) is
+    judged as such, what they cannot resolve (the rover's tilt below the posts' baseline,
+    rocks smaller than a few posts) is risk, from the DTM's own roughness scaling and the rock
+    abundance (:func:`terrain.hazard.hazard_map`). Each of the site's cells then takes the
+    layers of the post it lies in (a rover centred there is judged as the post is); the
+    heights are interpolated (:func:`onto_site_grid`). The map keeps the posts' roughness
+    scaling and counts.
+    """
+    truth = truth_hm.grid
+    posts = orbital_dem(truth, sim, seed)
+    coarse = hazard_map(
+        posts,
+        truth_hm.limits,
+        sun=truth_hm.sun,
+        lander=truth_hm.lander,
+        rock_abundance=float(rock_abundance),
+    )
+    f = int(round(posts.res_m / truth.res_m))
+    shape = truth.shape
+
+    def up(a):
+        return None if a is None else np.ascontiguousarray(_up(np.asarray(a), f, shape))
+
+    link = None
+    if coarse.link is not None:
+        link = LinkField(
+            up(coarse.link_margin_db), up(coarse.los_lander).astype(np.uint8), 0, 0, shape, 1
+        )
+    return replace(
+        coarse,
+        grid=onto_site_grid(posts, truth),
+        slope_deg=up(coarse.slope_deg),
+        slope_rover_deg=up(coarse.slope_rover_deg),
+        rock_cells=RockCells.from_dense(up(coarse.step_m)),
+        risk=up(coarse.risk),
+        rock_risk=up(np.broadcast_to(coarse.rock_risk, coarse.grid.shape)),
+        cost=up(coarse.cost),
+        keepout_reason=up(coarse.keepout_reason),
+        crater_mask=up(coarse.crater_mask),
+        shadow=up(coarse.shadow),
+        link=link,
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -812,15 +903,13 @@ def _known_around(orb_hm, truth_hm, xy: tuple[float, float], radius_m: float):
         out[rows, cols] = np.asarray(getattr(truth_hm, name))[rows, cols]
         changes[name] = out
     if orb_hm.link is not None and truth_hm.link is not None:
-        # the link fields share the radio grid (same DEM grid, lander and limits)
-        mine, true = orb_hm.link, truth_hm.link
-        ri = (rows - mine.row0) // mine.factor
-        ci = (cols - mine.col0) // mine.factor
-        ok = (ri >= 0) & (ri < mine.margin_db.shape[0]) & (ci >= 0) & (ci < mine.margin_db.shape[1])
-        margin, visible = mine.margin_db.copy(), mine.visible.copy()
-        margin[ri[ok], ci[ok]] = true.margin_db[ri[ok], ci[ok]]
-        visible[ri[ok], ci[ok]] = true.visible[ri[ok], ci[ok]]
-        changes["link"] = replace(mine, margin_db=margin, visible=visible)
+        # on the site's grid, cell by cell (the two link fields need not share a radio grid)
+        shape = dem.shape
+        margin, visible = orb_hm.link.window(0, shape[0], 0, shape[1])
+        true_margin, true_visible = truth_hm.link.window(0, shape[0], 0, shape[1])
+        margin[rows, cols] = true_margin[rows, cols]
+        visible[rows, cols] = true_visible[rows, cols]
+        changes["link"] = LinkField(margin, visible.astype(np.uint8), 0, 0, shape, 1)
     return replace(orb_hm, **changes)
 
 
@@ -843,10 +932,10 @@ def build_world(
     """The truth and the orbital map of a site, and the first plan made on the orbital map.
 
     ``truth_hm`` is the site's hazard map at full resolution with the lander standing (the
-    terrain as it is). The orbital map keeps the same Sun, lander and limits; its rock
-    abundance is ``rock_abundance`` everywhere (one number from orbit).
+    terrain as it is). The orbital map (:func:`orbital_hazard_map`) is judged on the orbital
+    DTM's posts with the same Sun, lander and limits; its rock abundance is
+    ``rock_abundance`` everywhere (one number from orbit).
     """
-    from frigoris.terrain.hazard import hazard_map
     from frigoris.terrain.illumination import horizon_map
 
     from .energy import quantized
@@ -854,16 +943,8 @@ def build_world(
     from .planning import HORIZON_SECTORS, plan_on_hazard
 
     dem = truth_hm.grid
-    progress(0.0, "orbital DTM")
-    orb_dem = orbital_dem(dem, sim, seed)
-    progress(0.05, "orbital hazard map")
-    orb_hm = hazard_map(
-        orb_dem,
-        truth_hm.limits,
-        sun=truth_hm.sun,
-        lander=truth_hm.lander,
-        rock_abundance=float(rock_abundance),
-    )
+    progress(0.0, "orbital DTM and its hazard map, at its posts")
+    orb_hm = orbital_hazard_map(truth_hm, sim, seed, rock_abundance=rock_abundance)
     # the first plan is made once the rover's first images are down: the terrain (and the link
     # it reports) within its cameras' reach of the set-down point, all around, is known
     orb_hm = _known_around(orb_hm, truth_hm, start_xy, ctx.ops.nav_camera_range_m)

@@ -11,25 +11,87 @@ import pytest
 from click.testing import CliRunner
 
 from frigoris.rover.app.cli.group import main
-from frigoris.rover.ops_sim import orbital_dem, run_seeds, simulate_runs
+from frigoris.rover.ops_sim import (
+    onto_site_grid,
+    orbital_dem,
+    orbital_hazard_map,
+    post_factor,
+    run_seeds,
+    simulate_runs,
+)
 from frigoris.rover.specs import SimSpec
+from frigoris.terrain.hazard import REASONS
 
 SIM = SimSpec.load()
 
 
-def test_the_orbital_dtm_keeps_a_plane_and_adds_the_stated_error(make_dem):
+def test_the_orbital_dtm_is_block_means_at_its_posts_plus_the_stated_error(make_dem):
     rows, cols = np.indices((64, 64))
     plane = 0.05 * cols * 0.5 - 0.02 * rows * 0.5  # metres on a 0.5 m grid
     quiet = SimSpec(**{**SIM.__dict__, "orbital_sigma_m": 0.0})
-    flat = orbital_dem(make_dem(plane), quiet, seed=0).elevation
+    truth = make_dem(plane)
+    posts = orbital_dem(truth, quiet, seed=0)
+    f = post_factor(truth, quiet)
+    assert f == 4 and posts.res_m == pytest.approx(SIM.orbital_post_m)
+    assert posts.shape == (16, 16) and posts.transform.c == truth.transform.c
+    # a post's height is the mean of its 4 x 4 cells: the plane at the post's centre
+    x, y = posts.xy(*np.indices(posts.shape))
+    expected = 0.05 * (x + 15.75) + 0.02 * (y - 15.75)
+    assert np.allclose(posts.elevation, expected, atol=1e-4)
+    back = onto_site_grid(posts, truth).elevation  # bilinear back on the cells: exact inside
     inner = (slice(4, -4), slice(4, -4))
-    assert np.allclose(flat[inner], plane[inner], atol=1e-4)  # block means and bilinear: exact
+    assert np.allclose(back[inner], plane[inner], atol=1e-4)
     noisy = orbital_dem(make_dem(np.zeros((256, 256))), SIM, seed=0).elevation
-    posts = noisy[1::4, 1::4]  # near the posts' centres (4 cells a post)
-    assert posts.std() == pytest.approx(SIM.orbital_sigma_m, rel=0.15)
+    assert noisy.shape == (64, 64)
+    assert noisy.std() == pytest.approx(SIM.orbital_sigma_m, rel=1e-3)
     again = orbital_dem(make_dem(np.zeros((256, 256))), SIM, seed=0).elevation
     other = orbital_dem(make_dem(np.zeros((256, 256))), SIM, seed=1).elevation
     assert np.array_equal(noisy, again) and not np.array_equal(noisy, other)
+
+
+@pytest.fixture
+def plane_maps(site_crs):
+    """A 5 deg plane at 0.5 m with the lander in the middle: the true map and the orbital one."""
+    from frigoris.rover.specs import RESILIENCE, TENACIOUS, hazard_limits, lander_site
+    from frigoris.terrain import Dem
+    from frigoris.terrain.hazard import hazard_map
+
+    rows, cols = np.indices((320, 320))
+    z = np.tan(np.radians(5.0)) * 0.5 * cols
+    truth = Dem.from_array(z.astype(np.float32), res_m=0.5, crs=site_crs)
+    limits = hazard_limits(TENACIOUS)
+    lander = lander_site(RESILIENCE, 0.0, 0.0)
+    k = 0.003  # a mare's rock abundance (Golombek k): the rock risk stays small
+    thm = hazard_map(truth, limits, lander=lander, rock_abundance=k)
+    ohm = orbital_hazard_map(thm, SIM, seed=0, rock_abundance=k)
+    # the resolution bug this replaces: the DTM's posts interpolated to the 0.5 m cells and
+    # judged there, its error read as slopes and steps at the rover's scale
+    posts = orbital_dem(truth, SIM, seed=0)
+    bug = hazard_map(onto_site_grid(posts, truth), limits, lander=lander, rock_abundance=k)
+    return thm, ohm, bug, posts
+
+
+def test_the_orbital_map_judged_at_its_posts_is_not_keep_out_everywhere(plane_maps):
+    thm, ohm, bug, posts = plane_maps
+    link_bit = 1 << REASONS.index("link")
+    terrain = (ohm.keepout_reason & ~np.uint8(link_bit)) != 0  # every reason but the radio's
+    inner = (slice(16, -16), slice(16, -16))  # away from the map's edge (nodata widening)
+    # a 5 deg plane with the stated error at 2 m posts: most of it is drivable from orbit
+    assert terrain[inner].mean() < 0.2, terrain[inner].mean()
+    assert np.nanmedian(ohm.slope_rover_deg[inner]) == pytest.approx(5.0, abs=1.5)
+    # what the posts cannot resolve (the tilt over the rover's 0.42 m wheelbase, below their
+    # 4 m baseline) is risk: more than the same DTM interpolated to the 0.5 m cells shows there,
+    # where the interpolation's smoothness reads as smooth ground (the resolution bug)
+    risk, risk_bug = np.nanmedian(ohm.risk[inner]), np.nanmedian(bug.risk[inner])
+    assert risk > 2.0 * risk_bug
+    # each of the site's cells has its post's layers
+    f = post_factor(thm.grid, SIM)
+    r, c = 123, 201
+    block = (slice(r // f * f, r // f * f + f), slice(c // f * f, c // f * f + f))
+    assert np.all(ohm.risk[block] == ohm.risk[r, c])
+    assert np.all(ohm.keepout_reason[block] == ohm.keepout_reason[r, c])
+    assert ohm.grid.shape == thm.grid.shape and ohm.grid.transform == thm.grid.transform
+    assert ohm.link_margin_db.shape == thm.grid.shape
 
 
 def test_chunks_draw_their_seeds_from_the_seed_and_the_chunk_only():
