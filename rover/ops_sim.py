@@ -75,6 +75,7 @@ __all__ = [
     "post_factor",
     "simulate_run",
     "simulate_runs",
+    "imaged_risk",
     "summarise",
 ]
 
@@ -224,6 +225,8 @@ class OpsWorld:
     start_heading_deg: float
     start_soc_wh: float
     lander_xy: tuple[float, float] = (0.0, 0.0)
+    imaged: np.ndarray | None = None
+    """Cells the rover's first images showed before the first plan (bool; None: none)."""
 
     def horizons(self, codes: np.ndarray) -> HorizonMap:
         """A horizon map from codes of this world's grid."""
@@ -304,7 +307,9 @@ class _Run:
         self.ground_cost = np.array(world.orbital.cost, dtype=np.float32, copy=True)
         self.ground_risk = np.array(world.orbital.risk, dtype=np.float32, copy=True)
         self.ground_margin = np.array(world.orbital.link_margin_db, dtype=np.float32, copy=True)
-        self.revealed = np.zeros(g.shape, dtype=bool)
+        self.revealed = (
+            np.zeros(g.shape, dtype=bool) if world.imaged is None else world.imaged.copy()
+        )
         self.physical = world.truth_hazard
         self.truth_solar = SolarModel.build(
             g,
@@ -443,7 +448,7 @@ class _Run:
             o,
             cost=self.ground_cost,
             keepout=self.ground_keep,
-            risk=self.ground_risk,
+            risk=imaged_risk(self.ground_risk, self.revealed),
             link_margin_db=self.ground_margin,
         )
 
@@ -595,7 +600,15 @@ class _Run:
                 # the ground decides on these images: go on, or plan again
                 day = _earth_day(t0)
                 strategic = day > last_day
-                blocked = _next_drive_blocked(cmds, i, self.ground_keep, w.grid)
+                blocked = _next_drive_blocked(
+                    cmds,
+                    i,
+                    self.ground_keep,
+                    w.grid,
+                    risk=imaged_risk(self.ground_risk, self.revealed),
+                    footprint_m=w.ctx.rover.length_m,
+                    max_cycle_risk=w.ctx.ops.max_cycle_risk,
+                )
                 if strategic or blocked or not cycle_ok:
                     if strategic:
                         last_day = day
@@ -694,15 +707,52 @@ def _earth_day(t: datetime) -> int:
     return int(t.timestamp() // DAY_S)
 
 
-def _next_drive_blocked(cmds, i, keepout, grid: Dem) -> bool:
-    """True when the next drive of the sequence crosses what the ground now knows is keep-out."""
+def imaged_risk(risk: np.ndarray, imaged: np.ndarray) -> np.ndarray:
+    """The risk the flight rule judges: the ground's where images showed the terrain, else 0.
+
+    The per-cycle risk rule is the approval of an uplinked drive on the images of the terrain it
+    crosses (as rover teams approve each drive on navigation images); the orbital map's risk is
+    not a figure that rule can judge, so beyond the images it only weighs on the route through
+    the cost, and each cycle is judged again on the images before it is driven
+    (:func:`_next_drive_blocked`).
+    """
+    return np.where(imaged, risk, np.float32(0.0)).astype(np.float32, copy=False)
+
+
+def _next_drive_blocked(
+    cmds,
+    i,
+    keepout,
+    grid: Dem,
+    *,
+    risk: np.ndarray | None = None,
+    footprint_m: float = 1.0,
+    max_cycle_risk: float = 1.0,
+) -> bool:
+    """True when the next drive crosses what the ground now knows is keep-out, or is too risky.
+
+    Too risky: on the risk the ground now knows (``risk``), more chance of meeting a hazard than
+    a command cycle may take (each step a trial per footprint length at the risk of the cell it
+    ends in, as the sequence checker counts).
+    """
+    m, n = keepout.shape
     for c in cmds[i + 1 :]:
         if c["type"] == "drive":
+            keep, prev = 1.0, None
             for x, y in c["path_xy"]:
                 r, cc = grid.rowcol(float(x), float(y))
-                if 0 <= r < keepout.shape[0] and 0 <= cc < keepout.shape[1] and keepout[r, cc]:
+                if not (0 <= r < m and 0 <= cc < n):
+                    prev = (float(x), float(y))
+                    continue
+                if keepout[r, cc]:
                     return True
-            return False
+                if risk is not None and prev is not None:
+                    step = math.hypot(float(x) - prev[0], float(y) - prev[1])
+                    v = float(risk[r, cc])
+                    v = 1.0 if not math.isfinite(v) else min(max(v, 0.0), 1.0)
+                    keep *= (1.0 - v) ** (step / footprint_m)
+                prev = (float(x), float(y))
+            return 1.0 - keep > max_cycle_risk * (1.0 + 1e-6) + 1e-12
         if c["type"] == "wait" and c.get("reason") == "uplink":
             continue
     return False
@@ -887,7 +937,7 @@ def summarise(records: list[RunRecord]) -> dict[str, Any]:
 
 
 def _known_around(orb_hm, truth_hm, xy: tuple[float, float], radius_m: float):
-    """The orbital hazard map with the true layers within ``radius_m`` of ``xy``."""
+    """The orbital hazard map with the true layers within ``radius_m`` of ``xy``, and where."""
     dem = orb_hm.grid
     r0, c0 = dem.rowcol(*xy)
     k = int(math.ceil(radius_m / dem.res_m))
@@ -897,6 +947,8 @@ def _known_around(orb_hm, truth_hm, xy: tuple[float, float], radius_m: float):
     x, y = dem.xy(rows, cols)
     near = np.hypot(x - xy[0], y - xy[1]) <= radius_m
     rows, cols = rows[near], cols[near]
+    known = np.zeros(dem.shape, dtype=bool)
+    known[rows, cols] = True
     changes = {}
     for name in ("keepout_reason", "cost", "rock_risk", "risk"):
         out = np.array(getattr(orb_hm, name), copy=True)
@@ -910,7 +962,7 @@ def _known_around(orb_hm, truth_hm, xy: tuple[float, float], radius_m: float):
         margin[rows, cols] = true_margin[rows, cols]
         visible[rows, cols] = true_visible[rows, cols]
         changes["link"] = LinkField(margin, visible.astype(np.uint8), 0, 0, shape, 1)
-    return replace(orb_hm, **changes)
+    return replace(orb_hm, **changes), known
 
 
 def build_world(
@@ -947,11 +999,12 @@ def build_world(
     orb_hm = orbital_hazard_map(truth_hm, sim, seed, rock_abundance=rock_abundance)
     # the first plan is made once the rover's first images are down: the terrain (and the link
     # it reports) within its cameras' reach of the set-down point, all around, is known
-    orb_hm = _known_around(orb_hm, truth_hm, start_xy, ctx.ops.nav_camera_range_m)
+    orb_hm, imaged = _known_around(orb_hm, truth_hm, start_xy, ctx.ops.nav_camera_range_m)
     progress(0.3, "first plan, on the orbital map")
     days = (ctx.mission_end - start_time).total_seconds() / DAY_S
+    # the per-cycle risk rule judges imaged terrain only (see imaged_risk)
     first = plan_on_hazard(
-        orb_hm,
+        replace(orb_hm, risk=imaged_risk(orb_hm.risk, imaged)),
         rover=ctx.rover,
         lander=ctx.lander,
         start_time=start_time,
@@ -1020,4 +1073,5 @@ def build_world(
         start_heading_deg=start_heading_deg,
         start_soc_wh=float(first.plan.soc_arrival_wh[0]),
         lander_xy=(float(truth_hm.lander.x), float(truth_hm.lander.y)),
+        imaged=imaged,
     )
