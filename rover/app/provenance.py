@@ -22,13 +22,36 @@ def frigoris_version() -> str:
         return "unknown"
 
 
+_MEMO_MIN_BYTES = 32 << 20
+"""Files at least this big have their digest remembered, per process, while their stat is the
+same (a replan hashes its 200 MB of inputs three times otherwise: checked, named in the plan
+state, listed in the manifest). Hashing one takes longer than the file clock's tick, so a file
+rewritten after it was hashed has another modification time."""
+_MEMO: dict[str, tuple[tuple[int, ...], str]] = {}
+
+
+def _stat_key(path: str) -> tuple[int, ...]:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 def sha256_file(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file's bytes."""
+    """Hex SHA-256 of a file's bytes (big files' digests are remembered while unchanged)."""
+    real = os.path.realpath(path)
+    key = _stat_key(real)
+    big = key[2] >= _MEMO_MIN_BYTES
+    if big and real in _MEMO and _MEMO[real][0] == key:
+        return _MEMO[real][1]
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open(real, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
-    return h.hexdigest()
+    digest = h.hexdigest()
+    if big and _stat_key(real) == key:  # unchanged while it was read
+        if len(_MEMO) >= 64:
+            _MEMO.clear()
+        _MEMO[real] = (key, digest)
+    return digest
 
 
 def software_versions() -> dict[str, Any]:

@@ -289,3 +289,20 @@ def test_a_plan_made_with_frigoris_plan_on_a_hazard_map_can_be_replanned(run, tm
     tel = telemetry(tmp_path / "tm.csv", [(st["plan_start_utc"], f'"xy:{x},{y}"', 0, 30.0, "", "")])
     replan_job(out, tel, tmp_path / "rp")
     assert (tmp_path / "rp" / "sequence.json").is_file()
+
+
+def test_a_big_input_rewritten_after_it_was_hashed_is_hashed_again(tmp_path):
+    # a replan hashes its big inputs several times and remembers their digests while their
+    # stat is the same: a file changed in place (same size) must not keep its old digest
+    import hashlib
+
+    from frigoris.rover.app.provenance import _MEMO_MIN_BYTES, sha256_file
+
+    path = tmp_path / "big.bin"
+    data = bytearray(_MEMO_MIN_BYTES)
+    path.write_bytes(data)
+    first = sha256_file(path)
+    assert first == hashlib.sha256(data).hexdigest() and sha256_file(path) == first
+    data[12345] = 7
+    path.write_bytes(data)
+    assert sha256_file(path) == hashlib.sha256(data).hexdigest() != first
