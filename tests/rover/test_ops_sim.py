@@ -224,3 +224,23 @@ def test_the_command_writes_the_runs_and_the_report(tmp_path):
     tracks = json.loads((out / "ops_tracks.geojson").read_text())
     layers = {f["properties"]["layer"] for f in tracks["features"]}
     assert "first plan stop" in layers and "Moon (2015)" in tracks["crs"]["properties"]["name"]
+
+
+def test_the_next_drive_is_judged_for_risk_on_what_the_images_showed(make_dem):
+    from frigoris.rover.ops_sim import _next_drive_blocked, imaged_risk
+
+    grid = make_dem(np.zeros((40, 40)))  # 0.5 m cells, x and y from -10 to 10 m
+    keep = np.zeros(grid.shape, bool)
+    risk = np.full(grid.shape, 0.02, np.float32)
+    path = [[-2.0 + 0.5 * k, 0.1] for k in range(5)]  # 2 m east in four 0.5 m steps
+    cmds = [{"type": "image"}, {"type": "wait", "reason": "uplink"}]
+    cmds.append({"type": "drive", "path_xy": path})
+    # by hand: four steps of one footprint (0.5 m) at 2 % each: 1 - 0.98 ** 4 = 0.0776
+    kw = {"footprint_m": 0.5}
+    assert not _next_drive_blocked(cmds, 0, keep, grid, risk=risk, max_cycle_risk=0.08, **kw)
+    assert _next_drive_blocked(cmds, 0, keep, grid, risk=risk, max_cycle_risk=0.077, **kw)
+    # not imaged: the rule has nothing to judge there (the route's cost carries the risk)
+    unseen = imaged_risk(risk, np.zeros(grid.shape, bool))
+    assert not _next_drive_blocked(cmds, 0, keep, grid, risk=unseen, max_cycle_risk=0.01, **kw)
+    keep[grid.rowcol(-1.0, 0.1)] = True  # and keep-out the ground now knows blocks it
+    assert _next_drive_blocked(cmds, 0, keep, grid, risk=unseen, max_cycle_risk=0.5, **kw)

@@ -84,8 +84,12 @@ def notes(mission, world) -> list[str]:
         f"({src.get('orbital_post_m', '')}), "
         f"vertical error {sim.orbital_sigma_m:g} m per post ({src.get('orbital_sigma_m', '')}), "
         f"correlated over {sim.orbital_corr_posts:g} posts; rock abundance one number for the "
-        "site. The first plan and every later one are made on this map as the rover reveals the "
-        "truth.",
+        "site. Its hazard map is made on the posts (what they cannot resolve is risk) and each "
+        "of the site's cells takes its post's layers. The first plan and every later one are "
+        "made on this map as the rover reveals the truth.",
+        "The per-cycle risk rule judges imaged terrain: the ground approves each drive on its "
+        "navigation images (the next drive is checked again on new ones); beyond them the "
+        "orbital risk weighs on the route through the cost.",
         f"Execution: slip {sim.slip_mean:g} +- {sim.slip_sd:g} of each segment plus "
         f"{sim.slip_per_deg:g} per degree of slope; heading error {sim.heading_sd_deg:g} deg per "
         f"segment; odometry does not see slip; daily re-localisation to {sim.relocalise_sd_m:g} m.",
