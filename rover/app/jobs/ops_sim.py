@@ -156,23 +156,34 @@ def ops_sim_job(
             descent=td.follow,
             time=mission.touchdown_utc,
         )
-        _, run, which = td.followed(result)
-        if not run.safe:
+        # a run number, or "first-deployable": the nominal runs in order until the rover
+        # deploys from one (as `frigoris mission` does)
+        _, first, which = td.followed(result)
+        tries = td.candidates(result) or (first,)
+        if not tries[0].safe:
             raise RoverError(
-                f"the followed touchdown ({td.follow} {which}) is {run.outcome}: "
-                f"{run.reason}; no rover to operate (choose another [touchdown] run)"
+                f"the followed touchdown ({td.follow} {which}) is {first.outcome}: "
+                f"{first.reason}; no rover to operate (choose another [touchdown] run)"
             )
-        progress(0.1, "hazard map at deployment")
-        hm = hazard_map(
-            dem,
-            hazard_limits(mission.rover),
-            sun=resolve_sun(dem, when=mission.deploy_time),
-            lander=lander_site(mission.lander, run.x, run.y),
-            rock_abundance=rock_k,
-        )
-        h = deploy(run, hm, mission.lander, mission.rover, time=mission.touchdown_utc, crs=dem.crs)
+        for k, run in enumerate(tries):
+            progress(0.1 + 0.05 * k / len(tries), "hazard map at deployment")
+            hm = hazard_map(
+                dem,
+                hazard_limits(mission.rover),
+                sun=resolve_sun(dem, when=mission.deploy_time),
+                lander=lander_site(mission.lander, run.x, run.y),
+                rock_abundance=rock_k,
+            )
+            h = deploy(
+                run, hm, mission.lander, mission.rover, time=mission.touchdown_utc, crs=dem.crs
+            )
+            if h.deployed:
+                break
         if not h.deployed:
-            raise RoverError("no deployment: " + "; ".join(h.reasons) + "; no rover to operate")
+            tried = f" (the first {len(tries)} nominal runs)" if len(tries) > 1 else ""
+            raise RoverError(
+                f"no deployment{tried}: " + "; ".join(h.reasons) + "; no rover to operate"
+            )
         side_az = next((s.azimuth_deg for s in h.sides if s.side_deg == h.side_deg), None)
         ctx = OpsContext(
             rover=mission.rover,
