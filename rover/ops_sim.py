@@ -27,9 +27,11 @@ How far can a plan made from orbit be trusted? :func:`build_world` makes what ev
   link the rover reports), placed where the ground believes the rover is;
 - the ground plans again (:func:`~.operations.plan_segment`, the same planner and the same
   independent sequence checker as the first plan) when the rover met a hazard, when the next
-  drive would cross a revealed hazard, and at the first images of each Earth day (with the whole
-  candidate list); a sequence the checker refuses is not uplinked: the rover waits one
-  turnaround and the ground backs it out to free, linked ground;
+  drive would cross a revealed hazard or take more risk than a command cycle may on what the
+  images show, and at the first images of each Earth day (with the whole candidate list); the
+  per-cycle risk rule judges imaged terrain only (:func:`imaged_risk`); a sequence the checker
+  refuses is not uplinked: the rover waits one turnaround and the ground backs it out to free,
+  linked ground;
 - a stop counts when its activity runs within ``TARGET_REACH_M`` of the planned place (the
   Moonhouse also in the lander camera's true view).
 
