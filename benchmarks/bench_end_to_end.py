@@ -36,7 +36,7 @@ import time
 import rasterio
 
 from benchmarks.common import verdict
-from frigoris.terrain.io import COG_CODEC, COG_LEVEL
+from frigoris.terrain.io import COG_CODEC, COG_LEVEL, cog_predictor
 
 REPEATS = int(os.environ.get("FRIGORIS_BENCH_REPEATS", "3"))
 SIZES = [int(s) for s in os.environ.get("FRIGORIS_BENCH_E2E_SIZES", "4096,8192").split(",")]
@@ -123,7 +123,7 @@ def _gdal_peer(dem: pathlib.Path, bands: int, work: pathlib.Path) -> float:
     )
     subprocess.run(
         ["gdal_translate", "-q", "-of", "COG", "-co", f"COMPRESS={COG_CODEC}",
-         "-co", f"LEVEL={COG_LEVEL}", "-co", "PREDICTOR=YES",
+         "-co", f"LEVEL={COG_LEVEL}", "-co", f"PREDICTOR={cog_predictor(True, bands)}",
          "-co", "NUM_THREADS=ALL_CPUS", str(vrt), str(cog)],
         check=True,
     )  # fmt: skip
