@@ -656,7 +656,9 @@ def write_geojson(
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     try:
         with os.fdopen(fd, "w") as fh:
-            json.dump(collection, fh, default=_json_default, allow_nan=False)
+            # dumps, not dump: json.dump streams through the pure-Python encoder, several
+            # times slower on a catalogue of thousands of craters; the text is the same
+            fh.write(json.dumps(collection, default=_json_default, allow_nan=False))
         _publish(tmp, dest)
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)
