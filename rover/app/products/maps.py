@@ -348,8 +348,8 @@ def save(fig: plt.Figure, path: str | os.PathLike, dpi: int = 130) -> pathlib.Pa
             _draw_north_arrow(ax, ax._frigoris_north[0])
     try:
         _lay_out(fig, dpi)
-        # zlib level 1: a map's PNG about 6% larger than at PIL's default level 6, encoded in
-        # a third of the time (the pixels are the same)
+        # zlib level 1: the same pixels encoded in a third of the time of PIL's default level
+        # 6; the files grow 6% (hazard.png) to 26% (touchdown.png), the demo's six by 11%
         fig.savefig(tmp, dpi=dpi, pil_kwargs={"compress_level": 1})
         os.chmod(tmp, 0o644)
         os.replace(tmp, dest)
