@@ -40,12 +40,19 @@ def _bands():
     return layers, site.dem, {k: v for k, v in types.items() if k in layers}
 
 
-def _time(codec, level, layers, dem, dtypes, folder: pathlib.Path) -> tuple[float, float]:
+def _time(
+    codec, level, layers, dem, dtypes, folder: pathlib.Path, predictor: str | None = None
+) -> tuple[float, float]:
     import frigoris.terrain.io as io
 
-    out = folder / f"{codec}{level}.tif"
+    out = folder / f"{codec}{level}{predictor}.tif"
     times = []
-    with mock.patch.object(io, "COG_CODEC", codec), mock.patch.object(io, "COG_LEVEL", level):
+    pred = io.cog_predictor if predictor is None else (lambda is_float, bands: predictor)
+    with (
+        mock.patch.object(io, "COG_CODEC", codec),
+        mock.patch.object(io, "COG_LEVEL", level),
+        mock.patch.object(io, "cog_predictor", pred),
+    ):
         for i in range(REPEATS + 1):
             t0 = time.perf_counter()
             io.write_geotiff(out, layers, dem, dtype=dtypes)
@@ -72,6 +79,19 @@ def main() -> None:
                 f"ratio={t / peer_t:.2f} size ratio {mb / peer_mb:.2f}{tail}",
                 flush=True,
             )
+        # the predictor of a stack of bands (interleaved by pixel): horizontal differencing
+        # (chosen, io.cog_predictor) against the floating-point predictor, same codec
+        codec, level = io.COG_CODEC, io.COG_LEVEL
+        fp_t, fp_mb = _time(codec, level, layers, dem, dtypes, folder, predictor="3")
+        t, mb = _time(codec, level, layers, dem, dtypes, folder)
+        chosen = io.cog_predictor(True, len(layers))
+        print(
+            f"BENCH cog {len(layers)} bands {dem.shape[0]}^2: {codec} level {level} predictor "
+            f"{chosen} (chosen): {t:.2f} s, {mb:.0f} MiB; peer predictor 3 (floating point) "
+            f"{fp_t:.2f} s, {fp_mb:.0f} MiB; ratio={t / fp_t:.2f} size ratio {mb / fp_mb:.2f} "
+            f"(target: both <= 1) {verdict(t <= fp_t and mb <= fp_mb)}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

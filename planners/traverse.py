@@ -829,12 +829,16 @@ def plan_traverse(
         """The solver's stops (1-based), its estimated times scaled by ``scale``."""
         order: list[int] = []
         best = -1.0
+        last = None
         for round_ in range(rounds):
             first = set(order or keep)
             prizes = _ranked_values(
                 cand.kind, cand.value, ops, first={i - 1 for i in first}, near=travel_s[0, 1:]
             )
             prizes = np.where(prizes < ops.min_stop_value, 0.0, prizes)
+            if last is not None and np.array_equal(prizes, last):
+                break  # the same problem as the last round's: the solver gives the same route
+            last = prizes
             route = solve_orienteering(
                 big * scale,
                 np.concatenate([[0.0], prizes, [0.0]]),

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import pathlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from frigoris.terrain import Dem
 from frigoris.terrain.hazard import HazardMap
 from frigoris.terrain.synth import SyntheticSite
 
 from ..deploy import Handoff
-from ..planning import PlanResult
 from ..touchdown import TouchdownResult, TouchdownRun
 from .mission_file import Mission
 from .provenance import frigoris_version
+
+if TYPE_CHECKING:  # an annotation only: commands without a plan need not load OR-Tools
+    from ..planning import PlanResult
 
 __all__ = ["JobResult", "MissionResult", "Step", "provenance"]
 

@@ -59,9 +59,10 @@ def test_write_read_round_trip_keeps_values_crs_transform_nodata(tmp_path, make_
     # GDAL's own view: COG layout, Moon CRS, nodata NaN, band names, overviews.
     info = json.loads(run_gdal("gdalinfo", "-json", str(out)))
     assert info["metadata"]["IMAGE_STRUCTURE"]["LAYOUT"] == "COG"
-    # the codec chosen by measurement (benchmarks/bench_cog.py), with the float predictor
+    # the codec chosen by measurement (benchmarks/bench_cog.py); two bands interleaved by
+    # pixel: horizontal differencing (the float predictor is for one band, below)
     assert info["metadata"]["IMAGE_STRUCTURE"]["COMPRESSION"] == "ZSTD"
-    assert info["metadata"]["IMAGE_STRUCTURE"]["PREDICTOR"] == "3"
+    assert info["metadata"]["IMAGE_STRUCTURE"]["PREDICTOR"] == "2"
     assert "Moon (2015)" in info["coordinateSystem"]["wkt"]
     assert [b["description"] for b in info["bands"]] == ["elevation", "twice"]
     assert str(info["bands"][0]["noDataValue"]).lower() == "nan"
@@ -72,6 +73,7 @@ def test_write_geotiff_builds_overviews_and_leaves_no_temp_on_failure(tmp_path, 
     out = terrain.write_geotiff(tmp_path / "big.tif", dem.elevation, dem)
     info = json.loads(run_gdal("gdalinfo", "-json", str(out)))
     assert len(info["bands"][0]["overviews"]) >= 2
+    assert info["metadata"]["IMAGE_STRUCTURE"]["PREDICTOR"] == "3"  # one float band
     with pytest.raises(terrain.TerrainError, match="shape"):
         terrain.write_geotiff(tmp_path / "bad.tif", {"x": np.zeros((3, 3))}, dem)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.tif"]

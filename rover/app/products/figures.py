@@ -105,12 +105,10 @@ HAZARD_REASON_STYLE = (
 """Keep-out reasons on ``hazard.png``: the colours of the web map (``webmap._REASON_COLOURS``)."""
 
 
-def _hazard_panel(ax, dem: Dem, k: int, title: str) -> None:
-    """Grey hillshade, title, axes in map metres, scale bar and north arrow."""
-    z = decimate(dem.elevation, k)
-    shade = hillshade(z, dem.res_m * k, 108.0, 30.0)
+def _hazard_panel(ax, dem: Dem, shade: np.ndarray, title: str) -> None:
+    """Grey hillshade (the same for every panel), title, axes in metres, scale bar, north."""
     ax.imshow(
-        np.nan_to_num(shade, nan=0.5),
+        shade,
         cmap="gray",
         extent=map_extent(dem),
         vmin=0,
@@ -149,10 +147,12 @@ def hazard_figure(hm, path, *, title: str) -> pathlib.Path:
         a.axis("off")
     fig.suptitle(title, fontsize=13)
     share = hm.keepout_share
+    shade = hillshade(decimate(dem.elevation, k), dem.res_m * k, 108.0, 30.0)
+    shade = np.nan_to_num(shade, nan=0.5)  # computed once for the three panels
 
     # 1. keep-out by reason
     ax = axes[0]
-    _hazard_panel(ax, dem, k, f"keep-out by reason ({float(hm.keepout.mean()):.0%} of the map)")
+    _hazard_panel(ax, dem, shade, f"keep-out by reason ({float(hm.keepout.mean()):.0%} of the map)")
     ax.set_ylabel("northing (m)")
     bits = hm.keepout_reason
     code = np.zeros(dem.shape, np.float32)
@@ -182,7 +182,7 @@ def hazard_figure(hm, path, *, title: str) -> pathlib.Path:
 
     # 2. risk
     ax = axes[1]
-    _hazard_panel(ax, dem, k, "risk from what the DEM cannot resolve")
+    _hazard_panel(ax, dem, shade, "risk from what the DEM cannot resolve")
     risk = decimate(np.asarray(hm.risk, dtype=np.float32), k, "max")
     im = ax.imshow(
         np.where(risk > 0.005, risk, np.nan),
@@ -205,7 +205,7 @@ def hazard_figure(hm, path, *, title: str) -> pathlib.Path:
     # 3. link margin
     if margin is not None:
         ax = axes[2]
-        _hazard_panel(ax, dem, k, "radio link margin to the lander")
+        _hazard_panel(ax, dem, shade, "radio link margin to the lander")
         m = decimate(np.asarray(margin, dtype=np.float32), k, "mean")
         im = ax.imshow(
             m,
@@ -551,10 +551,15 @@ def deploy_figure(
     title = "\n".join(textwrap.wrap(title, 95))
     fig, ax = base_map(local, title=f"{title}\n{verdict}")
     if hm is not None:
-        hextent = map_extent(hm.grid)
+        # only the cells in view (with a cell to spare): not the whole map's, resampled away
+        pad = 2.0 * hm.grid.res_m
+        cut, (r0, r1, c0, c1) = _window(
+            hm.grid, (st.x - view - pad, st.y - view - pad, st.x + view + pad, st.y + view + pad)
+        )
+        hextent = map_extent(cut)
         if hm.shadow is not None:
             ax.imshow(
-                np.where(hm.shadow, 1.0, np.nan),
+                np.where(hm.shadow[r0:r1, c0:c1], 1.0, np.nan),
                 cmap=ListedColormap(["#1f4e9c"]),
                 alpha=0.35,
                 extent=hextent,
@@ -562,7 +567,7 @@ def deploy_figure(
             )
             ax.plot([], [], "s", color="#1f4e9c", alpha=0.5, label="shadow")
         ax.imshow(
-            np.where(hm.keepout, 1.0, np.nan),
+            np.where(hm.keepout[r0:r1, c0:c1], 1.0, np.nan),
             cmap=ListedColormap(["#d62728"]),
             alpha=0.35,
             extent=hextent,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -66,12 +67,21 @@ def write_catalogues(out_dir: pathlib.Path, crs, craters, rocks) -> dict[str, pa
 def write_hazard(
     hm: HazardMap, out_dir: pathlib.Path, *, title: str, tags: dict[str, Any] | None = None
 ) -> dict[str, pathlib.Path]:
-    """Write hazard.tif (one named band per layer), craters/rocks GeoJSON and hazard.png."""
+    """Write hazard.tif (one named band per layer), craters/rocks GeoJSON and hazard.png.
+
+    The GeoTIFF is written on a second thread while this one writes the catalogues and draws
+    the picture: GDAL compresses without Python's lock, so on two cores the two overlap (each
+    file is whole and the same as written one after the other; an error in either is raised).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    outputs = {"hazard": hm.write(out_dir / "hazard.tif", tags=tags)}
-    outputs.update(write_catalogues(out_dir, hm.grid.crs, hm.craters, hm.rocks))
-    outputs["hazard_png"] = figures.hazard_figure(hm, out_dir / "hazard.png", title=title)
-    return outputs
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        tif = pool.submit(hm.write, out_dir / "hazard.tif", tags=tags)
+        try:
+            catalogues = write_catalogues(out_dir, hm.grid.crs, hm.craters, hm.rocks)
+            png = figures.hazard_figure(hm, out_dir / "hazard.png", title=title)
+        finally:
+            tif_path = tif.result()  # waits for it, and raises its error first
+    return {"hazard": tif_path, **catalogues, "hazard_png": png}
 
 
 def hazard_summary(hm: HazardMap) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.collections import PatchCollection  # noqa: E402
+from matplotlib.layout_engine import PlaceHolderLayoutEngine  # noqa: E402
 from matplotlib.patches import Circle, FancyArrow  # noqa: E402
 
 from frigoris.terrain import Dem  # noqa: E402
@@ -318,6 +319,22 @@ def add_circles(
     ax.plot([], [], "o", mfc="none", mec=color, label=label)
 
 
+def _lay_out(fig: plt.Figure, dpi: int) -> None:
+    """Run the figure's constrained layout now, then fix it, so that saving draws only once.
+
+    ``savefig`` with a layout engine draws the whole figure twice, the first time only to
+    place the axes, and each image is resampled both times. The layout needs the sizes of the
+    words, not the images: run it here, once at the saving dpi as savefig does, and save with
+    the positions it found.
+    """
+    engine = fig.get_layout_engine()
+    if engine is None or isinstance(engine, PlaceHolderLayoutEngine):
+        return
+    fig.set_dpi(dpi)  # the layout depends on the text sizes in pixels
+    engine.execute(fig)
+    fig.set_layout_engine(None)  # (savefig would lay it out again, drawing it all once more)
+
+
 def save(fig: plt.Figure, path: str | os.PathLike, dpi: int = 130) -> pathlib.Path:
     """Save a figure as PNG through a temporary file, then close it."""
     dest = pathlib.Path(path)
@@ -330,7 +347,10 @@ def save(fig: plt.Figure, path: str | os.PathLike, dpi: int = 130) -> pathlib.Pa
         if hasattr(ax, "_frigoris_north"):
             _draw_north_arrow(ax, ax._frigoris_north[0])
     try:
-        fig.savefig(tmp, dpi=dpi)
+        _lay_out(fig, dpi)
+        # zlib level 1: the same pixels encoded in a third of the time of PIL's default level
+        # 6; the files grow 6% (hazard.png) to 26% (touchdown.png), the demo's six by 11%
+        fig.savefig(tmp, dpi=dpi, pil_kwargs={"compress_level": 1})
         os.chmod(tmp, 0o644)
         os.replace(tmp, dest)
     except BaseException:
