@@ -63,8 +63,8 @@ from rasterio.crs import CRS
 from scipy import ndimage
 
 from frigoris.terrain import Dem
-from frigoris.terrain._kernel_calls import readonly, split_range
 from frigoris.terrain.io import point_features
+from frigoris.terrain.kernel_calls import readonly, split_range
 
 from .descent import (
     SCENARIO_NAMES,

@@ -11,7 +11,7 @@ from functools import partial
 import numpy as np
 from numba import njit
 
-from ._kernel_calls import readonly, split_range
+from .kernel_calls import readonly, split_range
 
 EJECTA_REACH = 3.0
 """The crater model's ejecta blanket fades to zero at 3 crater radii (as in the synthetic site)."""

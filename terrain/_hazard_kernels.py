@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from ._kernel_calls import readonly, split_range
+from .kernel_calls import readonly, split_range
 
 NODATA, SLOPE, OBSTACLE, RISK, LANDER, LINK = (1 << k for k in range(6))
 N_REASONS = 6

@@ -32,7 +32,7 @@ from functools import partial
 import numpy as np
 from numba import njit
 
-from ._kernel_calls import readonly, split_range
+from .kernel_calls import readonly, split_range
 
 V_MIN = -0.78
 """Below this Fresnel-Kirchhoff parameter a knife edge costs nothing (ITU-R P.526)."""

@@ -15,7 +15,7 @@ from functools import partial
 import numpy as np
 from numba import njit
 
-from ._kernel_calls import readonly, split_range
+from .kernel_calls import readonly, split_range
 
 
 @njit(cache=True, inline="always")

@@ -54,9 +54,9 @@ from scipy.spatial import cKDTree
 
 from . import _crater_kernels as kern
 from . import _hazard_kernels as _hk
-from ._kernel_calls import readonly
 from .errors import GridError, TerrainError
 from .io import point_features
+from .kernel_calls import readonly
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())

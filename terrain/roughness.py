@@ -43,7 +43,7 @@ from numba import njit
 from scipy import special
 
 from ._hazard_kernels import rice_lookup
-from ._kernel_calls import readonly, split_range
+from .kernel_calls import readonly, split_range
 
 BLOCK_PX = 64
 """Side of the blocks the second-difference sums run over (a multiple divides every tile)."""
