@@ -256,10 +256,21 @@ def _cr(*args, cwd, env) -> None:
     )
 
 
-def run_shard(name: str, target: Target, shard: int, shards: int, fresh: bool, recheck: bool, log):
+def run_shard(
+    name: str,
+    target: Target,
+    shard: int,
+    shards: int,
+    fresh: bool,
+    recheck: bool,
+    log,
+    fork: bool = True,
+):
     """Mutate one shard of a target in its own copy of the tree; return its session file.
 
-    A shard holds the in-scope mutants whose job id modulo ``shards`` is ``shard``.
+    A shard holds the in-scope mutants whose job id modulo ``shards`` is ``shard``. With
+    ``fork`` each mutant's pytest runs in a fork of a server that has the third-party libraries
+    imported (``tests/mutation/forkrun.py``); without it, in a new Python process.
     """
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
@@ -287,27 +298,35 @@ def run_shard(name: str, target: Target, shard: int, shards: int, fresh: bool, r
         _forget_survivors(session)
     env = {**os.environ, **target.env, "PYTHONPATH": str(root)}
     tests = " ".join(target.tests)
+    pytest_args = f"-x -q -p no:cacheprovider {tests}"
+    sock = root / "fork.sock"
+    if fork:
+        runner = f"{sys.executable} {tree / 'tests' / 'mutation' / 'forkrun.py'} run {sock}"
+    else:
+        runner = f"{sys.executable} -m pytest"
     config.write_text(
         "[cosmic-ray]\n"
         f'module-path = "{target.module}"\n'
         f"timeout = {target.timeout_s}\n"
         "excluded-modules = []\n"
-        f'test-command = "{sys.executable} -m pytest -x -q -p no:cacheprovider {tests}"\n'
+        f'test-command = "{runner} {pytest_args}"\n'
         "[cosmic-ray.distributor]\n"
         'name = "local"\n'
     )
     t0 = time.perf_counter()
+    # warm caches (bytecode, numba) and prove the tests pass unmutated
+    base = subprocess.run(
+        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *target.tests],
+        cwd=tree,
+        # bytecode of the unmutated tree, for every mutant's run (a mutant's own module is
+        # newer than its bytecode, so Python compiles it afresh; cosmic-ray writes none)
+        env={k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"},
+        capture_output=True,
+        text=True,
+    )
+    if base.returncode != 0:
+        raise SystemExit(f"{name}: the tests fail unmutated:\n{base.stdout[-3000:]}")
     if new:
-        # warm caches (bytecode, numba) and prove the tests pass unmutated
-        base = subprocess.run(
-            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *target.tests],
-            cwd=tree,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if base.returncode != 0:
-            raise SystemExit(f"{name}: the tests fail unmutated:\n{base.stdout[-3000:]}")
         _cr("init", str(config), str(session), cwd=tree, env=env)
         ranges = scope_lines(tree / target.module, target.scope)
         hints = annotations(tree / target.module)
@@ -326,10 +345,39 @@ def run_shard(name: str, target: Target, shard: int, shards: int, fresh: bool, r
     with use_db(str(session), WorkDB.Mode.open) as db:
         pending = db.num_work_items - db.num_results
     log(f"{name} {shard + 1}/{shards}: {pending} mutants to run ({target.module}; {tests})")
-    _cr("exec", str(config), str(session), cwd=tree, env=env)
+    server = None
+    if fork and pending:
+        server = _start_server(tree, sock, target.timeout_s, env)
+    try:
+        _cr("exec", str(config), str(session), cwd=tree, env=env)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait()
     seconds = time.perf_counter() - t0
     log(f"{name} {shard + 1}/{shards}: done in {seconds / 60:.1f} min")
     return session, seconds
+
+
+def _start_server(tree: pathlib.Path, sock: pathlib.Path, timeout_s: float, env: dict):
+    """Start ``forkrun.py serve`` in ``tree``; return once it listens on ``sock``."""
+    if sock.exists():
+        sock.unlink()
+    server = subprocess.Popen(
+        [sys.executable, str(tree / "tests" / "mutation" / "forkrun.py"), "serve", str(sock),
+         str(timeout_s)],
+        cwd=tree,
+        env=env,
+    )  # fmt: skip
+    t0 = time.perf_counter()
+    while not sock.exists():
+        if server.poll() is not None:
+            raise SystemExit(f"the fork server for {tree} stopped (exit {server.returncode})")
+        if time.perf_counter() - t0 > 300:
+            server.terminate()
+            raise SystemExit(f"the fork server for {tree} did not start in 300 s")
+        time.sleep(0.2)
+    return server
 
 
 def annotations(path: pathlib.Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -551,6 +599,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=("mutants", "deletions"),
         help="run cosmic-ray's mutants only, or only delete the checkers' rules one at a time",
     )
+    parser.add_argument(
+        "--no-fork",
+        dest="fork",
+        action="store_false",
+        help="run each mutant's tests in a new Python process, not a fork of a warm server",
+    )
     args = parser.parse_args(argv)
     names = args.targets or list(TARGETS)
     unknown = [n for n in names if n not in TARGETS]
@@ -570,7 +624,7 @@ def main(argv: list[str] | None = None) -> int:
             sessions = list(
                 pool.map(
                     lambda j: run_shard(
-                        j[0], TARGETS[j[0]], j[1], k, args.fresh, args.recheck, log
+                        j[0], TARGETS[j[0]], j[1], k, args.fresh, args.recheck, log, args.fork
                     ),
                     jobs,
                 )

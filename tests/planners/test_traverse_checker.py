@@ -506,6 +506,46 @@ def _vertical(factor):
     return assemble(rows, legs), {}
 
 
+def _second_cycle(limit_m):
+    """The command pause after the first step: the second cycle (0.5 m, pause, four steps and
+    one diagonal to stop 2, 2.707 m with stop 1's short dwell) is the long one."""
+    legs = [LEGS[0], LEGS[1][:2]]
+    rows = script(legs, [0.0, 300.0, 200.0])
+    pause = next(i for i, r in enumerate(rows) if r["act"] == "cycle")
+    rows.insert(2, dict(rows.pop(pause), cell=rows[1]["cell"]))
+    rover = dataclasses.replace(ROVER, max_drive_per_cycle_m=limit_m)
+    return assemble(rows, legs), {"rover": rover}
+
+
+def _planned_in_the_dark():
+    """The plan's battery summed without the sun: every row after the start is off."""
+    return assemble(script(), solar=dark), {}
+
+
+def _day_long_window(short_s):
+    """A window opening 10 s into the first drive, lasting a day less ``short_s``: the drive
+    across its opening is outside it, unless the window is the whole day."""
+    return _window(window_start_h=10.0 / 3600, window_length_h=24.0 - short_s / 3600)
+
+
+def _window_opens_at_slack(late_s):
+    """The window opens ``late_s`` past the slack after plan time 0; at 0 (the twin) the first
+    drive starts exactly where the slack before the opening ends."""
+    h = CHECK_TIME_TOL_S / 3600
+    while h * 3600.0 > CHECK_TIME_TOL_S:
+        h = np.nextafter(h, -np.inf)
+    while h * 3600.0 < CHECK_TIME_TOL_S:
+        h = np.nextafter(h, np.inf)
+    assert h * 3600.0 - CHECK_TIME_TOL_S == 0.0
+    return _window(window_start_h=float(h) + late_s / 3600)
+
+
+def _empty_distance(distance_m):
+    """A plan that never moves, stating ``distance_m``: below 1 m the slack is 1e-6 m absolute."""
+    plan, _ = _empty_timeline(1)
+    return dataclasses.replace(plan, distance_m=distance_m), {}
+
+
 CASES = [
     # shape
     ("legs for stops", lambda: (dataclasses.replace(base(), legs=base().legs[:1]), {}), ok),
@@ -626,6 +666,21 @@ CASES = [
     ("reserve", lambda: _parked_at(-2.0), lambda: _parked_at(-1.0)),
     ("arrival battery", lambda: _empty_soc(2e-6), lambda: _empty_soc(CHECK_SOC_TOL)),
     ("duration", lambda: _empty_duration(2e-6), lambda: _empty_duration(CHECK_TIME_TOL_S)),
+    # a cycle counted again from zero after a pause (not from less); every row's battery off
+    # but one message; a window of a whole day has no edge; the start's departure at exactly
+    # the slack
+    ("cycle", lambda: _second_cycle(2.0), lambda: _second_cycle(2.71)),
+    ("battery", _planned_in_the_dark, ok),
+    ("window", lambda: _day_long_window(1e-3), lambda: _day_long_window(0.0)),
+    (
+        "departure",
+        lambda: _bump("departure_s", 0, -2e-6),
+        lambda: _bump("departure_s", 0, -CHECK_TIME_TOL_S),
+    ),
+    # the first drive starts exactly at the slack before a window opens; a plan that never
+    # moves and its distance within an absolute slack
+    ("window", lambda: _window_opens_at_slack(1e-6), lambda: _window_opens_at_slack(0.0)),
+    ("distance", lambda: _empty_distance(1.5e-6), lambda: _empty_distance(0.5e-6)),
 ]
 
 
@@ -728,6 +783,12 @@ MESSAGES = {
         "stop 0: the plan says 0.000002 Wh on arrival, the timeline 0.000000 Wh"
     ],
     "duration-68": ["the plan says it lasts 0.000002 s, the timeline 0.000000 s"],
+    "cycle-69": ["a command cycle drives 2.707 m by 1060 s, more than 2 m"],
+    "battery-70": ["battery at 25 s is 29.964063 Wh, the plan says 29.916667"],
+    "window-71": ["the drive from 0 s to 25 s is outside a commanded window"],
+    "departure-72": ["stop 0: the plan says departure at -0.000002 s, the timeline 0.000000 s"],
+    "window-73": ["the drive from 0 s to 25 s is outside a commanded window"],
+    "distance-74": ["the plan says 0.000002 m driven, its legs measure 0.000000 m"],
 }
 
 
