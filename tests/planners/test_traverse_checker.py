@@ -546,6 +546,17 @@ def _empty_distance(distance_m):
     return dataclasses.replace(plan, distance_m=distance_m), {}
 
 
+def _empty_start_soc(delta):
+    """An empty battery, allowed with no reserve; the timeline starts ``delta`` Wh above it (the
+    plan's arrival battery agrees with the timeline)."""
+    plan, _ = _empty_timeline(1)
+    tl = {k: np.array(v, copy=True) for k, v in plan.timeline.items()}
+    tl["soc_wh"][0] = delta
+    plan = dataclasses.replace(plan, timeline=tl, soc_arrival_wh=np.array([delta]))
+    rover = dataclasses.replace(ROVER, reserve_wh=0.0)
+    return plan, {"rover": rover, "ops": dataclasses.replace(OPS, start_soc_wh=0.0)}
+
+
 CASES = [
     # shape
     ("legs for stops", lambda: (dataclasses.replace(base(), legs=base().legs[:1]), {}), ok),
@@ -681,6 +692,11 @@ CASES = [
     # moves and its distance within an absolute slack
     ("window", lambda: _window_opens_at_slack(1e-6), lambda: _window_opens_at_slack(0.0)),
     ("distance", lambda: _empty_distance(1.5e-6), lambda: _empty_distance(0.5e-6)),
+    (
+        "battery",
+        lambda: _empty_start_soc(2 * CHECK_SOC_TOL * ROVER.battery_wh),
+        lambda: _empty_start_soc(CHECK_SOC_TOL * ROVER.battery_wh),
+    ),
 ]
 
 
@@ -789,6 +805,7 @@ MESSAGES = {
     "departure-72": ["stop 0: the plan says departure at -0.000002 s, the timeline 0.000000 s"],
     "window-73": ["the drive from 0 s to 25 s is outside a commanded window"],
     "distance-74": ["the plan says 0.000002 m driven, its legs measure 0.000000 m"],
+    "battery-75": ["battery at 0 s is 0.000000 Wh, the plan says 0.000080"],
 }
 
 
@@ -935,6 +952,15 @@ def test_a_fast_rover_is_held_to_its_speed_below_a_second_a_step():
     assert check(assemble(rows), rover=fast) == []
     rows[3]["dt"] /= 1.01
     assert rules_of(check(assemble(rows), rover=fast)) == {"speed"}
+
+
+def test_the_layers_are_named_never_positional():
+    """``check_plan(plan, *, ...)``: the plan by position or name, every layer by name only (a
+    keep-out map and a link map, both boolean grids, cannot be swapped by their order)."""
+    args = dict(keepout=np.zeros(SHAPE, bool), transform=T, rover=ROVER, ops=OPS, solar_w=sun)
+    assert check_plan(plan=base(), **args) == []
+    with pytest.raises(TypeError):
+        check_plan(base(), *args.values())
 
 
 def test_a_two_row_timeline_is_integrated():
