@@ -557,6 +557,14 @@ def _empty_start_soc(delta):
     return plan, {"rover": rover, "ops": dataclasses.replace(OPS, start_soc_wh=0.0)}
 
 
+def _pause_at_slack(short_s):
+    """The first command pause ``short_s`` shorter than the turnaround's slack allows; at 0 (the
+    twin) the rover waits exactly the turnaround less the slack."""
+    pause = ROVER.cycle_overhead_s - CHECK_TIME_TOL_S
+    assert (100.0 + pause) - 100.0 == pause  # four 25 s steps, then the pause: exact in floats
+    return _legs(LEGS, pause_s=pause - short_s)
+
+
 CASES = [
     # shape
     ("legs for stops", lambda: (dataclasses.replace(base(), legs=base().legs[:1]), {}), ok),
@@ -697,6 +705,7 @@ CASES = [
         lambda: _empty_start_soc(2 * CHECK_SOC_TOL * ROVER.battery_wh),
         lambda: _empty_start_soc(CHECK_SOC_TOL * ROVER.battery_wh),
     ),
+    ("cycle", lambda: _pause_at_slack(1e-6), lambda: _pause_at_slack(0.0)),
 ]
 
 
@@ -806,6 +815,7 @@ MESSAGES = {
     "window-73": ["the drive from 0 s to 25 s is outside a commanded window"],
     "distance-74": ["the plan says 0.000002 m driven, its legs measure 0.000000 m"],
     "battery-75": ["battery at 0 s is 0.000000 Wh, the plan says 0.000080"],
+    "cycle-76": ["a command cycle drives 2.500 m by 725 s, more than 2 m"],
 }
 
 
