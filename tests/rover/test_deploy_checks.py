@@ -569,6 +569,18 @@ def test_rock_risk_exactly_at_the_limit_passes(site):
     both_fine(deploy(run, replace(hm, rock_risk=risk), L, ROVER))
 
 
+def test_a_step_exactly_at_a_limit_a_float32_layer_can_hold_passes(site):
+    """The step layer is float32: for a rover whose limit is a float32 value, a step of exactly
+    that height in every area cell is allowed, and the next float32 above it is not."""
+    hm, run = site
+    limit = np.float32(ROVER.max_step_m)
+    rover = dataclasses.replace(ROVER, max_step_m=float(limit))
+    both_fine(deploy(run, with_cells(hm, "step_m", AREA, limit), L, rover))
+    over = np.nextafter(limit, np.float32(1))
+    h = deploy(run, with_cells(hm, "step_m", [AREA[5]], over), L, rover)
+    east_blocked_for(h, f"step {float(over):.3f} m above the rover's {float(limit):g} m")
+
+
 def test_a_narrow_footprint_reaches_one_cell_past_the_lander_ring(site):
     """With a 0.3 m footprint the strip ends at 1.95 m, inside the 1.9 m ring plus a cell: the
     area reaches on to the first cell centre past the ring plus half a cell (2.15 m), so the
@@ -676,5 +688,14 @@ def test_keepout_and_the_way_out_are_measured_from_an_off_origin_lander(site):
     assert h.egress.end_distance_m >= L.plume_radius_m
     assert math.dist(h.egress.waypoints[-1], (x0, y0)) == pytest.approx(h.egress.end_distance_m)
     assert math.dist(h.egress.waypoints[1], (x0, y0)) > 1.9
+    # the way out starts at the set-down point and goes on from cell to neighbouring cell (the
+    # lander sits 21 rows and 32 columns into the map: the path's window starts there)
+    w = h.egress.waypoints
+    chosen = sides(h)[h.side_deg]
+    assert w[0] == (chosen.set_down_x, chosen.set_down_y)
+    assert math.dist(w[0], w[1]) <= 2 * RES
+    assert all(
+        math.dist(a, b) <= RES * math.sqrt(2) + 1e-9 for a, b in zip(w[1:-1], w[2:], strict=True)
+    )
     h = deploy(run, with_cells(moved, "keepout", [(x0 + 2.125, y0 + 0.375)], True), L, ROVER)
     east_blocked_for(h, "1 keep-out cell(s) in the deployment area")
