@@ -16,7 +16,7 @@ import dataclasses
 import json
 import math
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 import numpy as np
 import pytest
@@ -630,6 +630,27 @@ def test_a_strip_along_the_edge_runs_off_on_its_side(site):
     h = deploy(dataclasses.replace(run, x=0.0, y=y0), moved, L, ROVER)
     assert not h.deployed
     assert [s.reasons for s in h.sides] == [("the deployment area runs off the hazard map",)] * 2
+
+
+class _NoOffset(tzinfo):
+    """A time zone object that knows no offset: a time carrying it is still naive."""
+
+    def utcoffset(self, dt):
+        return None
+
+    def dst(self, dt):
+        return None
+
+    def tzname(self, dt):
+        return None
+
+
+def test_a_time_whose_zone_has_no_offset_is_refused(site):
+    hm, run = site
+    when = datetime(2025, 6, 5, 19, 17, tzinfo=_NoOffset())
+    assert when.tzinfo is not None and when.utcoffset() is None
+    with pytest.raises(DeployError, match="has no time zone; give an aware UTC time"):
+        deploy(run, hm, L, ROVER, time=when)
 
 
 def test_time_and_crs_are_keyword_only_and_the_handoff_keeps_its_clock(site):
