@@ -91,3 +91,42 @@ def test_the_survivor_table_is_read_with_escaped_pipes(tmp_path, monkeypatch):
 def test_the_survivor_file_kept_with_the_tests_parses():
     rows = mutate.explained()
     assert all(module.endswith(".py") and why for (module, _, _), why in rows.items())
+
+
+def test_the_fork_server_sees_each_edit_and_reports_each_verdict(tmp_path):
+    """A module edited between two runs (as cosmic-ray writes a mutant) is imported afresh by
+    the fork; a failing test gives a non-zero status, a passing one zero, a hung one is ended."""
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "mod.py").write_text("VALUE = 1\n")
+    (tmp_path / "test_mod.py").write_text(
+        "import time\nimport mod\n\n\ndef test_value():\n    if mod.VALUE == 3:\n"
+        "        time.sleep(60)\n    assert mod.VALUE == 1\n"
+    )
+    forkrun = mutate.REPO / "tests" / "mutation" / "forkrun.py"
+    sock = tmp_path / "s.sock"
+    server = subprocess.Popen([sys.executable, str(forkrun), "serve", str(sock), "2"], cwd=tmp_path)
+    try:
+        t0 = time.perf_counter()
+        while not sock.exists():
+            assert server.poll() is None and time.perf_counter() - t0 < 120
+            time.sleep(0.1)
+
+        def run() -> int:
+            args = [sys.executable, str(forkrun), "run", str(sock), "-q", "-p", "no:cacheprovider"]
+            return subprocess.run(
+                args + ["test_mod.py"], cwd=tmp_path, capture_output=True
+            ).returncode
+
+        assert run() == 0
+        (tmp_path / "mod.py").write_text("VALUE = 2\n")  # same size: only the text differs
+        assert run() == 1
+        (tmp_path / "mod.py").write_text("VALUE = 1\n")
+        assert run() == 0
+        (tmp_path / "mod.py").write_text("VALUE = 3\n")  # hangs: SIGALRM after 2 s
+        assert run() != 0
+    finally:
+        server.terminate()
+        server.wait()
