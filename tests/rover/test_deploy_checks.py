@@ -482,6 +482,21 @@ def test_boulders_are_judged_in_the_sides_own_frame(site, across, hit):
         both_fine(h)
 
 
+@pytest.mark.parametrize("gap_m, hit", [(0.0, True), (1e-9, False)])
+def test_a_boulder_exactly_touching_the_strips_side_blocks_it(site, gap_m, hit):
+    """At yaw 270 side 90 points due north (azimuth 0: sin 0 and cos 0 are exact), so a 1.2 m
+    boulder 1.8 m north and 1.0 m west lies exactly 0.4 + 0.6 m across: touching the strip."""
+    hm, run = site
+    rocks = DetectedRocks(
+        np.array([-1.0 - gap_m]), np.array([1.8]), np.array([1.2]), np.array([0.6])
+    )
+    h = deploy(dataclasses.replace(run, yaw_deg=270.0), replace(hm, rocks=rocks), L, ROVER)
+    if hit:
+        east_blocked_for(h, "a 1.2 m boulder (0.60 m tall) in the set-down area")
+    else:
+        both_fine(h)
+
+
 def test_the_egress_ends_at_the_first_cell_at_the_plume_radius(site):
     """With the lander at (0.125, 0.125) the cell centre (20.125, 0.125) lies exactly 20 m
     away: the plume radius is reached there (at least 20 m, not more than 20 m)."""
