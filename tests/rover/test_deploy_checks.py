@@ -466,14 +466,24 @@ def test_the_set_down_point_and_the_egress_follow_the_yaw(site, yaw):
     assert h.egress.end_distance_m >= L.plume_radius_m
 
 
-@pytest.mark.parametrize("across, hit", [(0.95, True), (1.01, False), (-0.95, True)])
-def test_boulders_are_judged_in_the_sides_own_frame(site, across, hit):
-    """At yaw 30 side 90 points to azimuth 120: a 1.2 m boulder 1.8 m along it and ``across`` to
-    its left touches the 0.8 m wide strip when |across| < 0.4 + 0.6."""
+@pytest.mark.parametrize(
+    "along, across, hit",
+    [
+        (1.8, 0.95, True),
+        (1.8, 1.01, False),
+        (1.8, -0.95, True),
+        (2.75, 0.0, True),
+        (0.75, 0.0, False),
+    ],
+)
+def test_boulders_are_judged_in_the_sides_own_frame(site, along, across, hit):
+    """At yaw 30 side 90 points to azimuth 120: a 1.2 m boulder ``along`` it and ``across`` to
+    its left touches the 0.8 m wide strip from 1.4 m to 2.2 m when |across| < 0.4 + 0.6 and
+    0.8 m < along < 2.8 m."""
     hm, run = site
     az = math.radians(120.0)
     ux, uy = math.sin(az), math.cos(az)
-    x, y = 1.8 * ux - across * uy, 1.8 * uy + across * ux
+    x, y = along * ux - across * uy, along * uy + across * ux
     rocks = DetectedRocks(np.array([x]), np.array([y]), np.array([1.2]), np.array([0.6]))
     h = deploy(dataclasses.replace(run, yaw_deg=30.0), replace(hm, rocks=rocks), L, ROVER)
     if hit:
