@@ -521,6 +521,30 @@ def test_the_egress_ends_at_the_first_cell_at_the_plume_radius(site):
     assert east.egress.end_distance_m == 20.0
 
 
+def test_the_way_out_starts_at_the_first_cell_past_the_ring(site):
+    """With the lander at (0.175, 0.125) the cell centres east of it lie 1.7 m and 1.95 m away:
+    the way out starts at the one at 1.95 m, the first past the 1.9 m ring (the walk along the
+    ray from the set-down point at 1.8 m takes quarter cells, so it skips none)."""
+    hm, run = site
+    x0, y0 = 0.175, 0.125
+    x, y = hm.grid.xy(*np.indices(hm.grid.shape))
+    moved = replace(hm, lander=lander_site(L, x0, y0), keepout=np.hypot(x - x0, y - y0) <= 1.9)
+    h = deploy(dataclasses.replace(run, x=x0, y=y0), _only_east(moved), L, ROVER)
+    assert h.side_deg == 90.0
+    assert h.egress.waypoints[1] == (2.125, 0.125)
+
+
+def test_a_cost_layer_the_path_search_refuses_leaves_no_way_out(site):
+    """A negative cost (which no hazard map makes) is refused by the path search: neither side
+    has a way out, and the handoff says so instead of failing."""
+    hm, run = site
+    h = deploy(run, with_cells(hm, "cost", [(10.125, 10.125)], -1.0), L, ROVER)
+    assert not h.deployed
+    assert [s.reasons for s in h.sides] == [
+        (f"no way out of the {L.plume_radius_m:g} m plume zone from this side",)
+    ] * 2
+
+
 def _only_east(hm):
     """Block the west side's set-down area so that the east side is chosen."""
     return with_cells(hm, "slope_rover_deg", [(-1.625, 0.125)], 90.0)
