@@ -449,6 +449,24 @@ def test_without_a_link_layer_link_is_the_free_space_range(site, link_range_m, o
     assert [s.link_ok for s in h.sides] == [ok, ok]
 
 
+def test_a_set_down_point_exactly_at_the_free_space_range_has_the_link(site):
+    """The range derived from the link budget is no round number: a lander that sets the rover
+    down exactly that far has the link (at most the range), one a hair farther has not."""
+    hm, run = site
+    budget = hm.limits.link  # the margin that leaves about 1.8 m of free space, as above
+    fspl = 20.0 * math.log10(4.0 * math.pi * 1.8 / budget.wavelength_m)
+    link = dataclasses.replace(
+        budget, required_margin_db=budget.required_margin_db + budget.budget_db() - fspl
+    )
+    hm = replace(hm, los_lander=None, limits=dataclasses.replace(hm.limits, link=link))
+    reach = hm.limits.link_range_m
+    assert reach == pytest.approx(1.8, rel=1e-9)
+    lander = dataclasses.replace(L, deploy_distance_m=reach)
+    assert [s.link_ok for s in deploy(run, hm, lander, ROVER).sides] == [True, True]
+    lander = dataclasses.replace(L, deploy_distance_m=float(np.nextafter(reach, 2 * reach)))
+    assert [s.link_ok for s in deploy(run, hm, lander, ROVER).sides] == [False, False]
+
+
 @pytest.mark.parametrize("yaw", [30.0, 135.0, 250.0])
 def test_the_set_down_point_and_the_egress_follow_the_yaw(site, yaw):
     hm, run = site
@@ -519,6 +537,21 @@ def test_the_egress_ends_at_the_first_cell_at_the_plume_radius(site):
     assert east.side_deg == 90.0
     assert east.egress.waypoints[-1] == pytest.approx((20.125, 0.125))
     assert east.egress.end_distance_m == 20.0
+
+
+@pytest.mark.parametrize("short_m, hit", [(0.0, True), (1e-9, False)])
+def test_a_boulder_exactly_touching_the_strips_near_end_blocks_it(site, short_m, hit):
+    """At yaw 270 side 90 points due north, where a boulder's distance along it is its y: a 1.2
+    m boulder whose edge reaches exactly the strip's near end touches it."""
+    hm, run = site
+    near = L.deploy_distance_m - 0.5 * L.deploy_footprint_m
+    y = near - 0.5 * 1.2 - short_m
+    rocks = DetectedRocks(np.array([0.0]), np.array([y]), np.array([1.2]), np.array([0.6]))
+    h = deploy(dataclasses.replace(run, yaw_deg=270.0), replace(hm, rocks=rocks), L, ROVER)
+    if hit:
+        east_blocked_for(h, "a 1.2 m boulder (0.60 m tall) in the set-down area")
+    else:
+        both_fine(h)
 
 
 def test_the_way_out_starts_at_the_first_cell_past_the_ring(site):
