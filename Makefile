@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= demo-out
 MUTATE ?=
-MUTATE_JOBS ?= 2
+MUTATE_JOBS ?= 1
 
 .PHONY: demo test bench lint clean sysdeps benchdeps mutate
 
