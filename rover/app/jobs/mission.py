@@ -434,18 +434,24 @@ def _touchdown_step(chain: _Chain) -> bool:
     followed = next(res for res in results if res.scenario == td.follow)
     chain.candidates = td.candidates(followed)
     _, run, which = td.followed(followed)
+    chain.touchdowns = tuple(results)
+    _follow(chain, run, f"{td.follow} scenario {which}")
+    return True
+
+
+def _follow(chain: _Chain, run: TouchdownRun, which: str) -> None:
+    """The touchdown the chain goes on from: its summary line and its step (replaced if any)."""
     chain.summary["touchdown_outcome"] = (
         f"{run.outcome} at ({run.x:.1f}, {run.y:.1f}) m: {run.reason}"
     )
-    chain.steps.append(
-        Step(
-            "touchdown",
-            "done" if run.safe else "stopped",
-            f"{td.follow} scenario {which}: {run.outcome}, {run.reason}",
-        )
+    step = Step(
+        "touchdown", "done" if run.safe else "stopped", f"{which}: {run.outcome}, {run.reason}"
     )
-    chain.touchdowns, chain.touchdown = tuple(results), run
-    return True
+    if chain.steps and chain.steps[-1].name == "touchdown":
+        chain.steps[-1] = step
+    else:
+        chain.steps.append(step)
+    chain.touchdown = run
 
 
 def _placed_step(chain: _Chain) -> bool:
@@ -456,17 +462,7 @@ def _placed_step(chain: _Chain) -> bool:
         run = placed_at(chain.dem, mission.lander, x, y, at.yaw_deg)
     except TouchdownError as err:
         raise SpecError(f"{mission.source}: [lander] at ({at.text}): {err}") from None
-    chain.summary["touchdown_outcome"] = (
-        f"{run.outcome} at ({run.x:.1f}, {run.y:.1f}) m: {run.reason}"
-    )
-    chain.steps.append(
-        Step(
-            "touchdown",
-            "done" if run.safe else "stopped",
-            f"placed by hand at {at.text}, no Monte Carlo: {run.outcome}, {run.reason}",
-        )
-    )
-    chain.touchdown = run
+    _follow(chain, run, f"placed by hand at {at.text}, no Monte Carlo")
     return True
 
 
@@ -535,14 +531,7 @@ def _hazard_and_deploy_step(chain: _Chain) -> bool:
             if handoff.deployed
             else f": the rover leaves none of the first {len(tries)} runs at rest nominal"
         )
-        chain.steps[-1] = Step(
-            "touchdown",
-            chain.steps[-1].status,
-            f"{mission.touchdown.follow} scenario {which}: {run.outcome}, {run.reason}",
-        )
-        chain.summary["touchdown_outcome"] = (
-            f"{run.outcome} at ({run.x:.1f}, {run.y:.1f}) m: {run.reason}"
-        )
+        _follow(chain, run, f"{mission.touchdown.follow} scenario {which}")
     chain.touchdown = run
     title = (
         f"Hazard map at deployment ({when:%Y-%m-%d %H:%M} UTC)"
