@@ -21,7 +21,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from frigoris.terrain.hazard import HazardLimits, LanderSite
-from frigoris.terrain.link import LinkBudget
+from frigoris.terrain.link import SHANNON_EBN0_DB, LinkBudget, receiver_sensitivity_dbm
 
 from .errors import SpecError
 
@@ -395,7 +395,7 @@ def link_budget(rover: RoverSpec, lander: LanderSpec) -> LinkBudget:
     Examples
     --------
     >>> round(link_budget(TENACIOUS, RESILIENCE).budget_db(), 1)
-    100.0
+    114.0
     """
     return LinkBudget(
         frequency_mhz=rover.radio_frequency_mhz,
@@ -409,6 +409,33 @@ def link_budget(rover: RoverSpec, lander: LanderSpec) -> LinkBudget:
         rover_loss_db=rover.radio_loss_db,
         required_margin_db=rover.link_margin_db,
     )
+
+
+def check_radio_rate(rover: RoverSpec, lander: LanderSpec, ops: OpsSpec) -> None:
+    """Refuse a receiver more sensitive than physics allows at the radio's data rate.
+
+    No receiver decodes ``ops.rover_to_lander_bit_s`` below the thermal noise of a noise-free
+    front end (kT at 290 K) with Shannon's limit of energy per bit (-1.59 dB): a sensitivity
+    below that floor is a typing error or a rate from another radio.
+
+    Raises
+    ------
+    SpecError
+        Naming the spec, the value, the floor and the fix.
+
+    Examples
+    --------
+    >>> check_radio_rate(TENACIOUS, RESILIENCE, OpsSpec.load())
+    """
+    rate = ops.rover_to_lander_bit_s
+    floor = receiver_sensitivity_dbm(rate, 0.0, SHANNON_EBN0_DB)
+    for table, spec in (("rover", rover), ("lander", lander)):
+        if spec.rx_sensitivity_dbm < floor:
+            raise SpecError(
+                f"[{table}] rx_sensitivity_dbm = {spec.rx_sensitivity_dbm:g} is below the thermal "
+                f"limit of {floor:.1f} dBm at [operations] rover_to_lander_bit_s = {rate:g} (a "
+                "noise-free receiver at Shannon's limit); give at least that, or a lower rate"
+            )
 
 
 def hazard_limits(rover: RoverSpec, lander: LanderSpec | None = None) -> HazardLimits:

@@ -107,6 +107,33 @@ class LinkBudget:
             )
 
 
+BOLTZMANN_J_K = 1.380649e-23
+"""Boltzmann's constant (J/K, exact in the SI)."""
+
+SHANNON_EBN0_DB = 10.0 * math.log10(math.log(2.0))
+"""The lowest energy per bit over noise density any code decodes with: ln 2, -1.59 dB."""
+
+
+def receiver_sensitivity_dbm(
+    bit_rate_bit_s: float, noise_figure_db: float, required_ebn0_db: float, noise_k: float = 290.0
+) -> float:
+    """Weakest signal (dBm) a receiver decodes at a bit rate.
+
+    S = 10 log10(k T / 1 mW) + F + 10 log10(R) + Eb/N0: the thermal noise density at the
+    reference temperature (-174 dBm/Hz at 290 K), raised by the receiver's noise figure F, over
+    the bandwidth of R bits a second, plus the energy per bit over noise density the
+    modulation and coding need (uncoded BPSK or QPSK: 10.5 dB for a bit error rate of 1e-6; no
+    code below :data:`SHANNON_EBN0_DB`).
+
+    Examples
+    --------
+    >>> round(receiver_sensitivity_dbm(256_000, 5.0, 10.5), 1)
+    -104.4
+    """
+    n0_dbm_hz = 10.0 * math.log10(BOLTZMANN_J_K * noise_k / 1e-3)
+    return n0_dbm_hz + noise_figure_db + 10.0 * math.log10(bit_rate_bit_s) + required_ebn0_db
+
+
 def knife_edge_loss_db(v) -> np.ndarray:
     """ITU-R P.526 knife-edge diffraction loss J(v) (dB); 0 for v <= -0.78.
 

@@ -92,6 +92,7 @@ from ..specs import (
     OpsSpec,
     RoverSpec,
     SimSpec,
+    check_radio_rate,
     check_types,
 )
 from ..touchdown import SCENARIOS, Dispersion, TouchdownResult, TouchdownRun
@@ -830,6 +831,10 @@ def _parse(
         builtin=BUILTIN_OPERATIONS,
         skip=("spec", "waivers", "sim"),
     )
+    try:
+        check_radio_rate(rover, lander, operations)
+    except SpecError as err:
+        raise SpecError(f"{origin}: {err}") from err
     sim = _sim_spec(ot, base, r)
     wt = ot.get("waivers", [])
     if not isinstance(wt, list):

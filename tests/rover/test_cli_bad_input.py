@@ -348,6 +348,13 @@ CASES = [
     ),  # fmt: skip
     _case(
         ["mission"],
+        ["hakuto-r-m2", "--set", "rover.rx_sensitivity_dbm=-130"],
+        1,
+        "rx_sensitivity_dbm = -130 is below the thermal limit of -121.5 dBm",
+        id="mission-radio-beyond-physics",
+    ),  # fmt: skip
+    _case(
+        ["mission"],
         ["hakuto-r-m2", "--set", 'lander.deploy_sides_deg="east"'],
         1,
         "deploy_sides_deg",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from importlib import resources
 
@@ -13,10 +14,13 @@ from frigoris.rover.specs import (
     RESILIENCE,
     TENACIOUS,
     LanderSpec,
+    OpsSpec,
     RoverSpec,
+    check_radio_rate,
     hazard_limits,
     lander_site,
 )
+from frigoris.terrain.link import SHANNON_EBN0_DB, receiver_sensitivity_dbm
 
 
 def _builtin_text(name: str) -> str:
@@ -88,6 +92,30 @@ def test_custom_rover_toml(tmp_path):
     limits = hazard_limits(spec)
     assert limits.max_slope_deg == spec.max_slope_deg
     assert limits.rover_radius_m == pytest.approx(0.5 * (0.54**2 + 0.315**2) ** 0.5)
+
+
+def test_builtin_sensitivities_follow_the_radio_rate():
+    """Each receiver's sensitivity is what its source line derives from the operations rate."""
+    rate = OpsSpec.load().rover_to_lander_bit_s
+    # -174 dBm/Hz + 5 dB noise figure + 10 log10(rate) + 10.5 dB Eb/N0, rounded up to a dB
+    need = receiver_sensitivity_dbm(rate, 5.0, 10.5)
+    for spec in (TENACIOUS, RESILIENCE):
+        assert spec.rx_sensitivity_dbm == math.ceil(need)
+        assert f"{need:.1f} dBm" in spec.sources["rx_sensitivity_dbm"]
+
+
+def test_a_receiver_beyond_the_thermal_limit_is_refused():
+    ops = OpsSpec.load()  # 256 kbit/s: the floor is -174.0 + 54.1 - 1.6 = -121.5 dBm
+    floor = receiver_sensitivity_dbm(ops.rover_to_lander_bit_s, 0.0, SHANNON_EBN0_DB)
+    assert floor == pytest.approx(-121.48, abs=0.01)
+    check_radio_rate(dataclasses.replace(TENACIOUS, rx_sensitivity_dbm=floor), RESILIENCE, ops)
+    with pytest.raises(SpecError, match=r"\[rover\] rx_sensitivity_dbm = -121.6 is below"):
+        check_radio_rate(dataclasses.replace(TENACIOUS, rx_sensitivity_dbm=-121.6), RESILIENCE, ops)
+    with pytest.raises(SpecError, match=r"\[lander\] rx_sensitivity_dbm = -125 is below"):
+        check_radio_rate(TENACIOUS, dataclasses.replace(RESILIENCE, rx_sensitivity_dbm=-125.0), ops)
+    # the same receiver is fine at a hundredth of the rate
+    slow = dataclasses.replace(ops, rover_to_lander_bit_s=2560.0)
+    check_radio_rate(dataclasses.replace(TENACIOUS, rx_sensitivity_dbm=-125.0), RESILIENCE, slow)
 
 
 def test_lander_site_keepout_covers_the_pads():

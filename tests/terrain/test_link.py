@@ -9,6 +9,7 @@ import pytest
 
 from frigoris.terrain import _link_kernels as lk
 from frigoris.terrain.link import (
+    SHANNON_EBN0_DB,
     LinkBudget,
     LinkField,
     bullington_loss_db,
@@ -16,6 +17,7 @@ from frigoris.terrain.link import (
     knife_edge_loss_db,
     link_box,
     radio_grid,
+    receiver_sensitivity_dbm,
 )
 
 BUDGET = LinkBudget()
@@ -54,6 +56,18 @@ def test_budget_by_hand():
     assert weak.budget_db() == pytest.approx(90.0)
     with pytest.raises(ValueError, match="required_margin_db"):
         LinkBudget(required_margin_db=-1.0).validate()
+
+
+def test_receiver_sensitivity_by_hand():
+    # kT at 290 K: 1.380649e-23 J/K x 290 K = 4.0039e-21 W/Hz = -173.975 dBm/Hz (the "-174")
+    assert receiver_sensitivity_dbm(1.0, 0.0, 0.0) == pytest.approx(-173.975, abs=5e-4)
+    # 1 Mbit/s adds 60 dB, a 5 dB noise figure and 10.5 dB of Eb/N0 add theirs
+    assert receiver_sensitivity_dbm(1e6, 5.0, 10.5) == pytest.approx(-98.475, abs=5e-4)
+    # a hotter front end is noisier: 2900 K is 10 dB over 290 K
+    assert receiver_sensitivity_dbm(1e6, 0.0, 0.0, noise_k=2900.0) == pytest.approx(
+        receiver_sensitivity_dbm(1e6, 0.0, 0.0) + 10.0
+    )
+    assert SHANNON_EBN0_DB == pytest.approx(-1.5917, abs=1e-4)  # ln 2
 
 
 def test_single_knife_edge_by_hand():
