@@ -346,6 +346,11 @@ class _Sim:
         """Downlink ``bits``, the ground's work and the uplink, in commanding-window time.
 
         The images it sends (``navcam`` or ``science``) are taken first: a row of no duration.
+        The downlink and the ground's work may pause over the hours outside the window; the
+        uplink may not: a command file goes up whole inside one window (cut by the window's
+        close, the rover would act on half a file), so when too little of the window is left
+        it waits for the next one.
+
         Returns (t, soc), or None when the mission ends first or the reserve breaks.
         """
         cad, ops = self.ops.cadence, self.ops
@@ -364,6 +369,8 @@ class _Sim:
                 if t >= ops.mission_s - _EPS:
                     return None
                 opens, closes = ops.window_span(t)
+                if name == "uplink" and max(t, opens) + need > closes + _EPS:
+                    opens, closes = ops.window_span(closes)  # the whole file in the next one
                 if t < opens - _EPS:
                     out = self._idle(t, soc, opens, r, c, "window", leg, stop)
                     if out is None:
@@ -736,6 +743,12 @@ def plan_traverse(
     r0, c0 = (int(v) for v in start_cell)
     if not (0 <= r0 < cost.shape[0] and 0 <= c0 < cost.shape[1]):
         raise PlanningError(f"start cell {start_cell} is outside the {cost.shape} grid")
+    if ops.cadence is not None and ops.cadence.uplink_s > ops.window_length_h * 3600.0:
+        raise PlanningError(
+            f"an uplink of {ops.cadence.uplink_s:g} s does not fit in a "
+            f"{ops.window_length_h:g} h commanding window; lengthen the window or shorten "
+            "the uplink"
+        )
     if risk is not None and ops.cadence is not None:
         # the simulation refuses a single step into a cell riskier than a whole cycle may be:
         # the paths must not need one (a diagonal step, the longest, judges the cell; the

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from affine import Affine
 
+from frigoris.planners.errors import PlanningError
 from frigoris.planners.sequence import build_sequence
 from frigoris.planners.sequence_check import FlightRules, check_sequence
 from frigoris.planners.stops import Candidates
@@ -148,6 +149,32 @@ def test_the_turnaround_counts_window_time_only():
     assert t[drive] == pytest.approx([640, 665, 690, 86425, 86450, 86475, 86500, 86525])
     assert t[act == "uplink"] == pytest.approx([615.0, 172825.0, 173450.0])
     checked(p, Operations(**{**ops.__dict__, "cadence": CAD}))
+
+
+def test_an_uplink_is_never_cut_by_the_window_close():
+    """A 613 s window each day. The first turnaround's downlink (10 s) and ground work
+    (600 s) end at 610 s; the 5 s uplink would end at 615 s, past the close: the whole file
+    goes up when the window opens again, 86400-86405 s, and the first drive starts then (a
+    file cut at the close would have ended at 86402 s, and the sequence checker refuses a
+    turnaround whose uplink is short)."""
+    ops = Operations(mission_s=86400.0 * 4, window_length_h=613.0 / 3600.0, start_soc_wh=30.0)
+    p = plan(cands([[10, 14]], [5.0], dwell=0.0), ops=ops)
+    t, act = p.timeline["t_s"], p.timeline["activity"]
+    up = np.flatnonzero(act == "uplink")
+    assert t[up[0]] == pytest.approx(86405.0) and t[up[0] - 1] == pytest.approx(86400.0)
+    before = [a for a in act[: up[0]] if a != "window"]
+    assert act[up[0] - 1] == "window" and before[-1] == "ground"
+    assert t[np.flatnonzero(act == "drive")[0]] == pytest.approx(86405.0 + 25.0)
+    # every uplink is one stretch of 5 s of window time, never two
+    starts = t[up - 1]
+    assert t[up] - starts == pytest.approx(np.full(len(up), 5.0))
+    checked(p, Operations(**{**ops.__dict__, "cadence": CAD}))
+
+
+def test_an_uplink_longer_than_the_window_is_refused():
+    ops = Operations(mission_s=86400.0 * 4, window_length_h=4.0 / 3600.0, start_soc_wh=30.0)
+    with pytest.raises(PlanningError, match="uplink of 5 s does not fit in a 0.00111111 h"):
+        plan(cands([[10, 14]], [5.0], dwell=0.0), ops=ops)
 
 
 def test_diminishing_returns_by_rank_within_a_kind():
