@@ -169,7 +169,7 @@ def ops_sim_job(
             progress(0.1 + 0.05 * k / len(tries), "hazard map at deployment")
             hm = hazard_map(
                 dem,
-                hazard_limits(mission.rover),
+                hazard_limits(mission.rover, mission.lander),
                 sun=resolve_sun(dem, when=mission.deploy_time),
                 lander=lander_site(mission.lander, run.x, run.y),
                 rock_abundance=rock_k,
