@@ -599,6 +599,8 @@ def deploy_figure(
         ax.plot([st.x, px], [st.y, py], color="black", lw=1)
         ax.add_patch(Circle((px, py), max(lander.pad_radius_m, 0.1), color="black"))
     half = 0.5 * lander.deploy_footprint_m
+    side_colours = {"chosen": "#2ca02c", "ok": "#ffbf00", "blocked": "#d62728"}
+    shown: set[str] = set()
     for side in handoff.sides:
         a = math.radians(side.azimuth_deg)
         ux, uy = math.sin(a), math.cos(a)
@@ -607,16 +609,30 @@ def deploy_figure(
             for p, q in ((-half, -half), (half, -half), (half, half), (-half, half))
         ]
         chosen = handoff.deployed and side.side_deg == handoff.side_deg
-        colour = "#2ca02c" if chosen else ("#ffbf00" if side.ok else "#d62728")
-        ax.add_patch(Polygon(corners, closed=True, fc=colour, ec="black", alpha=0.8))
+        verdict_key = "chosen" if chosen else ("ok" if side.ok else "blocked")
+        ax.add_patch(
+            Polygon(corners, closed=True, fc=side_colours[verdict_key], ec="black", alpha=0.8)
+        )
+        shown.add(verdict_key)
+        # the label outwards along the side's own azimuth, clear of the lander at any scale
         ax.annotate(
             f"{side.side_deg:g}°",
             (side.set_down_x, side.set_down_y),
             color="white",
             fontsize=8,
-            xytext=(4, 4),
+            xytext=(12 * ux, 12 * uy),
             textcoords="offset points",
+            ha="left" if ux > 0.3 else ("right" if ux < -0.3 else "center"),
+            va="bottom" if uy > 0.3 else ("top" if uy < -0.3 else "center"),
+            path_effects=[withStroke(linewidth=2.5, foreground="black")],
         )
+    for key, text in (
+        ("chosen", "side chosen"),
+        ("ok", "side possible"),
+        ("blocked", "side blocked"),
+    ):
+        if key in shown:
+            ax.plot([], [], "s", color=side_colours[key], mec="black", alpha=0.8, label=text)
     if handoff.egress is not None:
         w = np.asarray(handoff.egress.waypoints)
         ax.plot(
@@ -633,6 +649,15 @@ def deploy_figure(
             width=0.15,
             color="#00e5ff",
             length_includes_head=True,
+        )
+        ax.plot(
+            [],
+            [],
+            marker=r"$\rightarrow$",
+            ms=10,
+            color="#00e5ff",
+            ls="none",
+            label="rover set down, heading",
         )
     # a fixed square around the lander, even where the DEM ends (blank beyond it)
     ax.set_xlim(st.x - view, st.x + view)
