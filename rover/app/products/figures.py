@@ -250,11 +250,12 @@ def hazard_figure(hm, path, *, title: str) -> pathlib.Path:
     return save(fig, path)
 
 
-def plan_figure(hm, plan, path, *, title: str, unplanned=(), seen=()) -> pathlib.Path:
+def plan_figure(hm, plan, path, *, title: str, unplanned=(), seen=(), closed=None) -> pathlib.Path:
     """The plan over the hazard map: legs coloured in order, stops numbered by kind.
 
     ``unplanned`` user targets ``(name, why, x, y)`` are drawn crossed out with their names;
-    ``seen`` hazards (GeoJSON features in the map's CRS, a replan's) are outlined.
+    ``seen`` hazards (GeoJSON features in the map's CRS, a replan's) are outlined; ``closed``
+    ``(mask, max_cycle_risk)`` marks the cells outside keep-out that no path may enter.
     """
     dem = hm.grid
     fig, ax = base_map(dem, title=title)
@@ -267,6 +268,22 @@ def plan_figure(hm, plan, path, *, title: str, unplanned=(), seen=()) -> pathlib
         interpolation="nearest",
     )
     handles = [Patch(color="#d62728", alpha=0.3, label="keep-out")]
+    if closed is not None and closed[0].any():
+        ax.imshow(
+            np.where(decimate(closed[0], k, "any"), 1.0, np.nan),
+            cmap=ListedColormap(["#9467bd"]),
+            alpha=0.45,
+            extent=map_extent(dem),
+            interpolation="nearest",
+        )
+        handles.append(
+            Patch(
+                color="#9467bd",
+                alpha=0.45,
+                label=f"closed: riskier in one step than a command cycle may be "
+                f"({100 * closed[1]:g} %)",
+            )
+        )
     cmap = plt.get_cmap("viridis")
     for i, cells in enumerate(plan.legs):
         x, y = dem.xy(cells[:, 0], cells[:, 1])

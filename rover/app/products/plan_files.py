@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from frigoris.planners.traverse import too_risky_to_enter
 from frigoris.terrain import point_features, write_geojson, write_text
 from frigoris.terrain.crs import crs_to_lunar
 from frigoris.terrain.hazard import HazardMap
 
-from ...operations import BUDGET_OF_ACTIVITY
+from ...operations import BUDGET_OF_ACTIVITY, risk_layer
 from ...planning import PlanResult
 from ..formats import utc_at
 from . import figures
@@ -202,6 +203,7 @@ def write_plan(
         ),
         unplanned=result.unplanned_targets,
         seen=result.hazards,
+        closed=_closed_by_cycle_risk(hm, result),
     )
     outputs["timeline_png"] = figures.timeline_figure(
         plan,
@@ -346,3 +348,18 @@ def plan_text(result: PlanResult, *, changes: list[str] | None = None) -> str:
         lines.append("User targets not in the plan:")
         lines += [f"  {name}: {why}" for name, why, _, _ in result.unplanned_targets]
     return "\n".join(lines) + "\n"
+
+
+def _closed_by_cycle_risk(hm: HazardMap, result: PlanResult) -> tuple[np.ndarray, float] | None:
+    """Cells outside keep-out that no path enters, and the per-cycle risk limit that closes them.
+
+    The planner's own rule (one step riskier than a command cycle may be); None without a
+    cadence.
+    """
+    if result.segment is None:
+        return None
+    rules = result.segment.rules
+    closed = too_risky_to_enter(
+        risk_layer(hm), hm.grid.res_m, rules.footprint_m, rules.max_cycle_risk
+    )
+    return closed & ~hm.keepout, rules.max_cycle_risk
