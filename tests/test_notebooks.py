@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -13,8 +11,9 @@ from tests.conftest import REPO
 
 EXAMPLES = REPO / "examples"
 NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
-BUDGET_S = 120.0
-"""Each notebook must run in under two minutes on two cores (issue #8)."""
+CELL_TIMEOUT_S = 900
+"""A hang guard per cell, not a speed target: how long a notebook takes is measured, not
+tested (a loaded machine must not fail the suite); the README gives the times."""
 
 
 def test_there_are_four_notebooks_committed_without_outputs():
@@ -47,17 +46,14 @@ def test_notebook_runs_top_to_bottom(path, this_python_kernel):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
-        timeout=int(BUDGET_S),
+        timeout=CELL_TIMEOUT_S,
         kernel_name="python3",
         resources={"metadata": {"path": str(EXAMPLES)}},
     )
-    t0 = time.perf_counter()
     try:
         client.execute()
     except CellExecutionError as err:  # the failing cell and its traceback, not a kernel dump
         pytest.fail(f"{path.name}: a cell failed\n{str(err)[-4000:]}")
-    elapsed = time.perf_counter() - t0
-    assert elapsed < BUDGET_S, f"{path.name} took {elapsed:.0f} s"
     images = sum(
         "image/png" in o.get("data", {})
         for c in nb.cells
