@@ -49,6 +49,9 @@ class LinkBudget:
 
     Every field is in the unit its name says. ``required_margin_db`` is what the link must keep
     above the receiver's sensitivity (fading, multipath off the lander and the ground, pointing).
+    The defaults are a generic Wi-Fi-class budget (a receiver at a few Mbit/s, 100 dB of path);
+    a mission's budget comes from its specs (``frigoris.rover.specs.link_budget``: for
+    Tenacious and Resilience the sensitivity their 256 kbit/s needs, 114 dB of path).
     """
 
     frequency_mhz: float = 2400.0
