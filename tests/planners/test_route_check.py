@@ -478,3 +478,142 @@ def test_invalid_inputs_raise(kwargs, words):
     args.update(kwargs)
     with pytest.raises(InvalidProblemError, match=words):
         solve_orienteering(args.pop("travel"), args.pop("prizes"), args.pop("budget"), **args)
+
+
+# ---------------------------------------------------------------------------------------------
+# What `make mutate` found untested: each test pins one branch of check_route that the rule
+# cases above did not reach (a changed branch survived every test before these).
+# ---------------------------------------------------------------------------------------------
+
+
+def test_check_route_takes_its_problem_options_by_keyword_only():
+    # start, end, service and time_windows are keywords; the first four may be named too
+    args = problem()
+    assert (
+        check_route(
+            route=made(),
+            travel=args["travel"],
+            prizes=args["prizes"],
+            budget=args["budget"],
+            start=0,
+            end=3,
+            service=args["service"],
+        )
+        == []
+    )
+    with pytest.raises(TypeError):
+        check_route(made(), args["travel"], args["prizes"], args["budget"], 0, 3)
+
+
+def test_check_route_accepts_a_route_of_just_start_and_end():
+    # two nodes is the shortest route: 0 -> 3 directly, arriving at 6, prize 0 + 1
+    route = made(nodes=(0, 3), arrival=(0.0, 6.0), prize=1.0, travel=6.0)
+    assert run_check(route, problem()) == []
+    assert run_check(
+        replace(route, nodes=(0,), arrival=(0.0,), service_start=(0.0,)), problem()
+    ) == ["route has 1 node(s); it needs at least start and end"]
+
+
+@pytest.mark.parametrize(
+    ("nodes", "message"),
+    [
+        ((0, 4, 3), "node 4 is not a node index in [0, 4)"),  # the first index past the end
+        ((0, -1, 3), "node -1 is not a node index in [0, 4)"),  # not Python's last element
+        ((0, 5, -2, 3), "node 5 is not a node index in [0, 4)"),  # the first one is named
+    ],
+)
+def test_check_route_names_the_first_node_outside_the_problem(nodes, message):
+    assert run_check(made(nodes=nodes), problem()) == [message]
+
+
+def test_check_route_finds_a_repeat_inside_a_closed_tour():
+    # closed tour 0-1-2-1-0 (start == end): the return to 0 is allowed, the second 1 is not.
+    # Arrivals 0, 1, 3.5 (1 + 0.5 + 2), 5.75 (3.5 + 0.25 + 2), 7.25 (5.75 + 0.5 + 1); travel 6.
+    route = made(nodes=(0, 1, 2, 1, 0), arrival=(0.0, 1.0, 3.5, 5.75, 7.25), prize=5.0)
+    assert run_check(route, problem(end=None)) == ["node 1 is visited more than once"]
+    twin = made(nodes=(0, 1, 2, 0), arrival=(0.0, 1.0, 3.5, 6.75), prize=5.0)
+    assert run_check(twin, problem(end=None)) == []
+
+
+def test_check_route_counts_the_last_node_of_an_unclosed_route_when_start_is_end():
+    # start == end == 0 but the route ends at 1, a node it visited already: both rules fire.
+    # Arrivals 0, 1, 3.5, 5.75; travel 1 + 2 + 2.
+    route = made(nodes=(0, 1, 2, 1), arrival=(0.0, 1.0, 3.5, 5.75), prize=5.0, travel=5.0)
+    assert run_check(route, problem(end=None)) == [
+        "route ends at node 1, not at end node 0",
+        "node 1 is visited more than once",
+    ]
+
+
+def test_check_route_returning_to_start_is_a_repeat_when_start_is_not_end():
+    # start 0, end 3: coming back to 0 is a second visit, not the close of a tour.
+    # Arrivals 0, 1, 3.5, 6.75 (3.5 + 0.25 + 3); travel 1 + 2 + 3.
+    route = made(nodes=(0, 1, 2, 0), arrival=(0.0, 1.0, 3.5, 6.75), prize=5.0)
+    assert run_check(route, problem()) == [
+        "route ends at node 0, not at end node 3",
+        "node 0 is visited more than once",
+    ]
+
+
+def test_check_route_empty_closed_tour_takes_no_time_whatever_the_diagonal():
+    # (start, start): the leg from 0 to itself takes no time, the diagonal (7 here) is ignored
+    travel = LINE["travel"] + 7.0 * np.eye(4)
+    route = made(nodes=(0, 0), arrival=(0.0, 0.0), prize=0.0, travel=0.0, bound=0.0)
+    assert run_check(route, problem(travel=travel, end=None)) == []
+    assert run_check(route, problem(travel=travel, end=None, budget=0.0)) == []
+    assert run_check(replace(route, travel=1.0), problem(end=None)) == [
+        "route.travel is 1.0 but its legs sum to 0.0"
+    ]
+
+
+def test_check_route_names_only_the_first_missing_edge():
+    # after the first leg without an edge the route is not walked on: 2 -> 3 is not named
+    no_edges = LINE["travel"].copy()
+    no_edges[1, 2] = no_edges[2, 3] = INF
+    assert run_check(made(), problem(travel=no_edges)) == ["leg 1 -> 2 has no edge (travel is inf)"]
+
+
+def test_check_route_checks_both_time_lists_and_names_the_first_wrong_entry_of_each():
+    # both lists have the wrong length: both are named
+    assert run_check(made(arrival=(0.0, 1.0, 3.5), begin=(0.0, 1.0)), problem()) == [
+        "route.arrival has 3 entries for 4 nodes",
+        "route.service_start has 2 entries for 4 nodes",
+    ]
+    # two wrong arrivals, one wrong service start: the first wrong entry of each list is named
+    wrong = made(arrival=(0.0, 1.5, 4.0, 6.75), begin=(0.0, 1.0, 3.5, 7.0))
+    assert run_check(wrong, problem()) == [
+        "route.arrival[1] is 1.5 but recomputes to 1.0",
+        "route.service_start[3] is 7.0 but recomputes to 6.75",
+    ]
+
+
+def test_check_route_tolerance_is_inclusive_at_its_exact_edge():
+    # prize 999999999 reported as 1e9: off by 1 = 1e-9 x 1e9 exactly (integers, exact in
+    # floats and in the checker's fractions), inside the tolerance; one more unit is outside
+    args = problem(prizes=np.array([0.0, 0.0, 999999999.0, 0.0]))
+    assert run_check(made(prize=1e9, bound=2e9), args) == []
+    assert run_check(made(prize=1e9 + 1.0, bound=2e9), args) == [
+        "route.prize is 1000000001.0 but its nodes' prizes sum to 999999999.0"
+    ]
+
+
+def test_check_route_absolute_tolerance_below_one_is_1e9_not_more():
+    # near 0 the tolerance is 1e-9 absolute: 1.5e-9 is outside it, 0.75e-9 inside
+    tiny = problem(prizes=np.zeros(4))
+    assert run_check(made(prize=1.5e-9, bound=0.0), tiny) == [
+        "route.prize is 1.5e-09 but its nodes' prizes sum to 0.0"
+    ]
+    assert run_check(made(prize=0.75e-9, bound=0.0), tiny) == []
+
+
+def test_check_route_allows_zero_and_fractional_travel_refuses_small_negative():
+    # two nodes at the same place (travel 0) and a fractional travel are valid problems,
+    # on legs the route does not use; -0.5 is refused like any negative travel
+    travel = LINE["travel"].copy()
+    travel[0, 2] = 0.0
+    travel[3, 0] = 0.5
+    assert run_check(made(), problem(travel=travel)) == []
+    travel[3, 0] = -0.5
+    with pytest.raises(InvalidProblemError) as info:
+        run_check(made(), problem(travel=travel))
+    assert str(info.value) == "travel has negative entries; travel times must be >= 0"
