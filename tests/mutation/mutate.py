@@ -158,7 +158,8 @@ TARGETS = {
     ),
     "hazard_kernels": Target(
         "terrain/_hazard_kernels.py",
-        ("fuse",),
+        # ``fuse`` only splits the rows over threads; ``_fuse_rows`` is the fusion itself
+        ("fuse", "_fuse_rows"),
         ("tests/terrain/test_hazard.py",),
         # Not needed for mutants to be seen (numba compiles the mutated source, its cache is
         # keyed on the file's time stamp), but compiling every mutant costs more than running

@@ -366,87 +366,87 @@ def test_check_route_time_starts_at_zero_and_waits_at_the_start_too():
 BASE_ROUTE = None  # filled below: the base route of the rule cases, reported right
 
 
-@pytest.mark.parametrize(
-    ("change", "message", "twin"),
-    [
-        (
-            dict(travel=np.ones((2, 3))),
-            "travel has shape (2, 3); pass a square (N, N) matrix with N >= 1",
-            dict(travel=np.abs(LINE_X[:, None] - LINE_X[None, :]).tolist()),
-        ),
-        (
-            dict(travel=np.ones(4)),
-            "travel has shape (4,); pass a square (N, N) matrix with N >= 1",
-            None,
-        ),
-        (
-            dict(travel=np.ones((0, 0))),
-            "travel has shape (0, 0); pass a square (N, N) matrix with N >= 1",
-            None,
-        ),
-        (
-            dict(travel=np.where(np.eye(4, dtype=bool), math.nan, LINE["travel"])),
-            "travel contains NaN; use inf for a missing edge",
-            dict(travel=np.where(np.eye(4, dtype=bool), INF, LINE["travel"])),
-        ),
-        (
-            dict(travel=LINE["travel"] - np.eye(4)[[1, 0, 3, 2]] * 7.0),
-            "travel has negative entries; travel times must be >= 0",
-            dict(travel=LINE["travel"] - np.eye(4) * 7.0),  # the diagonal is ignored
-        ),
-        (
-            dict(prizes=np.ones(5)),
-            "prizes has shape (5,); pass one prize per node (4,)",
-            dict(prizes=[0.0, 2.0, 3.0, 1.0]),
-        ),
-        (
-            dict(prizes=np.array([0.0, 2.0, 3.0, -1.0])),
-            "prizes must be finite and >= 0",
-            dict(prizes=np.array([0.0, 2.0, 3.0, 1.0])),
-        ),
-        (dict(prizes=np.array([0.0, 2.0, 3.0, INF])), "prizes must be finite and >= 0", None),
-        (dict(budget=-1.0), "budget=-1.0 must be finite and >= 0", dict(budget=10)),
-        (dict(budget=INF), "budget=inf must be finite and >= 0", None),
-        (dict(budget=math.nan), "budget=nan must be finite and >= 0", None),
-        (dict(start=1.0), "start=1.0 must be an integer node index", dict(start=np.int64(0))),
-        (dict(start=False), "start=False must be an integer node index", None),
-        (dict(start=4), "start=4 is not a node index in [0, 4)", None),
-        (dict(start=-1), "start=-1 is not a node index in [0, 4)", None),
-        (dict(end=3.0), "end=3.0 must be an integer node index", dict(end=np.int32(3))),
-        (dict(end=4), "end=4 is not a node index in [0, 4)", None),
-        (
-            dict(service=np.zeros(3)),
-            "service has shape (3,); pass one service time per node (4,)",
-            dict(service=[0.0, 0.5, 0.25, 0.0]),
-        ),
-        (
-            dict(service=np.array([0.0, 0.5, -0.25, 0.0])),
-            "service times must be finite and >= 0",
-            dict(service=np.array([0.0, 0.5, 0.25, 7.0])),  # the end's service is not spent
-        ),
-        (
-            dict(service=np.array([0.0, 0.5, INF, 0.0])),
-            "service times must be finite and >= 0",
-            None,
-        ),
-        (
-            dict(time_windows=np.zeros((4, 3))),
-            "time_windows has shape (4, 3); pass (N, 2) rows of (open, close), N=4",
-            dict(time_windows=[[0.0, INF]] * 4),
-        ),
-        (
-            dict(time_windows=np.array([[0.0, INF], [math.nan, INF], [0.0, INF], [0.0, INF]])),
-            "time_windows contains NaN; use -inf/inf for no bound",
-            dict(time_windows=np.array([[0.0, INF], [-INF, INF], [0.0, INF], [0.0, INF]])),
-        ),
-        (
-            dict(time_windows=np.array([[0.0, INF], [1.5, 1.0], [0.0, INF], [0.0, INF]])),
-            "time window of node 1 opens at 1.5 after it closes at 1.0",
-            dict(time_windows=np.array([[0.0, INF], [1.0, 1.0], [0.0, INF], [0.0, INF]])),
-        ),
-    ],
-    ids=lambda v: None,
-)
+INVALID_PROBLEMS = [
+    (
+        dict(travel=np.ones((2, 3))),
+        "travel has shape (2, 3); pass a square (N, N) matrix with N >= 1",
+        dict(travel=np.abs(LINE_X[:, None] - LINE_X[None, :]).tolist()),
+    ),
+    (
+        dict(travel=np.ones(4)),
+        "travel has shape (4,); pass a square (N, N) matrix with N >= 1",
+        None,
+    ),
+    (
+        dict(travel=np.ones((0, 0))),
+        "travel has shape (0, 0); pass a square (N, N) matrix with N >= 1",
+        None,
+    ),
+    (
+        dict(travel=np.where(np.eye(4, dtype=bool), math.nan, LINE["travel"])),
+        "travel contains NaN; use inf for a missing edge",
+        dict(travel=np.where(np.eye(4, dtype=bool), INF, LINE["travel"])),
+    ),
+    (
+        dict(travel=LINE["travel"] - np.eye(4)[[1, 0, 3, 2]] * 7.0),
+        "travel has negative entries; travel times must be >= 0",
+        dict(travel=LINE["travel"] - np.eye(4) * 7.0),  # the diagonal is ignored
+    ),
+    (
+        dict(prizes=np.ones(5)),
+        "prizes has shape (5,); pass one prize per node (4,)",
+        dict(prizes=[0.0, 2.0, 3.0, 1.0]),
+    ),
+    (
+        dict(prizes=np.array([0.0, 2.0, 3.0, -1.0])),
+        "prizes must be finite and >= 0",
+        dict(prizes=np.array([0.0, 2.0, 3.0, 1.0])),
+    ),
+    (dict(prizes=np.array([0.0, 2.0, 3.0, INF])), "prizes must be finite and >= 0", None),
+    (dict(budget=-1.0), "budget=-1.0 must be finite and >= 0", dict(budget=10)),
+    (dict(budget=INF), "budget=inf must be finite and >= 0", None),
+    (dict(budget=math.nan), "budget=nan must be finite and >= 0", None),
+    (dict(start=1.0), "start=1.0 must be an integer node index", dict(start=np.int64(0))),
+    (dict(start=False), "start=False must be an integer node index", None),
+    (dict(start=4), "start=4 is not a node index in [0, 4)", None),
+    (dict(start=-1), "start=-1 is not a node index in [0, 4)", None),
+    (dict(end=3.0), "end=3.0 must be an integer node index", dict(end=np.int32(3))),
+    (dict(end=4), "end=4 is not a node index in [0, 4)", None),
+    (
+        dict(service=np.zeros(3)),
+        "service has shape (3,); pass one service time per node (4,)",
+        dict(service=[0.0, 0.5, 0.25, 0.0]),
+    ),
+    (
+        dict(service=np.array([0.0, 0.5, -0.25, 0.0])),
+        "service times must be finite and >= 0",
+        dict(service=np.array([0.0, 0.5, 0.25, 7.0])),  # the end's service is not spent
+    ),
+    (
+        dict(service=np.array([0.0, 0.5, INF, 0.0])),
+        "service times must be finite and >= 0",
+        None,
+    ),
+    (
+        dict(time_windows=np.zeros((4, 3))),
+        "time_windows has shape (4, 3); pass (N, 2) rows of (open, close), N=4",
+        dict(time_windows=[[0.0, INF]] * 4),
+    ),
+    (
+        dict(time_windows=np.array([[0.0, INF], [math.nan, INF], [0.0, INF], [0.0, INF]])),
+        "time_windows contains NaN; use -inf/inf for no bound",
+        dict(time_windows=np.array([[0.0, INF], [-INF, INF], [0.0, INF], [0.0, INF]])),
+    ),
+    (
+        dict(time_windows=np.array([[0.0, INF], [1.5, 1.0], [0.0, INF], [0.0, INF]])),
+        "time window of node 1 opens at 1.5 after it closes at 1.0",
+        dict(time_windows=np.array([[0.0, INF], [1.0, 1.0], [0.0, INF], [0.0, INF]])),
+    ),
+]
+"""(change to the base problem, exact message, a twin just inside the rule or None)."""
+
+
+@pytest.mark.parametrize(("change", "message", "twin"), INVALID_PROBLEMS, ids=lambda v: None)
 def test_check_route_refuses_an_invalid_problem_rule_by_rule(change, message, twin):
     with pytest.raises(InvalidProblemError) as info:
         run_check(made(), problem(**change))
@@ -617,3 +617,70 @@ def test_check_route_allows_zero_and_fractional_travel_refuses_small_negative():
     with pytest.raises(InvalidProblemError) as info:
         run_check(made(), problem(travel=travel))
     assert str(info.value) == "travel has negative entries; travel times must be >= 0"
+
+
+@pytest.mark.parametrize(("change", "message", "twin"), INVALID_PROBLEMS, ids=lambda v: None)
+def test_solver_refuses_an_invalid_problem_with_the_checkers_words(change, message, twin):
+    # the solver validates on its own (planners/orienteering.py): the same rule, the same
+    # message; its twin is solved and the route passes the checker
+    args = problem(**change)
+    with pytest.raises(InvalidProblemError) as info:
+        solve_orienteering(args.pop("travel"), args.pop("prizes"), args.pop("budget"), **args)
+    assert str(info.value) == message
+    if twin is not None:
+        args = problem(**twin)
+        route = solve_orienteering(
+            args["travel"],
+            args["prizes"],
+            args["budget"],
+            start=args["start"],
+            end=args["end"],
+            service=args["service"],
+            time_windows=args["time_windows"],
+            time_limit_s=1.0,
+        )
+        assert run_check(route, args) == []
+
+
+def test_solver_treats_a_window_open_since_ever_as_open_at_time_zero():
+    # openings before 0 (here -inf and -5) are moot: the route starts at 0 without waiting
+    windows = np.array([[-INF, INF], [-5.0, INF], [0.0, INF], [-INF, INF]])
+    args = problem(time_windows=windows)
+    route = solve_orienteering(
+        args["travel"], args["prizes"], args["budget"], start=0, end=3,
+        service=args["service"], time_windows=windows, time_limit_s=1.0,
+    )  # fmt: skip
+    assert route.nodes == (0, 1, 2, 3) and route.service_start == (0.0, 1.0, 3.5, 6.75)
+    assert run_check(route, args) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message", "twin"),
+    [
+        (
+            dict(time_limit_s=0.0),
+            "time_limit_s=0.0 must be a positive number",
+            dict(time_limit_s=0.5),
+        ),
+        (dict(time_limit_s=INF), "time_limit_s=inf must be a positive number", None),
+        (dict(time_limit_s="1"), "time_limit_s='1' must be a positive number", None),
+        (dict(seed=1.5), "seed=1.5 must be an integer", dict(seed=np.int64(3))),
+        (dict(seed=True), "seed=True must be an integer", None),
+        (
+            dict(wall_cap_s=0.0),
+            "wall_cap_s=0.0 must be a positive number or None",
+            dict(wall_cap_s=60),
+        ),
+        (dict(wall_cap_s=INF), "wall_cap_s=inf must be a positive number or None", None),
+        (dict(wall_cap_s="9"), "wall_cap_s='9' must be a positive number or None", None),
+    ],
+)
+def test_solver_refuses_bad_search_options_by_name(kwargs, message, twin):
+    args = problem()
+    call = dict(start=0, end=3, service=args["service"])
+    with pytest.raises(InvalidProblemError) as info:
+        solve_orienteering(args["travel"], args["prizes"], args["budget"], **call, **kwargs)
+    assert str(info.value) == message
+    if twin is not None:
+        route = solve_orienteering(args["travel"], args["prizes"], args["budget"], **call, **twin)
+        assert run_check(route, args) == []

@@ -24,6 +24,8 @@ from frigoris.planners.sequence_check import (
     SEQ_SOC_TOL,
     SEQ_TIME_TOL_S,
     FlightRules,
+    Violation,
+    _inverse,
     blocking,
     check_sequence,
 )
@@ -259,7 +261,10 @@ def test_continuity_first_drive_outside_the_rovers_cell():
     doc["start"]["x_m"] += 0.2
     for c in commands(doc)[:4]:
         c["x_m"] += 0.2
-    assert "not in the cell of the rover" in only(check(doc, solar=even), "continuity")
+    assert only(check(doc, solar=even), "continuity") == (
+        "command 001.04 (drive) starts at (100.750, 48.750), not in the cell of the rover at "
+        "(101.150, 48.750)"
+    )
 
 
 # -- speed -----------------------------------------------------------------------------------
@@ -349,7 +354,11 @@ def _risk_at_limit():
 def test_risk_a_cycle_too_likely_to_meet_a_hazard():
     risk = np.full(SHAPE, _risk_at_limit() * 1.001)
     risk[3:, :] = 0.0
-    assert "chance of meeting" in only(check(build(plan()), risk=risk), "risk")
+    # 1 - (1 - 1.001 r)^4 with 1 - (1 - r)^4 = 0.05: 0.05005, printed to 4 places
+    assert only(check(build(plan()), risk=risk), "risk") == (
+        "the command cycle of command 001.04 (drive) has a 0.0500 chance of meeting a hazard "
+        "the DEM cannot show, above 0.05"
+    )
 
 
 def test_risk_twin_just_at_the_limit():
@@ -461,7 +470,11 @@ def test_data_a_downlink_outside_the_relay_window():
 
 
 def test_turnaround_the_ground_too_quick():
-    assert "the ground needs 610.0 s" in only(check(build(plan(ground=599.0))), "turnaround")
+    # images down at 810 s, ground 810-1409 s, uplink ends at 1419 s: 609 s of the 610 s
+    assert only(check(build(plan(ground=599.0))), "turnaround") == (
+        "command 001.08 (wait) at 1419 s: 609.0 s of window since its images reached the "
+        "ground, the ground needs 610.0 s"
+    )
 
 
 def test_turnaround_twin_exactly_the_grounds_time():
@@ -609,7 +622,14 @@ def test_continuity_a_later_drive_away_from_the_rover():
     drive = commands(doc)[9]
     assert drive["type"] == "drive"
     drive["path_xy"] = [[x + 0.01, y] for x, y in drive["path_xy"]]
-    assert "the rover is at" in messages(check(doc), "continuity")[0]
+    # the start is off, so are the segments' points and the end: three, the first named
+    assert [v for v in check(doc) if v.rule == "continuity"] == [
+        Violation(
+            "continuity",
+            "command 002.09 (drive) starts at (102.760, 48.750), the rover is at (102.750, 48.750)",
+            3,
+        )
+    ]
 
 
 def test_continuity_segments_that_stop_short_of_the_path():
@@ -617,7 +637,13 @@ def test_continuity_segments_that_stop_short_of_the_path():
     drive = commands(doc)[9]
     assert len(drive["segments"]) == 2
     drive["segments"] = drive["segments"][:1]
-    assert "its segments run" in only(check(doc), "continuity")
+    assert check(doc) == [
+        Violation(
+            "continuity",
+            "command 002.09 (drive): its segments run 0.707107 m to (103.250, 48.250), its "
+            "path 1.207107 m to (103.250, 47.750)",
+        )
+    ]
 
 
 def test_continuity_a_drive_that_ends_off_its_path():
@@ -656,7 +682,10 @@ def test_data_a_downlink_of_more_than_is_waiting_and_its_twin():
     commands(doc)[1]["bits"] = NAV_BITS
     assert check(doc, rules=rules) == []
     commands(doc)[1]["bits"] = 1.5 * NAV_BITS
-    assert "only 50000 are waiting" in only(check(doc, rules=rules), "data")
+    # nothing is owed after it: the next cycles' downlinks send exactly their own images
+    assert check(doc, rules=rules) == [
+        Violation("data", "command 000.01 (downlink) sends 75000 bits, only 50000 are waiting")
+    ]
 
 
 def test_window_the_ground_waits_off_shift():
@@ -670,3 +699,174 @@ def test_continuity_a_command_of_no_known_type():
     doc = build(plan())
     commands(doc)[2]["type"] = "dance"
     assert "no such command type" in only(check(doc), "continuity")
+
+
+# -- what `make mutate` found untested: each test pins a branch no test above reached ---------
+
+
+def test_the_cell_lookup_inverts_a_rotated_grid():
+    # the checker's own inverse of the transform against affine's, off a north-up grid
+    rotated = Affine.translation(100.0, 50.0) @ Affine.rotation(30.0) @ Affine.scale(0.5, -0.5)
+    cell_of = _inverse(rotated)
+    for r, c in [(0, 0), (2, 5), (5, 11), (-3, 7), (4, -2)]:
+        x, y = rotated @ (c + 0.5, r + 0.5)
+        assert cell_of(x, y) == (r, c)
+
+
+def test_clock_a_start_without_a_time_starts_at_zero():
+    doc = build(plan())
+    del doc["start"]["t_s"]
+    assert check(doc) == []
+
+
+def test_link_twin_a_downlink_exactly_at_the_margin():
+    margin = np.full(SHAPE, 10.0)
+    margin[2, 1] = 3.0  # the start cell, where the first downlink is sent from
+    assert check(build(plan()), margin=margin) == []
+
+
+def test_continuity_a_segment_just_past_its_slack_and_its_twin():
+    # the last segment of the second drive, 0.5 m south: run 1.5e-6 m too far it misses its
+    # point (slack 1e-6 m for segments up to 1 m); 0.75e-6 m too far it is still on it
+    doc = build(plan())
+    commands(doc)[9]["segments"][1]["distance_m"] += 1.5e-6
+    assert check(doc) == [
+        Violation(
+            "continuity",
+            "command 002.09 (drive): the segment heading 180.000 deg for 0.500 m does not end "
+            "on the path at (103.250, 47.750)",
+        )
+    ]
+    doc = build(plan())
+    commands(doc)[9]["segments"][1]["distance_m"] += 0.75e-6
+    assert check(doc) == []
+
+
+def test_continuity_the_first_segment_off_the_path_is_the_only_one_judged():
+    # both segments of the second drive turned by 1 deg: one violation, the first segment's
+    doc = build(plan())
+    for g in commands(doc)[9]["segments"]:
+        g["heading_deg"] += 1.0
+    assert check(doc) == [
+        Violation(
+            "continuity",
+            "command 002.09 (drive): the segment heading 136.000 deg for 0.707 m does not end "
+            "on the path at (103.250, 48.250)",
+        )
+    ]
+
+
+def _short_drive(cells):
+    return [*turnaround(NAV_BITS), dict(type="drive", cells=cells, speed=0.02)]
+
+
+def test_continuity_segments_longer_than_the_path_by_more_than_the_slack():
+    # east 0.5 m then south 0.5 m, each segment 0.9e-6 m long: each ends on its point within
+    # its slack, together they run 1.8e-6 m past the 1 m path (slack 1e-6 m up to 1 m)
+    doc = build(_short_drive([(2, 1), (2, 2), (3, 2)]))
+    for g in commands(doc)[4]["segments"]:
+        g["distance_m"] += 0.9e-6
+    assert check(doc) == [
+        Violation(
+            "continuity",
+            "command 001.04 (drive): its segments run 1.000002 m to (101.250, 48.250), its path "
+            "1.000000 m to (101.250, 48.250)",
+        )
+    ]
+    doc = build(_short_drive([(2, 1), (2, 2), (3, 2)]))
+    for g in commands(doc)[4]["segments"]:
+        g["distance_m"] += 0.4e-6
+    assert check(doc) == []
+
+
+def test_continuity_twin_a_short_drive_keeps_the_absolute_slack():
+    # a 0.5 m drive whose one segment is 0.75e-6 m long: inside the 1e-6 m slack (absolute
+    # below 1 m, not relative to the 0.5 m)
+    doc = build(_short_drive([(2, 1), (2, 2)]))
+    commands(doc)[4]["segments"][0]["distance_m"] += 0.75e-6
+    assert check(doc) == []
+
+
+def test_battery_parked_energy_is_integrated_in_energy_steps():
+    # a Sun that curves in time (1e-6 W/s^2 x t^2): the midpoint rule over 600 s in one piece
+    # and in two 300 s pieces differs by 1e-6 x (600^3 - 2 x 300^3) / 12 W s, about 4e-3 Wh,
+    # 100 x the 4e-5 Wh slack. The builder cuts at multiples of 300 s; judged without cuts the
+    # battery disagrees.
+    def curved(t, r, c):
+        return sun(t, r, c) + 1e-6 * np.asarray(t) ** 2
+
+    doc = build(plan(), solar=curved, soc0=20.0)
+    assert check(doc, solar=curved) == []
+    uncut = dataclasses.replace(RULES_, energy_step_s=1e9)
+    assert "re-integrated battery" in only(check(doc, rules=uncut, solar=curved), "battery")
+
+
+def test_risk_a_drive_before_the_first_uplink_counts_from_a_clean_cycle():
+    # the sequence opens with a drive: its cycle's risk counts from zero too
+    doc = build([dict(type="drive", cells=LEG1, speed=0.02), *turnaround(NAV_BITS)])
+    risk = np.full(SHAPE, _risk_at_limit() * 1.001)
+    risk[3:, :] = 0.0
+    assert only(check(doc, risk=risk), "risk") == (
+        "the command cycle of command 000.00 (drive) has a 0.0500 chance of meeting a hazard "
+        "the DEM cannot show, above 0.05"
+    )
+    risk = np.full(SHAPE, _risk_at_limit() * (1 - 1e-6))
+    risk[3:, :] = 0.0
+    assert check(doc, risk=risk) == []
+
+
+def test_keepout_a_drive_one_column_past_the_east_edge():
+    doc = build(plan())
+    commands(doc)[4]["path_xy"][-1] = [106.25, 48.75]  # the centre of column 12 of 12
+    assert messages(check(doc), "keepout") == [
+        "command 001.04 (drive) leaves the map at (106.250, 48.750)"
+    ]
+
+
+def test_keepout_a_drive_that_leaves_the_map_and_comes_back():
+    # the first point off the map ends the walk along the path: one keep-out violation
+    doc = build(plan())
+    commands(doc)[4]["path_xy"][2] = [200.0, 48.75]
+    v = [x for x in check(doc) if x.rule == "keepout"]
+    assert v == [Violation("keepout", "command 001.04 (drive) leaves the map at (200.000, 48.750)")]
+
+
+def test_data_the_images_left_behind_count_from_the_cycles_own_images():
+    # after an uplink the cycle's images start from none: of the second cycle's 50000 bits,
+    # 0.0500005 left on the rover is over the 1e-6 slack (0.05 bits), 0.0499995 is not
+    doc = build(plan())
+    commands(doc)[6]["bits"] = NAV_BITS - 0.0500005
+    assert only(check(doc), "data") == (
+        "command 001.07 (wait): the ground works while 0 bits of the cycle's images are still "
+        "on the rover"
+    )
+    commands(doc)[6]["bits"] = NAV_BITS - 0.0499995
+    assert check(doc) == []
+
+
+def test_turnaround_an_uplink_without_images():
+    doc = build(
+        [dict(type="wait", reason="ground", dt=600.0), dict(type="wait", reason="uplink", dt=10.0)]
+    )
+    assert check(doc) == [
+        Violation(
+            "turnaround",
+            "command 000.01 (wait) at 610 s: no images reached the ground, the ground needs "
+            "610.0 s",
+        )
+    ]
+
+
+def test_cycle_distance_the_absolute_slack_of_1e_9_m():
+    # 2 m driven against a limit a few 1e-9 m shorter: 1.5e-9 m over is float rounding (the
+    # slack is 1e-9 relative plus 1e-9 m), 4e-9 m over is a violation
+    doc = build(_short_drive(LEG1))
+    inside = dataclasses.replace(RULES_, max_drive_per_cycle_m=2.0 - 1.5e-9)
+    assert check(doc, rules=inside) == []
+    over = dataclasses.replace(RULES_, max_drive_per_cycle_m=2.0 - 4e-9)
+    assert check(doc, rules=over) == [
+        Violation(
+            "cycle_distance",
+            "the command cycle of command 001.04 (drive) drives 2.000 m, more than 2 m",
+        )
+    ]
