@@ -834,14 +834,16 @@ def test_keepout_a_drive_that_leaves_the_map_and_comes_back():
 def test_data_the_images_left_behind_count_from_the_cycles_own_images():
     # after an uplink the cycle's images start from none: of the second cycle's 50000 bits,
     # 0.0500005 left on the rover is over the 1e-6 slack (0.05 bits), 0.0499995 is not
-    doc = build(plan())
-    commands(doc)[6]["bits"] = NAV_BITS - 0.0500005
-    assert only(check(doc), "data") == (
-        "command 001.07 (wait): the ground works while 0 bits of the cycle's images are still "
-        "on the rover"
-    )
-    commands(doc)[6]["bits"] = NAV_BITS - 0.0499995
-    assert check(doc) == []
+    # (the first cycle likewise, from no images at the start)
+    for down, ground in ((6, "001.07"), (1, "000.02")):
+        doc = build(plan())
+        commands(doc)[down]["bits"] = NAV_BITS - 0.0500005
+        assert only(check(doc), "data") == (
+            f"command {ground} (wait): the ground works while 0 bits of the cycle's images are "
+            "still on the rover"
+        )
+        commands(doc)[down]["bits"] = NAV_BITS - 0.0499995
+        assert check(doc) == []
 
 
 def test_turnaround_an_uplink_without_images():
@@ -870,3 +872,123 @@ def test_cycle_distance_the_absolute_slack_of_1e_9_m():
             "the command cycle of command 001.04 (drive) drives 2.000 m, more than 2 m",
         )
     ]
+
+
+def test_data_a_later_downlink_faster_than_the_link():
+    # the second cycle's images are 60000 bits, sent in its 50 s downlink (760 s to 810 s):
+    # 1200 bit/s against 1000
+    doc = build(plan())
+    commands(doc)[5]["bits"] = commands(doc)[6]["bits"] = 60_000.0
+    assert check(doc) == [
+        Violation(
+            "data",
+            "command 001.06 (downlink) sends 60000 bits in 50.000 s, more than 1000 bit/s allows",
+        )
+    ]
+
+
+def _one_downlink(bits, seconds):
+    return [
+        dict(type="image", dt=0.0, bits=bits, purpose="navigation", stop=None),
+        dict(type="downlink", dt=seconds, bits=bits),
+        dict(type="wait", reason="ground", dt=600.0),
+        dict(type="wait", reason="uplink", dt=10.0),
+    ]
+
+
+def test_data_a_downlink_at_the_exact_edge_of_the_links_rate():
+    # 1000 bit/s x 999.999 s is 999999 bits, plus the slack of 1e-6 x 1e6 bits: 1e6 bits, all
+    # exact in floats, may go down; one bit more may not
+    assert check(build(_one_downlink(1e6, 999.999))) == []
+    assert check(build(_one_downlink(1e6 + 1, 999.999))) == [
+        Violation(
+            "data",
+            "command 000.01 (downlink) sends 1000001 bits in 999.999 s, more than 1000 bit/s "
+            "allows",
+        )
+    ]
+
+
+def test_data_images_and_downlinks_without_a_size_carry_no_bits():
+    doc = build(plan())
+    del commands(doc)[0]["bits"], commands(doc)[1]["bits"]
+    assert check(doc) == []
+
+
+def test_data_twin_an_image_of_no_bits():
+    doc = build(plan())
+    commands(doc)[0]["bits"] = commands(doc)[1]["bits"] = 0.0
+    assert check(doc) == []
+
+
+def test_turnaround_a_day_long_commanding_window_still_counts_the_grounds_time():
+    # a window open all day: the ground's 609 s are still short of 610 s
+    rules = dataclasses.replace(RULES_, window_length_h=24.0)
+    assert check(build(plan(ground=599.0)), rules=rules) == [
+        Violation(
+            "turnaround",
+            "command 001.08 (wait) at 1419 s: 609.0 s of window since its images reached the "
+            "ground, the ground needs 610.0 s",
+        )
+    ]
+
+
+def test_window_a_commanding_window_that_opens_late():
+    # the window opens at 60 s (it is hours after plan time 0): the first ground wait, 50 s
+    # to 650 s, starts outside it, and the uplink at 660 s has had 600 s of it; opening at
+    # 50 s (twin) both fit
+    late = dataclasses.replace(RULES_, window_start_h=60.0 / 3600)
+    assert check(build(plan()), rules=late) == [
+        Violation("turnaround", "command 000.03 (wait) at 660 s: 600.0 s of window since its "
+                  "images reached the ground, the ground needs 610.0 s"),
+        Violation("window", "command 000.02 (wait) from 50 s to 650 s is outside the "
+                  "commanding window"),
+    ]  # fmt: skip
+    on_time = dataclasses.replace(RULES_, window_start_h=50.0 / 3600)
+    assert check(build(plan()), rules=on_time) == []
+
+
+def test_clock_a_command_ending_exactly_the_slack_before_it_starts_and_one_more():
+    # the image at 760 s ends 1e-6 s (the slack) before it starts, and the rest of the
+    # sequence with it: rounding, no violation; 2e-6 s before is one
+    for back, expected in (
+        (SEQ_TIME_TOL_S, []),
+        (
+            2 * SEQ_TIME_TOL_S,
+            [
+                Violation(
+                    "clock", "command 001.05 (image) ends at 759.999998 s, before it starts at "
+                    "760.000000 s"
+                )
+            ],
+        ),
+    ):  # fmt: skip
+        doc = build(plan())
+        cmds = commands(doc)
+        assert cmds[5]["type"] == "image" and cmds[5]["t_start_s"] == 760.0
+        cmds[5]["t_end_s"] = 760.0 - back
+        for c in cmds[6:]:
+            c["t_start_s"] -= back
+            c["t_end_s"] -= back
+        assert check(doc) == expected
+
+
+def test_battery_a_parked_command_ending_just_before_an_energy_step():
+    # a wait from 660 s to 899.5 s, half a second short of the cut at 900 s: one piece, no cut
+    # past its end. Under a strongly curved Sun a piece to 900 s and back would change the sum
+    # by about 2e-4 Wh (1e-4 W/s^2 x (240^3 - 239.5^3) / 12 W s), 5 x the slack.
+    def curved(t, r, c):
+        return sun(t, r, c) + 1e-4 * (np.asarray(t) - 780.0) ** 2
+
+    doc = build([*turnaround(NAV_BITS), dict(type="wait", dt=239.5)], solar=curved, soc0=15.0)
+    assert commands(doc)[-1]["t_end_s"] == 899.5
+    assert check(doc, solar=curved) == []
+
+
+def test_battery_a_power_model_returning_too_few_values_is_not_cut_short():
+    # one value for the several pieces of a parked interval: an error, not a shorter sum
+    def one_value(t, r, c):
+        return np.array([6.0])
+
+    with pytest.raises(ValueError, match="zip"):
+        check(build(plan()), solar=one_value)
