@@ -992,3 +992,249 @@ def test_battery_a_power_model_returning_too_few_values_is_not_cut_short():
 
     with pytest.raises(ValueError, match="zip"):
         check(build(plan()), solar=one_value)
+
+
+def test_turnaround_an_uplink_without_images_even_when_the_ground_needs_no_time():
+    rules = dataclasses.replace(RULES_, ground_s=0.0, uplink_s=0.0)
+    doc = build(
+        [dict(type="wait", reason="ground", dt=0.0), dict(type="wait", reason="uplink", dt=0.0)]
+    )
+    assert check(doc, rules=rules) == [
+        Violation(
+            "turnaround",
+            "command 000.01 (wait) at 0 s: no images reached the ground, the ground needs 0.0 s",
+        )
+    ]
+
+
+def _tiny_images(image_bits, down_bits):
+    return [
+        dict(type="image", dt=0.0, bits=image_bits, purpose="navigation", stop=None),
+        dict(type="downlink", dt=1.0, bits=down_bits),
+        dict(type="wait", reason="ground", dt=600.0),
+        dict(type="wait", reason="uplink", dt=10.0),
+    ]
+
+
+def test_data_the_slack_on_a_few_bits_is_1e_6_bits():
+    # below one bit the slack on bits is absolute (1e-6 bits): of 1 bit, 1.5e-6 bits left on
+    # the rover are images not sent; of half a bit, 0.75e-6 left are rounding
+    # (the ground's wait and the uplink's: two)
+    assert check(build(_tiny_images(1.0, 1.0 - 1.5e-6))) == [
+        Violation(
+            "data",
+            "command 000.02 (wait): the ground works while 0 bits of the cycle's images are "
+            "still on the rover",
+            2,
+        )
+    ]
+    assert check(build(_tiny_images(0.5, 0.5 - 0.75e-6))) == []
+    # sending 1.5e-6 bits more than the 1 bit waiting is a violation; 0.75e-6 more than half
+    # a bit waiting is rounding
+    doc = build(_tiny_images(1.0 - 1.5e-6, 1.0))
+    assert check(doc) == [
+        Violation("data", "command 000.01 (downlink) sends 1 bits, only 1 are waiting")
+    ]
+    assert check(build(_tiny_images(0.5 - 0.75e-6, 0.5))) == []
+
+
+def test_cycle_distance_a_drive_before_the_first_uplink_counts_from_zero():
+    leg = [(2, 1), (2, 2), (2, 3), (2, 4), (2, 5), (2, 6)]  # 2.5 m
+    doc = build([dict(type="drive", cells=leg, speed=0.02), *turnaround(NAV_BITS)])
+    assert check(doc) == [
+        Violation(
+            "cycle_distance",
+            "the command cycle of command 000.00 (drive) drives 2.500 m, more than 2 m",
+        )
+    ]
+
+
+def test_continuity_segments_matched_to_the_path_at_a_micrometre():
+    # the first drive's path and segment ends stated 0.3e-6 m or 4e-6 m off the cell
+    # centres (and the drive's end with them): a segment ends on the path when its end
+    # rounds to a path point at 1e-6 m; both pass
+    for off in (0.3e-6, 4e-6):
+        doc = build(_short_drive(LEG1))
+        drive = commands(doc)[4]
+        drive["path_xy"] = [[x + off, y + off] for x, y in drive["path_xy"]]
+        for g in drive["segments"]:
+            g["to_xy"] = [g["to_xy"][0] + off, g["to_xy"][1] + off]
+        drive["x_m"] += off
+        drive["y_m"] += off
+        assert check(doc) == [], off
+
+
+def test_continuity_a_segment_end_a_third_of_a_micrometre_off_still_ends_on_the_path():
+    doc = build(plan())
+    g = commands(doc)[4]["segments"][0]
+    g["to_xy"] = [g["to_xy"][0] + 0.3e-6, g["to_xy"][1] - 0.3e-6]
+    assert check(doc) == []
+
+
+def test_clock_a_sequence_starting_exactly_the_slack_late():
+    # every command 1e-6 s late (the slack, exact in floats from 0): rounding, no violation
+    doc = build(plan())
+    for c in commands(doc):
+        c["t_start_s"] += SEQ_TIME_TOL_S
+        c["t_end_s"] += SEQ_TIME_TOL_S
+    assert commands(doc)[0]["t_start_s"] - doc["start"]["t_s"] == SEQ_TIME_TOL_S
+    assert check(doc) == []
+
+
+def test_clock_twin_ending_exactly_the_slack_after_the_mission():
+    doc = build(plan())
+    end = commands(doc)[-1]["t_end_s"]
+    rules = dataclasses.replace(RULES_, mission_s=end - SEQ_TIME_TOL_S)
+    assert rules.mission_s + SEQ_TIME_TOL_S == end  # exact in floats here
+    assert check(doc, rules=rules) == []
+
+
+def test_battery_a_start_exactly_the_slack_above_capacity_and_one_slack_more():
+    cap = RULES_.battery_wh
+    top = cap + SEQ_SOC_TOL * cap
+    assert check(build([*turnaround(NAV_BITS)], soc0=top)) == []
+    doc = build([*turnaround(NAV_BITS)], soc0=cap)
+    doc["start"]["battery_wh"] = cap + 2 * SEQ_SOC_TOL * cap
+    assert messages(check(doc), "battery")[0] == (
+        "the sequence starts with 40.000080 Wh, above the 40 Wh capacity"
+    )
+
+
+def test_risk_counts_one_trial_per_footprint_length():
+    # a 0.25 m footprint: each 0.5 m step is two trials, eight in the first cycle
+    rules = dataclasses.replace(RULES_, footprint_m=0.25)
+    r = 1.0 - (1.0 - RULES_.max_cycle_risk) ** (1 / 8)
+    risk = np.full(SHAPE, r * 1.001)
+    risk[3:, :] = 0.0
+    assert only(check(build(plan()), rules=rules, risk=risk), "risk") == (
+        "the command cycle of command 001.04 (drive) has a 0.0500 chance of meeting a hazard "
+        "the DEM cannot show, above 0.05"
+    )
+    risk = np.full(SHAPE, r * (1 - 1e-6))
+    risk[3:, :] = 0.0
+    assert check(build(plan()), rules=rules, risk=risk) == []
+
+
+def test_risk_an_unknown_risk_is_a_certain_hazard():
+    risk = np.zeros(SHAPE)
+    risk[2, 3] = np.nan
+    assert only(check(build(plan()), risk=risk), "risk") == (
+        "the command cycle of command 001.04 (drive) has a 1.0000 chance of meeting a hazard "
+        "the DEM cannot show, above 0.05"
+    )
+
+
+def test_a_waiver_naming_two_unknown_rules_names_the_first():
+    with pytest.raises(PlanningError) as info:
+        check(build(plan()), waived=("links", "zzz"))
+    assert str(info.value).startswith("no flight rule named 'links'; waive one of")
+
+
+def test_check_sequence_takes_every_argument_by_name():
+    doc = build(plan())
+    assert (
+        check_sequence(
+            doc=doc,
+            rules=RULES_,
+            keepout=np.zeros(SHAPE, bool),
+            risk=np.zeros(SHAPE),
+            link_margin_db=np.full(SHAPE, 10.0),
+            transform=T,
+            solar_w=sun,
+            sun_elevation_deg=sun_el,
+        )
+        == []
+    )
+
+
+def test_continuity_a_drive_of_no_length_and_no_time_passes():
+    doc = build([*turnaround(NAV_BITS), dict(type="drive", cells=[(2, 1), (2, 1)], speed=0.02)])
+    assert check(doc) == []
+
+
+def test_continuity_segments_short_of_the_first_drives_end():
+    # one segment of 1.5 m, ending on the path's fourth point: the path runs 2 m to its end
+    doc = build(plan())
+    g = commands(doc)[4]["segments"][0]
+    g["distance_m"], g["to_xy"] = 1.5, [102.25, 48.75]
+    assert check(doc) == [
+        Violation(
+            "continuity",
+            "command 001.04 (drive): its segments run 1.500000 m to (102.250, 48.750), its path "
+            "2.000000 m to (102.750, 48.750)",
+        )
+    ]
+
+
+def test_keepout_the_map_starts_at_row_0_and_column_0():
+    # a drive west into column 0 is on the map; a point in row -1 is not
+    assert check(build(_short_drive([(2, 1), (2, 0)]))) == []
+    doc = build(plan())
+    commands(doc)[4]["path_xy"][-1] = [102.75, 50.25]  # the centre of row -1, column 5
+    assert messages(check(doc), "keepout") == [
+        "command 001.04 (drive) leaves the map at (102.750, 50.250)"
+    ]
+
+
+def test_data_a_downlink_of_nothing_in_no_time():
+    doc = build(
+        [
+            dict(type="image", dt=0.0, bits=0.0, purpose="navigation", stop=None),
+            dict(type="downlink", dt=0.0, bits=0.0),
+            dict(type="wait", reason="ground", dt=600.0),
+            dict(type="wait", reason="uplink", dt=10.0),
+        ]
+    )
+    assert check(doc) == []
+
+
+def test_data_a_half_second_downlink_after_the_relay_window():
+    # the relay is up from 0 s to 60 s; a 0.5 s downlink at 660 s is outside it
+    rules = dataclasses.replace(RULES_, relay_length_h=60.0 / 3600)
+    doc = build([*turnaround(NAV_BITS), *_tiny_images(500.0, 500.0)])
+    for c in commands(doc)[5:]:
+        if c["type"] == "downlink":
+            c["t_end_s"] = c["t_start_s"] + 0.5
+    # (the shortened downlink leaves a 0.5 s gap before the ground's wait; move it up)
+    cmds = commands(doc)
+    shift = cmds[5]["t_end_s"] - cmds[6]["t_start_s"]
+    for c in cmds[6:]:
+        c["t_start_s"] += shift
+        c["t_end_s"] += shift
+    v = check(doc, rules=rules)
+    assert messages(v, "data") == [
+        "command 001.05 (downlink) sends outside the lander's relay window"
+    ]
+
+
+def test_window_a_ground_wait_half_a_second_before_a_window_opening_at_one_hour():
+    rules = dataclasses.replace(RULES_, window_start_h=1.0)
+    down = [
+        dict(type="image", dt=0.0, bits=NAV_BITS, purpose="navigation", stop=None),
+        dict(type="downlink", dt=3600.0, bits=NAV_BITS),
+        dict(type="wait", reason="ground", dt=600.0),
+        dict(type="wait", reason="uplink", dt=10.0),
+    ]
+    assert check(build(down), rules=rules) == []
+    down[1]["dt"] = 3599.5
+    assert check(build(down), rules=rules) == [
+        Violation(
+            "turnaround",
+            "command 000.03 (wait) at 4210 s: 609.5 s of window since its images reached the "
+            "ground, the ground needs 610.0 s",
+        ),
+        Violation(
+            "window", "command 000.02 (wait) from 3600 s to 4200 s is outside the commanding window"
+        ),
+    ]
+
+
+def test_clock_a_drive_of_no_length_that_ends_before_it_starts_is_not_too_fast():
+    doc = build(_short_drive([(2, 1), (2, 1)]))
+    drive = commands(doc)[4]
+    drive["t_end_s"] = drive["t_start_s"] - 0.5
+    assert check(doc) == [
+        Violation(
+            "clock", "command 001.04 (drive) ends at 659.500000 s, before it starts at 660.000000 s"
+        )
+    ]
