@@ -983,6 +983,11 @@ def test_battery_a_parked_command_ending_just_before_an_energy_step():
     doc = build([*turnaround(NAV_BITS), dict(type="wait", dt=239.5)], solar=curved, soc0=15.0)
     assert commands(doc)[-1]["t_end_s"] == 899.5
     assert check(doc, solar=curved) == []
+    # and a wait from 899.5 s to 1199.5 s is cut at 900 s, half a second after its start
+    # (one piece instead of two: about 3e-4 Wh off under this Sun)
+    waits = [dict(type="wait", dt=239.5), dict(type="wait", dt=300.0)]
+    doc = build([*turnaround(NAV_BITS), *waits], solar=curved, soc0=15.0)
+    assert check(doc, solar=curved) == []
 
 
 def test_battery_a_power_model_returning_too_few_values_is_not_cut_short():
@@ -1079,6 +1084,8 @@ def test_clock_a_sequence_starting_exactly_the_slack_late():
         c["t_end_s"] += SEQ_TIME_TOL_S
     assert commands(doc)[0]["t_start_s"] - doc["start"]["t_s"] == SEQ_TIME_TOL_S
     assert check(doc) == []
+    doc["start"]["t_s"] = SEQ_TIME_TOL_S  # the start itself that late, and the rest in step
+    assert check(doc) == []
 
 
 def test_clock_twin_ending_exactly_the_slack_after_the_mission():
@@ -1169,6 +1176,12 @@ def test_continuity_segments_short_of_the_first_drives_end():
 def test_keepout_the_map_starts_at_row_0_and_column_0():
     # a drive west into column 0 is on the map; a point in row -1 is not
     assert check(build(_short_drive([(2, 1), (2, 0)]))) == []
+    assert check(build(_short_drive([(2, 1), (1, 1), (0, 1)]))) == []
+    doc = build(plan())
+    commands(doc)[4]["path_xy"][-1] = [99.75, 48.75]  # the centre of row 2, column -1
+    assert messages(check(doc), "keepout") == [
+        "command 001.04 (drive) leaves the map at (99.750, 48.750)"
+    ]
     doc = build(plan())
     commands(doc)[4]["path_xy"][-1] = [102.75, 50.25]  # the centre of row -1, column 5
     assert messages(check(doc), "keepout") == [
@@ -1238,3 +1251,42 @@ def test_clock_a_drive_of_no_length_that_ends_before_it_starts_is_not_too_fast()
             "clock", "command 001.04 (drive) ends at 659.500000 s, before it starts at 660.000000 s"
         )
     ]
+
+
+def _one_step_risk(r, max_risk=RULES_.max_cycle_risk):
+    # one 0.5 m step of one footprint: the cycle's chance is 1 - (1 - r), r itself in floats
+    rules = dataclasses.replace(RULES_, max_cycle_risk=max_risk)
+    return check(build(_short_drive([(2, 1), (2, 2)])), rules=rules, risk=np.full(SHAPE, r))
+
+
+def test_risk_at_the_limit_and_inside_the_slack_passes_one_step_over_it_does_not():
+    assert _one_step_risk(0.05) == []
+    # the slack: 1e-9 relative plus 1e-12; half of the absolute part over the limit passes
+    assert _one_step_risk(0.05 * (1 + 1e-9) + 0.5e-12) == []
+    # a limit of 0.5 makes the limit plus slack a float 1 - (1 - r) meets exactly: it passes
+    top = 0.5 * (1 + 1e-9) + 1e-12
+    assert 1.0 - (1.0 - top) == top
+    assert _one_step_risk(top, max_risk=0.5) == []
+    assert _one_step_risk(0.0501) == [
+        Violation(
+            "risk",
+            "the command cycle of command 001.04 (drive) has a 0.0501 chance of meeting a "
+            "hazard the DEM cannot show, above 0.05",
+        )
+    ]
+
+
+def test_battery_a_command_of_no_duration_leaves_the_battery_as_it_is():
+    # a start 2e-5 Wh above capacity (inside the slack) stays so through the image at 0 s,
+    # which states 3e-5 Wh more (inside the slack); the downlink then charges to capacity
+    doc = build([*turnaround(NAV_BITS)], soc0=RULES_.battery_wh)
+    doc["start"]["battery_wh"] = RULES_.battery_wh + 2e-5
+    commands(doc)[0]["battery_wh"] = RULES_.battery_wh + 5e-5
+    assert check(doc) == []
+
+
+def test_continuity_a_long_segment_has_a_relative_slack():
+    # the first drive's one 2 m segment stated 1e-6 m long: inside 1e-6 x 2 m
+    doc = build(plan())
+    commands(doc)[4]["segments"][0]["distance_m"] += 1e-6
+    assert check(doc) == []
