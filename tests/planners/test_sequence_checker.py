@@ -865,6 +865,10 @@ def test_cycle_distance_the_absolute_slack_of_1e_9_m():
     doc = build(_short_drive(LEG1))
     inside = dataclasses.replace(RULES_, max_drive_per_cycle_m=2.0 - 1.5e-9)
     assert check(doc, rules=inside) == []
+    # a limit of 1.999999997 m puts limit plus slack at 2.0 exactly: 2 m driven passes
+    edge = dataclasses.replace(RULES_, max_drive_per_cycle_m=1.999999997)
+    assert edge.max_drive_per_cycle_m * (1 + 1e-9) + 1e-9 == 2.0
+    assert check(doc, rules=edge) == []
     over = dataclasses.replace(RULES_, max_drive_per_cycle_m=2.0 - 4e-9)
     assert check(doc, rules=over) == [
         Violation(
@@ -987,6 +991,9 @@ def test_battery_a_parked_command_ending_just_before_an_energy_step():
     # (one piece instead of two: about 3e-4 Wh off under this Sun)
     waits = [dict(type="wait", dt=239.5), dict(type="wait", dt=300.0)]
     doc = build([*turnaround(NAV_BITS), *waits], solar=curved, soc0=15.0)
+    assert check(doc, solar=curved) == []
+    # and a wait from 660 s to 900.5 s is cut at 900 s, half a second before its end
+    doc = build([*turnaround(NAV_BITS), dict(type="wait", dt=240.5)], solar=curved, soc0=15.0)
     assert check(doc, solar=curved) == []
 
 
@@ -1290,3 +1297,58 @@ def test_continuity_a_long_segment_has_a_relative_slack():
     doc = build(plan())
     commands(doc)[4]["segments"][0]["distance_m"] += 1e-6
     assert check(doc) == []
+
+
+def _images(image_bits, down_bits, seconds):
+    return [
+        dict(type="image", dt=0.0, bits=image_bits, purpose="navigation", stop=None),
+        dict(type="downlink", dt=seconds, bits=down_bits),
+        dict(type="wait", reason="ground", dt=600.0),
+        dict(type="wait", reason="uplink", dt=10.0),
+    ]
+
+
+def test_data_exact_edges_of_the_bits_slack():
+    # 1e6 bits sent of 999999 waiting: 1 bit over, exactly the slack of 1e-6 x 1e6: passes
+    assert check(build(_images(999_999.0, 1e6, 1000.0))) == []
+    # 1 bit of 1e6 left on the rover: exactly the slack, passes; 2 bits do not
+    assert check(build(_images(1e6, 1e6 - 1.0, 1000.0))) == []
+    assert messages(check(build(_images(1e6, 1e6 - 2.0, 1000.0))), "data") == [
+        "command 000.02 (wait): the ground works while 2 bits of the cycle's images are still "
+        "on the rover"
+    ]
+
+
+def test_window_an_uplink_half_a_second_after_a_one_hour_window_closes():
+    rules = dataclasses.replace(RULES_, window_length_h=1.0)
+    assert check(build(_images(NAV_BITS, NAV_BITS, 2990.0)), rules=rules) == []
+    assert check(build(_images(NAV_BITS, NAV_BITS, 2990.5)), rules=rules) == [
+        Violation(
+            "turnaround",
+            "command 000.03 (wait) at 3600 s: 609.5 s of window since its images reached the "
+            "ground, the ground needs 610.0 s",
+        ),
+        Violation(
+            "window", "command 000.03 (wait) from 3590 s to 3600 s is outside the commanding window"
+        ),
+    ]
+
+
+def test_risk_a_risk_above_one_counts_as_certain():
+    risk = np.zeros(SHAPE)
+    risk[2, 3] = 1.5
+    assert only(check(build(plan()), risk=risk), "risk") == (
+        "the command cycle of command 001.04 (drive) has a 1.0000 chance of meeting a hazard "
+        "the DEM cannot show, above 0.05"
+    )
+
+
+def test_continuity_a_drive_of_one_point_does_not_end_the_check():
+    # the rest of the sequence is still judged: the next drive into keep-out is found
+    doc = build(plan())
+    commands(doc)[4]["path_xy"] = commands(doc)[4]["path_xy"][:1]
+    ko = np.zeros(SHAPE, bool)
+    ko[4, 6] = True
+    assert messages(check(doc, keepout=ko), "keepout") == [
+        "command 002.09 (drive) enters keep-out at (103.250, 47.750), cell (4, 6)"
+    ]
