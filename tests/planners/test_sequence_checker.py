@@ -584,7 +584,11 @@ def test_keepout_the_rover_parked_in_keep_out_and_its_twin():
     ko[2, 2] = True  # the next cell east: fine
     assert check(doc, keepout=ko) == []
     ko[2, 1] = True  # the start cell: the rover waits for the ground there
-    assert "is in keep-out, cell (2, 1)" in only(check(doc, keepout=ko), "keepout")
+    # the start, the downlink and the two waits are parked there (an image is taken where
+    # the rover stands and is not judged again): four
+    assert check(doc, keepout=ko) == [
+        Violation("keepout", "the start at (100.750, 48.750) is in keep-out, cell (2, 1)", 4)
+    ]
 
 
 def test_battery_a_start_above_capacity_and_its_twin():
@@ -1190,6 +1194,11 @@ def test_keepout_the_map_starts_at_row_0_and_column_0():
         "command 001.04 (drive) leaves the map at (99.750, 48.750)"
     ]
     doc = build(plan())
+    commands(doc)[4]["path_xy"][-1] = [102.75, 46.75]  # the centre of row 6 of 6, column 5
+    assert messages(check(doc), "keepout") == [
+        "command 001.04 (drive) leaves the map at (102.750, 46.750)"
+    ]
+    doc = build(plan())
     commands(doc)[4]["path_xy"][-1] = [102.75, 50.25]  # the centre of row -1, column 5
     assert messages(check(doc), "keepout") == [
         "command 001.04 (drive) leaves the map at (102.750, 50.250)"
@@ -1351,4 +1360,34 @@ def test_continuity_a_drive_of_one_point_does_not_end_the_check():
     ko[4, 6] = True
     assert messages(check(doc, keepout=ko), "keepout") == [
         "command 002.09 (drive) enters keep-out at (103.250, 47.750), cell (4, 6)"
+    ]
+
+
+def test_window_a_window_past_midnight_covers_the_next_days_morning():
+    # opening at 20 h for 12 h: the window of the day before covers 0 h to 8 h
+    rules = dataclasses.replace(RULES_, window_start_h=20.0, window_length_h=12.0)
+    assert check(build(plan()), rules=rules) == []
+
+
+def test_sun_a_scoop_with_the_sun_too_low():
+    doc = build(plan())
+    scoop = commands(doc)[14]
+    assert scoop["type"] == "scoop"
+
+    def low_at_the_scoop(t):
+        return 2.0 if t == scoop["t_start_s"] else 30.0
+
+    assert check(doc, el=low_at_the_scoop) == [
+        Violation("sun", "command 003.14 (scoop) with the Sun at 2.00 deg, below 5 deg")
+    ]
+
+
+def test_speed_a_step_driven_in_under_a_second():
+    # at 1 m/s the rover needs 0.5 s for a 0.5 m step: in 0.25 s it is too fast
+    rules = dataclasses.replace(RULES_, speed_m_s=1.0)
+    slow = [*turnaround(NAV_BITS), dict(type="drive", cells=[(2, 1), (2, 2)], speed=1.0)]
+    assert check(build(slow), rules=rules) == []
+    fast = [*turnaround(NAV_BITS), dict(type="drive", cells=[(2, 1), (2, 2)], speed=2.0)]
+    assert check(build(fast), rules=rules) == [
+        Violation("speed", "command 001.04 (drive) drives 0.500 m in 0.250 s, faster than 1 m/s")
     ]
