@@ -1391,3 +1391,67 @@ def test_speed_a_step_driven_in_under_a_second():
     assert check(build(fast), rules=rules) == [
         Violation("speed", "command 001.04 (drive) drives 0.500 m in 0.250 s, faster than 1 m/s")
     ]
+
+
+def test_turnaround_the_rover_drives_before_its_images_are_seen():
+    doc = build(
+        [
+            dict(type="image", dt=0.0, bits=NAV_BITS, purpose="navigation", stop=None),
+            dict(type="downlink", dt=50.0, bits=NAV_BITS),
+            dict(type="drive", cells=LEG1, speed=0.02),
+            dict(type="wait", reason="ground", dt=600.0),
+            dict(type="wait", reason="uplink", dt=10.0),
+        ]
+    )
+    assert check(doc) == [
+        Violation(
+            "turnaround",
+            "command 000.04 (wait) at 760 s: the rover acts before its images are seen, the "
+            "ground needs 610.0 s",
+        )
+    ]
+
+
+def test_turnaround_a_ground_of_no_time_has_no_window_time():
+    # the ground needs 0.5 s; it gets none (waits of 0 s right after the downlink)
+    rules = dataclasses.replace(RULES_, ground_s=0.5, uplink_s=0.0)
+    doc = build(
+        [
+            dict(type="image", dt=0.0, bits=NAV_BITS, purpose="navigation", stop=None),
+            dict(type="downlink", dt=50.0, bits=NAV_BITS),
+            dict(type="wait", reason="ground", dt=0.0),
+            dict(type="wait", reason="uplink", dt=0.0),
+        ]
+    )
+    assert check(doc, rules=rules) == [
+        Violation(
+            "turnaround",
+            "command 000.03 (wait) at 50 s: 0.0 s of window since its images reached the "
+            "ground, the ground needs 0.5 s",
+        )
+    ]
+
+
+def test_risk_a_negative_risk_counts_as_none():
+    # 0.02 per footprint on the first drive but -0.5 on one cell: three trials, 1 - 0.98^3
+    risk = np.zeros(SHAPE)
+    risk[2, :] = 0.02
+    risk[2, 3] = -0.5
+    assert only(check(build(plan()), risk=risk), "risk") == (
+        "the command cycle of command 001.04 (drive) has a 0.0588 chance of meeting a hazard "
+        "the DEM cannot show, above 0.05"
+    )
+
+
+def test_risk_each_step_counts_its_own_length():
+    # the second drive's diagonal step (0.707 m, 1.414 footprints) ends in the one risky
+    # cell: its trials are its own length's, not the next step's 0.5 m
+    r = 1.0 - (1.0 - RULES_.max_cycle_risk) ** (0.5 / math.hypot(0.5, 0.5))
+    risk = np.zeros(SHAPE)
+    risk[3, 6] = r * 1.001
+    assert only(check(build(plan()), risk=risk), "risk") == (
+        "the command cycle of command 002.09 (drive) has a 0.0500 chance of meeting a hazard "
+        "the DEM cannot show, above 0.05"
+    )
+    risk[3, 6] = r * (1 - 1e-6)
+    assert check(build(plan()), risk=risk) == []
