@@ -7,6 +7,7 @@ mutant of :mod:`planners.route_check`.
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import replace
 
@@ -684,3 +685,26 @@ def test_solver_refuses_bad_search_options_by_name(kwargs, message, twin):
     if twin is not None:
         route = solve_orienteering(args["travel"], args["prizes"], args["budget"], **call, **twin)
         assert run_check(route, args) == []
+
+
+def test_solver_refuses_an_inverted_window_at_the_start_before_searching():
+    # no route could serve it, yet the problem is what is wrong, not the search's result
+    windows = np.array([[1.5, 1.0], [0.0, INF], [0.0, INF], [0.0, INF]])
+    args = problem(time_windows=windows)
+    with pytest.raises(InvalidProblemError) as info:
+        solve_orienteering(args.pop("travel"), args.pop("prizes"), args.pop("budget"), **args)
+    assert str(info.value) == "time window of node 0 opens at 1.5 after it closes at 1.0"
+
+
+def test_solver_defaults_are_the_documented_ones():
+    # the docstring promises a 10 s budget, seed 0, a closed tour from node 0, no cap given
+    params = inspect.signature(solve_orienteering).parameters
+    assert {
+        k: params[k].default for k in ("start", "end", "time_limit_s", "seed", "wall_cap_s")
+    } == {
+        "start": 0,
+        "end": None,
+        "time_limit_s": 10.0,
+        "seed": 0,
+        "wall_cap_s": None,
+    }
