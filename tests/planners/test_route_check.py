@@ -614,10 +614,19 @@ def test_check_route_allows_zero_and_fractional_travel_refuses_small_negative():
     travel[0, 2] = 0.0
     travel[3, 0] = 0.5
     assert run_check(made(), problem(travel=travel)) == []
+    args = problem(travel=travel)
+    route = solve_orienteering(
+        travel, args["prizes"], args["budget"], start=0, end=3, service=args["service"]
+    )
+    assert run_check(route, args) == []
     travel[3, 0] = -0.5
+    message = "travel has negative entries; travel times must be >= 0"
     with pytest.raises(InvalidProblemError) as info:
         run_check(made(), problem(travel=travel))
-    assert str(info.value) == "travel has negative entries; travel times must be >= 0"
+    assert str(info.value) == message
+    with pytest.raises(InvalidProblemError) as info:
+        solve_orienteering(travel, args["prizes"], args["budget"], start=0, end=3)
+    assert str(info.value) == message
 
 
 @pytest.mark.parametrize(("change", "message", "twin"), INVALID_PROBLEMS, ids=lambda v: None)
