@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from frigoris.planners import orienteering
 from frigoris.planners.errors import InvalidProblemError
 from frigoris.planners.orienteering import Route, check_route, solve_orienteering
 
@@ -629,13 +630,21 @@ def test_check_route_allows_zero_and_fractional_travel_refuses_small_negative():
     assert str(info.value) == message
 
 
+def _no_search(*args, **kwargs):
+    raise AssertionError("the solver searched a problem it should have refused")
+
+
 @pytest.mark.parametrize(("change", "message", "twin"), INVALID_PROBLEMS, ids=lambda v: None)
-def test_solver_refuses_an_invalid_problem_with_the_checkers_words(change, message, twin):
-    # the solver validates on its own (planners/orienteering.py): the same rule, the same
-    # message; its twin is solved and the route passes the checker
+def test_solver_refuses_an_invalid_problem_with_the_checkers_words(
+    change, message, twin, monkeypatch
+):
+    # the solver validates on its own (planners/orienteering.py), before any search: the
+    # same rule, the same message; its twin is solved and the route passes the checker
     args = problem(**change)
-    with pytest.raises(InvalidProblemError) as info:
-        solve_orienteering(args.pop("travel"), args.pop("prizes"), args.pop("budget"), **args)
+    with monkeypatch.context() as m:
+        m.setattr(orienteering, "_solve", _no_search)
+        with pytest.raises(InvalidProblemError) as info:
+            solve_orienteering(args.pop("travel"), args.pop("prizes"), args.pop("budget"), **args)
     assert str(info.value) == message
     if twin is not None:
         args = problem(**twin)
@@ -717,3 +726,15 @@ def test_solver_defaults_are_the_documented_ones():
         "seed": 0,
         "wall_cap_s": None,
     }
+
+
+@pytest.mark.parametrize("budget", [6.75, 6.5, 6.0])
+def test_solver_windows_open_before_time_zero_change_nothing(budget):
+    # the rover leaves at 0 whatever the windows say before: the same routes as without them
+    args = problem(budget=budget)
+    early = np.array([[-5.0, INF], [-INF, INF], [-0.5, INF], [-5.0, INF]])
+    kw = dict(start=0, end=3, service=args["service"], time_limit_s=1.0)
+    plain = solve_orienteering(args["travel"], args["prizes"], budget, **kw)
+    windowed = solve_orienteering(args["travel"], args["prizes"], budget, time_windows=early, **kw)
+    assert windowed == plain
+    assert run_check(windowed, problem(budget=budget, time_windows=early)) == []
