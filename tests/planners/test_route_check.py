@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -738,3 +739,18 @@ def test_solver_windows_open_before_time_zero_change_nothing(budget):
     windowed = solve_orienteering(args["travel"], args["prizes"], budget, time_windows=early, **kw)
     assert windowed == plain
     assert run_check(windowed, problem(budget=budget, time_windows=early)) == []
+
+
+def test_solver_wall_cap_defaults_to_six_times_the_limit_plus_30_s(monkeypatch):
+    # the docstring: None is 6 x time_limit_s + 30 s; _solve gets it as a perf_counter deadline
+    seen = {}
+
+    def record(spec, time_limit_s, seed, deadline, time_windows):
+        seen["left_s"] = deadline - time.perf_counter()
+        raise AssertionError("recorded")
+
+    monkeypatch.setattr(orienteering, "_solve", record)
+    args = problem()
+    with pytest.raises(AssertionError, match="recorded"):
+        solve_orienteering(args["travel"], args["prizes"], 10.0, start=0, end=3, time_limit_s=10.0)
+    assert 80.0 < seen["left_s"] <= 90.0
