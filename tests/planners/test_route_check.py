@@ -754,3 +754,15 @@ def test_solver_wall_cap_defaults_to_six_times_the_limit_plus_30_s(monkeypatch):
     with pytest.raises(AssertionError, match="recorded"):
         solve_orienteering(args["travel"], args["prizes"], 10.0, start=0, end=3, time_limit_s=10.0)
     assert 80.0 < seen["left_s"] <= 90.0
+
+
+def test_solver_names_the_first_inverted_window_and_takes_its_arrays_by_name():
+    windows = np.array([[0.0, INF], [1.5, 1.0], [3.0, 2.0], [0.0, INF]])
+    args = problem(time_windows=windows)
+    with pytest.raises(InvalidProblemError) as info:
+        solve_orienteering(
+            travel=args["travel"], prizes=args["prizes"], budget=10.0, end=3, time_windows=windows
+        )
+    assert str(info.value) == "time window of node 1 opens at 1.5 after it closes at 1.0"
+    with pytest.raises(TypeError):
+        solve_orienteering(args["travel"], args["prizes"], 10.0, 0, 3)  # options by keyword
