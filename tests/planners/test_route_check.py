@@ -609,7 +609,7 @@ def test_check_route_absolute_tolerance_below_one_is_1e9_not_more():
     assert run_check(made(prize=0.75e-9, bound=0.0), tiny) == []
 
 
-def test_check_route_allows_zero_and_fractional_travel_refuses_small_negative():
+def test_check_route_allows_zero_and_fractional_travel_refuses_small_negative(monkeypatch):
     # two nodes at the same place (travel 0) and a fractional travel are valid problems,
     # on legs the route does not use; -0.5 is refused like any negative travel
     travel = LINE["travel"].copy()
@@ -626,6 +626,7 @@ def test_check_route_allows_zero_and_fractional_travel_refuses_small_negative():
     with pytest.raises(InvalidProblemError) as info:
         run_check(made(), problem(travel=travel))
     assert str(info.value) == message
+    monkeypatch.setattr(orienteering, "_solve", _no_search)  # refused before any search
     with pytest.raises(InvalidProblemError) as info:
         solve_orienteering(travel, args["prizes"], args["budget"], start=0, end=3)
     assert str(info.value) == message
