@@ -80,7 +80,20 @@ MEMORY_SHARE = 0.5
 map needs several times the DEM array); larger ones go in tiles."""
 
 
-def _available_bytes() -> int:
+def _available_bytes(meminfo: PathLike = "/proc/meminfo") -> int:
+    """Memory a new allocation can get now: the kernel's MemAvailable.
+
+    Free pages alone (``SC_AVPHYS_PAGES``) leave out the page cache, which the kernel gives
+    back on demand: after reading a few files, "free" falls to a few hundred MB on a machine
+    with gigabytes available, and a DEM that fits was refused.
+    """
+    try:
+        with open(meminfo) as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not on Linux

@@ -335,3 +335,14 @@ def test_bands_of_several_types_come_back_in_their_own(tmp_path, make_dem):
         assert ds.descriptions == ("elevation", "mask", "bits")
     with pytest.raises(TerrainError, match="not among the layers"):
         write_geotiff(tmp_path / "x.tif", {"a": mask}, dem, dtype={"b": "uint8"})
+
+
+def test_available_memory_counts_the_page_cache(tmp_path):
+    # MemFree leaves out the page cache the kernel gives back on demand: MemAvailable is read.
+    from frigoris.terrain.io import _available_bytes
+
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal: 24000000 kB\nMemFree: 200000 kB\nMemAvailable: 11000000 kB\n")
+    assert _available_bytes(meminfo) == 11000000 * 1024
+    meminfo.write_text("garbage\n")  # no MemAvailable line: the free pages, still a number
+    assert _available_bytes(meminfo) > 0
