@@ -14,7 +14,7 @@ from rasterio.crs import CRS
 from frigoris import terrain
 from frigoris.terrain import crs as lcrs
 from frigoris.terrain.errors import TerrainError
-from frigoris.terrain.io import read_layers, read_tags, write_geotiff
+from frigoris.terrain.io import _available_bytes, read_layers, read_tags, write_geotiff
 from frigoris.terrain.slope import slope_deg
 from tests.conftest import run_gdal
 
@@ -339,8 +339,6 @@ def test_bands_of_several_types_come_back_in_their_own(tmp_path, make_dem):
 
 def test_available_memory_counts_the_page_cache(tmp_path):
     # MemFree leaves out the page cache the kernel gives back on demand: MemAvailable is read.
-    from frigoris.terrain.io import _available_bytes
-
     meminfo = tmp_path / "meminfo"
     meminfo.write_text("MemTotal: 24000000 kB\nMemFree: 200000 kB\nMemAvailable: 11000000 kB\n")
     assert _available_bytes(meminfo) == 11000000 * 1024
