@@ -59,10 +59,17 @@ RICE_MAX = 20.0
 
 @njit(cache=True, nogil=True)
 def _block_moments(z, block, lags, out, lo, hi):
-    """Blocks ``lo:hi`` (row-major) of :func:`block_moments`, into ``out``."""
+    """Blocks ``lo:hi`` (row-major) of :func:`block_moments`, into ``out``.
+
+    One pass over each block's cells feeds every lag and direction: each sum still takes its
+    terms in raster order, so the numbers are those of one pass per lag and direction.
+    """
     rows, cols = z.shape
     nbc = out.shape[1]
     nl = lags.size
+    acc = np.zeros(6 * nl)
+    buf = np.empty(block * block)
+    tmp = np.empty(block * block)
     for b in range(lo, hi):
         bi = b // nbc
         bj = b - bi * nbc
@@ -70,49 +77,126 @@ def _block_moments(z, block, lags, out, lo, hi):
         r1 = min(r0 + block, rows)
         c0 = bj * block
         c1 = min(c0 + block, cols)
-        for li in range(nl):
-            lag = lags[li]
-            n = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            for i in range(r0, r1):
-                for j in range(c0, c1 - lag):
-                    d = np.float64(z[i, j + lag]) - np.float64(z[i, j])
-                    if d == d:
-                        n += 1.0
-                        s1 += d
-                        s2 += d * d
-            out[bi, bj, 6 * li] = n
-            out[bi, bj, 6 * li + 1] = s1
-            out[bi, bj, 6 * li + 2] = s2
-            n = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            for i in range(r0, r1 - lag):
-                for j in range(c0, c1):
-                    d = np.float64(z[i + lag, j]) - np.float64(z[i, j])
-                    if d == d:
-                        n += 1.0
-                        s1 += d
-                        s2 += d * d
-            out[bi, bj, 6 * li + 3] = n
-            out[bi, bj, 6 * li + 4] = s1
-            out[bi, bj, 6 * li + 5] = s2
-        out[bi, bj, 6 * nl] = _robust_v1(z, r0, r1, c0, c1)
+        acc[:] = 0.0
+        for i in range(r0, r1):
+            for j in range(c0, c1):
+                z0 = np.float64(z[i, j])
+                for li in range(nl):
+                    lag = lags[li]
+                    if j + lag < c1:
+                        d = np.float64(z[i, j + lag]) - z0
+                        if d == d:
+                            acc[6 * li] += 1.0
+                            acc[6 * li + 1] += d
+                            acc[6 * li + 2] += d * d
+                    if i + lag < r1:
+                        d = np.float64(z[i + lag, j]) - z0
+                        if d == d:
+                            acc[6 * li + 3] += 1.0
+                            acc[6 * li + 4] += d
+                            acc[6 * li + 5] += d * d
+        for k in range(6 * nl):
+            out[bi, bj, k] = acc[k]
+        out[bi, bj, 6 * nl] = _robust_v1(z, r0, r1, c0, c1, buf, tmp)
 
 
 CHI2_1_MEDIAN = 0.454936
 """Median of a chi-square with one degree of freedom: median(x^2) / sigma^2 for x ~ N(0, s^2)."""
+MEDIAN_SAMPLE = 128
+"""Values sampled to bracket a block's median (see :func:`_kth_pair`)."""
+MEDIAN_BRACKET = 18
+"""Sample ranks on each side of the median's rank that bound the bracket: three standard
+deviations of the rank of the median in a sample of 128 (sqrt(128) / 2 = 5.7), so the bracket
+misses it in a few blocks in a thousand, which then select over all their values."""
 
 
 @njit(cache=True, nogil=True)
-def _robust_v1(z, r0, r1, c0, c1):
+def _select(a, k, lo, hi):
+    """Put the k-th smallest of ``a[lo:hi + 1]`` at ``a[k]`` (quickselect, median of three)."""
+    while hi > lo:
+        mid = (lo + hi) >> 1
+        if a[mid] < a[lo]:
+            a[lo], a[mid] = a[mid], a[lo]
+        if a[hi] < a[mid]:
+            a[hi], a[mid] = a[mid], a[hi]
+            if a[mid] < a[lo]:
+                a[lo], a[mid] = a[mid], a[lo]
+        pivot = a[mid]
+        i = lo
+        j = hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while pivot < a[j]:
+                j -= 1
+            if i <= j:
+                a[i], a[j] = a[j], a[i]
+                i += 1
+                j -= 1
+        # now a[lo:j + 1] <= pivot <= a[i:hi + 1], and a[j + 1:i] == pivot
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            return
+
+
+@njit(cache=True, nogil=True)
+def _kth_pair(a, n, k, tmp):
+    """The k-th and (k + 1)-th smallest of ``a[:n]`` (0-based), exactly; ``a`` is reordered.
+
+    A sample of ``MEDIAN_SAMPLE`` values (at scattered positions) gives two values that
+    bracket rank k with near certainty; one pass counts the values below the bracket and
+    gathers those inside into ``tmp``, and the selection runs over the bracket only. When the
+    bracket misses (counted, not assumed), the selection runs over all ``n``.
+    """
+    s = MEDIAN_SAMPLE
+    if n >= 4 * s:
+        samp = np.empty(s)
+        for t in range(s):
+            samp[t] = a[(t * 2654435761) % n]  # Knuth's multiplicative hash: scattered
+        samp.sort()
+        centre = (k * s) // n
+        lo_r = centre - MEDIAN_BRACKET
+        hi_r = centre + MEDIAN_BRACKET + 1
+        lo_v = samp[lo_r] if lo_r > 0 else -np.inf
+        hi_v = samp[hi_r] if hi_r < s - 1 else np.inf
+        below = 0
+        c = 0
+        for t in range(n):
+            x = a[t]
+            below += x < lo_v
+            tmp[c] = x
+            c += (x >= lo_v) & (x <= hi_v)
+        if below <= k and below + c >= k + 2:
+            _select(tmp, k - below, 0, c - 1)
+            _select(tmp, k + 1 - below, k - below + 1, c - 1)
+            return tmp[k - below], tmp[k + 1 - below]
+    _select(a, k, 0, n - 1)
+    if k + 1 < n:
+        _select(a, k + 1, k + 1, n - 1)
+        return a[k], a[k + 1]
+    return a[k], a[k]
+
+
+@njit(cache=True, nogil=True)
+def _median(a, n, tmp):
+    """Median of ``a[:n]`` (n >= 1), exactly as ``np.median``; ``a`` is reordered."""
+    if n & 1:
+        return _kth_pair(a, n, n >> 1, tmp)[0]
+    lo, hi = _kth_pair(a, n, (n >> 1) - 1, tmp)
+    return (lo + hi) / 2
+
+
+@njit(cache=True, nogil=True)
+def _robust_v1(z, r0, r1, c0, c1, buf, tmp):
     """Robust one-pixel variogram of a block (NaN: too few differences).
 
     The median squared deviation of the differences from their median, over the chi-square
-    median, averaged over the two directions.
+    median, averaged over the two directions. ``buf`` and ``tmp`` are scratch of the block's
+    size.
     """
-    buf = np.empty((r1 - r0) * (c1 - c0))
     total = 0.0
     for direction in range(2):
         n = 0
@@ -127,10 +211,10 @@ def _robust_v1(z, r0, r1, c0, c1):
                     n += 1
         if n < 8:
             return np.nan
-        m = np.median(buf[:n])
+        m = _median(buf, n, tmp)
         for k in range(n):
             buf[k] = (buf[k] - m) ** 2
-        total += np.median(buf[:n])
+        total += _median(buf, n, tmp)
     return 0.5 * total / CHI2_1_MEDIAN
 
 

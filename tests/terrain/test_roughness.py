@@ -11,6 +11,9 @@ from scipy import special
 
 from frigoris.terrain.roughness import (
     BLOCK_PX,
+    LAGS_PX,
+    MEDIAN_SAMPLE,
+    _median,
     block_moments,
     block_variogram,
     horn_weights,
@@ -95,3 +98,47 @@ def test_rice_tail_against_the_noncentral_chi_square():
     exact = 1.0 - special.chndtr(w * w, 2.0, u * u)
     assert np.max(np.abs(rice_tail(u, w) - exact)) < 3e-4
     assert float(rice_tail(0.0, 1.0)) == pytest.approx(math.exp(-0.5), abs=1e-4)  # Rayleigh
+
+
+@pytest.mark.parametrize("kind", ["normal", "ties", "heavy", "sorted", "constant", "missed"])
+def test_block_median_is_numpys_median_exactly(kind):
+    # The bracketed selection behind the robust variogram returns np.median's value bit for
+    # bit, for every length (odd, even, below and above the sampling threshold), on tied,
+    # heavy-tailed and sorted values, and when the sample misses the median (fallback).
+    rng = np.random.default_rng(7)
+    tmp = np.empty(5000)
+    for n in [1, 2, 3, 8, 9, 4 * MEDIAN_SAMPLE - 1, 4 * MEDIAN_SAMPLE, 1001, 4032, 4033]:
+        if kind == "ties":
+            x = rng.integers(0, 4, n).astype(float)
+        elif kind == "heavy":
+            x = np.round(rng.standard_cauchy(n), 2)
+        elif kind == "sorted":
+            x = np.sort(rng.normal(size=n))
+        elif kind == "constant":
+            x = np.full(n, 0.25)
+        else:
+            x = rng.normal(size=n)
+        if kind == "missed" and n >= 4 * MEDIAN_SAMPLE:
+            # every sampled position holds a huge value: the bracket misses the median
+            x[(np.arange(MEDIAN_SAMPLE) * 2654435761) % n] = 1e9
+        assert _median(x.copy(), n, tmp) == np.median(x)
+
+
+def test_block_moments_sums_match_numpy_per_lag_and_direction():
+    # The one-pass moments equal the counts, sums and sums of squares of each lag's
+    # differences, taken block by block with numpy (nodata skipped).
+    rng = np.random.default_rng(3)
+    z = rng.normal(0.0, 1.0, (150, 130)).astype(np.float32)
+    z[10:20, 40:45] = np.nan
+    m = block_moments(z)
+    for bi in range(m.shape[0]):
+        for bj in range(m.shape[1]):
+            blk = z[bi * BLOCK_PX : (bi + 1) * BLOCK_PX, bj * BLOCK_PX : (bj + 1) * BLOCK_PX]
+            blk = blk.astype(np.float64)
+            for li, lag in enumerate(LAGS_PX):
+                for k, d in enumerate([blk[:, lag:] - blk[:, :-lag], blk[lag:] - blk[:-lag]]):
+                    d = d[np.isfinite(d)]
+                    got = m[bi, bj, 6 * li + 3 * k : 6 * li + 3 * k + 3]
+                    assert got[0] == d.size
+                    assert got[1] == pytest.approx(d.sum(), abs=1e-9)
+                    assert got[2] == pytest.approx((d * d).sum(), rel=1e-12)
