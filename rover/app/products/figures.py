@@ -154,11 +154,12 @@ def hazard_figure(hm, path, *, title: str) -> pathlib.Path:
     ax = axes[0]
     _hazard_panel(ax, dem, shade, f"keep-out by reason ({float(hm.keepout.mean()):.0%} of the map)")
     ax.set_ylabel("northing (m)")
-    bits = hm.keepout_reason
-    code = np.zeros(dem.shape, np.float32)
+    # each cell's colour code, the first reason it holds in HAZARD_REASON_STYLE (one table
+    # lookup per cell; the block's highest code is the first reason in the block)
+    lut = np.zeros(256, np.uint8)
     for n, (reason, _, _) in enumerate(reversed(HAZARD_REASON_STYLE)):
-        code[(bits & (1 << REASONS.index(reason))) > 0] = n + 1  # later wins: the first reason
-    code = decimate(code, k, "max") if k > 1 else code
+        lut[(np.arange(256) & (1 << REASONS.index(reason))) > 0] = n + 1  # later wins
+    code = decimate(lut[hm.keepout_reason], k, "max").astype(np.float32)
     colours = [c for _, c, _ in reversed(HAZARD_REASON_STYLE)]
     ax.imshow(
         np.where(code > 0, code, np.nan),

@@ -6,7 +6,6 @@ import math
 import os
 import pathlib
 import tempfile
-import warnings
 from collections.abc import Sequence
 
 import matplotlib
@@ -75,19 +74,39 @@ def decimate(a: np.ndarray, factor: int, how: str = "mean") -> np.ndarray:
     rows, cols = a.shape
     pr, pc = -rows % factor, -cols % factor
     if how == "mean":
-        b = np.pad(np.asarray(a, dtype=np.float32), ((0, pr), (0, pc)), constant_values=np.nan)
-        b = b.reshape(b.shape[0] // factor, factor, b.shape[1] // factor, factor)
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks stay NaN
-            return np.nanmean(b, axis=(1, 3))
-    fill = False if a.dtype == bool else np.nan
-    b = np.pad(a, ((0, pr), (0, pc)), constant_values=fill)
-    b = b.reshape(b.shape[0] // factor, factor, b.shape[1] // factor, factor)
+        b = np.asarray(a, dtype=np.float32)
+        if pr or pc:
+            b = np.pad(b, ((0, pr), (0, pc)), constant_values=np.nan)
+        valid = b == b
+        total = _block_reduce(np.where(valid, b, np.float32(0.0)), factor, np.add)
+        count = _block_reduce(valid.astype(np.float32), factor, np.add)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total / count  # all-NaN blocks: 0 / 0, NaN
     if a.dtype == bool:
-        return b.any(axis=(1, 3))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmax(b, axis=(1, 3))
+        b = np.pad(a, ((0, pr), (0, pc)), constant_values=False) if pr or pc else a
+        return _block_reduce(b, factor, np.logical_or)
+    fill = np.nan if a.dtype.kind == "f" else np.iinfo(a.dtype).min  # never the block's max
+    b = np.pad(a, ((0, pr), (0, pc)), constant_values=fill) if pr or pc else a
+    return _block_reduce(b, factor, np.fmax)  # fmax skips NaN, as nanmax
+
+
+def _block_reduce(b: np.ndarray, factor: int, op) -> np.ndarray:
+    """Reduce ``factor`` x ``factor`` blocks of ``b`` (sides multiples of ``factor``) with ``op``.
+
+    One whole-array ``op`` per offset in the block, along columns then along rows: a few passes
+    over memory, where a reduction over a short inner axis of a 4-d view (``nanmean`` over
+    axes 1 and 3) loops cell by cell and took seconds on a 4096^2 layer.
+    """
+    rows, cols = b.shape
+    cb = b.reshape(rows, cols // factor, factor)
+    acc = cb[:, :, 0].copy()
+    for t in range(1, factor):
+        op(acc, cb[:, :, t], out=acc)
+    rb = acc.reshape(rows // factor, factor, cols // factor)
+    out = rb[:, 0, :].copy()
+    for t in range(1, factor):
+        op(out, rb[:, t, :], out=out)
+    return out
 
 
 def base_map(
