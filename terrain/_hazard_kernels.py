@@ -178,8 +178,20 @@ def _fuse_rows(
     tan_max = math.tan(math.radians(limits[0]))
     mr, mc = margin.shape
     lx, ly, lrad2 = lander_xyr[0], lander_xyr[1], lander_xyr[2] ** 2
+    # Block and link-cell columns of every column, once: an integer division per cell and
+    # lookup was the fusion's largest cost.
+    block_col = np.empty(cols, np.int64)
+    link_col = np.full(cols, -1, np.int64)
+    for j in range(cols):
+        block_col[j] = (col0 + j) // block
+        jj = j - link_c0
+        if jj >= 0 and jj // link_f < mc:
+            link_col[j] = jj // link_f
     for i in range(lo, hi):
         yc = y0 - (row0 + i + 0.5) * res
+        block_row = (row0 + i) // block
+        ii = i - link_r0
+        link_row = ii // link_f if ii >= 0 and ii // link_f < mr else -1
         for j in range(cols):
             s = slope[i, j]
             zv = z[i, j]
@@ -191,7 +203,7 @@ def _fuse_rows(
             # slope risk from the table, rock risk, combined as independent
             ps = zero
             if s <= max_slope:
-                sig = sigma_blocks[(row0 + i) // block, (col0 + j) // block]
+                sig = sigma_blocks[block_row, block_col[j]]
                 if sig > 0.0:
                     nu = math.tan(math.radians(s))
                     ps = np.float32(rice_lookup(rice, rice_step, nu / sig, tan_max / sig))
@@ -209,15 +221,8 @@ def _fuse_rows(
                 if (xc - lx) ** 2 + (yc - ly) ** 2 <= lrad2:
                     b |= LANDER
             if use_link:
-                ii = i - link_r0
-                jj = j - link_c0
-                ok = False
-                if ii >= 0 and jj >= 0:
-                    ii //= link_f
-                    jj //= link_f
-                    if ii < mr and jj < mc:
-                        ok = margin[ii, jj] >= 0.0
-                if not ok:
+                lc = link_col[j]
+                if link_row < 0 or lc < 0 or not margin[link_row, lc] >= 0.0:
                     b |= LINK
             bits[i, j] = b
             ts = s / max_slope
