@@ -916,9 +916,12 @@ def lander_range(
 
     ``rows`` and ``cols`` are ``(start, stop)`` grid indices (the whole grid, or a window).
     """
-    dr = np.arange(*rows, dtype=np.float64)[:, None] - lander_rc[0]
-    dc = np.arange(*cols, dtype=np.float64)[None, :] - lander_rc[1]
-    return (res_m * np.sqrt(dr**2 + dc**2)).astype(np.float32)
+    dr = np.arange(*rows, dtype=np.float64) - lander_rc[0]
+    dc = np.arange(*cols, dtype=np.float64) - lander_rc[1]
+    d = np.add.outer(dr**2, dc**2)  # one float64 scratch array, worked in place
+    np.sqrt(d, out=d)
+    d *= res_m
+    return d.astype(np.float32)
 
 
 def lander_link_box(

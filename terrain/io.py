@@ -571,7 +571,10 @@ def write_geotiff(
         with MemoryFile() as mem:
             with mem.open(**profile, **staging) as ds:
                 for i, (name, arr) in enumerate(bands.items(), start=1):
-                    ds.write(arr.astype(types[name], copy=False).astype(store, copy=False), i)
+                    band = arr.astype(types[name], copy=False).astype(store, copy=False)
+                    # as a (1, M, N) view with its index list: a bare 2-d band is copied
+                    # into a new 3-d array by rasterio first (np.stack), 64 MB a band at 4096^2
+                    ds.write(band[np.newaxis], [i])
                     ds.set_band_description(i, name)
                 if tags:
                     ds.update_tags(**{k: _tag_value(v) for k, v in tags.items()})

@@ -250,9 +250,10 @@ class LinkField:
             return margin, vis
         ii = (np.arange(br0, br1) - self.row0) // self.factor
         jj = (np.arange(bc0, bc1) - self.col0) // self.factor
-        sel = np.ix_(ii, jj)
-        margin[br0 - r0 : br1 - r0, bc0 - c0 : bc1 - c0] = self.margin_db[sel]
-        vis[br0 - r0 : br1 - r0, bc0 - c0 : bc1 - c0] = self.visible[sel] > 0
+        # rows first, then columns: two gathers along one axis each, several times faster than
+        # one gather through an open mesh (np.ix_) of a 4096^2 window
+        margin[br0 - r0 : br1 - r0, bc0 - c0 : bc1 - c0] = self.margin_db[ii][:, jj]
+        vis[br0 - r0 : br1 - r0, bc0 - c0 : bc1 - c0] = (self.visible[ii] > 0)[:, jj]
         return margin, vis
 
 
