@@ -16,8 +16,11 @@
    100-node time-window instances.
 3. ``tw150``, the 150-node rover-like instance with windows, and the traverse planner's own
    instances: the gap between the route's prize and the best bound ever proven for the
-   instance, against the same gap for the solver before issue 18 (target: at most half), and
-   the same route on a second run.
+   instance, against the same gap for the solver before issue 18 (at most half), and for
+   ``tw150`` against issue 18's own target (at most half the 34 % gap the issue was filed
+   with); the bounds of ``proven.csv`` are CP-SAT's (long runs) or, lower where they are,
+   ng-route dynamic programming's (:mod:`benchmarks.orienteering_ng_bound`). And the same
+   route on a second run.
 
 Gaps are relative to the reference: ``(reference - prize) / reference``.
 """
@@ -39,6 +42,11 @@ from frigoris.planners.orienteering import Route, check_route, solve_orienteerin
 TIME_LIMIT_S = 10.0
 FRACTION_TARGET = 0.95
 GAP_TARGET = 0.005
+#: The instance and the gap of issue 18's last target: "on the 150-node benchmark with windows
+#: the route reaches 66 % of the CP-SAT bound" (34 % below it); the target is half that gap,
+#: against the best bound anyone can prove.
+ISSUE_INSTANCE = "tw150"
+ISSUE_GAP = 0.34
 #: Relative tolerance when comparing a prize with a recorded optimum (prizes of the traverse
 #: instances are not dyadic; a proof holds up to the solver's prize rounding, about 2**-40).
 SAME = 1e-9
@@ -214,12 +222,22 @@ def generated() -> None:
             continue
         now = gap(route.prize, k.bound)
         before = gap(k.legacy_prize, k.bound)
+        if p.name == ISSUE_INSTANCE:
+            # issue 18's target: half the gap it was filed with, against the best bound proven
+            target = 0.5 * ISSUE_GAP
+            print(
+                f"BENCH orienteering: {p.name} ({p.n} nodes) prize {route.prize:.6g} against "
+                f"the best bound ever proven {k.bound:.6g}: gap {now:.2%} ratio="
+                f"{now / target:.3f} (target <= {target:.0%}, half the {ISSUE_GAP:.0%} of "
+                f"issue 18) {verdict(now <= target)}",
+                flush=True,
+            )
         ok = now <= 0.5 * before or route.prize >= k.bound * (1 - SAME)
         print(
             f"BENCH orienteering: {p.name} ({p.n} nodes) prize {route.prize:.6g} against the "
             f"best bound ever proven {k.bound:.6g}: gap {now:.2%}, before {before:.2%} "
-            f"(prize {k.legacy_prize:.6g}) ratio={now / before if before else 0.0:.3f} "
-            f"(target <= 0.5) {verdict(ok)}",
+            f"(prize {k.legacy_prize:.6g}, same bound) ratio="
+            f"{now / before if before else 0.0:.3f} (target <= 0.5) {verdict(ok)}",
             flush=True,
         )
         if k.legacy_bound is not None:
