@@ -1,10 +1,11 @@
-"""Measure how much work each of the solver's two engines does per CPU second.
+"""Measure how much work each of the solver's engines does per CPU second.
 
 ``python -m benchmarks.calibrate_orienteering`` runs, on a sample of the generated instances,
-the compiled ruin-and-recreate search alone and CP-SAT alone, each for a fixed amount of its
-own deterministic work, and prints the work done per CPU second of the process (CPU seconds,
-not wall seconds: on a shared machine the wall clock mostly measures the neighbours). The
-solver's budgets per second of ``time_limit_s`` (``_HEUR_PER_SECOND``, ``_CP_PER_SECOND`` in
+the compiled ruin-and-recreate search alone, CP-SAT alone and (with time windows) the
+ng-route DP bound alone, each for a fixed amount of its own deterministic work, and prints
+the work done per CPU second of the process (CPU seconds, not wall seconds: on a shared
+machine the wall clock mostly measures the neighbours). The solver's budgets per second of
+``time_limit_s`` (``_HEUR_PER_SECOND``, ``_CP_PER_SECOND``, ``_NG_PER_SECOND`` in
 :mod:`frigoris.planners.orienteering`) are set a little below the medians, so that each of the
 two threads ends within the time limit on two free cores.
 """
@@ -20,10 +21,11 @@ from frigoris.planners import orienteering as o
 SAMPLE = ("op50_m_g2", "op100_c_g2", "optw50_c2", "optw100_u1", "traverse_s0_w", "tw150")
 HEUR_WORK = 2e8
 CP_WORK = 1.0
+NG_WORK = 2e8
 
 
 def main() -> None:
-    heur, cp = [], []
+    heur, cp, ng = [], [], []
     for p in load():
         if p.name not in SAMPLE:
             continue
@@ -42,11 +44,21 @@ def main() -> None:
         c = solved.work / (time.process_time() - c0)
         heur.append(h)
         cp.append(c)
-        print(f"  {p.name:16s} search {h:.3g} units/CPU s, CP-SAT {c:.3g} work/CPU s", flush=True)
+        line = f"  {p.name:16s} search {h:.3g} units/CPU s, CP-SAT {c:.3g} work/CPU s"
+        if relaxed.needs_times:
+            c0 = time.process_time()
+            _, work = o._ng_bound(relaxed, NG_WORK)
+            seconds = time.process_time() - c0
+            if work > 0:
+                ng.append(work / seconds)
+                line += f", ng-route DP {ng[-1]:.3g} units/CPU s"
+        print(line, flush=True)
     print(
         f"CALIBRATION orienteering: search median {statistics.median(heur):.3g} units/CPU s "
         f"(solver uses {o._HEUR_PER_SECOND:.3g}/s), CP-SAT median {statistics.median(cp):.3g} "
-        f"work/CPU s (solver uses {o._CP_PER_SECOND:.3g}/s)"
+        f"work/CPU s (solver uses {o._CP_PER_SECOND:.3g}/s), ng-route DP median "
+        f"{statistics.median(ng) if ng else float('nan'):.3g} units/CPU s (solver uses "
+        f"{o._NG_PER_SECOND:.3g}/s)"
     )
 
 

@@ -21,10 +21,11 @@ less where the sums would not fit 30 bits) and added in integers, so a walk's pr
 rounded down either, and the bound is rounded up to a float.
 
 The table ``best[t, i, M]`` (the best prize of a walk at node ``i`` whose service may start at
-grid time ``t`` with memory ``M``) is filled layer by layer in ``t``; waiting is allowed, so a
-layer starts as a copy of the one before and only states that improved on it are extended
-(extending the earlier, equal state already reached every later arrival). Every duration into
-a node other than the end must be at least one step (a walk could otherwise stay in one layer).
+grid time ``t`` with memory ``M``) is filled layer by layer in ``t`` by the solver's own kernel
+(:func:`frigoris.planners._orienteering_kernels.ng_fill`, which the solver runs in a small
+version on instances with windows); here the grid is finer, the neighbourhoods larger and the
+rounds unlimited. Every duration between two nodes other than the start and the end must be
+at least one step (a walk could otherwise stay in one layer).
 
 The neighbourhoods grow as in decremental state-space relaxation (Righini & Salani 2008): the
 best walk is traced back, and where it enters a node ``v`` again, ``v`` joins the
@@ -33,7 +34,8 @@ filled again. Every round's bound is valid; the lowest is returned.
 
 ``python -m benchmarks.orienteering_ng_bound NAME [STEP] [NG]`` prints the bound of one
 instance of ``benchmarks/data/orienteering``; ``--record`` merges it into ``proven.csv`` (the
-bound column only ever goes down).
+bound column only ever goes down), and records the best route's prize as the optimum when it
+meets the bound.
 """
 
 from __future__ import annotations
@@ -45,133 +47,15 @@ import time
 from fractions import Fraction
 
 import numpy as np
-from numba import njit
 
 from benchmarks.orienteering_instances import Problem, data_dir, load
 from benchmarks.prove_orienteering import read_table, write_row
+from frigoris.planners import _orienteering_kernels as _k
 
 #: Prizes are rounded up to multiples of 2**-PRIZE_BITS.
 PRIZE_BITS = 20
 #: No arc.
 NONE = -1
-NEG = np.iinfo(np.int32).min // 2
-
-
-@njit(cache=True)
-def _fill(dur, opens, closes, lat, prize, ng_pos, trans, start, end, t0, end_close, budget_g):
-    """Fill the table layer by layer; the best prize (integer units) of a walk reaching end."""
-    n = dur.shape[0]
-    masks = trans.shape[2]
-    horizon = budget_g + 1
-    table = np.full((horizon + 1, n, masks), NEG, dtype=prize.dtype)
-    table[t0, start, 1] = 0
-    best = NEG
-    for t in range(t0, horizon + 1):
-        for i in range(n):
-            if i == end:
-                continue
-            for mask in range(masks):
-                v = table[t, i, mask]
-                if t > t0 and table[t - 1, i, mask] >= v:
-                    table[t, i, mask] = table[t - 1, i, mask]  # waiting keeps the state
-                    continue
-                if v == NEG:
-                    continue
-                for j in range(n):
-                    d = dur[i, j]
-                    if d < 0 or j == i or j == start:
-                        continue
-                    b = ng_pos[i, j]
-                    if b >= 0 and (mask >> b) & 1:
-                        continue
-                    arrive = t + d
-                    if j == end:
-                        begin = max(arrive, opens[j])
-                        if arrive <= end_close and begin <= budget_g and v > best:
-                            best = v
-                        continue
-                    if arrive > closes[j]:
-                        continue
-                    begin = max(arrive, opens[j])
-                    if begin > lat[j]:
-                        continue
-                    nm = trans[i, j, mask]
-                    w = v + prize[j]
-                    if w > table[begin, j, nm]:
-                        table[begin, j, nm] = w
-    return best, table
-
-
-@njit(cache=True)
-def _walk(
-    table, dur, opens, closes, prize, ng_pos, trans, start, end, t0, end_close, budget_g, best
-):
-    """One best walk, traced back through the table: its nodes, end first (may stop short)."""
-    n = dur.shape[0]
-    masks = trans.shape[2]
-    out = [end]
-    # a state that reaches the end with the best value
-    ci, ct, cm = -1, -1, -1
-    for t in range(t0, table.shape[0]):
-        for i in range(n):
-            if i == end or dur[i, end] < 0:
-                continue
-            for mask in range(masks):
-                if table[t, i, mask] == best and ci < 0:
-                    arrive = t + dur[i, end]
-                    if arrive <= end_close and max(arrive, opens[end]) <= budget_g:
-                        ci, ct, cm = i, t, mask
-    while ci >= 0:
-        out.append(ci)
-        if ci == start:
-            break
-        v = table[ct, ci, cm]
-        while ct > t0 and table[ct - 1, ci, cm] == v:
-            ct -= 1
-        found = False
-        for i in range(n):
-            d = dur[i, ci]
-            if d < 0 or i == end or i == ci:
-                continue
-            b = ng_pos[i, ci]
-            lo = ct - d if ct > opens[ci] else t0  # waiting for the window: any earlier time
-            for t in range(max(lo, t0), ct - d + 1):
-                if t + d > closes[ci]:
-                    continue
-                for mask in range(masks):
-                    if table[t, i, mask] + prize[ci] != v or trans[i, ci, mask] != cm:
-                        continue
-                    if b >= 0 and (mask >> b) & 1:
-                        continue
-                    ci, ct, cm = i, t, mask
-                    found = True
-                    break
-                if found:
-                    break
-            if found:
-                break
-        if not found:
-            break
-    return out
-
-
-@njit(cache=True)
-def _translations(ng, ng_pos):
-    """``trans[i, j, M]``: the memory at ``j`` after leaving ``i`` with memory ``M``."""
-    n, k = ng.shape
-    out = np.zeros((n, n, 1 << k), dtype=np.int32)
-    for i in range(n):
-        for j in range(n):
-            jb = ng_pos[j, j]
-            for mask in range(1 << k):
-                nm = 1 << jb
-                for b in range(k):
-                    if (mask >> b) & 1:
-                        q = ng_pos[j, ng[i, b]]
-                        if q >= 0:
-                            nm |= 1 << q
-                out[i, j, mask] = nm
-    return out
 
 
 def _grid(x: float, step: float) -> int:
@@ -228,15 +112,16 @@ def ng_bound(
         [min(_grid(c, step), budget_g) if math.isfinite(c) else budget_g for c in windows[:, 1]],
         dtype=np.int64,
     )
-    into = dur[:, [j for j in range(n) if j != end]]
-    if (into == 0).any():
+    inner = [j for j in range(n) if j not in (start, end)]
+    if (dur[np.ix_(inner, inner)] == 0).any():
         raise ValueError(f"a duration rounds to 0 steps at step={step}; use a smaller step")
     # latest service start from which the end is still reachable on the grid (Bellman-Ford)
     lat = np.full(n, -(10**12), dtype=np.int64)
-    lat[end] = budget_g
+    lat[end] = closes[end]
     for _ in range(n):
         cand = np.max(np.where(dur >= 0, lat[None, :] - dur, -(10**12)), axis=1)
         new = np.maximum(lat, np.minimum(cand, closes))
+        new[end] = closes[end]
         if np.array_equal(new, lat):
             break
         lat = new
@@ -245,49 +130,53 @@ def ng_bound(
     for i in range(n):
         order = [int(j) for j in np.argsort(sym[i], kind="stable") if j != i][: base - 1]
         members.append([i, *order])
-    # a walk makes at most budget_g moves: with its sums below 2**30 the table is int32
-    bits = PRIZE_BITS
-    while bits > 0 and (budget_g + 1) * float(prizes.max(initial=0.0)) * 2.0**bits >= 2**30:
-        bits -= 1
+    # a walk makes at most budget_g moves: the smallest table whose integers hold its sums
+    # (int16 only where the prizes are exact in it, int32 with prizes rounded up)
+    top = (budget_g + 1) * float(prizes.max(initial=0.0))
+    for dtype, exact in ((np.int16, True), (np.int32, False), (np.int64, False)):
+        limit = 2.0 ** (8 * np.dtype(dtype).itemsize - 2)
+        bits = PRIZE_BITS
+        while bits > 0 and top * 2.0**bits >= limit:
+            bits -= 1
+        fits = dtype == np.int64 or top * 2.0**bits < limit
+        if fits and (not exact or np.array_equal(prizes * 2.0**bits, np.floor(prizes * 2.0**bits))):
+            break
     scale = float(2**bits)
-    prize_int = np.ceil(prizes * scale).astype(np.int64)
-    if (budget_g + 1) * int(prize_int.max(initial=0)) < 2**30:
-        prize_int = prize_int.astype(np.int32)
-    t0 = int(opens[start])
-    end_close = int(closes[end])
+    prize_int = np.ceil(prizes * scale).astype(dtype)
+    neg = -int(2 ** (8 * np.dtype(dtype).itemsize - 2))
+    order = np.array([start, *[i for i in range(n) if i != start]], dtype=np.int64)
     bound = math.inf
+    if ng > 16:
+        raise ValueError(f"ng={ng}: at most 16 (memories are 16-bit)")
     for r in range(rounds):
         k = max(len(m) for m in members)
         ng_nodes = np.zeros((n, k), dtype=np.int64)
         ng_pos = np.full((n, n), -1, dtype=np.int64)
         for i, mem in enumerate(members):
+            ng_nodes[i, :] = i  # padding: the node itself, its bit never set
             ng_nodes[i, : len(mem)] = mem
-            ng_nodes[i, len(mem) :] = i  # padding: the node itself, bit never set
-            for b, j in enumerate(mem):
-                ng_pos[i, j] = b
-        trans = _translations(ng_nodes, ng_pos)
-        best, table = _fill(
-            dur, opens, closes, lat, prize_int, ng_pos, trans, start, end, t0, end_close, budget_g
+            ng_pos[i, mem] = np.arange(len(mem))
+        trans = _k.ng_translations(ng_nodes, ng_pos)
+        best, table, _ = _k.ng_fill(
+            dur,
+            opens,
+            closes,
+            lat,
+            prize_int,
+            ng_pos,
+            trans,
+            order,
+            start,
+            end,
+            budget_g,
+            neg,
+            2**62,
         )
-        if best < 0:
+        if best == neg:
             return base_prize
         bound = min(bound, _float_up(Fraction(base_prize) + Fraction(int(best)) / Fraction(scale)))
         walk = list(
-            _walk(
-                table,
-                dur,
-                opens,
-                closes,
-                prize_int,
-                ng_pos,
-                trans,
-                start,
-                end,
-                t0,
-                end_close,
-                budget_g,
-                best,
-            )
+            _k.ng_walk(table, dur, opens, closes, prize_int, ng_pos, trans, start, end, best)
         )[::-1]
         del table
         grown = 0
@@ -335,8 +224,14 @@ def main(argv: list[str]) -> int:
             raise RuntimeError(f"{p.name}: a recorded route ({row['best']}) beats the bound")
         old = float(row["bound"]) if row.get("bound") else math.inf
         if bound < old:
-            write_row(table, dict(row, bound=repr(bound)), ("bound",))
+            row = dict(row, bound=repr(bound))
+            write_row(table, row, ("bound",))
             print(f"{p.name}: bound {old!r} -> {bound!r} recorded in {table}")
+        if not row.get("optimum") and row.get("best") and float(row["best"]) >= bound:
+            # a route that passed check_route reaches the bound: it is optimal
+            row = dict(row, optimum=row["best"], proof_s=f"{time.perf_counter() - t0:.0f}")
+            write_row(table, row, ("optimum", "proof_s"))
+            print(f"{p.name}: optimum {row['best']} proven (the best route meets the bound)")
     return 0
 
 

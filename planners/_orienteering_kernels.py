@@ -480,3 +480,168 @@ def search(
             cur_prize = best_prize
     state[1] = stale
     return cur_n, best_n, work[0], steps
+
+
+# --------------------------------------------------------------------------------------------
+# ng-route dynamic programming: an upper bound for time windows
+# --------------------------------------------------------------------------------------------
+#
+# The best prize of a *walk* from s to e on a time grid that keeps every rule of a route except
+# that a node may be entered again once the walk has passed through nodes whose neighbourhood
+# does not contain it (ng-routes, Baldacci, Mingozzi & Roberti 2011). Node i has a neighbourhood
+# N(i) of at most 16 nodes, itself first; a walk at i carries a memory M, a subset of N(i) as
+# bits, of the nodes it may not enter; leaving i for j needs j not in M, and the memory at j is
+# (M & N(j)) | {j}. An elementary route keeps these rules, so the best walk bounds every route.
+# ``dur[i, j]`` (grid steps, -1: no arc) is service at i plus travel, ``lo``/``hi`` the bounds
+# of the service start and ``lat`` the latest service start from which e is still reachable;
+# the caller rounds everything so that a route's grid times never exceed its true times.
+
+
+@njit(cache=True, nogil=True)
+def ng_bits(trans):
+    """Neighbourhood size (bits of a memory) that ``trans`` was built for."""
+    return trans[0, 0, 2, 0]
+
+
+@njit(cache=True, nogil=True)
+def ng_move(trans, i, j, mask):
+    """The memory at ``j`` after leaving ``i`` with memory ``mask`` (two 8-bit lookups)."""
+    return trans[i, j, 0, mask & 255] | trans[i, j, 1, (mask >> 8) & 255]
+
+
+@njit(cache=True, nogil=True)
+def ng_translations(ng, ng_pos):
+    """Lookup tables of :func:`ng_move`: ``trans[i, j, h, B]`` maps the bits ``B`` of byte ``h``.
+
+    ``ng[i]`` lists N(i) (padded with i), ``ng_pos[i, j]`` is j's bit in N(i) or -1. The bit
+    of ``j`` itself is in every entry of byte 0; ``trans[0, 0, 2, 0]`` holds the size ``k``.
+    """
+    n, k = ng.shape
+    out = np.zeros((n, n, 3, 256), dtype=np.int32)
+    for i in range(n):
+        for j in range(n):
+            for h in range(2):
+                for byte in range(256):
+                    nm = (1 << ng_pos[j, j]) if h == 0 else 0
+                    for q in range(8):
+                        b = 8 * h + q
+                        if b < k and (byte >> q) & 1:
+                            p = ng_pos[j, ng[i, b]]
+                            if p >= 0:
+                                nm |= 1 << p
+                    out[i, j, h, byte] = nm
+    out[0, 0, 2, 0] = k
+    return out
+
+
+@njit(cache=True, nogil=True)
+def ng_fill(dur, lo, hi, lat, prize, ng_pos, trans, order, s, e, horizon, neg, work_limit):
+    """Fill ``table[t, i, M]``, the best prize of a walk at ``i`` starting service at ``t``.
+
+    Layer by layer in ``t``; waiting is allowed, so a layer starts as the one before and only
+    states that improved on it are extended (the earlier, equal state already reached every
+    later arrival). ``order`` lists the nodes with ``s`` first: arcs out of ``s`` may take zero
+    steps (every other duration into a node other than ``e`` takes at least one), and their
+    heads are then extended later in the same layer. Returns ``(best, table, work)``: the best
+    prize of a walk reaching ``e``
+    (``neg``: none, or the work limit was reached first), the table and the work done (one
+    unit per state looked at and per extension tried).
+    """
+    n = dur.shape[0]
+    masks = 1 << ng_bits(trans)
+    table = np.full((horizon + 1, n, masks), neg, dtype=prize.dtype)
+    t0 = lo[s]
+    table[t0, s, 1] = 0
+    best = neg
+    work = 0
+    for t in range(t0, horizon + 1):
+        work += n * masks
+        if work > work_limit:
+            return neg, table, work
+        for i in order:
+            if i == e:
+                continue
+            for mask in range(masks):
+                v = table[t, i, mask]
+                if t > t0 and table[t - 1, i, mask] >= v:
+                    table[t, i, mask] = table[t - 1, i, mask]  # waiting keeps the state
+                    continue
+                if v == neg:
+                    continue
+                work += n
+                for j in range(n):
+                    d = dur[i, j]
+                    if d < 0 or j == i or j == s:
+                        continue
+                    b = ng_pos[i, j]
+                    if b >= 0 and (mask >> b) & 1:
+                        continue
+                    arrive = t + d
+                    if arrive > hi[j]:
+                        continue
+                    if j == e:
+                        if v > best:
+                            best = v
+                        continue
+                    begin = max(arrive, lo[j])
+                    if begin > lat[j]:
+                        continue
+                    nm = ng_move(trans, i, j, mask)
+                    w = v + prize[j]
+                    if w > table[begin, j, nm]:
+                        table[begin, j, nm] = w
+    return best, table, work
+
+
+@njit(cache=True, nogil=True)
+def ng_walk(table, dur, lo, hi, prize, ng_pos, trans, s, e, best):
+    """One best walk, traced back through a filled table: its nodes, ``e`` first.
+
+    It may stop short of ``s`` (it is used to grow the neighbourhoods, never for the bound).
+    """
+    n = dur.shape[0]
+    masks = 1 << ng_bits(trans)
+    t0 = lo[s]
+    out = [e]
+    ci, ct, cm = -1, -1, -1
+    for t in range(t0, table.shape[0]):
+        for i in range(n):
+            d = dur[i, e]
+            if ci >= 0 or i == e or d < 0 or t + d > hi[e]:
+                continue
+            for mask in range(masks):
+                if table[t, i, mask] == best:
+                    ci, ct, cm = i, t, mask
+                    break
+    while ci >= 0:
+        out.append(ci)
+        if ci == s:
+            break
+        v = table[ct, ci, cm]
+        while ct > t0 and table[ct - 1, ci, cm] == v:
+            ct -= 1
+        found = False
+        for i in range(n):
+            d = dur[i, ci]
+            if d < 0 or i == e or i == ci:
+                continue
+            b = ng_pos[i, ci]
+            first = ct - d if ct > lo[ci] else t0  # waiting for the window: any earlier time
+            for t in range(max(first, t0), ct - d + 1):
+                if t + d > hi[ci]:
+                    continue
+                for mask in range(masks):
+                    if table[t, i, mask] + prize[ci] != v or ng_move(trans, i, ci, mask) != cm:
+                        continue
+                    if b >= 0 and (mask >> b) & 1:
+                        continue
+                    ci, ct, cm = i, t, mask
+                    found = True
+                    break
+                if found:
+                    break
+            if found:
+                break
+        if not found:
+            break
+    return out

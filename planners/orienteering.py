@@ -37,10 +37,19 @@ How it solves
      Because the model is a relaxation, ``OPTIMAL`` plus a passed check proves optimality for
      the float data; its bound is the route's ``bound`` otherwise.
 
+   - with time windows, an ng-route bound by dynamic programming (:func:`_ng_bound`, kernels
+     in :mod:`planners._orienteering_kernels`; Baldacci, Mingozzi & Roberti 2011, Righini &
+     Salani 2008/2009): the best prize of a walk on a time grid (the optimistic model's times
+     rounded down to a power of two) that may enter a node again only after leaving its
+     neighbourhood of 8 nearest nodes; the neighbourhoods grow where the best walk cycles.
+     Every route is such a walk, so the bound holds; on large instances with windows it is
+     far tighter than CP-SAT's (``tw150``: 186 against 357 in the same run). It takes a
+     quarter of CP-SAT's thread in the last round.
+
    They run in two rounds (a fifth of each budget, then the rest) that meet at a barrier:
    the best route so far hints CP-SAT's second round and restarts the local search if CP-SAT
    found a better one. The search ends at the end of its budgets or at a proof: CP-SAT's
-   ``OPTIMAL``, or a route whose prize reaches CP-SAT's bound.
+   ``OPTIMAL``, or a route whose prize reaches the bound (CP-SAT's or the DP's).
 4. Check. The returned route is rebuilt in exact rational arithmetic from the float data and
    passed through :func:`check_route` (:mod:`planners.route_check`, which shares no code with
    this module).
@@ -169,6 +178,13 @@ _NOISE = 0.5
 _THRESHOLD = 0.05
 _RESET = 2000
 _NEAR = 12
+#: ng-route bound (instances with time windows): neighbourhood size, its starting size, the
+#: largest DP table, the share of CP-SAT's thread it gets and its work units per CPU second.
+_NG_BITS = 8
+_NG_BASE = 4
+_NG_TABLE_BYTES = 128 * 2**20
+_NG_SHARE = 0.25
+_NG_PER_SECOND = 1.0e8
 #: Relative margin for float bound pruning: pruning may keep too much, never remove too much.
 _PRUNE_MARGIN = 1e-9
 #: At most this many no-good cuts of relaxed routes that failed the exact check.
@@ -996,6 +1012,130 @@ def _int_bounds(im: _IntModel) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --------------------------------------------------------------------------------------------
+# ng-route bound (time windows)
+# --------------------------------------------------------------------------------------------
+
+
+def _ng_bound(im: _IntModel, work_limit: float) -> tuple[float, float]:
+    """Upper bound on the scaled optional prize of ``im`` by ng-route DP, and the work done.
+
+    The bound is inf if the DP could not run (grid too coarse) or ran out of work.
+
+    See :func:`_orienteering_kernels.ng_fill`. Times go on a grid of ``2**shift`` scaled
+    units, rounded down (durations, openings, closes): with ``floor(a) + floor(b) <=
+    floor(a + b)`` and monotone ``max``, a route's grid service starts never exceed its integer
+    ones divided by the step, so every route of ``im`` is a walk on the grid. The grid is the
+    finest whose table fits ``_NG_TABLE_BYTES``; it must give every arc at least one step
+    (except arcs out of the start), else no bound is computed. Neighbourhoods start as each
+    node and its ``_NG_BASE - 1`` nearest, and grow as in decremental state-space relaxation
+    (Righini & Salani 2008): where the best walk enters a node again, that node joins the
+    neighbourhoods of the nodes in between (up to ``_NG_BITS``), and the table is filled
+    again while the work budget lasts. Each round's bound is valid; the lowest is returned.
+    Deterministic: the rounds stop at counts of work.
+    """
+    g, m = im.g, im.m
+    horizon = int(im.hi[g.e])
+    if m < 3:
+        return 0.0, 0.0  # no optional node
+    if horizon <= 0:
+        return math.inf, 0.0
+    top = int(im.prize.max())
+    masks = 1 << _NG_BITS
+    dtype = None
+    for dt in (np.int32, np.int64):
+        tmax = int(_NG_TABLE_BYTES // (m * masks * np.dtype(dt).itemsize)) - 1
+        shift = max(0, horizon.bit_length() - max(tmax, 1).bit_length())
+        while (horizon >> shift) > tmax:
+            shift += 1
+        limit = 2 ** (8 * np.dtype(dt).itemsize - 2)
+        if ((horizon >> shift) + 2) * top < limit:
+            dtype = dt
+            break
+    if dtype is None:
+        return math.inf, 0.0
+    arc = im.arc
+    has = arc < _NO_ARC
+    dur = np.where(has, (im.service[:, None] + np.where(has, arc, 0)) >> shift, -1)
+    np.fill_diagonal(dur, -1)
+    dur[:, g.s] = -1
+    dur[g.e, :] = -1
+    inner = np.ones(m, dtype=bool)
+    inner[[g.s, g.e]] = False
+    if (dur[np.ix_(inner, inner)] == 0).any():
+        return math.inf, 0.0  # too coarse a grid for the memory allowed
+    lo = im.lo >> shift
+    hi = im.hi >> shift
+    steps = horizon >> shift
+    never = -(1 << 60)
+    lat = np.full(m, never, dtype=np.int64)
+    lat[g.e] = hi[g.e]
+    for _ in range(m):  # latest grid service start from which e is reached (Bellman-Ford)
+        cand = np.max(np.where(dur >= 0, lat[None, :] - dur, never), axis=1)
+        new = np.maximum(lat, np.minimum(cand, hi))
+        new[g.e] = hi[g.e]
+        if np.array_equal(new, lat):
+            break
+        lat = new
+    sym = np.where(dur >= 0, dur, 1 << 40) + np.where(dur.T >= 0, dur.T, 1 << 40)
+    members = [
+        [i, *[int(j) for j in np.argsort(sym[i], kind="stable") if j != i][: _NG_BASE - 1]]
+        for i in range(m)
+    ]
+    prize = im.prize.astype(dtype)
+    neg = -(2 ** (8 * np.dtype(dtype).itemsize - 2))
+    order = np.array([g.s, *[i for i in range(m) if i != g.s]], dtype=np.int64)
+    done = 0.0
+    bound = math.inf
+    rounds = 0
+    while done < work_limit:
+        rounds += 1
+        ng = np.zeros((m, _NG_BITS), dtype=np.int64)
+        pos = np.full((m, m), -1, dtype=np.int64)
+        for i, mem in enumerate(members):
+            ng[i, :] = i
+            ng[i, : len(mem)] = mem
+            pos[i, mem] = np.arange(len(mem))
+        trans = _k.ng_translations(ng, pos)
+        best, table, work = _k.ng_fill(
+            dur,
+            lo,
+            hi,
+            lat,
+            prize,
+            pos,
+            trans,
+            order,
+            g.s,
+            g.e,
+            steps,
+            neg,
+            int(work_limit - done),
+        )
+        out_of_work = done + work > work_limit
+        done += float(work)
+        if out_of_work:  # this round did not finish: no bound from it
+            break
+        if best == neg:  # no walk reaches the end, so no route does
+            return 0.0, done
+        bound = min(bound, float(best))
+        walk = list(_k.ng_walk(table, dur, lo, hi, prize, pos, trans, g.s, g.e, best))[::-1]
+        del table
+        grown = 0
+        last: dict[int, int] = {}
+        for at, v in enumerate(walk):
+            if v in last:  # a cycle v ... v: v joins the neighbourhoods along it
+                for u in walk[last[v] + 1 : at]:
+                    if v not in members[u] and len(members[u]) < _NG_BITS:
+                        members[u].append(v)
+                        grown += 1
+            last[v] = at
+        if grown == 0:
+            break
+    logger.debug("orienteering: ng-route bound %g after %d rounds, work %g", bound, rounds, done)
+    return bound, done
+
+
+# --------------------------------------------------------------------------------------------
 # The anytime search: rounds of CP-SAT and the ruin-and-recreate search side by side
 # --------------------------------------------------------------------------------------------
 
@@ -1040,11 +1180,22 @@ def _anytime(
     prover = _Prover(relaxed, exact, seed, cp_parameters)
     bound = float(relaxed.prize.sum())
     stop = threading.Event()
+    # with time windows, the last round's share of CP-SAT's thread goes to the ng-route bound
+    ng_round = len(_PLAN) - 1 if relaxed.needs_times and has_optional else -1
     with ThreadPoolExecutor(max_workers=1) as pool:
-        for heur_share, cp_share, workers in _PLAN:
+        for r, (heur_share, cp_share, workers) in enumerate(_PLAN):
             future = None
             if heur is not None and heur_share > 0:
                 future = pool.submit(heur.run, heur_share * total_heur, deadline, stop)
+            if r == ng_round:
+                cp_share -= _NG_SHARE
+                ng_bound, _ = _ng_bound(relaxed, _NG_SHARE * time_limit_s * _NG_PER_SECOND)
+                bound = min(bound, ng_bound)
+                if best is not None and best_prize >= bound:
+                    stop.set()
+                    if future is not None:
+                        future.result()
+                    return _Outcome(best, float(best_prize), True, wall_cut)
             solved = prover.solve(best, cp_share * total_cp, deadline, workers)
             if solved.code == cp_model.OPTIMAL and solved.route is not None:
                 stop.set()

@@ -542,3 +542,40 @@ def test_incompatible_pairs_are_exactly_those_no_order_can_serve():
     # one resolution step short of 7 excludes the pair again
     assert orienteering._time_scale(100.0) == 2.0**23
     assert pairs(7.0 - 2.0**-23) == [(1, 2)]
+
+
+def ng_bound_of(travel, prizes, budget, start, end, service, windows):
+    """The in-run ng-route bound of a problem (inf if it does not run), as a prize."""
+    spec = orienteering._validate(travel, prizes, budget, start, end, service, windows)
+    g, _, _ = orienteering._prune(orienteering._internal_graph(spec), spec.budget)
+    relaxed = orienteering._int_model(g, spec.budget, optimistic=True)
+    bound, _ = orienteering._ng_bound(relaxed, 1e9)
+    return orienteering._prize_bound(relaxed, bound, spec) if math.isfinite(bound) else INF
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_ng_bound_is_never_below_the_brute_force_optimum(seed):
+    travel, prizes, service, tw = random_instance(100 + seed, 8, True)
+    end = None if seed % 2 else 7
+    best = brute_force(travel, prizes, 25.0, 0, end, service, tw)
+    bound = ng_bound_of(travel, prizes, 25.0, 0, end, service, tw)
+    assert best is not None and bound >= best
+    assert bound < INF  # the DP ran
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_instances())
+def test_property_ng_bound_is_an_upper_bound(instance):
+    travel, prizes, budget, start, end, service, windows = instance
+    best = brute_force(travel, prizes, budget, start, end, service, windows)
+    if best is None or windows is None:
+        return
+    spec = orienteering._validate(
+        travel, prizes, budget, start, start if end is None else end, service, windows
+    )
+    g, _, _ = orienteering._prune(orienteering._internal_graph(spec), spec.budget)
+    relaxed = orienteering._int_model(g, spec.budget, optimistic=True)
+    bound, _ = orienteering._ng_bound(relaxed, 1e9)
+    if math.isfinite(bound):
+        assert orienteering._prize_bound(relaxed, bound, spec) >= best
+

@@ -96,11 +96,24 @@ def test_closed_tour_hand_solved():
 
 
 def test_refuses_a_duration_below_one_step():
-    travel = np.array([[0, 0.5, 2], [0.5, 0, 2], [2, 2, 0]], dtype=float)
-    p = Problem("zero", "test", travel, np.array([0.0, 1.0, 0.0]), 5.0, 0, 2)
+    # 1 and 2 are half a unit apart: on a grid of 1 a walk could stay in one layer
+    travel = np.array([[0, 1, 1, 3], [1, 0, 0.5, 2], [1, 0.5, 0, 2], [3, 2, 2, 0]], dtype=float)
+    p = Problem("zero", "test", travel, np.array([0.0, 1.0, 2.0, 0.0]), 5.0, 0, 3)
     with pytest.raises(ValueError, match="step=1.0"):
-        ng_bound(p, 1.0, ng=3)
-    assert ng_bound(p, 0.5, ng=3) == 1.0
+        ng_bound(p, 1.0, ng=4)
+    assert ng_bound(p, 0.5, ng=4) == 3.0  # 0-1-2-3 takes 1 + 0.5 + 2 = 3.5 <= 5
+
+
+def test_zero_steps_out_of_the_start():
+    # the start's legs may round to 0 steps: 0-1 and 0-2 take 0.5 on a grid of 1
+    travel = np.array([[0, 0.5, 0.5, 9], [9, 0, 1, 1], [9, 1, 0, 1], [9, 9, 9, 0]], dtype=float)
+    p = Problem("start", "test", travel, np.array([0.0, 1.0, 2.0, 0.0]), 2.5, 0, 3)
+    # 0-1-2-3 and 0-2-1-3 take 2.5: both nodes
+    assert ng_bound(p, 1.0, ng=4) == 3.0
+    p2 = Problem("start2", "test", travel, p.prizes, 2.4, 0, 3)
+    # by 2.4 only one: the grid (0 + 1 + 1 = 2 <= 2) would allow both; the bound may say 3
+    assert ng_bound(p2, 1.0, ng=4) >= 2.0
+    assert ng_bound(p2, 0.5, ng=4) == 2.0
 
 
 @pytest.mark.slow
