@@ -578,4 +578,3 @@ def test_property_ng_bound_is_an_upper_bound(instance):
     bound, _ = orienteering._ng_bound(relaxed, 1e9)
     if math.isfinite(bound):
         assert orienteering._prize_bound(relaxed, bound, spec) >= best
-
