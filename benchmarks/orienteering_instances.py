@@ -20,8 +20,10 @@ that the benchmark never depends on a generator staying bit-for-bit the same:
   points, heights and missing edges it is made of (:func:`rover_instance`).
 
 ``proven.csv`` holds, per instance, the optimum proven by long CP-SAT runs
-(:mod:`benchmarks.prove_orienteering`), the best bound where no proof was reached, and the prize
-that the solver as it was before issue 18 (commit 70c3219) returned with ``time_limit_s=10``.
+(:mod:`benchmarks.prove_orienteering`) or by an ng-route DP bound that meets the best route
+(:mod:`benchmarks.orienteering_ng_bound`; ``proof_s`` is then the DP's time), the best bound
+where no proof was reached (the lower of the two methods'), and the prize that the solver as it
+was before issue 18 (commit 70c3219) returned with ``time_limit_s=10``.
 """
 
 from __future__ import annotations
