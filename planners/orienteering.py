@@ -57,34 +57,35 @@ How it solves
 Measured
 --------
 ``python -m benchmarks bench_orienteering`` (``make bench``), ``time_limit_s=10``, seed 0, on
-the 2-core reference machine while other jobs loaded it (load average about 5), 2026-12-05.
-"Before" is this module at commit 70c3219 (main before issue 18): its prize with only its work
-limits ending it, recorded in ``benchmarks/data/orienteering/proven.csv``.
+the 2-core reference machine while other jobs loaded it heavily (load average 12-18),
+2026-12-05. "Before" is this module at commit 70c3219 (main before issue 18): its prize with
+only its work limits ending it, recorded in ``benchmarks/data/orienteering/proven.csv``. The
+proven values there come from long CP-SAT runs and, for the instances with windows, from the
+ng-route DP bound run offline (``benchmarks/orienteering_ng_bound.py``), which met the best
+route on four more instances (their optima) and lowered every other windowed bound.
 
 - 49 Tsiligirides instances (21-33 nodes): all proven optimal within the run, before and
   now; at the best published score that any route can reach on 49/49 (three published scores
-  exceed the proven optimum). Worst time 6.3 s (median 0.8 s).
-- 26 generated 50-100-node instances with a proven optimum (12 orienteering, 14 with time
-  windows and service times): at the optimum on 26/26, before 14/26; mean gap 0.00 %,
-  before 1.72 %; optimality proven within the run on 19/26. On the 5 100-node ones with
-  windows: 5/5 at the optimum, before 2/5; mean gap 0.00 %, before 3.76 %.
-- 19 generated 50-100-node instances without a proven optimum: the best prize any run has
-  found on all of them (a reference from this solver's own long runs, not an independent
-  one); mean gap to the best bound ever proven 11.7 %.
+  exceed the proven optimum). Median time 1.8 s at load 18 (worst 13.8 s, over the 10 s).
+- 31 generated 50-100-node instances with a proven optimum (12 orienteering, 19 with time
+  windows and service times): at the optimum on 31/31, before 16/31; mean gap 0.00 %,
+  before 1.56 %; optimality proven within the run on 24/31. On the 6 100-node ones with
+  windows: 6/6 at the optimum, before 2/6; mean gap 0.00 %, before 3.41 %.
+- 14 generated 50-100-node instances without a proven optimum: the best prize any run has
+  found on all but one (a reference from this solver's own long runs, not an independent
+  one); mean gap to the best bound ever proven 4.13 % (0.70 % on the 8 with windows).
 - The traverse planner's instances (152 candidates; 134 with illumination and link
   windows) and ``tw150`` (150 nodes with windows): the windowed traverse instance 230.275
-  against a best proven bound of 257.587 (gap 10.6 %, before 10.9 %); ``tw150`` 165 against
-  226 (gap 27.0 %, before 27.9 %; the bound proven within the run 357, before 850). The
-  remaining gap is mostly the bound's: long CP-SAT runs lower it slowly and find no better
-  route. The unwindowed traverse instance is proven optimal in the run.
+  against a best proven bound of 255.543 (gap 9.9 %, before 10.2 %); ``tw150`` 165 against
+  178 (gap 7.3 %, issue 18's target at most 17 %; before 163, 8.4 % against the same bound;
+  the bound proven within the run 186, before 850). The unwindowed traverse instance is
+  proven optimal in the run.
 - Every route passed the exact recheck (0/97 infeasible); two runs on ``tw150`` gave the
   same route.
-- Time: the work budgets use about 20 CPU seconds per large instance (median 14 s, worst
-  25 s over both threads), that is the 10 s on two free cores; on the loaded machine the
-  wall time was median 21 s, worst 53 s, and the wall cap ended no search. Before, the
-  1-5 s of work on a free machine left half of the budget unused, and on the loaded
-  machine the 10 s wall limit cut 27 of 45 runs (at the optimum on 13/26, mean gap 1.85 %, in a
-  run beside this one).
+- Time: over both threads, median 10 s and worst 24 CPU seconds per 50-100-node instance
+  (orienteering median 18.7 s, with windows 3.7 s: most are proven early); on the loaded
+  machine wall time median 27 s, worst 76 s, and the wall cap ended no search. Before, the
+  1-5 s of work on a free machine left half of the budget unused.
 
 Tried, measured on CP-SAT alone at equal deterministic work (2-3.5 units) on
 optw100_c2, traverse_s0_w and tw150, and on the whole solver for the round plan:
@@ -100,13 +101,28 @@ optw100_c2, traverse_s0_w and tw150, and on the whole solver for the round plan:
 - not kept: knapsack cuts over window intervals: no better bound (974 against 975 on
   optw100_c2, 246 against 244 on ``tw150``) at 2.5 times the CPU.
 
+Which side of ``tw150``'s gap (issue 18), measured 2026-12-05: the bound's. The compiled search
+alone, 10 s of work with seeds 0-3, reaches 165 on every seed within its first 2 s and never
+more; seed 0 with 600 s of work (the proving runs) also stops at 165. The bound was the loose
+side: CP-SAT's best after long runs was 226, the ng-route DP's (offline,
+``benchmarks/orienteering_ng_bound.py``) 198 with fixed neighbourhoods of 8, 182 with
+neighbourhoods grown to 10, 178 grown to 12 (step 0.5). No route-side change (a CP-SAT
+large-neighbourhood search) was tried: no search has found a route above 165 to aim at, and
+the optimum may well be 165. In the run:
+
+- kept: the ng-route bound in the last round, a quarter of CP-SAT's thread (its bound on
+  ``tw150`` 186 in 1.7e8 units of work, about 2 s; optw100_u1's optimum proven in 0.2 s).
+- not tried in the time: a larger neighbourhood in the run (the table is 2**bits per node
+  and layer, 128 MiB at most), the DP's walks as hints for CP-SAT.
+
 Determinism
 -----------
 Same inputs and seed, same route. The local search draws from its own splitmix64 generator,
 seeded by ``seed``, and stops at a count of its elementary steps; CP-SAT runs one worker with
 ``random_seed=seed`` and stops at a *deterministic* work limit (``max_deterministic_time``, a
-machine-independent count of work). Both budgets are fixed by ``time_limit_s``
-(``_HEUR_PER_SECOND`` and ``_CP_PER_SECOND`` per second), sized with
+machine-independent count of work), and the ng-route DP at a count of its states and
+extensions. The budgets are fixed by ``time_limit_s`` (``_HEUR_PER_SECOND``,
+``_CP_PER_SECOND`` and ``_NG_PER_SECOND`` per second), sized with
 ``benchmarks/calibrate_orienteering.py`` so that each thread ends a little within the limit on
 two free cores of the reference machine; the rounds meet at a barrier, so the threads'
 relative speed cannot change the result. ``time_limit_s`` is also a wall-clock cap, only as a
