@@ -43,9 +43,12 @@ from .specs import OPERATIONS, LanderSpec, OpsSpec, RoverSpec
 
 __all__ = [
     "HORIZON_SECTORS",
+    "PlanHorizons",
     "PlanResult",
     "command_lattice",
     "default_start",
+    "lattice_factor",
+    "plan_horizons",
     "plan_on_hazard",
 ]
 
@@ -85,6 +88,47 @@ class PlanResult:
     """Rover-seen hazards kept out of this plan (GeoJSON features in the map's CRS)."""
 
 
+@dataclass(frozen=True, eq=False)
+class PlanHorizons:
+    """The horizon map a plan reads its shadows from, with its 8-bit codes.
+
+    What :func:`plan_on_hazard` computes first; a caller that has the DEM early (the mission
+    job) computes it with :func:`plan_horizons` side by side with the steps before the plan
+    and hands it over.
+    """
+
+    horizons: HorizonMap
+    """:data:`HORIZON_SECTORS` sectors over the plan's grid; with ``codes``, already rounded
+    to them (what a replan reads back)."""
+    codes: np.ndarray | None
+    """The 8-bit codes (``horizons.npy``) of a plan with an operations spec, else None."""
+
+
+def plan_horizons(
+    dem: Dem, *, quantize: bool = True, progress: ProgressCallback | None = None
+) -> PlanHorizons:
+    """The horizon map of a plan on ``dem`` (the grid :func:`command_lattice` returns).
+
+    ``quantize`` rounds it to its 8-bit codes, as a plan with an operations spec reads it.
+    ``progress(fraction, stage)`` is called after each sector (an exception raised there stops
+    the computation).
+    """
+    horizons = horizon_map(dem, HORIZON_SECTORS, progress=progress)
+    if not quantize:
+        return PlanHorizons(horizons, None)
+    return PlanHorizons(*quantized(horizons))
+
+
+def lattice_factor(res_m: float, rover: RoverSpec) -> int:
+    """The ``k`` of :func:`command_lattice` for a grid of ``res_m`` pixels (1: the grid itself).
+
+    >>> from frigoris import TENACIOUS
+    >>> lattice_factor(0.5, TENACIOUS), lattice_factor(5.0, TENACIOUS)
+    (1, 2)
+    """
+    return max(1, math.ceil(res_m * math.sqrt(2.0) / rover.max_drive_per_command_m - 1e-9))
+
+
 def command_lattice(hm: HazardMap, rover: RoverSpec) -> tuple[HazardMap, int]:
     """The hazard map on a lattice fine enough for one move to fit in one drive command.
 
@@ -105,8 +149,7 @@ def command_lattice(hm: HazardMap, rover: RoverSpec) -> tuple[HazardMap, int]:
     >>> k, fine.grid.res_m, fine.grid.shape
     (2, 2.5, (32, 32))
     """
-    res = hm.grid.res_m
-    k = max(1, math.ceil(res * math.sqrt(2.0) / rover.max_drive_per_command_m - 1e-9))
+    k = lattice_factor(hm.grid.res_m, rover)
     if k == 1:
         return hm, 1
     layers = {
@@ -157,6 +200,7 @@ def plan_on_hazard(
     camera_azimuth_deg: float | None = None,
     start_heading_deg: float = 0.0,
     start_xy: tuple[float, float] | None = None,
+    horizons: PlanHorizons | None = None,
 ) -> PlanResult:
     """Propose stops on a hazard map and plan the checked traverse from the start.
 
@@ -167,6 +211,9 @@ def plan_on_hazard(
     given), and the result carries the checked command sequence (a sequence that breaks a
     flight rule not in ``waivers`` raises :class:`~.errors.SequenceError`); ``ops=None`` plans
     with fixed 10-minute turnarounds in 12-hour drive windows and no sequence.
+
+    ``horizons`` is the :func:`plan_horizons` of ``hm.grid`` when the caller computed it
+    already (quantized with ``ops``, not without); None computes it here.
 
     Examples
     --------
@@ -227,12 +274,16 @@ def plan_on_hazard(
         reach=reach,
     )
     progress(0.1, "horizon map")
-    horizons = horizon_map(
-        dem, HORIZON_SECTORS, progress=lambda f, s="": progress(0.1 + 0.4 * f, "horizon map")
-    )
-    codes = None
-    if ops is not None:
-        horizons, codes = quantized(horizons)  # what replans read back: the same shadows
+    if horizons is None:
+        # with ops, rounded to the codes replans read back: the same shadows
+        horizons = plan_horizons(
+            dem,
+            quantize=ops is not None,
+            progress=lambda f, s="": progress(0.1 + 0.4 * f, "horizon map"),
+        )
+    else:
+        _check_horizons(horizons, dem, with_codes=ops is not None)
+    horizons, codes = horizons.horizons, horizons.codes
     mission_s = mission_days * 86400.0
     solar = SolarModel.build(dem, horizons, rover, start_time, mission_s)
     if ops is not None:
@@ -299,6 +350,23 @@ def plan_on_hazard(
     return PlanResult(
         plan, cand, solar, start_time, _unplanned_targets(hm, cand, plan, start), model
     )
+
+
+def _check_horizons(ph: PlanHorizons, dem: Dem, *, with_codes: bool) -> None:
+    """Refuse a horizon map handed over for another grid or another rounding."""
+    h = ph.horizons
+    if h.shape != dem.shape or h.res_m != dem.res_m or h.azimuths_deg.size != HORIZON_SECTORS:
+        raise RoverError(
+            f"the horizon map given ({h.azimuths_deg.size} sectors over {h.shape} cells of "
+            f"{h.res_m:g} m) is not the plan's ({HORIZON_SECTORS} over {dem.shape} of "
+            f"{dem.res_m:g} m); pass horizons=None to compute it"
+        )
+    if (ph.codes is not None) != with_codes:
+        how = "has no codes; a plan with operations" if with_codes else "has codes; a plan without"
+        raise RoverError(
+            f"the horizon map given {how} needs plan_horizons(quantize={with_codes}); "
+            "or pass horizons=None to compute it"
+        )
 
 
 def _unplanned_targets(

@@ -19,6 +19,8 @@ from __future__ import annotations
 import logging
 import os
 import pathlib
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,7 +34,7 @@ from frigoris.terrain.synth import RESILIENCE_TARGET, SyntheticSite, synthesize
 
 from ...deploy import Handoff, deploy
 from ...errors import RoverError, SpecError, TouchdownError
-from ...planning import command_lattice, plan_on_hazard
+from ...planning import PlanHorizons, command_lattice, lattice_factor, plan_horizons, plan_on_hazard
 from ...progress import ProgressCallback, no_progress
 from ...specs import hazard_limits, lander_site
 from ...touchdown import TouchdownRun, check_grid, placed_at, safety_bounds, touchdown_safety
@@ -61,6 +63,40 @@ MISSION_FILES = (*OUTPUT_DESCRIPTIONS, "manifest.json")
 """Every file a mission run may write."""
 
 
+class _Cancelled(Exception):
+    """Raised in a background computation's progress callback to stop it."""
+
+
+class _Background:
+    """A computation on its own thread, side by side with the chain (see :func:`_start_horizons`).
+
+    ``fn`` gets a ``progress`` callback that raises :class:`_Cancelled` once :meth:`cancel`
+    has been called, so a chain that stops early does not wait for work it no longer needs.
+    """
+
+    def __init__(self, fn, /, *args, **kwargs) -> None:
+        self._stop = threading.Event()
+        pool = ThreadPoolExecutor(1, thread_name_prefix="frigoris-chain")
+        self._future: Future = pool.submit(fn, *args, progress=self._check, **kwargs)
+        pool.shutdown(wait=False)
+
+    def _check(self, fraction: float = 0.0, stage: str = "") -> None:
+        if self._stop.is_set():
+            raise _Cancelled
+
+    def result(self):
+        """Wait for the computation and return its result (or raise its exception)."""
+        return self._future.result()
+
+    def cancel(self) -> None:
+        """Stop the computation at its next progress call and wait for its thread."""
+        self._stop.set()
+        try:
+            self._future.result()
+        except _Cancelled:
+            pass
+
+
 @dataclass
 class _Chain:
     """What the chain has made so far (mutable while it runs; frozen into a MissionResult)."""
@@ -86,6 +122,8 @@ class _Chain:
     handoff: Handoff | None = None
     plan: Any = None
     stopped: str | None = None
+    horizons: _Background | None = None
+    """The plan's horizon map, computed on a thread while the touchdown and hazard steps run."""
 
     def sub(self, lo: float, hi: float) -> ProgressCallback:
         """The progress callback of a step spanning ``lo``..``hi`` of the whole chain."""
@@ -174,9 +212,14 @@ def run_mission(
     with staged_output(out_dir, owned=MISSION_FILES, overwrite=overwrite) as stage:
         chain = _Chain(mission, stage.path, provenance(mission), progress)
         chain.summary["mission"] = mission.name
-        _site_step(chain)
-        if _touchdown_step(chain) and _hazard_and_deploy_step(chain):
-            _plan_step(chain)
+        try:
+            _site_step(chain)
+            if _touchdown_step(chain) and _hazard_and_deploy_step(chain):
+                _plan_step(chain)
+        finally:
+            if chain.horizons is not None:  # the chain stopped (or failed) before the plan
+                chain.horizons.cancel()
+                chain.horizons = None
         _finish(chain)
     outputs = stage.final(chain.outputs)
     chain.out, chain.outputs = pathlib.Path(out_dir), outputs
@@ -396,6 +439,7 @@ def _touchdown_step(chain: _Chain) -> bool:
         )
         return False
 
+    _start_horizons(chain)
     progress = chain.sub(0.12, 0.25)
     results = run_touchdowns(
         dem,
@@ -462,8 +506,24 @@ def _placed_step(chain: _Chain) -> bool:
         run = placed_at(chain.dem, mission.lander, x, y, at.yaw_deg)
     except TouchdownError as err:
         raise SpecError(f"{mission.source}: [lander] at ({at.text}): {err}") from None
+    _start_horizons(chain)
     _follow(chain, run, f"placed by hand at {at.text}, no Monte Carlo")
     return True
+
+
+def _start_horizons(chain: _Chain) -> None:
+    """Start the plan's horizon map on a thread, side by side with touchdown, hazard, deploy.
+
+    It depends on the DEM alone (the plan's grid is the hazard map's, which is the DEM, when
+    :func:`command_lattice` keeps it), and its kernels release the GIL: it runs on the core the
+    steps before the plan leave idle in their Python, figure and file work. The plan step
+    takes it over; a chain that stops before cancels it. Not started when the plan's grid is
+    a finer lattice than the DEM (then the plan step computes it on that lattice).
+    """
+    mission = chain.mission
+    if lattice_factor(chain.dem.res_m, mission.rover) != 1:
+        return
+    chain.horizons = _Background(plan_horizons, chain.dem, quantize=mission.operations is not None)
 
 
 def _write_hazard_map(
@@ -579,7 +639,14 @@ def _plan_step(chain: _Chain) -> None:
     )
     start = handoff.start
     # a coarse DEM (5 m): a lattice fine enough for one move to fit in one drive command
-    hm, _ = command_lattice(hm, mission.rover)
+    hm, k = command_lattice(hm, mission.rover)
+    horizons: PlanHorizons | None = None
+    if chain.horizons is not None:
+        if k == 1 and hm.grid is chain.dem:
+            horizons = chain.horizons.result()
+        else:
+            chain.horizons.cancel()
+        chain.horizons = None
     result = plan_on_hazard(
         hm,
         rover=mission.rover,
@@ -598,6 +665,7 @@ def _plan_step(chain: _Chain) -> None:
         camera_azimuth_deg=side_azimuth,
         start_heading_deg=start.heading_deg,
         start_xy=(start.x, start.y),
+        horizons=horizons,
     )
     chain.outputs.update(write_plan(result, hm, chain.out, hazard_path=chain.outputs.get("hazard")))
     ps = plan_summary(result)
