@@ -252,11 +252,16 @@ class _Sim:
         res_m: float,
         transform,
         risk: np.ndarray | None = None,
+        memo: dict | None = None,
     ):
         self.rover, self.ops, self.solar_w, self.cost = rover, ops, solar_w, cost
         self.res, self.transform, self.risk = res_m, transform, risk
         self.rows: list[tuple] = []
         self.grid_s = ops.cadence.energy_step_s if ops.cadence is not None else None
+        # solar_w per (time, row, col): the routes simulated in turn share most of their
+        # parked intervals, and each call costs far more than a look-up (half the calls of the
+        # demo's plan asked again what an earlier route had asked)
+        self._memo = {} if memo is None else memo
 
     def _chunk_end(self, t: float, until: float, chunk: float) -> float:
         """End of the next parked interval: ``chunk`` later, or the next grid multiple."""
@@ -269,8 +274,12 @@ class _Sim:
         return min(until, nxt)
 
     def _solar(self, t0: float, t1: float, r: int, c: int) -> float:
-        tm = np.array([0.5 * (t0 + t1)])
-        return float(self.solar_w(tm, np.array([r]), np.array([c]))[0])
+        key = (0.5 * (t0 + t1), r, c)
+        p = self._memo.get(key)
+        if p is None:
+            p = float(self.solar_w(np.array([key[0]]), np.array([r]), np.array([c]))[0])
+            self._memo[key] = p
+        return p
 
     def _emit(self, t, r, c, soc, activity, leg, stop, solar):
         self.rows.append((t, r, c, soc, activity, leg, stop, solar, float(self.cost[r, c])))
@@ -686,7 +695,8 @@ def plan_traverse(
         Stops to choose from (see :func:`planners.candidate_stops`).
     rover : RoverModel
     solar_w : callable(t_s, rows, cols) -> watts
-        Solar power into the battery at plan times and cells (0 in shadow or at night).
+        Solar power into the battery at plan times and cells (0 in shadow or at night); a
+        function of its arguments only (the planner asks each time and cell once).
     ops : Operations, optional
     comm_ok : ndarray of bool, optional
         Cells in link with the lander (also enforced by the checker).
@@ -870,11 +880,13 @@ def plan_traverse(
                 break
         return order
 
+    solar_memo: dict = {}  # solar_w per (time, row, col), shared by the routes simulated
+
     def simulate(order: list[int]):
         seq = [0] + order
         legs = [tm.path(a, b).cells for a, b in zip(seq[:-1], seq[1:], strict=False)]
         dwell = np.concatenate([[0.0], cand.dwell_s[[i - 1 for i in order]]])
-        sim = _Sim(rover, ops, solar_w, cost, res, transform, risk=risk)
+        sim = _Sim(rover, ops, solar_w, cost, res, transform, risk=risk, memo=solar_memo)
         if cad is None:
             out = sim.run(legs, dwell, start_soc, (r0, c0))
         else:
