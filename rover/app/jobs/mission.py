@@ -48,7 +48,7 @@ from ..products.plan_files import plan_summary, write_plan
 from ..products.report import write_report
 from ..products.site_files import write_dem, write_site
 from ..products.touchdown_files import write_touchdown
-from ..products.webmap import MAP_FILE, write_webmap
+from ..products.webmap import MAP_FILE, map_rasters, write_webmap
 from ..results import JobResult, MissionResult, Step, provenance
 from .inputs import read_rock_abundance, resolve_sun
 from .landing import run_touchdowns
@@ -124,6 +124,8 @@ class _Chain:
     stopped: str | None = None
     horizons: _Background | None = None
     """The plan's horizon map, computed on a thread while the touchdown and hazard steps run."""
+    map_rasters: _Background | None = None
+    """The interactive map's rasters, computed on a thread while the plan runs."""
 
     def sub(self, lo: float, hi: float) -> ProgressCallback:
         """The progress callback of a step spanning ``lo``..``hi`` of the whole chain."""
@@ -216,6 +218,10 @@ def run_mission(
             _site_step(chain)
             if _touchdown_step(chain) and _hazard_and_deploy_step(chain):
                 _plan_step(chain)
+        except BaseException:
+            if chain.map_rasters is not None:
+                chain.map_rasters.cancel()
+            raise
         finally:
             if chain.horizons is not None:  # the chain stopped (or failed) before the plan
                 chain.horizons.cancel()
@@ -628,7 +634,14 @@ def _keep_handoff(chain: _Chain, handoff: Handoff) -> bool:
         return False
     chain.summary["deploy_side_deg"] = handoff.side_deg
     chain.steps.append(Step("deployment", "done", f"side {handoff.side_deg:g} deg"))
+    # the map's rasters need only the DEM and this hazard map: made while the plan runs
+    chain.map_rasters = _Background(_map_rasters, chain.dem, hm)
     return True
+
+
+def _map_rasters(dem: Dem, hm: HazardMap, *, progress: ProgressCallback) -> Any:
+    """:func:`map_rasters` as a :class:`_Background` computation (nothing to cancel midway)."""
+    return map_rasters(dem, hm)
 
 
 def _plan_step(chain: _Chain) -> None:
@@ -692,7 +705,10 @@ def _finish(chain: _Chain) -> None:
         if path.suffix == ".geojson":
             stamp_geojson(path, prov)
     progress(0.93, MAP_FILE)
-    chain.outputs["webmap"] = write_webmap(chain.result(), chain.out / MAP_FILE)
+    rasters = None
+    if chain.map_rasters is not None:
+        rasters, chain.map_rasters = chain.map_rasters.result(), None
+    chain.outputs["webmap"] = write_webmap(chain.result(), chain.out / MAP_FILE, rasters=rasters)
     progress(0.95, "report.html")
     chain.outputs["report"] = write_report(chain.result(), chain.out / "report.html")
     chain.outputs["manifest"] = write_manifest(chain.result(), chain.out / "manifest.json")

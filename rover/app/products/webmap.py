@@ -75,8 +75,10 @@ __all__ = [
     "MAP_FILE",
     "HazardLayer",
     "find_map",
+    "MapRasters",
     "hazard_rasters",
     "map_document",
+    "map_rasters",
     "read_timeline",
     "reduce_blocks",
     "webmap_html",
@@ -691,15 +693,47 @@ def _json_for_script(doc: dict[str, Any]) -> str:
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
-def map_document(result: MissionResult, *, max_px: int = MAX_PX) -> dict[str, Any]:
-    """Everything the page draws, as plain JSON values (no NaN)."""
-    dem, hm = result.dem, result.hazard
+@dataclass(frozen=True, eq=False)
+class MapRasters:
+    """The page's raster overlays of one DEM and hazard map (see :func:`map_rasters`)."""
+
+    dem: Dem
+    hazard: HazardMap | None
+    max_px: int
+    rasters: list[dict[str, Any]]
+    notes: list[str]
+
+
+def map_rasters(dem: Dem, hm: HazardMap | None, *, max_px: int = MAX_PX) -> MapRasters:
+    """The terrain and hazard overlays of the page, which need nothing of the plan.
+
+    The mission job computes them while the plan runs (their block reductions and PNG
+    encoding are array work that releases the GIL) and hands them to :func:`write_webmap`.
+    """
     f = display_factor(dem.shape, max_px)
     rasters = terrain_rasters(dem, f, hm.sun if hm is not None else None)
     notes: list[str] = []
     if hm is not None:
         hz, notes = hazard_rasters(hm, f)
         rasters += hz
+    return MapRasters(dem, hm, max_px, rasters, notes)
+
+
+def map_document(
+    result: MissionResult, *, max_px: int = MAX_PX, rasters: MapRasters | None = None
+) -> dict[str, Any]:
+    """Everything the page draws, as plain JSON values (no NaN).
+
+    ``rasters`` are the :func:`map_rasters` of the result's DEM and hazard map when computed
+    already (used only if they are of that DEM, hazard map and ``max_px``).
+    """
+    dem, hm = result.dem, result.hazard
+    f = display_factor(dem.shape, max_px)
+    if rasters is None or not (
+        rasters.dem is dem and rasters.hazard is hm and rasters.max_px == max_px
+    ):
+        rasters = map_rasters(dem, hm, max_px=max_px)
+    rasters, notes = list(rasters.rasters), list(rasters.notes)
     timeline_path = result.outputs.get("timeline")
     timeline = (
         read_timeline(timeline_path)
@@ -727,9 +761,11 @@ def map_document(result: MissionResult, *, max_px: int = MAX_PX) -> dict[str, An
     }
 
 
-def webmap_html(result: MissionResult, *, max_px: int = MAX_PX) -> str:
-    """Return ``map.html`` as text (see the module docstring)."""
-    doc = map_document(result, max_px=max_px)
+def webmap_html(
+    result: MissionResult, *, max_px: int = MAX_PX, rasters: MapRasters | None = None
+) -> str:
+    """Return ``map.html`` as text (see the module docstring and :func:`map_document`)."""
+    doc = map_document(result, max_px=max_px, rasters=rasters)
     title = html.escape(f"{doc['title']}: frigoris mission map")
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
@@ -750,7 +786,11 @@ def webmap_html(result: MissionResult, *, max_px: int = MAX_PX) -> str:
 
 
 def write_webmap(
-    result: MissionResult, path: str | os.PathLike, *, max_px: int = MAX_PX
+    result: MissionResult,
+    path: str | os.PathLike,
+    *,
+    max_px: int = MAX_PX,
+    rasters: MapRasters | None = None,
 ) -> pathlib.Path:
     """Write ``map.html`` atomically and return its path.
 
@@ -763,8 +803,10 @@ def write_webmap(
         Where to write (``RUN_DIR/map.html``).
     max_px : int
         Longest side of a raster overlay in pixels.
+    rasters : MapRasters, optional
+        The overlays from :func:`map_rasters`, when computed already.
     """
-    return write_text(path, webmap_html(result, max_px=max_px))
+    return write_text(path, webmap_html(result, max_px=max_px, rasters=rasters))
 
 
 def find_map(run_dir: str | os.PathLike) -> pathlib.Path:
