@@ -11,6 +11,10 @@ splits the time into:
 - start-up: interpreter and imports (the command's module and what it imports), up to the
   command's first line of work.
 
+cProfile sees the main thread only. The mission job computes the plan's horizon map and
+``map.html``'s rasters on threads of their own, side by side with the steps before them: their
+work is not in the split, and a wait for them counts as computation.
+
 Cases: ``frigoris demo``; ``frigoris mission`` on the example files; ``frigoris hazard`` on
 synthetic DEMs of 4096^2 and 8192^2 (0.5 m), with the lander in the middle and the Sun from the
 ephemeris. DEMs larger than ``WHOLE_MAX_PX`` a side run tiled (``--tile 2048``), as a user with
