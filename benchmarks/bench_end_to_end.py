@@ -46,7 +46,9 @@ from benchmarks.common import verdict
 from frigoris.terrain.io import COG_CODEC, COG_LEVEL, cog_predictor
 
 REPEATS = int(os.environ.get("FRIGORIS_BENCH_REPEATS", "3"))
-SIZES = [int(s) for s in os.environ.get("FRIGORIS_BENCH_E2E_SIZES", "4096,8192").split(",")]
+SIZES = [int(s) for s in os.environ.get("FRIGORIS_BENCH_E2E_SIZES", "4096,8192").split(",") if s]
+DEMO_ONLY = os.environ.get("FRIGORIS_BENCH_E2E_DEMO_ONLY", "") == "1"
+"""``FRIGORIS_BENCH_E2E_DEMO_ONLY=1``: the demo line and its target only (a few minutes)."""
 WHOLE_MAX_PX = 4096
 """Larger DEMs run with ``--tile TILE_PX``."""
 TILE_PX = 2048
@@ -159,6 +161,8 @@ def main() -> None:
             f"{verdict(demo['wall'] <= 20.0)}",
             flush=True,
         )
+        if DEMO_ONLY:
+            return
         for example in ("imbrium_synthetic.toml", "frigoris_lola_regional.toml"):
             _line(
                 f"mission {example}",
