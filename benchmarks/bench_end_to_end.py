@@ -118,7 +118,8 @@ def _line(name: str, args: list[str], cwd: pathlib.Path, extra: str = "") -> dic
         f"start-up {share['startup']:.1f} s{extra}",
         flush=True,
     )
-    return {"wall": wall, **share}
+    # (share's "wall" is the profiled run's and wins here; "median_wall" is the line's median)
+    return {"wall": wall, **share, "median_wall": wall}
 
 
 def _gdal_peer(dem: pathlib.Path, bands: int, work: pathlib.Path) -> float:
@@ -157,8 +158,8 @@ def main() -> None:
 
         demo = _line("demo", ["demo", "--out", "demo-out", "--overwrite", "-q"], work)
         print(
-            f"BENCH e2e demo target: {demo['wall']:.1f} s (target <= 20 s) "
-            f"{verdict(demo['wall'] <= 20.0)}",
+            f"BENCH e2e demo target: {demo['median_wall']:.1f} s (target <= 20 s) "
+            f"{verdict(demo['median_wall'] <= 20.0)}",
             flush=True,
         )
         if DEMO_ONLY:
