@@ -106,7 +106,7 @@ TARGETS = {
             "OpsSpec.uplink_s",
             "SimSpec.validate",
         ),
-        ("tests/rover/test_operations.py",),
+        ("tests/rover/test_ops_specs.py", "tests/rover/test_operations.py"),
         timeout_s=300.0,
     ),
     "deploy": Target(
