@@ -152,7 +152,7 @@ TARGETS = {
     "hazard": Target(
         "terrain/hazard.py",
         ("HazardLimits.validate", "hazard_window", "_in_range", "HazardStats.share"),
-        ("tests/terrain/test_hazard.py",),
+        ("tests/terrain/test_hazard_limits.py", "tests/terrain/test_hazard.py"),
         timeout_s=600.0,
         owner="the terrain helper (being rewritten: current score only)",
     ),
