@@ -181,6 +181,10 @@ def test_the_lander_takes_cells_whose_centre_is_within_its_radius():
     for i, j in [(1, 1), (0, 1), (2, 1), (1, 0), (1, 2)]:
         want[i, j] = LANDER
     assert np.array_equal(bits, want)
+    # radius 1.8 m: the diagonal neighbours too (1.41 m), not the cells two away (2 m, 2.24 m)
+    kw = {"corner": (10.0, 20.0), "rc0": (2, 1)}
+    bits, _, _ = run(z, np.zeros((3, 4)), lander=(12.5, 16.5, 1.8), **kw)
+    assert (bits[:, :3] == LANDER).all() and (bits[:, 3] == 0).all()
     # at 0.5 m cells the same lander (radius 1 m) reaches two cells each way along the axes
     bits, _, _ = run(z, np.zeros((3, 4)), lander=(0.75, -0.75, 1.0), res=0.5)
     assert bits[1, 1] == LANDER and bits[1, 3] == LANDER and bits[0, 0] == LANDER
