@@ -150,12 +150,7 @@ def ng_bound(
         raise ValueError(f"ng={ng}: at most 16 (memories are 16-bit)")
     for r in range(rounds):
         k = max(len(m) for m in members)
-        ng_nodes = np.zeros((n, k), dtype=np.int64)
-        ng_pos = np.full((n, n), -1, dtype=np.int64)
-        for i, mem in enumerate(members):
-            ng_nodes[i, :] = i  # padding: the node itself, its bit never set
-            ng_nodes[i, : len(mem)] = mem
-            ng_pos[i, mem] = np.arange(len(mem))
+        ng_nodes, ng_pos = _k.ng_tables(members, n, k)
         trans = _k.ng_translations(ng_nodes, ng_pos)
         best, table, _ = _k.ng_fill(
             dur,

@@ -509,6 +509,21 @@ def ng_move(trans, i, j, mask):
     return trans[i, j, 0, mask & 255] | trans[i, j, 1, (mask >> 8) & 255]
 
 
+def ng_tables(members, n: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ng-neighbourhoods as the kernels read them (plain numpy, not compiled).
+
+    ``nodes[i, :len(members[i])]`` lists node i's neighbourhood, padded with i itself (its
+    bit never set); ``pos[i, j]`` is j's place in it, -1 outside.
+    """
+    nodes = np.zeros((n, width), dtype=np.int64)
+    pos = np.full((n, n), -1, dtype=np.int64)
+    for i, mem in enumerate(members):
+        nodes[i, :] = i
+        nodes[i, : len(mem)] = mem
+        pos[i, mem] = np.arange(len(mem))
+    return nodes, pos
+
+
 @njit(cache=True, nogil=True)
 def ng_translations(ng, ng_pos):
     """Lookup tables of :func:`ng_move`: ``trans[i, j, h, B]`` maps the bits ``B`` of byte ``h``.

@@ -1105,12 +1105,7 @@ def _ng_bound(im: _IntModel, work_limit: float) -> tuple[float, float]:
     rounds = 0
     while done < work_limit:
         rounds += 1
-        ng = np.zeros((m, _NG_BITS), dtype=np.int64)
-        pos = np.full((m, m), -1, dtype=np.int64)
-        for i, mem in enumerate(members):
-            ng[i, :] = i
-            ng[i, : len(mem)] = mem
-            pos[i, mem] = np.arange(len(mem))
+        ng, pos = _k.ng_tables(members, m, _NG_BITS)
         trans = _k.ng_translations(ng, pos)
         best, table, work = _k.ng_fill(
             dur,
