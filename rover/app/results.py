@@ -6,17 +6,17 @@ import pathlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from frigoris.terrain import Dem
-from frigoris.terrain.hazard import HazardMap
-from frigoris.terrain.synth import SyntheticSite
-
-from ..deploy import Handoff
-from ..touchdown import TouchdownResult, TouchdownRun
-from .mission_file import Mission
 from .provenance import frigoris_version
 
-if TYPE_CHECKING:  # an annotation only: commands without a plan need not load OR-Tools
+if TYPE_CHECKING:  # annotations only: a command loads the models it runs, not every job's
+    from frigoris.terrain import Dem
+    from frigoris.terrain.hazard import HazardMap
+    from frigoris.terrain.synth import SyntheticSite
+
+    from ..deploy import Handoff
     from ..planning import PlanResult
+    from ..touchdown import TouchdownResult, TouchdownRun
+    from .mission_file import Mission
 
 __all__ = ["JobResult", "MissionResult", "Step", "provenance"]
 

@@ -17,7 +17,6 @@ from matplotlib.patches import Circle, Ellipse, Patch, Polygon
 from matplotlib.patheffects import withStroke
 from matplotlib.ticker import MaxNLocator
 
-from frigoris.planners.routes import Route
 from frigoris.terrain import Dem
 from frigoris.terrain.crs import crs_to_lunar
 from frigoris.terrain.hazard import REASONS, HazardMap
@@ -39,7 +38,9 @@ from .maps import (
 )
 from .style import OUTCOME_COLOURS, STOP_COLOURS
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: `frigoris hazard` need not load the planners
+    from frigoris.planners.routes import Route
+
     from ...deploy import Handoff
     from ...specs import LanderSpec
     from ...touchdown import Dispersion, SafetyMap, TouchdownResult
