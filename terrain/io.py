@@ -578,7 +578,10 @@ def write_geotiff(
         # whole tiles (a third less time to copy than from strips); the COG still interleaves
         # its bands by pixel.
         staging = dict(tiled=True, blockxsize=blocksize, blockysize=blocksize, interleave="band")
-        with MemoryFile() as mem:
+        # a bounded block cache (gdal_env): under GDAL's default (5 % of RAM) averaging the
+        # overviews of a 4096^2 hazard map spent 0.6 s more in the kernel, faulting in pages for
+        # new cache blocks; the file is the same bytes
+        with gdal_env(), MemoryFile() as mem:
             with mem.open(**profile, **staging) as ds:
                 for i, (name, arr) in enumerate(bands.items(), start=1):
                     band = arr.astype(types[name], copy=False).astype(store, copy=False)
