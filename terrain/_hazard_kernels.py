@@ -284,14 +284,18 @@ def window_counts(
     slope: np.ndarray,
     shadow: np.ndarray,
     use_shadow: bool,
-    in_range: np.ndarray,
+    in_range: np.ndarray | tuple[int, int, float, float],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Counts behind the summary, over the valid cells (finite height) of a window.
 
     Returns (hist, hist_in_range, slope_hist, sums): the cells per reason byte, the same for
-    cells where ``in_range`` (one value at [0, 0] when it has size 1, else a layer) is true, a
-    histogram of slopes in 0.01 deg bins, and [valid, shadowed, risk sum, rock risk sum]. The
-    rows go in 64 chunks (chunks side by side), summed in chunk order.
+    cells in range, a histogram of slopes in 0.01 deg bins, and [valid, shadowed, risk sum,
+    rock risk sum]. ``in_range`` is a bool array (one value at [0, 0] when it has size 1, else
+    a layer) or a disc ``(row_offset, col_offset, res_m, range_m)``: cell (i, j) is in range
+    when ``res_m * hypot(i + row_offset, j + col_offset) <= range_m``, the numbers numpy's
+    ``res_m * np.hypot(rows, cols) <= range_m`` gives, without the whole-window float64 array
+    (see :func:`_in_disc`). The rows go in 64 chunks (chunks side by side), summed in chunk
+    order.
     """
     rows = z.shape[0]
     n_chunks = max(min(rows, 64), 1)
@@ -299,10 +303,37 @@ def window_counts(
     hist_r = np.zeros((n_chunks, 256), dtype=np.int64)
     shist = np.zeros((n_chunks, SLOPE_BINS), dtype=np.int64)
     sums = np.zeros((n_chunks, 4))
+    use_disc = not isinstance(in_range, np.ndarray)
+    disc = np.zeros(6)
+    if use_disc:
+        r_off, c_off, res_m, range_m = in_range
+        t = range_m / res_m
+        # squared distances (px^2, exact integers) surely inside and surely outside the disc
+        disc[:] = (r_off, c_off, res_m, range_m, (t * (1 - 1e-9)) ** 2, (t * (1 + 1e-9)) ** 2)
+        in_range = np.zeros((1, 1), dtype=bool)
     layers = (z, reasons, risk, rock_risk, rock_uniform, slope, shadow, use_shadow, in_range)
     layers = tuple(readonly(a) if isinstance(a, np.ndarray) else a for a in layers)
-    split_range(partial(_count_chunks, *layers, hist, hist_r, shist, sums), n_chunks)
+    args = (*layers, readonly(disc), use_disc, hist, hist_r, shist, sums)
+    split_range(partial(_count_chunks, *args), n_chunks)
     return hist.sum(axis=0), hist_r.sum(axis=0), shist.sum(axis=0), sums.sum(axis=0)
+
+
+@njit(cache=True, inline="always")
+def _in_disc(disc, i, j):
+    """Whether ``disc[2] * hypot(i + disc[0], j + disc[1]) <= disc[3]`` (see window_counts).
+
+    The squared distance in pixels is an exact integer; only cells within a relative 1e-9 of
+    the edge (``disc[4]`` to ``disc[5]``) need the expression itself, which is libm's hypot as
+    in numpy, whose error (below an ulp) is far inside that margin.
+    """
+    a = i + disc[0]
+    b = j + disc[1]
+    d2 = a * a + b * b
+    if d2 <= disc[4]:
+        return True
+    if d2 >= disc[5]:
+        return False
+    return disc[2] * math.hypot(a, b) <= disc[3]
 
 
 @njit(cache=True, nogil=True)
@@ -316,6 +347,8 @@ def _count_chunks(
     shadow,
     use_shadow,
     in_range,
+    disc,
+    use_disc,
     hist,
     hist_r,
     shist,
@@ -336,7 +369,11 @@ def _count_chunks(
                     continue
                 b = reasons[i, j]
                 hist[ch, b] += 1
-                if in_range[0, 0] if one_range else in_range[i, j]:
+                if use_disc:
+                    inside = _in_disc(disc, i, j)
+                else:
+                    inside = in_range[0, 0] if one_range else in_range[i, j]
+                if inside:
                     hist_r[ch, b] += 1
                 s = slope[i, j]
                 if s == s:

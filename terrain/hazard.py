@@ -286,13 +286,21 @@ class HazardStats:
 
 
 def _stats(
-    z, reasons, risk, rock_risk, slope, shadow, in_range: np.ndarray | bool = True
+    z,
+    reasons,
+    risk,
+    rock_risk,
+    slope,
+    shadow,
+    in_range: np.ndarray | bool | tuple[int, int, float, float] = True,
 ) -> HazardStats:
     rr = np.asarray(rock_risk, dtype=np.float32)
     uniform = rr.ndim == 0 or rr.size == 1
     rr = rr.reshape(1, 1) if uniform else rr
-    rng = np.asarray(in_range, dtype=bool)
-    rng = rng.reshape(1, 1) if rng.ndim == 0 else rng
+    rng = in_range  # a disc (see window_counts) or bools
+    if not isinstance(in_range, tuple):
+        rng = np.asarray(in_range, dtype=bool)
+        rng = rng.reshape(1, 1) if rng.ndim == 0 else rng
     sh = np.zeros((1, 1), bool) if shadow is None else shadow
     h, hr, sh_hist, sums = hk.window_counts(
         z, reasons, risk, rr, uniform, slope, sh, shadow is not None, rng
@@ -544,14 +552,12 @@ def hazard_window(
         cmask = crater_mask(cat, core_shape, t_core, min_wall_slope_deg=limits.max_slope_deg)
 
     rr_core = rr if rock_uniform else rr[core]
+    in_range: np.ndarray | tuple[int, int, float, float] = np.ones((1, 1), bool)
     if link is not None and lander is not None:
-        rows = np.arange(ch[0], ch[1]) + origin[0]
-        cols = np.arange(cw[0], cw[1]) + origin[1]
+        # the cells within res * hypot(row - lander row, col - lander col) <= the link range
         col, row = ~grid_transform @ (lander.x, lander.y)
         lr, lc = math.floor(row), math.floor(col)
-        in_range = res * np.hypot((rows - lr)[:, None], (cols - lc)[None, :]) <= limits.link_range_m
-    else:
-        in_range = np.ones((1, 1), bool)
+        in_range = (ch[0] + origin[0] - lr, cw[0] + origin[1] - lc, res, limits.link_range_m)
     stats = _stats(z[core], reasons[core], risk[core], rr_core, slope_rover[core], shadow, in_range)
     if len(rocks) and (ch != (0, shape[0], 1) or cw != (0, shape[1], 1)):
         col, row = ~transform @ (np.asarray(rocks.x), np.asarray(rocks.y))
