@@ -413,6 +413,9 @@ def hazard_window(
     shadow: np.ndarray | None = None,
     link: LinkField | None = None,
     lander: LanderSite | None = None,
+    rocks: tuple[DetectedRocks, RockCells]
+    | Callable[[], tuple[DetectedRocks, RockCells]]
+    | None = None,
 ) -> WindowResult:
     """Every local layer of a window of the DEM: the one implementation of the hazard model.
 
@@ -437,6 +440,9 @@ def hazard_window(
     link : LinkField, optional
         The link field of the whole grid.
     lander : LanderSite, optional
+    rocks : (DetectedRocks, RockCells) or callable, optional
+        The window's resolved rocks as :func:`window_rocks` finds them (or a function that
+        returns them when needed, e.g. from a search run beside the rest). None: found here.
 
     Returns
     -------
@@ -448,22 +454,10 @@ def hazard_window(
     transform = grid_transform @ Affine.translation(origin[1], origin[0])
     z = np.ascontiguousarray(z, dtype=np.float32)
     shape = z.shape
-    valid = np.isfinite(z)
 
     # Resolved obstacles first: the opening's scratch is gone before the layers are allocated.
-    # Nodata is filled with the lowest height of the whole DEM, so a window sees the same
-    # ground as the grid; a rock never stands on nodata.
-    filled = z if valid.all() else np.where(valid, z, np.float32(model.zfill)).astype(np.float32)
-    rocks, cells = detect_rocks(
-        filled,
-        res,
-        min_height_m=limits.obstacle_height_m,
-        max_diameter_m=ROCK_SEARCH_M,
-        transform=transform,
-    )
-    del filled
-    on_data = valid.ravel()[cells.index]
-    cells = RockCells(cells.index[on_data], cells.height_m[on_data], shape)
+    if rocks is None:
+        rocks = window_rocks(z, transform, limits, res, model.zfill)
 
     slope = hk.horn_slope_deg(z, res)
     if model.footprint is not None:
@@ -535,6 +529,7 @@ def hazard_window(
         risk,
         cost,
     )
+    rocks, cells = rocks() if callable(rocks) else rocks
     bits.ravel()[cells.index] |= np.uint8(hk.OBSTACLE)  # every resolved rock is too tall
     dr, dc = widening_offsets(limits.rover_radius_m, res)
     reasons = np.empty(shape, dtype=np.uint8)
@@ -579,6 +574,28 @@ def hazard_window(
         "shadow": shadow,
     }
     return WindowResult(layers, rocks, core_cells, stats)
+
+
+def window_rocks(
+    z: np.ndarray, transform: Affine, limits: HazardLimits, res_m: float, zfill: float
+) -> tuple[DetectedRocks, RockCells]:
+    """The resolved rocks of a window (float32 heights ``z``, NaN nodata; ``transform`` its own).
+
+    Nodata is filled with the lowest height of the whole DEM (``zfill``), so a window sees the
+    same ground as the grid; a rock never stands on nodata: its cells there are dropped.
+    """
+    valid = np.isfinite(z)
+    filled = z if valid.all() else np.where(valid, z, np.float32(zfill)).astype(np.float32)
+    rocks, cells = detect_rocks(
+        filled,
+        res_m,
+        min_height_m=limits.obstacle_height_m,
+        max_diameter_m=ROCK_SEARCH_M,
+        transform=transform,
+    )
+    del filled
+    on_data = valid.ravel()[cells.index]
+    return rocks, RockCells(cells.index[on_data], cells.height_m[on_data], z.shape)
 
 
 def step_layer(cells: RockCells, z: np.ndarray) -> np.ndarray:
@@ -1190,9 +1207,17 @@ def hazard_map(
         numba.set_num_threads(n_threads)  # numba's thread count is per calling thread
         return detect_craters(z, res, transform=dem.transform)
 
-    with ThreadPoolExecutor(1) as pool:
-        side_by_side = detect and numba.threading_layer() != "workqueue"
-        found = pool.submit(crater_search) if side_by_side else None
+    def rock_search():
+        numba.set_num_threads(n_threads)
+        z32 = np.ascontiguousarray(z, dtype=np.float32)
+        return window_rocks(z32, dem.transform, limits, res, zmin)
+
+    # The rock search (its region growing runs on one core) also runs beside the rest: the
+    # slope, fusion and widening keep the other core busy meanwhile.
+    with ThreadPoolExecutor(2) as pool:
+        side_by_side = numba.threading_layer() != "workqueue"
+        found = pool.submit(crater_search) if side_by_side and detect else None
+        rocks_found = pool.submit(rock_search) if side_by_side else None
         model, scaling = site_model(limits, res, block_moments(z), zmin)
         shadow = None
         if sun is not None:
@@ -1223,6 +1248,7 @@ def hazard_map(
             shadow=shadow,
             link=link,
             lander=lander,
+            rocks=None if rocks_found is None else rocks_found.result,
         )
         craters = craters_now()
     layers = out.layers
@@ -1289,4 +1315,5 @@ __all__ = [
     "step_layer",
     "trace_link",
     "widening_offsets",
+    "window_rocks",
 ]

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from frigoris.terrain import _hazard_kernels as hk
+from frigoris.terrain.rocks import unresolved_rock_risk
+from frigoris.terrain.size_frequency import golombek_cumulative
 
 
 def counts(in_range, shape=(41, 57), seed=0):
@@ -53,3 +55,24 @@ def test_the_disc_in_the_kernel_counts_what_numpy_hypot_counts(offsets, res_m, r
     for w, g in zip(want, got, strict=True):
         assert np.array_equal(w, g)
     assert 0 < want[1].sum() < want[0].sum() or range_m in (1e9, 1.0)
+
+
+@pytest.mark.parametrize("shape", [(517, 263), (140003,), (3, 40000)])
+def test_the_rock_risk_of_a_layer_in_bands_is_the_formula_cell_for_cell(shape):
+    # shapes whose bands end mid-row and mid-vector, abundances from none to boulder fields
+    rng = np.random.default_rng(1)
+    k = rng.uniform(0.0, 0.3, size=shape)
+    k.flat[::97] = 0.0
+    kw = {"height_m": 0.06, "resolved_diameter_m": 1.0, "footprint_area_m2": 0.17}
+    got = unresolved_rock_risk(k, **kw)
+    # the straightforward formula over the whole layer at once
+    n = golombek_cumulative(0.12, k) - golombek_cumulative(1.0, k)
+    want = (1.0 - np.exp(-np.maximum(n, 0.0) * 0.17)).astype(np.float32)
+    assert got.shape == k.shape and got.dtype == np.float32
+    assert np.array_equal(got, want)
+    assert (got[k == 0] == 0).all() and got.max() > 0.01
+    # float32 abundances (a layer read from a file) give what their float64 values give
+    k32 = k.astype(np.float32)
+    assert np.array_equal(
+        unresolved_rock_risk(k32, **kw), unresolved_rock_risk(k32.astype(float), **kw)
+    )
