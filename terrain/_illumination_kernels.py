@@ -26,6 +26,7 @@ binary search) gives the horizon elevation seen from P in P's own tangent frame:
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import numpy as np
@@ -144,6 +145,25 @@ def cast_shadow_sweep(
     split_range(partial(_cast_shadow_lines, *args), _n_lines(z.shape, sin_az, cos_az, subpixel))
 
 
+@njit(cache=True, inline="always")
+def _steps_on_grid(base, m, width, length):
+    """Steps ``k_lo:k_hi`` of a line that hold every k with -1 < base + k m < width.
+
+    A step outside is skipped by the sweep's own test anyway (it changes nothing); the range,
+    two steps wider on each side than the bounds solved in floating point, only saves walking
+    the steps of a slanted line that lie off the grid.
+    """
+    if abs(m) < 1e-9:
+        return 0, length
+    a = (-1.0 - base) / m
+    b = (width - base) / m
+    if a > b:
+        a, b = b, a
+    lo = max(0.0, min(float(length), math.floor(a) - 2.0))
+    hi = max(0.0, min(float(length), math.ceil(b) + 3.0))
+    return int(lo), int(hi)
+
+
 @njit(cache=True, nogil=True)
 def _cast_shadow_lines(z, extra, res, sin_az, cos_az, tan_el, inv_2r, subpixel, out, lo, hi):
     """Lines ``lo:hi`` of :func:`cast_shadow_sweep`."""
@@ -156,7 +176,8 @@ def _cast_shadow_lines(z, extra, res, sin_az, cos_az, tan_el, inv_2r, subpixel, 
     for li in range(lo, min(hi, n_lines)):
         base = u0 + li / subpixel
         run = -np.inf
-        for k in range(length):
+        k_lo, k_hi = _steps_on_grid(base, m, width, length)
+        for k in range(k_lo, k_hi):
             u = base + k * m
             if u <= -1.0 or u >= width:
                 continue

@@ -304,16 +304,20 @@ def grow_rocks(tophat, peak_r, peak_c, max_radius_px, labels):
             s7 += r * r
             s8 += c * c
             s9 += r * c
+            # every neighbour on the grid and within the radius: no edge tests (same order)
+            inner = 0 < r < rows - 1 and 0 < c < cols - 1
+            inner = inner and abs(r - r0) < max_radius_px and abs(c - c0) < max_radius_px
             for dr in range(-1, 2):
                 for dc in range(-1, 2):
                     if dr == 0 and dc == 0:
                         continue
                     rr = r + dr
                     cc = c + dc
-                    if rr < 0 or rr >= rows or cc < 0 or cc >= cols:
-                        continue
-                    if abs(rr - r0) > max_radius_px or abs(cc - c0) > max_radius_px:
-                        continue
+                    if not inner:
+                        if rr < 0 or rr >= rows or cc < 0 or cc >= cols:
+                            continue
+                        if abs(rr - r0) > max_radius_px or abs(cc - c0) > max_radius_px:
+                            continue
                     if labels[rr, cc] != 0:
                         continue
                     v = tophat[rr, cc]

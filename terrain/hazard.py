@@ -476,7 +476,9 @@ def hazard_window(
     rr = rock_risk.reshape(1, 1) if rock_uniform else np.ascontiguousarray(rock_risk)
 
     shadow_win = np.zeros((1, 1), bool)
-    if shadow is not None:
+    if shadow is not None and shadow.shape == shape:  # the core is the whole window
+        shadow_win = np.ascontiguousarray(shadow)
+    elif shadow is not None:
         shadow_win = np.zeros(shape, bool)
         shadow_win[core] = shadow
     margin = np.zeros((1, 1), np.float32)

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from frigoris.terrain import _hazard_kernels as hk
+from frigoris.terrain import _rock_kernels as _rk
+from frigoris.terrain._illumination_kernels import _steps_on_grid
 from frigoris.terrain.rocks import unresolved_rock_risk
 from frigoris.terrain.size_frequency import golombek_cumulative
 
@@ -76,3 +78,73 @@ def test_the_rock_risk_of_a_layer_in_bands_is_the_formula_cell_for_cell(shape):
     assert np.array_equal(
         unresolved_rock_risk(k32, **kw), unresolved_rock_risk(k32.astype(float), **kw)
     )
+
+
+def test_the_shadow_sweep_walks_every_step_that_lies_on_the_grid():
+    rng = np.random.default_rng(2)
+    for _ in range(3000):
+        length = int(rng.integers(1, 300))
+        width = int(rng.integers(1, 300))
+        m = float(rng.choice([0.0, 1e-12, -1e-12, 1.0, -1.0]) or rng.uniform(-1, 1))
+        base = float(rng.uniform(-width - length, width + length))
+        lo, hi = _steps_on_grid(base, m, width, length)
+        on = [k for k in range(length) if -1.0 < base + k * m < width]
+        assert 0 <= lo <= hi <= length
+        assert all(lo <= k < hi for k in on)
+
+
+def _grow_by_hand(tophat, peak_r, peak_c, max_radius_px):
+    """The region growing of ``_rk.grow_rocks`` in plain Python, every test at every step."""
+    rows, cols = tophat.shape
+    labels = np.zeros(tophat.shape, np.int32)
+    sums = []
+    for k, (r0, c0) in enumerate(zip(peak_r, peak_c, strict=True)):
+        if labels[r0, c0]:
+            sums.append(None)
+            continue
+        h = tophat[r0, c0]
+        labels[r0, c0] = k + 1
+        stack, seen = [(r0, c0)], []
+        while stack:
+            r, c = stack.pop()
+            seen.append((r, c))
+            w = tophat[r, c]
+            for dr in (-1, 0, 1):
+                for dc in (-1, 0, 1):
+                    rr, cc = r + dr, c + dc
+                    if (dr, dc) == (0, 0) or not (0 <= rr < rows and 0 <= cc < cols):
+                        continue
+                    if max(abs(rr - r0), abs(cc - c0)) > max_radius_px or labels[rr, cc]:
+                        continue
+                    v = tophat[rr, cc]
+                    if 0.5 * h <= v <= h and v <= w + 0.1 * h:
+                        labels[rr, cc] = k + 1
+                        stack.append((rr, cc))
+        sums.append(seen)
+    return labels, sums
+
+
+@pytest.mark.parametrize("radius", [1, 2, 4])
+def test_the_rock_regions_grow_as_the_plain_loop_grows_them(radius):
+    # bumps touching the grid's edges and each other, tallest first as detect_rocks orders them
+    rng = np.random.default_rng(radius)
+    tophat = np.abs(rng.normal(size=(23, 31))).astype(np.float32)
+    pr, pc = np.nonzero(tophat > 1.0)
+    order = np.lexsort((pc, pr, -tophat[pr, pc]))
+    pr, pc = pr[order].astype(np.int64), pc[order].astype(np.int64)
+    labels = np.zeros(tophat.shape, np.int32)
+    stats = _rk.grow_rocks(tophat, pr, pc, radius, labels)
+    want, seen = _grow_by_hand(tophat, pr, pc, radius)
+    assert np.array_equal(labels, want)
+    for k, cells in enumerate(seen):
+        if cells is None:
+            assert stats[k, 0] == 0
+            continue
+        r = np.array([p[0] for p in cells], float)
+        c = np.array([p[1] for p in cells], float)
+        w = tophat[r.astype(int), c.astype(int)].astype(float)
+        assert stats[k, 0] == 1 and stats[k, 1] == len(cells)
+        assert stats[k, 2] == pytest.approx(w.sum()) and stats[k, 3] == pytest.approx((w * r).sum())
+        assert stats[k, 9] == pytest.approx((r * c).sum())
+    # regions grew past their peak, and some peaks fell inside a taller rock's region
+    assert max(len(c) for c in seen if c) >= 5 and any(c is None for c in seen)
