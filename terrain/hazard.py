@@ -542,12 +542,6 @@ def hazard_window(
     cw = core[1].indices(shape[1])
     core_shape = (ch[1] - ch[0], cw[1] - cw[0])
     t_core = transform @ Affine.translation(cw[0], ch[0])
-    cmask = np.zeros(core_shape, dtype=bool)
-    cat = craters() if callable(craters) else craters
-    if cat is not None and len(cat):
-        # only craters whose walls are steeper than the rover may drive are drawn
-        cmask = crater_mask(cat, core_shape, t_core, min_wall_slope_deg=limits.max_slope_deg)
-
     rr_core = rr if rock_uniform else rr[core]
     in_range: np.ndarray | tuple[int, int, float, float] = np.ones((1, 1), bool)
     if link is not None and lander is not None:
@@ -556,6 +550,12 @@ def hazard_window(
         lr, lc = math.floor(row), math.floor(col)
         in_range = (ch[0] + origin[0] - lr, cw[0] + origin[1] - lc, res, limits.link_range_m)
     stats = _stats(z[core], reasons[core], risk[core], rr_core, slope_rover[core], shadow, in_range)
+    # the crater mask last: the counts above need no craters, whose search may still run
+    cmask = np.zeros(core_shape, dtype=bool)
+    cat = craters() if callable(craters) else craters
+    if cat is not None and len(cat):
+        # only craters whose walls are steeper than the rover may drive are drawn
+        cmask = crater_mask(cat, core_shape, t_core, min_wall_slope_deg=limits.max_slope_deg)
     if len(rocks) and (ch != (0, shape[0], 1) or cw != (0, shape[1], 1)):
         col, row = ~transform @ (np.asarray(rocks.x), np.asarray(rocks.y))
         keep = (row >= ch[0]) & (row < ch[1]) & (col >= cw[0]) & (col < cw[1])
