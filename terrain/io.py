@@ -36,7 +36,7 @@ import rasterio.errors
 import rasterio.shutil
 from affine import Affine
 from rasterio.crs import CRS
-from rasterio.enums import Resampling
+from rasterio.enums import MaskFlags, Resampling
 from rasterio.io import MemoryFile
 from rasterio.warp import reproject, transform_bounds
 from rasterio.windows import Window, from_bounds
@@ -298,7 +298,13 @@ def read_dem(
             src.width if window is None else int(window.width),
         )
         raw = src.read(band, window=window)
-        invalid = ~src.read_masks(band, window=window).astype(bool)
+        nodata = src.nodatavals[band - 1]
+        only_nodata = list(src.mask_flag_enums[band - 1]) == [MaskFlags.nodata]
+        if only_nodata and raw.dtype.kind == "f" and nodata is not None and math.isnan(nodata):
+            # GDAL's mask of a NaN nodata value is the NaN cells: no second decode of the file
+            invalid = np.isnan(raw)
+        else:
+            invalid = ~src.read_masks(band, window=window).astype(bool)
         win_transform = (
             transform @ Affine.translation(window.col_off, window.row_off)
             if window is not None

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import rasterio
 from scipy.special import exp1
 
+from frigoris.terrain import Dem, local_metric_crs, read_dem
 from frigoris.terrain import _hazard_kernels as hk
 from frigoris.terrain import _rock_kernels as _rk
 from frigoris.terrain._illumination_kernels import _steps_on_grid
@@ -161,3 +163,23 @@ def test_the_rock_regions_grow_as_the_plain_loop_grows_them(radius):
         assert stats[k, 9] == pytest.approx((r * c).sum())
     # regions grew past their peak, and some peaks fell inside a taller rock's region
     assert max(len(c) for c in seen if c) >= 5 and any(c is None for c in seen)
+
+
+@pytest.mark.parametrize("nodata", [np.nan, -9999.0, None])
+def test_a_dem_reads_nodata_where_gdals_mask_says(tmp_path, nodata):
+    # NaN nodata is read from the NaN cells (no second decode); other nodata from GDAL's mask
+    z = np.linspace(-50.0, 50.0, 40 * 30, dtype=np.float32).reshape(40, 30)
+    z[3:7, 4:9] = np.nan
+    z[12, 3] = -9999.0
+    path = tmp_path / "dem.tif"
+    grid = Dem.from_array(z, res_m=1.0, crs=local_metric_crs(60.5, -4.6))
+    with rasterio.open(
+        path, "w", driver="GTiff", width=30, height=40, count=1, dtype="float32",
+        crs=grid.crs, transform=grid.transform, nodata=nodata,
+    ) as dst:  # fmt: skip
+        dst.write(z, 1)
+    with rasterio.open(path) as src:
+        gdal_valid = src.read_masks(1).astype(bool)
+    got = read_dem(path).elevation
+    assert np.array_equal(np.isnan(got), ~gdal_valid | np.isnan(z))
+    assert np.array_equal(got[gdal_valid & ~np.isnan(z)], z[gdal_valid & ~np.isnan(z)])
