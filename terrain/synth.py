@@ -41,6 +41,7 @@ from .crs import local_metric_crs
 from .dem import Dem
 from .errors import TerrainError
 from .io import point_features
+from .kernel_calls import split_range
 from .size_frequency import (
     CraterLaw,
     RockLaw,
@@ -309,6 +310,30 @@ def depth_ratios(
     return np.where(fresh, 1.0 / (edge - u * (edge - hi)), 1.0 / (lo - u * (lo - edge)))
 
 
+def _gaussian_wrap(a: np.ndarray, sigma_px: float) -> np.ndarray:
+    """``ndimage.gaussian_filter(a, sigma_px, mode="wrap")`` of a 2-D array, on every core.
+
+    The filter is separable and scipy runs it axis by axis (rows first): each one-dimensional
+    pass treats its lines independently, so the columns of the first pass and the rows of the
+    second are split among threads (scipy's filters release the GIL), with the same weights
+    and the same numbers bit for bit. A 400-tap kernel over 2048^2 is a second on one core.
+    """
+    first = np.empty_like(a, dtype=np.float64)
+    out = np.empty_like(first)
+
+    def down(lo: int, hi: int) -> None:
+        ndimage.gaussian_filter1d(
+            a[:, lo:hi], sigma_px, axis=0, mode="wrap", output=first[:, lo:hi]
+        )
+
+    def across(lo: int, hi: int) -> None:
+        ndimage.gaussian_filter1d(first[lo:hi], sigma_px, axis=1, mode="wrap", output=out[lo:hi])
+
+    split_range(down, a.shape[1], min_piece=64)
+    split_range(across, a.shape[0], min_piece=64)
+    return out
+
+
 def _smooth_lognormal(shape, rng, corr_px: float, sigma: float) -> np.ndarray:
     """Log-normal field of mean 1 varying over ``corr_px``; uniform on a smaller site.
 
@@ -320,7 +345,7 @@ def _smooth_lognormal(shape, rng, corr_px: float, sigma: float) -> np.ndarray:
     white = rng.standard_normal(shape)
     if 2.0 * corr_px > min(shape):
         return np.ones(shape)
-    g = ndimage.gaussian_filter(white, corr_px, mode="wrap")
+    g = _gaussian_wrap(white, corr_px)
     g /= g.std() or 1.0
     return np.exp(sigma * g - 0.5 * sigma * sigma)
 
