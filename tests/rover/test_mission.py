@@ -19,6 +19,7 @@ from pyproj import CRS as PCRS
 
 from frigoris.rover.app.cli.group import FrigorisGroup
 from frigoris.rover.app.cli.mission import mission as mission_command
+from frigoris.rover.app.jobs import mission as mission_job
 from frigoris.rover.app.jobs.mission import run_mission
 from frigoris.rover.app.mission_file import builtin_mission, load_mission
 from frigoris.rover.app.products.manifest import OUTPUT_DESCRIPTIONS, read_manifest
@@ -522,3 +523,33 @@ def test_first_nominal_follows_the_first_run_at_rest_nominal():
     assert (i, run.outcome) == (1, "degraded")
     m = load_mission(HAKUTO)
     assert m.touchdown.run is None and m.parameters()["touchdown"]["run"] == "first-deployable"
+
+
+def test_horizon_map_starts_with_the_site_only_when_a_lander_will_stand(tmp_path, monkeypatch):
+    """The plan's horizons start beside the site files, but not for a DEM too coarse to land on.
+
+    A regional DEM stops before the touchdown: its chain must not spend a core on a horizon map
+    no plan will read. On a site the lander can stand on it starts before the site is written.
+    """
+    events = []
+    background, write_site = mission_job._Background, mission_job.write_site
+
+    def spy_background(fn, *args, **kwargs):
+        events.append(fn.__name__)
+        return background(fn, *args, **kwargs)
+
+    def spy_write_site(*args, **kwargs):
+        events.append("write_site")
+        return write_site(*args, **kwargs)
+
+    monkeypatch.setattr(mission_job, "_Background", spy_background)
+    monkeypatch.setattr(mission_job, "write_site", spy_write_site)
+    run_mission(load_mission(REGIONAL), tmp_path / "regional")
+    assert "plan_horizons" not in events
+    fine = load_mission(
+        "hakuto-r-m2",
+        overrides=["site.synthetic.size_m=128", "touchdown.runs=5", "mission.days=1"],
+    )
+    events.clear()
+    run_mission(fine, tmp_path / "run")
+    assert events[:2] == ["plan_horizons", "write_site"]

@@ -243,6 +243,8 @@ def _site_step(chain: _Chain) -> None:
     if s.is_synthetic:
         params = s.synthetic
         site = synthesize(params, progress=lambda f, st="": progress(0.7 * f, st))
+        chain.dem = site.dem
+        _start_horizons(chain)  # beside the site files and the hillshade
         ns = "N" if s.lat_deg >= 0 else "S"
         ew = "E" if s.lon_deg >= 0 else "W"
         label = (
@@ -264,6 +266,8 @@ def _site_step(chain: _Chain) -> None:
         chain.summary.update(site.summary())
     else:
         dem = _read_site_dem(mission)
+        chain.dem = dem
+        _start_horizons(chain)  # beside the DEM's copy
         progress(0.5, "dem.tif")
         try:
             chain.rock_k = read_rock_abundance(s.rock_abundance, dem)
@@ -445,7 +449,6 @@ def _touchdown_step(chain: _Chain) -> bool:
         )
         return False
 
-    _start_horizons(chain)
     progress = chain.sub(0.12, 0.25)
     results = run_touchdowns(
         dem,
@@ -512,23 +515,29 @@ def _placed_step(chain: _Chain) -> bool:
         run = placed_at(chain.dem, mission.lander, x, y, at.yaw_deg)
     except TouchdownError as err:
         raise SpecError(f"{mission.source}: [lander] at ({at.text}): {err}") from None
-    _start_horizons(chain)
     _follow(chain, run, f"placed by hand at {at.text}, no Monte Carlo")
     return True
 
 
 def _start_horizons(chain: _Chain) -> None:
-    """Start the plan's horizon map on a thread, side by side with touchdown, hazard, deploy.
+    """Start the plan's horizon map on a thread, beside the site files, touchdown and hazard.
 
     It depends on the DEM alone (the plan's grid is the hazard map's, which is the DEM, when
     :func:`command_lattice` keeps it), and its kernels release the GIL: it runs on the core the
-    steps before the plan leave idle in their Python, figure and file work. The plan step
-    takes it over; a chain that stops before cancels it. Not started when the plan's grid is
-    a finer lattice than the DEM (then the plan step computes it on that lattice).
+    steps before the plan leave idle in their Python, figure and file work. It starts as soon as
+    the DEM exists, when the chain will reach a lander (one placed by hand, or a DEM fine enough
+    for the touchdown model). The plan step takes it over; a chain that stops before cancels it.
+    Not started when the plan's grid is a finer lattice than the DEM (then the plan step
+    computes it on that lattice).
     """
     mission = chain.mission
     if lattice_factor(chain.dem.res_m, mission.rover) != 1:
         return
+    if mission.lander_at is None:
+        try:
+            check_grid(chain.dem, mission.lander)
+        except TouchdownError:
+            return  # regional context only: no lander, no plan
     chain.horizons = _Background(plan_horizons, chain.dem, quantize=mission.operations is not None)
 
 
