@@ -17,6 +17,10 @@ EJECTA_REACH = 3.0
 """The crater model's ejecta blanket fades to zero at 3 crater radii (as in the synthetic site)."""
 FIT_COLUMNS = 6
 """Columns of :func:`fit_craters`: radius, depth, rim height, residual RMS, valid share, centre."""
+FIT_FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
+"""LLVM fast-math flags of the profile fit. Its helpers carry them explicitly: numba compiles a
+callee without flags of its own with its first caller's, so their code (and last bits) would
+otherwise depend on whether a test or the fit compiled them first."""
 
 
 @njit(cache=True, nogil=True)
@@ -213,7 +217,7 @@ def find_peaks(resp, level, threshold):
     return out_r[:n], out_c[:n], out_l[:n]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=FIT_FASTMATH)
 def _solve(a, b):
     """Solve a small linear system by Gaussian elimination with partial pivoting.
 
@@ -250,6 +254,39 @@ def _solve(a, b):
     return x
 
 
+@njit(cache=True, nogil=True, fastmath=FIT_FASTMATH)
+def _solve_into(a, b, x):
+    """:func:`_solve` into ``x`` (NaNs when singular), allocating nothing."""
+    n = b.size
+    x[:] = np.nan
+    scale = 0.0
+    for i in range(n):
+        scale = max(scale, abs(a[i, i]))
+    if scale == 0.0:
+        return
+    for c in range(n):
+        p = c
+        for r in range(c + 1, n):
+            if abs(a[r, c]) > abs(a[p, c]):
+                p = r
+        if abs(a[p, c]) < 1e-12 * scale:
+            return
+        if p != c:
+            for k in range(n):
+                a[c, k], a[p, k] = a[p, k], a[c, k]
+            b[c], b[p] = b[p], b[c]
+        for r in range(c + 1, n):
+            f = a[r, c] / a[c, c]
+            for k in range(c, n):
+                a[r, k] -= f * a[c, k]
+            b[r] -= f * b[c]
+    for c in range(n - 1, -1, -1):
+        s = b[c]
+        for k in range(c + 1, n):
+            s -= a[c, k] * x[k]
+        x[c] = s / a[c, c]
+
+
 @njit(cache=True, nogil=True)
 def _basis(q, r, f):
     """Radial basis at r (q = r / R) into f: constant, bowl, rim, r^2 background."""
@@ -265,13 +302,14 @@ def _basis(q, r, f):
     f[3] = r * r
 
 
-@njit(cache=True, nogil=True)
-def _profile_sse(bn, br, bz, radius, min_rim, base, x):
+@njit(cache=True, nogil=True, fastmath=FIT_FASTMATH)
+def _profile_sse(bn, br, bz, radius, min_rim, base, x, g, rhs, b):
     """Least-squares fit of the radial basis at one radius; returns the binned SSE.
 
     ``base`` holds the radius-free sums (n, n r^2, n r^4, n z, n r^2 z, n z^2) over the bins;
     the amplitudes (a, d, h, c) go to ``x``. Fits with a non-positive depth or a rim lower than
-    ``min_rim * d`` return inf.
+    ``min_rim * d`` return inf. ``g`` (4 x 4), ``rhs`` and ``b`` (4) are scratch space, so that
+    the 16 calls per centre allocate nothing (the allocations cost twice the arithmetic).
     """
     g01 = g02 = g11 = g12 = g22 = g13 = g23 = rz1 = rz2 = 0.0
     inv = 1.0 / radius
@@ -300,26 +338,20 @@ def _profile_sse(bn, br, bz, radius, min_rim, base, x):
         g23 += n * f2 * rr
         rz1 += n * f1 * bz[k]
         rz2 += n * f2 * bz[k]
-    g = np.array(
-        [
-            [base[0], g01, g02, base[1]],
-            [g01, g11, g12, g13],
-            [g02, g12, g22, g23],
-            [base[1], g13, g23, base[2]],
-        ]
-    )
-    rhs = np.array([base[3], rz1, rz2, base[4]])
-    sol = _solve(g, rhs.copy())
-    x[:] = sol
-    if np.isnan(sol[0]) or sol[1] <= 0.0 or sol[2] < min_rim * sol[1]:
+    g[0, 0], g[0, 1], g[0, 2], g[0, 3] = base[0], g01, g02, base[1]
+    g[1, 0], g[1, 1], g[1, 2], g[1, 3] = g01, g11, g12, g13
+    g[2, 0], g[2, 1], g[2, 2], g[2, 3] = g02, g12, g22, g23
+    g[3, 0], g[3, 1], g[3, 2], g[3, 3] = base[1], g13, g23, base[2]
+    rhs[0], rhs[1], rhs[2], rhs[3] = base[3], rz1, rz2, base[4]
+    b[:] = rhs
+    _solve_into(g, b, x)
+    if np.isnan(x[0]) or x[1] <= 0.0 or x[2] < min_rim * x[1]:
         return np.inf
     # at the least-squares solution SSE = sum n z^2 - x . rhs
-    return max(
-        base[5] - (sol[0] * rhs[0] + sol[1] * rhs[1] + sol[2] * rhs[2] + sol[3] * rhs[3]), 0.0
-    )
+    return max(base[5] - (x[0] * rhs[0] + x[1] * rhs[1] + x[2] * rhs[2] + x[3] * rhs[3]), 0.0)
 
 
-@njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "arcp", "nsz"})
+@njit(cache=True, nogil=True, fastmath=FIT_FASTMATH)
 def _fit_one(z, ci, cj, r_lo, r_hi, window, min_rim, out):
     """Fit the crater model at one centre; see :func:`fit_craters`."""
     rows, cols = z.shape
@@ -451,6 +483,9 @@ def _fit_one(z, ci, cj, r_lo, r_hi, window, min_rim, out):
             base[4] += n * rr * bz[k]
             base[5] += n * bz[k] * bz[k]
     x = np.empty(4)
+    g = np.empty((4, 4))
+    rhs = np.empty(4)
+    b = np.empty(4)
     best = np.full(4, np.nan)
     best_sse = np.inf
     best_r = np.nan
@@ -459,7 +494,7 @@ def _fit_one(z, ci, cj, r_lo, r_hi, window, min_rim, out):
     ratio = (r_hi / r_lo) ** (1.0 / (n_coarse - 1))
     for s in range(n_coarse):
         radius = r_lo * ratio**s
-        sse = _profile_sse(bn, br, bz, radius, min_rim, base, x)
+        sse = _profile_sse(bn, br, bz, radius, min_rim, base, x, g, rhs, b)
         if sse < best_sse:
             best_sse = sse
             best_r = radius
@@ -472,7 +507,7 @@ def _fit_one(z, ci, cj, r_lo, r_hi, window, min_rim, out):
         if s == 0:
             continue
         radius = centre_r * fine**s
-        sse = _profile_sse(bn, br, bz, radius, min_rim, base, x)
+        sse = _profile_sse(bn, br, bz, radius, min_rim, base, x, g, rhs, b)
         if sse < best_sse:
             best_sse = sse
             best_r = radius
