@@ -303,13 +303,15 @@ def _basis(q, r, f):
 
 
 @njit(cache=True, nogil=True, fastmath=FIT_FASTMATH)
-def _profile_sse(bn, br, bz, radius, min_rim, base, x, g, rhs, b):
+def _profile_sse(bn, br, bz, radius, min_rim, base, x, g, b):
     """Least-squares fit of the radial basis at one radius; returns the binned SSE.
 
     ``base`` holds the radius-free sums (n, n r^2, n r^4, n z, n r^2 z, n z^2) over the bins;
     the amplitudes (a, d, h, c) go to ``x``. Fits with a non-positive depth or a rim lower than
-    ``min_rim * d`` return inf. ``g`` (4 x 4), ``rhs`` and ``b`` (4) are scratch space, so that
-    the 16 calls per centre allocate nothing (the allocations cost twice the arithmetic).
+    ``min_rim * d`` return inf. ``g`` (4 x 4) and ``b`` (4) are scratch space, so that the 16
+    calls per centre allocate nothing (the allocations cost twice the arithmetic). The right-hand
+    side and the solution are read into scalars, as the allocating version's optimised code had
+    them: with the fit's fast-math flags the SSE's last bits follow the shape of that code.
     """
     g01 = g02 = g11 = g12 = g22 = g13 = g23 = rz1 = rz2 = 0.0
     inv = 1.0 / radius
@@ -342,13 +344,16 @@ def _profile_sse(bn, br, bz, radius, min_rim, base, x, g, rhs, b):
     g[1, 0], g[1, 1], g[1, 2], g[1, 3] = g01, g11, g12, g13
     g[2, 0], g[2, 1], g[2, 2], g[2, 3] = g02, g12, g22, g23
     g[3, 0], g[3, 1], g[3, 2], g[3, 3] = base[1], g13, g23, base[2]
-    rhs[0], rhs[1], rhs[2], rhs[3] = base[3], rz1, rz2, base[4]
-    b[:] = rhs
+    rhs0 = base[3]
+    rhs3 = base[4]
+    zz = base[5]
+    b[0], b[1], b[2], b[3] = rhs0, rz1, rz2, rhs3
     _solve_into(g, b, x)
-    if np.isnan(x[0]) or x[1] <= 0.0 or x[2] < min_rim * x[1]:
+    x0, x1, x2, x3 = x[0], x[1], x[2], x[3]
+    if np.isnan(x0) or x1 <= 0.0 or x2 < min_rim * x1:
         return np.inf
     # at the least-squares solution SSE = sum n z^2 - x . rhs
-    return max(base[5] - (x[0] * rhs[0] + x[1] * rhs[1] + x[2] * rhs[2] + x[3] * rhs[3]), 0.0)
+    return max(zz - (x0 * rhs0 + x1 * rz1 + x2 * rz2 + x3 * rhs3), 0.0)
 
 
 @njit(cache=True, nogil=True, fastmath=FIT_FASTMATH)
@@ -484,7 +489,6 @@ def _fit_one(z, ci, cj, r_lo, r_hi, window, min_rim, out):
             base[5] += n * bz[k] * bz[k]
     x = np.empty(4)
     g = np.empty((4, 4))
-    rhs = np.empty(4)
     b = np.empty(4)
     best = np.full(4, np.nan)
     best_sse = np.inf
@@ -494,7 +498,7 @@ def _fit_one(z, ci, cj, r_lo, r_hi, window, min_rim, out):
     ratio = (r_hi / r_lo) ** (1.0 / (n_coarse - 1))
     for s in range(n_coarse):
         radius = r_lo * ratio**s
-        sse = _profile_sse(bn, br, bz, radius, min_rim, base, x, g, rhs, b)
+        sse = _profile_sse(bn, br, bz, radius, min_rim, base, x, g, b)
         if sse < best_sse:
             best_sse = sse
             best_r = radius
@@ -507,7 +511,7 @@ def _fit_one(z, ci, cj, r_lo, r_hi, window, min_rim, out):
         if s == 0:
             continue
         radius = centre_r * fine**s
-        sse = _profile_sse(bn, br, bz, radius, min_rim, base, x, g, rhs, b)
+        sse = _profile_sse(bn, br, bz, radius, min_rim, base, x, g, b)
         if sse < best_sse:
             best_sse = sse
             best_r = radius
