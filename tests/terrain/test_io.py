@@ -344,3 +344,15 @@ def test_available_memory_counts_the_page_cache(tmp_path):
     assert _available_bytes(meminfo) == 11000000 * 1024
     meminfo.write_text("garbage\n")  # no MemAvailable line: the free pages, still a number
     assert _available_bytes(meminfo) > 0
+
+
+def test_dem_decoded_on_every_core_reads_the_values_gdal_reads_on_one(tmp_path):
+    """``read_dem`` opens files with GDAL_NUM_THREADS: the same values as one thread decodes."""
+    site = terrain.synthesize(terrain.SynthParams(size_m=600, seed=2))  # 1200^2: many blocks
+    path = write_geotiff(tmp_path / "dem.tif", site.dem.elevation, site.dem)
+    with rasterio.Env(GDAL_NUM_THREADS="1"), rasterio.open(path) as src:
+        one = src.read(1)
+    dem = terrain.read_dem(path)
+    np.testing.assert_array_equal(dem.elevation, one)
+    layers, _ = read_layers(path)
+    np.testing.assert_array_equal(layers["elevation"], one)
