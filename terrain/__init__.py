@@ -50,6 +50,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "sunlight_map",
         ],
         "io": [
+            "masks_path",
             "point_feature",
             "point_features",
             "read_dem",

@@ -11,9 +11,12 @@ window by window and turn it into a COG, and :func:`read_layers_decimated` reads
 through its overviews.
 
 Band data types: a GeoTIFF holds one sample type for all its bands (GDAL's GTiff and COG
-drivers), so a file whose bands have different types (float32 layers beside uint8 masks) is
-stored in the smallest type that holds every band exactly, and each band's own type is recorded
-in the ``frigoris_band_dtypes`` tag; :func:`read_layers` gives every band back in its own type.
+drivers). Layers with both float and integer bands (float32 layers beside uint8 masks) are
+written as two COGs: the float bands in the named file, the integer bands as byte bands in its
+companion ``NAME_masks.tif`` (:func:`masks_path`) beside it. The named file's tags record every
+band's type in order (``frigoris_band_dtypes``) and the companion's name
+(``frigoris_masks_file``); :func:`read_layers` reads both and gives every band back in its own
+type and order.
 """
 
 from __future__ import annotations
@@ -122,7 +125,31 @@ GDAL_CACHE_MB = 256
 """GDAL block cache for windowed I/O (GDAL's default, 5 % of RAM, would count against the
 memory budget of tiled jobs)."""
 BAND_DTYPES_TAG = "frigoris_band_dtypes"
-"""Tag recording each band's own data type when a file's bands differ in type."""
+"""Tag recording each band's own data type (and the bands' order) when their types differ."""
+MASKS_FILE_TAG = "frigoris_masks_file"
+"""Tag naming the companion file that holds a file's integer bands (:func:`masks_path`)."""
+
+
+def masks_path(path: PathLike) -> pathlib.Path:
+    """The companion of a GeoTIFF that holds its integer bands (``NAME_masks.tif``).
+
+    Examples
+    --------
+    >>> masks_path("out/hazard.tif").as_posix()
+    'out/hazard_masks.tif'
+    """
+    p = pathlib.Path(path)
+    return p.with_name(f"{p.stem}_masks{p.suffix}")
+
+
+def _split_by_kind(types: Mapping[str, np.dtype]) -> list[list[str]]:
+    """Band names grouped by file: the float bands, then the integer and boolean ones.
+
+    One group when every band is of one kind (a single file); empty groups are left out.
+    """
+    floats = [n for n, t in types.items() if t.kind == "f"]
+    others = [n for n, t in types.items() if t.kind != "f"]
+    return [g for g in (floats, others) if g]
 
 
 def _open(path: PathLike) -> rasterio.DatasetReader:
@@ -528,15 +555,19 @@ def write_geotiff(
         Dataset metadata tags (provenance).
     dtype : str or mapping of band name to str
         Data type of every band, or of each band (bands not named are float32). A GeoTIFF holds
-        one sample type, so bands of several types are stored in the smallest type that holds
-        them all exactly (uint8 masks beside float32 layers: float32), and the ``frigoris_band_
-        dtypes`` tag records each band's own type for :func:`read_layers`. Float bands store NaN
-        as nodata.
+        one sample type: float bands go to ``path`` and integer bands (uint8 masks) to its
+        companion :func:`masks_path` as byte bands, each file in the smallest type that holds
+        its bands exactly. Tags on ``path`` record every band's own type and order
+        (``frigoris_band_dtypes``) and the companion's name (``frigoris_masks_file``) for
+        :func:`read_layers`; the companion carries the same tags but that name. Float bands
+        store NaN as nodata. Overviews average float bands and pick the nearest cell of the
+        others.
 
     Returns
     -------
     pathlib.Path
-        The written path.
+        The written path (the companion, when there is one, is :func:`masks_path` of it; it is
+        moved into place first).
 
     Examples
     --------
@@ -551,6 +582,8 @@ def write_geotiff(
     >>> layers, _ = read_layers(out)
     >>> layers["mask"].dtype, layers["z"].dtype
     (dtype('uint8'), dtype('float32'))
+    >>> sorted(p.name for p in out.parent.iterdir())
+    ['x.tif', 'x_masks.tif']
     """
     bands = _layers_dict(layers, like)
     if isinstance(dtype, Mapping):
@@ -560,9 +593,48 @@ def write_geotiff(
         types = {n: np.dtype(dtype.get(n, "float32")) for n in bands}
     else:
         types = {n: np.dtype(dtype) for n in bands}
-    store = _storage_dtype(list(types.values()))
     dest = pathlib.Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
+    tags = dict(tags or {})
+    if len(set(types.values())) > 1:
+        tags[BAND_DTYPES_TAG] = {n: t.name for n, t in types.items()}
+    groups = _split_by_kind(types)
+    files = [(dest, groups[0], tags)]
+    if len(groups) > 1:  # float layers here, integer bands as bytes in the companion
+        companion = masks_path(dest)
+        own = {n: types[n].name for n in groups[1]}
+        files = [
+            (dest, groups[0], {**tags, MASKS_FILE_TAG: companion.name}),
+            (companion, groups[1], {**tags, BAND_DTYPES_TAG: own}),
+        ]
+    tmps: list[str] = []
+    try:
+        for target, names, file_tags in files:
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".tmp.tif", dir=dest.parent
+            )
+            os.close(fd)
+            tmps.append(tmp)
+            group = {n: bands[n] for n in names}
+            _write_cog(tmp, group, [types[n] for n in names], like, file_tags)
+        for (target, _, _), tmp in reversed(list(zip(files, tmps, strict=True))):
+            _publish(tmp, target)  # the companion first: the named file points to it
+    except BaseException:
+        for tmp in tmps:
+            pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def _write_cog(
+    tmp: str, bands: Mapping[str, np.ndarray], types: Sequence[np.dtype], like: Dem, tags
+) -> None:
+    """One COG of bands of one kind, stored in the smallest type that holds them all.
+
+    Overviews average float layers and pick the nearest cell of integer bands (masks and bit
+    fields, whose averages mean nothing).
+    """
+    store = _storage_dtype(types)
     rows, cols = like.shape
     is_float = store.kind == "f"
     blocksize = 512 if max(rows, cols) > 512 else 256
@@ -576,43 +648,35 @@ def write_geotiff(
         transform=like.transform,
         nodata=np.nan if is_float else None,
     )
-    tags = dict(tags or {})
-    if len(set(types.values())) > 1:
-        tags[BAND_DTYPES_TAG] = {n: t.name for n, t in types.items()}
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp.tif", dir=dest.parent)
-    os.close(fd)
-    try:
-        # The staging copy in memory is tiled like the COG, band after band: the overviews are
-        # averaged band by band (half the time of pixel interleave) and the COG driver reads
-        # whole tiles (a third less time to copy than from strips); the COG still interleaves
-        # its bands by pixel.
-        staging = dict(tiled=True, blockxsize=blocksize, blockysize=blocksize, interleave="band")
-        # a bounded block cache (gdal_env): under GDAL's default (5 % of RAM) averaging the
-        # overviews of a 4096^2 hazard map spent 0.6 s more in the kernel, faulting in pages for
-        # new cache blocks; the file is the same bytes
-        with gdal_env(), MemoryFile() as mem:
-            with mem.open(**profile, **staging) as ds:
-                for i, (name, arr) in enumerate(bands.items(), start=1):
-                    band = arr.astype(types[name], copy=False).astype(store, copy=False)
-                    # as a (1, M, N) view with its index list: a bare 2-d band is copied
-                    # into a new 3-d array by rasterio first (np.stack), 64 MB a band at 4096^2
-                    ds.write(band[np.newaxis], [i])
-                    ds.set_band_description(i, name)
-                if tags:
-                    ds.update_tags(**{k: _tag_value(v) for k, v in tags.items()})
-                levels = _overview_levels((rows, cols), blocksize)
-                if levels:
-                    with _gdal_threads():
-                        ds.build_overviews(levels, Resampling.average)
-            with mem.open() as ds:
-                rasterio.shutil.copy(
-                    ds, tmp, **_cog_options(is_float, blocksize, levels, len(bands))
-                )
-        _publish(tmp, dest)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
-    return dest
+    # The staging copy in memory is tiled like the COG, band after band: the overviews are
+    # averaged band by band (half the time of pixel interleave) and the COG driver reads whole
+    # tiles (a third less time to copy than from strips); the COG still interleaves its bands
+    # by pixel.
+    staging = dict(tiled=True, blockxsize=blocksize, blockysize=blocksize, interleave="band")
+    # a bounded block cache (gdal_env): under GDAL's default (5 % of RAM) averaging the
+    # overviews of a 4096^2 hazard map spent 0.6 s more in the kernel, faulting in pages for new
+    # cache blocks; the file is the same bytes
+    with gdal_env(), MemoryFile() as mem:
+        with mem.open(**profile, **staging) as ds:
+            for i, ((name, arr), t) in enumerate(zip(bands.items(), types, strict=True), start=1):
+                band = arr.astype(t, copy=False).astype(store, copy=False)
+                # as a (1, M, N) view with its index list: a bare 2-d band is copied into a new
+                # 3-d array by rasterio first (np.stack), 64 MB a band at 4096^2
+                ds.write(band[np.newaxis], [i])
+                ds.set_band_description(i, name)
+            if tags:
+                ds.update_tags(**{k: _tag_value(v) for k, v in tags.items()})
+            levels = _overview_levels((rows, cols), blocksize)
+            if levels:
+                with _gdal_threads():
+                    ds.build_overviews(levels, _overview_resampling(is_float))
+        with mem.open() as ds:
+            rasterio.shutil.copy(ds, tmp, **_cog_options(is_float, blocksize, levels, len(bands)))
+
+
+def _overview_resampling(is_float: bool) -> Resampling:
+    """Average for float layers; nearest for masks and bit fields (an average of bits is noise)."""
+    return Resampling.average if is_float else Resampling.nearest
 
 
 def _publish(tmp: str, dest: pathlib.Path) -> None:
@@ -646,20 +710,52 @@ def read_layers(path: PathLike) -> tuple[dict[str, np.ndarray], Dem]:
     """Read every band of a GeoTIFF written by :func:`write_geotiff` (name -> array) and its grid.
 
     Bands come back in their own data type when the file records one (``frigoris_band_dtypes``),
-    float32 with NaN for nodata otherwise. The returned Dem carries the grid (transform, CRS)
-    with the first band as its elevation.
+    float32 with NaN for nodata otherwise, and with the bands of its companion
+    (``frigoris_masks_file``, :func:`masks_path`) in the order they were written. The returned
+    Dem carries the grid (transform, CRS) with the file's first band (not its companion's) as
+    its elevation.
     """
     with _open(path) as src:
         if src.crs is None:
             raise MissingCrsError(f"{str(path)!r} has no CRS; it was not written by frigoris")
-        names = [d or f"band{i}" for i, d in enumerate(src.descriptions, start=1)]
         types = _band_dtypes(src)
-        arrays = {}
-        for i, name in enumerate(names, start=1):
-            arrays[name] = _restore(src.read(i, masked=True), types.get(name))
-        first = next(iter(arrays.values()))
-        grid = Dem(first.astype(np.float32, copy=False), src.transform, src.crs)
+        arrays = _read_bands(src, types)
+        transform, crs, shape = src.transform, src.crs, src.shape
+        companion = src.tags().get(MASKS_FILE_TAG)
+    first = next(iter(arrays.values()))
+    grid = Dem(first.astype(np.float32, copy=False), transform, crs)
+    if companion:
+        with _open_companion(path, companion, transform, crs, shape) as src:
+            arrays.update(_read_bands(src, types))
+        arrays = {n: arrays[n] for n in types if n in arrays} | arrays  # the written order
     return arrays, grid
+
+
+def _read_bands(src, types: Mapping[str, str]) -> dict[str, np.ndarray]:
+    names = [d or f"band{i}" for i, d in enumerate(src.descriptions, start=1)]
+    return {
+        name: _restore(src.read(i, masked=True), types.get(name))
+        for i, name in enumerate(names, start=1)
+    }
+
+
+def _open_companion(path: PathLike, name: str, transform, crs, shape) -> rasterio.DatasetReader:
+    """The companion file named in ``path``'s tags, checked to lie on the same grid."""
+    p = pathlib.Path(path)
+    companion = p.with_name(name)
+    if not companion.exists():
+        raise UnreadableDemError(
+            f"{str(p)!r} keeps its masks in {name!r}, which is not beside it; copy {name} "
+            f"with {p.name}, or write the file again"
+        )
+    src = _open(companion)
+    if src.shape != shape or src.transform != transform or src.crs != crs:
+        src.close()
+        raise UnreadableDemError(
+            f"{str(companion)!r} is not on the grid of {p.name}: it belongs to another run; "
+            "write the file again"
+        )
+    return src
 
 
 def read_tags(path: PathLike) -> dict[str, str]:
@@ -877,57 +973,82 @@ def create_tiled_geotiff(
 ) -> None:
     """Create an empty tiled GeoTIFF with named bands, to be filled by :func:`write_window`.
 
-    Bands are stored as in :func:`write_geotiff` (one type for all, each band's own recorded);
-    the file is sparse, so creating it costs no time nor disk.
+    Bands are stored as in :func:`write_geotiff`: float bands in ``path``, integer bands in its
+    companion :func:`masks_path` (created when there are some; :func:`finish_cog` turns both
+    into COGs, and the caller removes both). The files are sparse, so creating them costs no
+    time nor disk.
     """
     types = {n: np.dtype((dtypes or {}).get(n, "float32")) for n in names}
-    store = _storage_dtype(list(types.values()))
-    profile = dict(
-        driver="GTiff",
-        width=grid.shape[1],
-        height=grid.shape[0],
-        count=len(names),
-        dtype=store.name,
-        crs=grid.crs,
-        transform=grid.transform,
-        nodata=np.nan if store.kind == "f" else None,
-        tiled=True,
-        blockxsize=512,
-        blockysize=512,
-        interleave="band",
-        BIGTIFF="YES",
-        SPARSE_OK="TRUE",
-    )
     tags = dict(tags or {})
     if len(set(types.values())) > 1:
         tags[BAND_DTYPES_TAG] = {n: t.name for n, t in types.items()}
-    with gdal_env(), rasterio.open(path, "w", **profile) as ds:
-        for i, name in enumerate(names, start=1):
-            ds.set_band_description(i, name)
-        if tags:
-            ds.update_tags(**{k: _tag_value(v) for k, v in tags.items()})
+    groups = _split_by_kind(types)
+    files = [(pathlib.Path(path), groups[0], tags)]
+    if len(groups) > 1:
+        own = {n: types[n].name for n in groups[1]}
+        files.append((masks_path(path), groups[1], {**tags, BAND_DTYPES_TAG: own}))
+    for target, group, file_tags in files:
+        store = _storage_dtype([types[n] for n in group])
+        profile = dict(
+            driver="GTiff",
+            width=grid.shape[1],
+            height=grid.shape[0],
+            count=len(group),
+            dtype=store.name,
+            crs=grid.crs,
+            transform=grid.transform,
+            nodata=np.nan if store.kind == "f" else None,
+            tiled=True,
+            blockxsize=512,
+            blockysize=512,
+            interleave="band",
+            BIGTIFF="YES",
+            SPARSE_OK="TRUE",
+        )
+        with gdal_env(), rasterio.open(target, "w", **profile) as ds:
+            for i, name in enumerate(group, start=1):
+                ds.set_band_description(i, name)
+            if file_tags:
+                ds.update_tags(**{k: _tag_value(v) for k, v in file_tags.items()})
 
 
-def write_window(
-    path: PathLike, names: Sequence[str], r0: int, c0: int, layers: Mapping[str, np.ndarray]
-) -> None:
+def _parts(path: PathLike) -> list[pathlib.Path]:
+    """A file from :func:`create_tiled_geotiff` and its companion, if it has one."""
+    companion = masks_path(path)
+    return [pathlib.Path(path), *([companion] if companion.exists() else [])]
+
+
+def write_window(path: PathLike, r0: int, c0: int, layers: Mapping[str, np.ndarray]) -> None:
     """Write named layers into rows r0.., columns c0.. of a file from :func:`create_tiled_geotiff`.
 
-    Not safe to call for one file from two writers at once: the caller holds a lock.
+    Each band of the file (and of its companion) takes the layer of its name. Not safe to call
+    for one file from two writers at once: the caller holds a lock.
     """
     h, w = next(iter(layers.values())).shape
-    with gdal_env(), rasterio.open(path, "r+") as ds:
-        store = ds.dtypes[0]
-        for i, name in enumerate(names, start=1):
-            ds.write(np.asarray(layers[name]).astype(store), i, window=Window(c0, r0, w, h))
+    for part in _parts(path):
+        with gdal_env(), rasterio.open(part, "r+") as ds:
+            store = ds.dtypes[0]
+            for i, name in enumerate(ds.descriptions, start=1):
+                ds.write(np.asarray(layers[name]).astype(store), i, window=Window(c0, r0, w, h))
 
 
 def finish_cog(tmp: PathLike, dest: PathLike) -> pathlib.Path:
-    """Overviews on a tiled GeoTIFF, then a COG copy (as write_geotiff) moved into place.
+    """Overviews on a tiled GeoTIFF (and its companion), then COG copies moved into place.
 
-    ``tmp`` is left for the caller to remove.
+    The companion of ``tmp`` becomes :func:`masks_path` of ``dest`` (moved first), and
+    ``dest`` names it. ``tmp`` and its companion are left for the caller to remove.
     """
     dest = pathlib.Path(dest)
+    parts = _parts(tmp)
+    if len(parts) > 1:
+        with gdal_env(), rasterio.open(tmp, "r+") as ds:
+            ds.update_tags(**{MASKS_FILE_TAG: masks_path(dest).name})
+    for part, target in reversed(list(zip(parts, [dest, masks_path(dest)], strict=False))):
+        _finish_one(part, target)
+    return dest
+
+
+def _finish_one(tmp: pathlib.Path, dest: pathlib.Path) -> None:
     with gdal_env():
         with rasterio.open(tmp) as ds:
             shape = (ds.height, ds.width)
@@ -936,7 +1057,7 @@ def finish_cog(tmp: PathLike, dest: PathLike) -> pathlib.Path:
         levels = _overview_levels(shape, 512)
         if levels:
             with rasterio.open(tmp, "r+") as ds, _gdal_threads():
-                ds.build_overviews(levels, Resampling.average)
+                ds.build_overviews(levels, _overview_resampling(is_float))
         fd, cog = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp.tif", dir=dest.parent)
         os.close(fd)
         try:
@@ -946,33 +1067,51 @@ def finish_cog(tmp: PathLike, dest: PathLike) -> pathlib.Path:
         except BaseException:
             pathlib.Path(cog).unlink(missing_ok=True)
             raise
-    return dest
 
 
 def read_layers_decimated(path: PathLike, max_px: int = 2048) -> tuple[dict[str, np.ndarray], Dem]:
     """Every band of a hazard GeoTIFF, read through its overviews to at most ``max_px`` a side.
 
-    For pictures of maps too large to read whole; masks come back as averages in [0, 1].
+    For pictures of maps too large to read whole. Float layers come back as block averages;
+    the companion's masks and bit fields (:func:`masks_path`) as the nearest cell's value, in
+    their own type, so a keep-out reason keeps its bits (a file without a companion gives its
+    masks as averages in [0, 1]).
     """
     with gdal_env(), _open(path) as ds:
         f = max(1, math.ceil(max(ds.height, ds.width) / max_px))
         shape = (max(1, ds.height // f), max(1, ds.width // f))
-        names = [d or f"band{i}" for i, d in enumerate(ds.descriptions, start=1)]
-        data = ds.read(out_shape=(ds.count, *shape), masked=True, resampling=Resampling.average)
+        layers = _read_decimated(ds, shape, Resampling.average)
+        first = next(iter(layers.values())).astype(np.float32, copy=False)
         t = ds.transform @ Affine.scale(ds.width / shape[1], ds.height / shape[0])
         crs = ds.crs
-    layers = {n: np.ma.filled(data[i].astype(np.float32), np.nan) for i, n in enumerate(names)}
-    return layers, Dem(layers[names[0]], t, crs)
+        types = _band_dtypes(ds)
+        companion = ds.tags().get(MASKS_FILE_TAG)
+        if companion:
+            with _open_companion(path, companion, ds.transform, crs, ds.shape) as src:
+                masks = _read_decimated(src, shape, Resampling.nearest)
+            layers.update({n: a.astype(types.get(n, "uint8")) for n, a in masks.items()})
+            layers = {n: layers[n] for n in types if n in layers} | layers
+    return layers, Dem(first, t, crs)
+
+
+def _read_decimated(ds, shape: tuple[int, int], resampling: Resampling) -> dict[str, np.ndarray]:
+    names = [d or f"band{i}" for i, d in enumerate(ds.descriptions, start=1)]
+    data = ds.read(out_shape=(ds.count, *shape), masked=True, resampling=resampling)
+    if np.dtype(ds.dtypes[0]).kind != "f":
+        return {n: np.ma.filled(data[i], 0) for i, n in enumerate(names)}
+    return {n: np.ma.filled(data[i].astype(np.float32), np.nan) for i, n in enumerate(names)}
 
 
 __all__ = [
     "BAND_DTYPES_TAG",
     "GDAL_CACHE_MB",
+    "MASKS_FILE_TAG",
     "RasterSource",
     "create_tiled_geotiff",
     "finish_cog",
     "gdal_env",
     "lunar_xy",
+    "masks_path",
     "open_source",
     "point_feature",
     "point_features",

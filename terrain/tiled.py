@@ -114,6 +114,7 @@ from .io import (
     RasterSource,
     create_tiled_geotiff,
     finish_cog,
+    masks_path,
     open_source,
     read_band_window,
     read_window,
@@ -408,11 +409,7 @@ def _hazard_tile(job: _Job, tile: Tile, shared: _Shared) -> _TileResult:
     if job.output is not None:
         with _lock(job.output):
             write_window(
-                job.output.path,
-                job.output.names,
-                tile.r0,
-                tile.c0,
-                {n: layers[n] for n in job.output.names},
+                job.output.path, tile.r0, tile.c0, {n: layers[n] for n in job.output.names}
             )
     r = out.rocks
     rocks = np.column_stack([r.x, r.y, r.diameter_m, r.height_m]).reshape(-1, 4)
@@ -810,6 +807,7 @@ def tiled_hazard(
             result.timings["cog_s"] = time.perf_counter() - t0
         finally:
             tmp_path.unlink(missing_ok=True)
+            masks_path(tmp_path).unlink(missing_ok=True)
     report(1.0, "done")
     return replace(result, path=out_path)
 

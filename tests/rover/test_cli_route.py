@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import pathlib
+import shutil
 from dataclasses import dataclass
 
 import numpy as np
@@ -352,3 +353,18 @@ def test_failed_write_removes_the_new_folder(site, tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         route_job(site.hazard, kept / "rt", site.positions(0, 1))
     assert kept.exists() and not (kept / "rt").exists()
+
+
+def test_a_hazard_map_copied_without_its_masks_is_named(site, tmp_path):
+    """`hazard.tif` keeps its byte masks in `hazard_masks.tif`: copied alone, one line says so."""
+    lone = tmp_path / "copy" / "hazard.tif"
+    lone.parent.mkdir()
+    shutil.copy(site.hazard, lone)
+    out = tmp_path / "rt"
+    res = run_route(lone, out, *site.via(0, 1))
+    assert res.exit_code == 1
+    assert "keeps its masks in 'hazard_masks.tif', which is not beside it" in res.output
+    assert len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output
+    assert not out.exists()
+    shutil.copy(site.hazard.with_name("hazard_masks.tif"), lone.parent)  # with both: a route
+    assert run_route(lone, out, *site.via(0, 1)).exit_code == 0

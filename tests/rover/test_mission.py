@@ -46,6 +46,7 @@ DEMO_KEYS = {
     "touchdown_touchdowns",
     "touchdown_map",
     "hazard",
+    "hazard_masks",
     "craters",
     "rocks",
     "hazard_png",

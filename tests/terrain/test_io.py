@@ -314,27 +314,93 @@ def test_write_text_is_atomic(tmp_path, monkeypatch):
 
 
 def test_bands_of_several_types_come_back_in_their_own(tmp_path, make_dem):
-    """A GeoTIFF holds one sample type: float32 for all here, each band's own recorded."""
+    """A GeoTIFF holds one sample type: float bands in the file, byte bands in its companion."""
     dem = make_dem(np.arange(64, dtype=np.float32).reshape(8, 8))
     mask = (np.arange(64).reshape(8, 8) % 3 == 0).astype(np.uint8)
     path = write_geotiff(
         tmp_path / "m.tif",
-        {"elevation": dem.elevation, "mask": mask, "bits": mask * 5},
+        {"mask": mask, "elevation": dem.elevation, "bits": mask * 5},
         dem,
         dtype={"mask": "uint8", "bits": "uint8"},
         tags={"who": "test"},
     )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.tif", "m_masks.tif"]  # nothing else
     layers, grid = read_layers(path)
+    assert list(layers) == ["mask", "elevation", "bits"]  # the order they were written in
     assert layers["mask"].dtype == np.uint8 and layers["bits"].dtype == np.uint8
     np.testing.assert_array_equal(layers["bits"], mask * 5)
     np.testing.assert_array_equal(layers["elevation"], dem.elevation)
+    np.testing.assert_array_equal(grid.elevation, dem.elevation)  # the first float band
     tags = read_tags(path)
     assert tags["who"] == "test" and "frigoris_band_dtypes" in tags
+    assert tags["frigoris_masks_file"] == "m_masks.tif"
     with rasterio.open(path) as ds:
         assert ds.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
-        assert ds.descriptions == ("elevation", "mask", "bits")
+        assert ds.descriptions == ("elevation",) and ds.dtypes == ("float32",)
+    with rasterio.open(tmp_path / "m_masks.tif") as ds:
+        assert ds.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
+        assert ds.descriptions == ("mask", "bits") and ds.dtypes == ("uint8", "uint8")
+        assert ds.nodata is None and ds.tags()["who"] == "test"
     with pytest.raises(TerrainError, match="not among the layers"):
         write_geotiff(tmp_path / "x.tif", {"a": mask}, dem, dtype={"b": "uint8"})
+
+
+def test_one_kind_of_band_is_one_file(tmp_path, make_dem):
+    dem = make_dem(np.zeros((8, 8)))
+    mask = np.eye(8, dtype=np.uint8)
+    write_geotiff(tmp_path / "f.tif", {"a": dem.elevation, "b": dem.elevation}, dem)
+    write_geotiff(tmp_path / "u.tif", {"a": mask, "b": mask}, dem, dtype="uint8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.tif", "u.tif"]
+    assert "frigoris_masks_file" not in read_tags(tmp_path / "f.tif")
+    with rasterio.open(tmp_path / "u.tif") as ds:
+        assert ds.dtypes == ("uint8", "uint8")
+
+
+def test_a_missing_or_foreign_companion_is_named(tmp_path, make_dem):
+    dem = make_dem(np.zeros((8, 8)))
+    mask = np.eye(8, dtype=np.uint8)
+    layers = {"z": dem.elevation, "m": mask}
+    path = write_geotiff(tmp_path / "h.tif", layers, dem, dtype={"m": "uint8"})
+    (tmp_path / "h_masks.tif").unlink()
+    with pytest.raises(TerrainError, match=r"'h_masks.tif', which is not beside it"):
+        read_layers(path)
+    other = make_dem(np.zeros((9, 8)))
+    write_geotiff(tmp_path / "o.tif", {"z": other.elevation, "m": np.eye(9, 8, dtype=np.uint8)},
+                  other, dtype={"m": "uint8"})  # fmt: skip
+    (tmp_path / "o_masks.tif").rename(tmp_path / "h_masks.tif")
+    with pytest.raises(TerrainError, match="not on the grid of h.tif"):
+        read_layers(path)
+
+
+def test_a_failed_write_of_two_files_leaves_the_old_pair(tmp_path, make_dem, monkeypatch):
+    dem = make_dem(np.zeros((8, 8)))
+    old = {"z": dem.elevation, "m": np.eye(8, dtype=np.uint8)}
+    path = write_geotiff(tmp_path / "h.tif", old, dem, dtype={"m": "uint8"})
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("frigoris.terrain.io._write_cog", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write_geotiff(path, {"z": dem.elevation + 1, "m": 1 - old["m"]}, dem, dtype={"m": "uint8"})
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no temporary left
+
+
+def test_mask_overviews_keep_whole_bits(tmp_path, make_dem):
+    """Overviews pick a cell of a bit field, never an average (2 and 32 would average to 17)."""
+    n = 600  # one overview level at blocks of 512
+    dem = make_dem(np.zeros((n, n)))
+    bits = np.where((np.arange(n)[:, None] + np.arange(n)) % 2 == 0, 2, 32).astype(np.uint8)
+    path = write_geotiff(tmp_path / "h.tif", {"z": dem.elevation, "reason": bits}, dem,
+                         dtype={"reason": "uint8"})  # fmt: skip
+    with rasterio.open(tmp_path / "h_masks.tif") as ds:
+        assert ds.overviews(1) == [2]
+        small = ds.read(1, out_shape=(n // 2, n // 2))
+    assert set(np.unique(small)) <= {2, 32}
+    layers, grid = terrain.io.read_layers_decimated(path, max_px=n // 2)
+    assert layers["reason"].dtype == np.uint8 and set(np.unique(layers["reason"])) <= {2, 32}
+    assert layers["z"].dtype == np.float32 and grid.shape == (n // 2, n // 2)
 
 
 def test_available_memory_counts_the_page_cache(tmp_path):

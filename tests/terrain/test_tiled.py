@@ -144,8 +144,14 @@ def test_output_is_a_cog_with_tags(site, tmp_path):
     with rasterio.open(th.path) as ds:
         assert ds.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
         assert ds.tags()["frigoris_product"] == "hazard map"
-        assert ds.descriptions[0] == "elevation" and ds.descriptions[-1] == "keepout_reason"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.tif"]  # no temporary files left
+        assert ds.tags()["frigoris_masks_file"] == "h_masks.tif"
+        assert ds.descriptions[0] == "elevation" and ds.descriptions[-1] == "cost"
+        assert set(ds.dtypes) == {"float32"}
+    with rasterio.open(tmp_path / "h_masks.tif") as ds:  # the masks as bytes
+        assert ds.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
+        assert ds.descriptions[-1] == "keepout_reason" and set(ds.dtypes) == {"uint8"}
+    # no temporary files left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.tif", "h_masks.tif"]
 
 
 def test_nodata_non_square_grid_and_rock_raster(tmp_path):

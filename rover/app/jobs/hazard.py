@@ -5,7 +5,7 @@ from __future__ import annotations
 import pathlib
 from datetime import datetime
 
-from frigoris.terrain import read_dem
+from frigoris.terrain import masks_path, read_dem
 from frigoris.terrain.hazard import HazardMap, hazard_map, hazard_tags
 from frigoris.terrain.io import open_source, read_layers_decimated, read_tags
 from frigoris.terrain.tiled import tiled_hazard
@@ -126,7 +126,7 @@ def _hazard_job_tiled(
             progress=lambda f, s="": progress(0.9 * f, s),
         )
         progress(0.9, "catalogues and picture")
-        outputs = {"hazard": th.path}
+        outputs = {"hazard": th.path, "hazard_masks": masks_path(th.path)}
         outputs.update(write_catalogues(stage.path, grid.crs, th.craters, th.rocks))
         # the picture from the overviews: a whole-resolution map would not fit in memory
         layers, small = read_layers_decimated(th.path, max_px=2048)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from frigoris.terrain import point_features, read_layers, read_tags, write_geojson
+from frigoris.terrain import masks_path, point_features, read_layers, read_tags, write_geojson
 from frigoris.terrain.craters import DetectedCraters
 from frigoris.terrain.errors import HazardInputError
 from frigoris.terrain.hazard import HazardMap
@@ -23,7 +23,13 @@ from . import figures
 
 __all__ = ["HAZARD_FILES", "hazard_summary", "load_hazard", "write_catalogues", "write_hazard"]
 
-HAZARD_FILES = ("hazard.tif", "craters.geojson", "rocks.geojson", "hazard.png")
+HAZARD_FILES = (
+    "hazard.tif",
+    "hazard_masks.tif",
+    "craters.geojson",
+    "rocks.geojson",
+    "hazard.png",
+)
 """Every file a hazard map writes."""
 
 REQUIRED_BANDS = (
@@ -67,7 +73,9 @@ def write_catalogues(out_dir: pathlib.Path, crs, craters, rocks) -> dict[str, pa
 def write_hazard(
     hm: HazardMap, out_dir: pathlib.Path, *, title: str, tags: dict[str, Any] | None = None
 ) -> dict[str, pathlib.Path]:
-    """Write hazard.tif (one named band per layer), craters/rocks GeoJSON and hazard.png.
+    """Write hazard.tif and hazard_masks.tif, the craters/rocks GeoJSON and hazard.png.
+
+    ``hazard.tif`` holds the float layers, ``hazard_masks.tif`` the masks as byte bands.
 
     The GeoTIFF is written on a second thread while this one writes the catalogues and draws
     the picture: GDAL compresses without Python's lock, so on two cores the two overlap (each
@@ -81,7 +89,12 @@ def write_hazard(
             png = figures.hazard_figure(hm, out_dir / "hazard.png", title=title)
         finally:
             tif_path = tif.result()  # waits for it, and raises its error first
-    return {"hazard": tif_path, **catalogues, "hazard_png": png}
+    return {
+        "hazard": tif_path,
+        "hazard_masks": masks_path(tif_path),
+        **catalogues,
+        "hazard_png": png,
+    }
 
 
 def hazard_summary(hm: HazardMap) -> dict[str, Any]:
