@@ -422,3 +422,18 @@ def test_dem_decoded_on_every_core_reads_the_values_gdal_reads_on_one(tmp_path):
     np.testing.assert_array_equal(dem.elevation, one)
     layers, _ = read_layers(path)
     np.testing.assert_array_equal(layers["elevation"], one)
+
+
+def test_a_one_file_map_of_an_earlier_version_still_reads(tmp_path, make_dem):
+    """Before the byte companion, masks were float32 bands of the one file: still uint8 back."""
+    from frigoris.terrain.io import BAND_DTYPES_TAG, _write_cog
+
+    dem = make_dem(np.arange(64, dtype=np.float32).reshape(8, 8))
+    mask = np.eye(8, dtype=np.uint8)
+    tags = {BAND_DTYPES_TAG: {"elevation": "float32", "mask": "uint8"}}
+    path = tmp_path / "old.tif"
+    _write_cog(str(path), {"elevation": dem.elevation, "mask": mask}, [np.dtype("float32")] * 2,
+               dem, tags)  # fmt: skip
+    layers, _ = read_layers(path)
+    assert list(layers) == ["elevation", "mask"] and layers["mask"].dtype == np.uint8
+    np.testing.assert_array_equal(layers["mask"], mask)
