@@ -21,8 +21,9 @@ ephemeris. DEMs larger than ``WHOLE_MAX_PX`` a side run tiled (``--tile 2048``),
 this machine's memory would run them: 8192^2 in memory needs about four times the 3.4 GiB of
 4096^2. (A tiled run computes in worker threads, which the profile does not see: its split
 counts them as computation.) The hazard command's peer is GDAL doing comparable file work in
-the same run: ``gdaldem slope`` of the DEM, then ``gdal_translate -of COG`` of a stack with as
-many bands as ``hazard.tif`` (the same codec, level and predictor as ours, all cores).
+the same run: ``gdaldem slope`` of the DEM, then ``gdal_translate -of COG`` of a float32 stack
+with as many bands as ``hazard.tif`` and of a byte stack with as many as ``hazard_masks.tif``
+(the same codec, level and predictor as ours, all cores).
 
 Targets (issue 21): the demo within 20 s; the hazard command on 4096^2 within 2x its own
 computation time and within 2x the GDAL peer.
@@ -50,7 +51,7 @@ import time
 import rasterio
 
 from benchmarks.common import verdict
-from frigoris.terrain.io import COG_CODEC, COG_LEVEL, cog_predictor
+from frigoris.terrain.io import COG_CODEC, COG_LEVEL, cog_predictor, masks_path
 
 REPEATS = int(os.environ.get("FRIGORIS_BENCH_REPEATS", "3"))
 SIZES = [int(s) for s in os.environ.get("FRIGORIS_BENCH_E2E_SIZES", "4096,8192").split(",") if s]
@@ -129,24 +130,33 @@ def _line(name: str, args: list[str], cwd: pathlib.Path, extra: str = "") -> dic
     return {**share, "profiled_wall": share["wall"], "wall": wall, "median_wall": wall}
 
 
-def _gdal_peer(dem: pathlib.Path, bands: int, work: pathlib.Path) -> float:
-    """Seconds for gdaldem slope plus a COG of ``bands`` bands (our codec and level, all cores)."""
+def _gdal_peer(dem: pathlib.Path, bands: tuple[int, int], work: pathlib.Path) -> float:
+    """Seconds for gdaldem slope plus COGs of as many float and byte bands as ours.
+
+    ``bands`` is (float bands, byte bands): a float32 COG of the first (our codec, level and
+    predictor, all cores), then a byte COG of the second (nearest overviews, as our masks).
+    """
     slope = work / "slope.tif"
     vrt = work / "stack.vrt"
-    cog = work / "stack_cog.tif"
-    for p in (slope, vrt, cog):
+    cogs = [work / "stack_cog.tif", work / "stack_masks_cog.tif"]
+    for p in (slope, vrt, *cogs):
         p.unlink(missing_ok=True)
     t0 = time.perf_counter()
     subprocess.run(["gdaldem", "slope", str(dem), str(slope), "-q"], check=True)
-    subprocess.run(
-        ["gdalbuildvrt", "-q", "-separate", str(vrt), *([str(slope)] * bands)], check=True
-    )
-    subprocess.run(
-        ["gdal_translate", "-q", "-of", "COG", "-co", f"COMPRESS={COG_CODEC}",
-         "-co", f"LEVEL={COG_LEVEL}", "-co", f"PREDICTOR={cog_predictor(True, bands)}",
-         "-co", "NUM_THREADS=ALL_CPUS", str(vrt), str(cog)],
-        check=True,
-    )  # fmt: skip
+    for count, cog, byte in zip(bands, cogs, (False, True), strict=True):
+        if not count:
+            continue
+        subprocess.run(
+            ["gdalbuildvrt", "-q", "-overwrite", "-separate", str(vrt), *([str(slope)] * count)],
+            check=True,
+        )  # fmt: skip
+        subprocess.run(
+            ["gdal_translate", "-q", "-of", "COG", "-co", f"COMPRESS={COG_CODEC}",
+             "-co", f"LEVEL={COG_LEVEL}", "-co", f"PREDICTOR={cog_predictor(not byte, count)}",
+             "-co", "NUM_THREADS=ALL_CPUS",
+             *(["-ot", "Byte", "-a_nodata", "none", "-co", "RESAMPLING=NEAREST"] if byte else []), str(vrt), str(cog)],
+            check=True,
+        )  # fmt: skip
     return time.perf_counter() - t0
 
 
@@ -188,9 +198,16 @@ def _libraries_import() -> float:
     return statistics.median(times)
 
 
-def _hazard_bands(path: pathlib.Path) -> int:
-    with rasterio.open(path) as src:
-        return src.count
+def _hazard_bands(path: pathlib.Path) -> tuple[int, int]:
+    """Bands of ``hazard.tif`` and of its byte companion ``hazard_masks.tif``."""
+    counts = []
+    for p in (path, masks_path(path)):
+        if p.exists():
+            with rasterio.open(p) as src:
+                counts.append(src.count)
+        else:
+            counts.append(0)
+    return counts[0], counts[1]
 
 
 def main() -> None:
@@ -238,12 +255,13 @@ def main() -> None:
             print(
                 f"BENCH e2e {name} ratios: wall / own computation {own:.2f}"
                 + (f" (target <= 2) {verdict(own <= 2.0)}" if target else "")
-                + f"; wall / GDAL peer ({peer:.2f} s: gdaldem slope + COG of {bands} bands) "
+                + f"; wall / GDAL peer ({peer:.2f} s: gdaldem slope + COGs of {bands[0]} float32 "
+                f"and {bands[1]} byte bands) "
                 f"{vs_gdal:.2f}" + (f" (target <= 2) {verdict(vs_gdal <= 2.0)}" if target else ""),
                 flush=True,
             )
             if target:
-                # The file holds every layer, so its writing starts when the computation ends:
+                # The files hold every layer, so their writing starts when the computation ends:
                 # wall >= computation + write, even with no start-up and the picture and the
                 # catalogues drawn beside it for free.
                 write = _write_alone(work / f"hz{n}" / "hazard.tif")
