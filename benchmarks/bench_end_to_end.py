@@ -130,6 +130,10 @@ def _line(name: str, args: list[str], cwd: pathlib.Path, extra: str = "") -> dic
     return {**share, "profiled_wall": share["wall"], "wall": wall, "median_wall": wall}
 
 
+BYTE_OPTIONS = ["-ot", "Byte", "-a_nodata", "none", "-co", "RESAMPLING=NEAREST"]
+"""The peer's byte stack: no nodata, nearest overviews (as ``hazard_masks.tif``)."""
+
+
 def _gdal_peer(dem: pathlib.Path, bands: tuple[int, int], work: pathlib.Path) -> float:
     """Seconds for gdaldem slope plus COGs of as many float and byte bands as ours.
 
@@ -154,7 +158,7 @@ def _gdal_peer(dem: pathlib.Path, bands: tuple[int, int], work: pathlib.Path) ->
             ["gdal_translate", "-q", "-of", "COG", "-co", f"COMPRESS={COG_CODEC}",
              "-co", f"LEVEL={COG_LEVEL}", "-co", f"PREDICTOR={cog_predictor(not byte, count)}",
              "-co", "NUM_THREADS=ALL_CPUS",
-             *(["-ot", "Byte", "-a_nodata", "none", "-co", "RESAMPLING=NEAREST"] if byte else []), str(vrt), str(cog)],
+             *(BYTE_OPTIONS if byte else []), str(vrt), str(cog)],
             check=True,
         )  # fmt: skip
     return time.perf_counter() - t0
