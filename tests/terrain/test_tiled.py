@@ -389,3 +389,16 @@ def test_tile_shadow_checks_its_inputs(rough):
         tile_shadow(rough[:64, :64], (0, 0), (0, 100, 0, 10), rough.shape, 0.5, 90, 10, coarse, 8)
     with pytest.raises(GridError, match="coarse grid"):
         tile_shadow(rough, (0, 0), (0, 10, 0, 10), rough.shape, 0.5, 90, 10, coarse[1:], 8)
+
+
+def test_decimated_reasons_are_whole_reasons(site):
+    """The picture of a tiled map reads the reasons through overviews: each is a real cell's."""
+    from frigoris.terrain.io import read_layers_decimated
+
+    full = site["layers"]["keepout_reason"]
+    layers, grid = read_layers_decimated(site["th"].path, max_px=300)
+    small = layers["keepout_reason"]
+    assert small.dtype == np.uint8 and grid.shape == (300, 300)
+    assert set(np.unique(small)) <= set(np.unique(full))  # an average would make new codes
+    assert len(np.unique(small)) > 2  # more than "none" and one reason survive
+    assert layers["slope_deg"].dtype == np.float32  # float layers still averaged
