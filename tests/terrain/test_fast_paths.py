@@ -6,9 +6,12 @@ threads) is compared with the plain numpy expression it replaces, on cases that 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import rasterio
+from numba import njit
 from scipy.special import exp1
 
 from frigoris.terrain import Dem, local_metric_crs, read_dem
@@ -16,6 +19,7 @@ from frigoris.terrain import _hazard_kernels as hk
 from frigoris.terrain import _rock_kernels as _rk
 from frigoris.terrain._illumination_kernels import _steps_on_grid
 from frigoris.terrain.rocks import unresolved_rock_risk
+from frigoris.terrain.roughness import LAGS_PX, RICE_STEP, block_moments, rice_tail_table
 from frigoris.terrain.size_frequency import golombek_cumulative
 
 
@@ -183,3 +187,87 @@ def test_a_dem_reads_nodata_where_gdals_mask_says(tmp_path, nodata):
     got = read_dem(path).elevation
     assert np.array_equal(np.isnan(got), ~gdal_valid | np.isnan(z))
     assert np.array_equal(got[gdal_valid & ~np.isnan(z)], z[gdal_valid & ~np.isnan(z)])
+
+
+def _moment_sums_by_hand(z, block, lags):
+    """Counts, sums and sums of squares of each block's differences, in raster order (floats)."""
+    rows, cols = z.shape
+    out = np.zeros((-(-rows // block), -(-cols // block), 6 * len(lags)))
+    for bi in range(out.shape[0]):
+        for bj in range(out.shape[1]):
+            r0, r1 = bi * block, min(bi * block + block, rows)
+            c0, c1 = bj * block, min(bj * block + block, cols)
+            acc = [0.0] * (6 * len(lags))
+            for i in range(r0, r1):
+                for j in range(c0, c1):
+                    z0 = float(z[i, j])
+                    for li, lag in enumerate(lags):
+                        for k, (ii, jj, inside) in enumerate(
+                            [(i, j + lag, j + lag < c1), (i + lag, j, i + lag < r1)]
+                        ):
+                            if not inside:
+                                continue
+                            d = float(z[ii, jj]) - z0
+                            if d == d:
+                                acc[6 * li + 3 * k] += 1.0
+                                acc[6 * li + 3 * k + 1] += d
+                                acc[6 * li + 3 * k + 2] += d * d
+            out[bi, bj] = acc
+    return out
+
+
+def test_the_block_moments_are_the_raster_order_sums_bit_for_bit():
+    # The kernel keeps its eighteen sums in scalars; each still adds its terms in raster order,
+    # so the sums are the plain loop's exactly (a reordered sum differs in the last bits).
+    rng = np.random.default_rng(11)
+    z = (1500.0 + np.cumsum(rng.normal(0.0, 0.3, (150, 130)), axis=1)).astype(np.float32)
+    z[10:20, 40:45] = np.nan
+    z[rng.random(z.shape) < 0.01] = np.nan
+    got = block_moments(z)[..., : 6 * len(LAGS_PX)]
+    want = _moment_sums_by_hand(z, 64, LAGS_PX)
+    assert np.array_equal(got, want)
+
+
+@njit
+def _tan_deg(s):
+    """tan of a float32 slope in degrees as the kernel takes it (numba keeps float32 there)."""
+    return math.tan(math.radians(s))
+
+
+def test_the_fusion_reads_the_rice_table_as_the_plain_lookup_does():
+    # The fusion interpolates each block's column of the table once; the risk of every cell
+    # must be the plain lookup's, bit for bit: a window starting mid-block (its block columns
+    # offset from the grid's), blocks without spread, with w beyond the table (Gaussian tail)
+    # and inside it, rows crossing block rows within each thread's piece.
+    rng = np.random.default_rng(5)
+    table = rice_tail_table()
+    block, shape, row0, col0 = 8, (53, 45), 5, 11
+    sigma = rng.choice([0.0, 0.004, 0.03, 0.06, 0.2, 2.0], size=(9, 8))
+    slope = rng.uniform(0.0, 20.0, shape).astype(np.float32)
+    slope[rng.random(shape) < 0.03] = np.nan
+    z = np.zeros(shape, np.float32)
+    bits = np.empty(shape, np.uint8)
+    risk = np.empty(shape, np.float32)
+    cost = np.empty(shape, np.float32)
+    max_slope = 15.0
+    limits = np.array([max_slope, 0.4, 2.0, 2.0, 1.0])
+    hk.fuse(
+        z, slope, np.zeros((1, 1), np.float32), True, sigma, block, table, RICE_STEP,
+        np.zeros((1, 1), bool), False, np.zeros((1, 1), np.float32), False, 0, 0, 1, 0.0, 0.0,
+        row0, col0, 1.0, np.zeros(3), False, limits, bits, risk, cost,
+    )  # fmt: skip
+    tan_max = math.tan(math.radians(max_slope))
+    one = np.float32(1.0)
+    kinds = set()
+    for i in range(shape[0]):
+        for j in range(shape[1]):
+            s = slope[i, j]
+            ps = np.float32(0.0)
+            sig = sigma[(row0 + i) // block, (col0 + j) // block]
+            if s <= max_slope and sig > 0.0:
+                u = _tan_deg(s) / sig
+                ps = np.float32(hk.rice_lookup(table, RICE_STEP, u, tan_max / sig))
+                kinds.add("tail" if tan_max / sig >= table.shape[0] * RICE_STEP else "table")
+            want = one - (one - ps) * (one - np.float32(0.0))
+            assert risk[i, j].tobytes() == np.float32(want).tobytes(), (i, j)
+    assert kinds == {"tail", "table"} and (risk > 0).mean() > 0.3
