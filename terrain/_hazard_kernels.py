@@ -231,7 +231,7 @@ def _fuse_rows(
     n_tab = rice.shape[0]
     bc0 = block_col[0] if cols else 0
     nb = (block_col[cols - 1] - bc0 + 1) if cols else 0
-    sig_b = np.zeros(nb)
+    sig_b = np.zeros(nb, sigma_blocks.dtype)  # nu / sig in the spread's own type, as before
     w_b = np.zeros(nb)
     has_col = np.zeros(nb, np.bool_)
     columns = np.empty((nb, n_tab))

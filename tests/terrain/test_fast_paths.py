@@ -234,15 +234,17 @@ def _tan_deg(s):
     return math.tan(math.radians(s))
 
 
-def test_the_fusion_reads_the_rice_table_as_the_plain_lookup_does():
+@pytest.mark.parametrize("sigma_type", [np.float64, np.float32])
+def test_the_fusion_reads_the_rice_table_as_the_plain_lookup_does(sigma_type):
     # The fusion interpolates each block's column of the table once; the risk of every cell
     # must be the plain lookup's, bit for bit: a window starting mid-block (its block columns
     # offset from the grid's), blocks without spread, with w beyond the table (Gaussian tail)
-    # and inside it, rows crossing block rows within each thread's piece.
+    # and inside it, rows crossing block rows within each thread's piece; a float32 spread
+    # divides the float32 tangent in float32, as the lookup per cell did.
     rng = np.random.default_rng(5)
     table = rice_tail_table()
     block, shape, row0, col0 = 8, (53, 45), 5, 11
-    sigma = rng.choice([0.0, 0.004, 0.03, 0.06, 0.2, 2.0], size=(9, 8))
+    sigma = rng.choice([0.0, 0.004, 0.03, 0.06, 0.2, 2.0], size=(9, 8)).astype(sigma_type)
     slope = rng.uniform(0.0, 20.0, shape).astype(np.float32)
     slope[rng.random(shape) < 0.03] = np.nan
     z = np.zeros(shape, np.float32)
@@ -265,9 +267,10 @@ def test_the_fusion_reads_the_rice_table_as_the_plain_lookup_does():
             ps = np.float32(0.0)
             sig = sigma[(row0 + i) // block, (col0 + j) // block]
             if s <= max_slope and sig > 0.0:
-                u = _tan_deg(s) / sig
-                ps = np.float32(hk.rice_lookup(table, RICE_STEP, u, tan_max / sig))
-                kinds.add("tail" if tan_max / sig >= table.shape[0] * RICE_STEP else "table")
+                u = np.float32(_tan_deg(s)) / sig  # float32 / the spread's type
+                w = np.float64(tan_max) / sig  # float64
+                ps = np.float32(hk.rice_lookup(table, RICE_STEP, u, w))
+                kinds.add("tail" if w >= table.shape[0] * RICE_STEP else "table")
             want = one - (one - ps) * (one - np.float32(0.0))
             assert risk[i, j].tobytes() == np.float32(want).tobytes(), (i, j)
     assert kinds == {"tail", "table"} and (risk > 0).mean() > 0.3
