@@ -209,12 +209,69 @@ def _kth_pair(a, n, k, tmp):
             tmp[c] = x
             c += (x >= lo_v) & (x <= hi_v)
         if below <= k and below + c >= k + 2:
+            if lo_v > -np.inf and hi_v < np.inf:
+                return _kth_pair_binned(tmp, c, k - below, lo_v, hi_v)
             _select(tmp, k - below, 0, c - 1)
             return tmp[k - below], _min_from(tmp, k - below + 1, c)
     _select(a, k, 0, n - 1)
     if k + 1 < n:
         return a[k], _min_from(a, k + 1, n)
     return a[k], a[k]
+
+
+BRACKET_BINS = 32
+"""Bins the bracket's values are counted into before the selection (see _kth_pair_binned)."""
+
+
+@njit(cache=True, inline="always")
+def _bin_of(x, lo_v, scale):
+    """Bin of x in the bracket.
+
+    A non-decreasing function of x (each operation rounds monotonically), so the bins hold the
+    values in order whatever the rounding.
+    """
+    b = int((x - lo_v) * scale)
+    return min(max(b, 0), BRACKET_BINS - 1)
+
+
+@njit(cache=True, nogil=True)
+def _kth_pair_binned(a, c, k, lo_v, hi_v):
+    """The k-th and (k + 1)-th smallest of ``a[:c]``, all within [lo_v, hi_v]; ``a`` reordered.
+
+    One pass counts the values per bin of the bracket, a second moves those of the bin holding
+    rank k to the front (and keeps the smallest value of the bins above it), and the selection
+    runs over that bin only: a few dozen values instead of the bracket's hundreds. Exact: the
+    bins are ordered (:func:`_bin_of`), so rank k is the (k - values in lower bins)-th of its
+    bin, and rank k + 1 the next one there or the smallest above the bin.
+    """
+    width = hi_v - lo_v
+    if not (width > 0.0 and width < np.inf):
+        _select(a, k, 0, c - 1)
+        return a[k], _min_from(a, k + 1, c)
+    scale = BRACKET_BINS / width
+    counts = np.zeros(BRACKET_BINS, np.int64)
+    for t in range(c):
+        counts[_bin_of(a[t], lo_v, scale)] += 1
+    target = 0
+    before = 0
+    while before + counts[target] <= k:
+        before += counts[target]
+        target += 1
+    w = 0
+    above = np.inf
+    for t in range(c):
+        x = a[t]
+        b = _bin_of(x, lo_v, scale)
+        if b == target:
+            a[w] = x  # w <= t: the values not yet read are never overwritten
+            w += 1
+        elif b > target and x < above:
+            above = x
+    r = k - before
+    _select(a, r, 0, w - 1)
+    if r + 1 < w:
+        return a[r], _min_from(a, r + 1, w)
+    return a[r], above
 
 
 @njit(cache=True, nogil=True, inline="always")

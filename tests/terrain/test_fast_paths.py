@@ -19,7 +19,14 @@ from frigoris.terrain import _hazard_kernels as hk
 from frigoris.terrain import _rock_kernels as _rk
 from frigoris.terrain._illumination_kernels import _steps_on_grid
 from frigoris.terrain.rocks import unresolved_rock_risk
-from frigoris.terrain.roughness import LAGS_PX, RICE_STEP, block_moments, rice_tail_table
+from frigoris.terrain.roughness import (
+    BRACKET_BINS,
+    LAGS_PX,
+    RICE_STEP,
+    _kth_pair_binned,
+    block_moments,
+    rice_tail_table,
+)
 from frigoris.terrain.size_frequency import golombek_cumulative
 
 
@@ -274,3 +281,38 @@ def test_the_fusion_reads_the_rice_table_as_the_plain_lookup_does(sigma_type):
             want = one - (one - ps) * (one - np.float32(0.0))
             assert risk[i, j].tobytes() == np.float32(want).tobytes(), (i, j)
     assert kinds == {"tail", "table"} and (risk > 0).mean() > 0.3
+
+
+@pytest.mark.parametrize("kind", ["uniform", "ties", "clustered", "one_value", "edges"])
+def test_the_binned_bracket_selection_is_the_sorted_order(kind):
+    # The bracket's values are counted into bins before the selection: ranks k and k + 1 are
+    # those of the sorted values, including rank k + 1 from a bin above rank k's (the last of
+    # its bin), ties spread over a bin edge, a bracket of one value (no width: plain selection).
+    rng = np.random.default_rng(len(kind))
+    seen_above = 0
+    for _ in range(300):
+        c = int(rng.integers(2, 900))
+        if kind == "ties":
+            x = rng.integers(0, 7, c).astype(float) * 0.125
+        elif kind == "clustered":
+            x = np.where(rng.random(c) < 0.9, 0.5, rng.uniform(0.0, 1.0, c))
+        elif kind == "one_value":
+            x = np.full(c, 0.3)
+        elif kind == "edges":  # values on the bins' edges of [0, 1]
+            x = rng.integers(0, BRACKET_BINS + 1, c) / BRACKET_BINS
+        else:
+            x = rng.uniform(-2.0, 3.0, c)
+        k = int(rng.integers(0, c - 1))
+        lo_v, hi_v = float(x.min()), float(x.max())
+        got = _kth_pair_binned(x.copy(), c, k, lo_v, hi_v)
+        want = np.sort(x)[[k, k + 1]]
+        assert got == (want[0], want[1])
+        # rank k + 1 came from a higher bin when k's value is the largest of its bin's values
+        if lo_v < hi_v:
+            b = np.clip(
+                ((x - lo_v) * (BRACKET_BINS / (hi_v - lo_v))).astype(int), 0, BRACKET_BINS - 1
+            )
+            seen_above += int(
+                b[np.argsort(x, kind="stable")][k + 1] != b[np.argsort(x, kind="stable")][k]
+            )
+    assert kind == "one_value" or seen_above > 0
