@@ -308,6 +308,27 @@ def widen(
     split_range(partial(_widen_rows, *args), bits.shape[0])
 
 
+@njit(cache=True, inline="always")
+def _widened_cell(bits, z, d_rows, d_cols, i, j):
+    """The reasons of cell (i, j) after widening, every offset tested against the window."""
+    rows, cols = bits.shape
+    b = bits[i, j]
+    for k in range(d_rows.size):
+        ii = i + d_rows[k]
+        jj = j + d_cols[k]
+        if ii < 0 or ii >= rows or jj < 0 or jj >= cols:
+            b |= NODATA
+        else:
+            v = z[ii, jj]
+            if not v - v == 0:
+                b |= NODATA
+            b |= bits[ii, jj] & OBSTACLE
+    return b
+
+
+_WIDEN_BAND = 64
+
+
 @njit(cache=True, nogil=True)
 def _widen_rows(bits, z, d_rows, d_cols, out, cost, lo, hi):
     """Widen resolved hazards by the rover's footprint: the reasons of the rover's centre.
@@ -316,25 +337,52 @@ def _widen_rows(bits, z, d_rows, d_cols, out, cost, lo, hi):
     a height (or off the window), at the offsets (``d_rows``, ``d_cols``): the cells a disc of
     the rover's radius around its centre touches. The other reasons are the cell's own (they
     already describe the rover standing there). Sets ``cost`` to inf where any reason is set.
+
+    Cells whose offsets all lie on the window take the OR of one byte per neighbour (its
+    OBSTACLE bit, and NODATA where it has no height), made once per band of rows and ORed
+    offset by offset along whole rows (vectorised); the cells near the window's edge test
+    every offset (:func:`_widened_cell`). The bits are the same either way.
     """
     rows, cols = bits.shape
     n = d_rows.size
-    for i in range(lo, hi):
-        for j in range(cols):
-            b = bits[i, j]
+    reach_r = 0
+    reach_c = 0
+    for k in range(n):
+        reach_r = max(reach_r, abs(d_rows[k]))
+        reach_c = max(reach_c, abs(d_cols[k]))
+    hazard = np.empty((_WIDEN_BAND + 2 * reach_r, cols), dtype=np.uint8)
+    acc = np.empty(cols, dtype=np.uint8)
+    for b0 in range(lo, hi, _WIDEN_BAND):
+        b1 = min(b0 + _WIDEN_BAND, hi)
+        h0 = max(b0 - reach_r, 0)
+        h1 = min(b1 + reach_r, rows)
+        for r in range(h0, h1):
+            for j in range(cols):
+                v = z[r, j]
+                hazard[r - h0, j] = (bits[r, j] & OBSTACLE) | (NODATA if not v - v == 0 else 0)
+        for i in range(b0, b1):
+            if i < reach_r or i >= rows - reach_r or cols <= 2 * reach_c:
+                for j in range(cols):
+                    b = _widened_cell(bits, z, d_rows, d_cols, i, j)
+                    out[i, j] = b
+                    if b != 0:
+                        cost[i, j] = np.inf
+                continue
+            for j in range(cols):
+                acc[j] = bits[i, j]
             for k in range(n):
-                ii = i + d_rows[k]
-                jj = j + d_cols[k]
-                if ii < 0 or ii >= rows or jj < 0 or jj >= cols:
-                    b |= NODATA
+                rr = i + d_rows[k] - h0
+                dc = d_cols[k]
+                for j in range(reach_c, cols - reach_c):
+                    acc[j] |= hazard[rr, j + dc]
+            for j in range(cols):
+                if j < reach_c or j >= cols - reach_c:
+                    b = _widened_cell(bits, z, d_rows, d_cols, i, j)
                 else:
-                    v = z[ii, jj]
-                    if not v - v == 0:
-                        b |= NODATA
-                    b |= bits[ii, jj] & OBSTACLE
-            out[i, j] = b
-            if b != 0:
-                cost[i, j] = np.inf
+                    b = acc[j]
+                out[i, j] = b
+                if b != 0:
+                    cost[i, j] = np.inf
 
 
 def window_counts(

@@ -18,6 +18,7 @@ from frigoris.terrain import Dem, local_metric_crs, read_dem
 from frigoris.terrain import _hazard_kernels as hk
 from frigoris.terrain import _rock_kernels as _rk
 from frigoris.terrain._illumination_kernels import _steps_on_grid
+from frigoris.terrain.hazard import widening_offsets
 from frigoris.terrain.rocks import unresolved_rock_risk
 from frigoris.terrain.roughness import (
     BRACKET_BINS,
@@ -316,3 +317,48 @@ def test_the_binned_bracket_selection_is_the_sorted_order(kind):
                 b[np.argsort(x, kind="stable")][k + 1] != b[np.argsort(x, kind="stable")][k]
             )
     assert kind == "one_value" or seen_above > 0
+
+
+def _widen_by_hand(bits, z, d_rows, d_cols):
+    """The widening rule cell by cell.
+
+    OBSTACLE from any obstacle at an offset, NODATA from any offset without a height or off
+    the window, the cell's own bits kept.
+    """
+    rows, cols = bits.shape
+    out = bits.copy()
+    for i in range(rows):
+        for j in range(cols):
+            for dr, dc in zip(d_rows, d_cols, strict=True):
+                ii, jj = i + dr, j + dc
+                if not (0 <= ii < rows and 0 <= jj < cols):
+                    out[i, j] |= hk.NODATA
+                    continue
+                if not np.isfinite(z[ii, jj]):
+                    out[i, j] |= hk.NODATA
+                out[i, j] |= bits[ii, jj] & hk.OBSTACLE
+    return out
+
+
+@pytest.mark.parametrize(
+    ("shape", "radius_m", "res_m"),
+    [((70, 41), 0.31, 0.5), ((150, 9), 0.9, 0.25), ((5, 200), 0.9, 0.25), ((33, 33), 0.1, 0.5)],
+)
+def test_the_widening_in_row_bands_is_the_rule_cell_by_cell(shape, radius_m, res_m):
+    # Cells whose offsets all lie on the window OR one byte per neighbour along whole rows;
+    # the rest test every offset. Holes, obstacles and other reasons (kept, never spread) near
+    # and away from the edges; windows narrower or shorter than the disc; a disc of one cell;
+    # more rows than one band.
+    rng = np.random.default_rng(shape[0])
+    z = rng.normal(size=shape).astype(np.float32)
+    z[rng.random(shape) < 0.02] = np.nan
+    bits = np.where(rng.random(shape) < 0.03, hk.OBSTACLE, 0).astype(np.uint8)
+    bits |= np.where(rng.random(shape) < 0.05, hk.SLOPE | hk.LINK, 0).astype(np.uint8)
+    d_rows, d_cols = widening_offsets(radius_m, res_m)
+    out = np.empty(shape, np.uint8)
+    cost = np.ones(shape, np.float32)
+    hk.widen(bits, z, d_rows, d_cols, out, cost)
+    want = _widen_by_hand(bits, z, d_rows, d_cols)
+    assert np.array_equal(out, want)
+    assert np.array_equal(np.isinf(cost), want != 0) and np.all(cost[want == 0] == 1.0)
+    assert (want & hk.OBSTACLE).sum() > (bits & hk.OBSTACLE).sum() or d_rows.size == 1
