@@ -113,6 +113,44 @@ def rice_lookup(table, step, u, w):
     return a * (1.0 - fx) + b * fx
 
 
+@njit(cache=True, inline="always")
+def rice_column(table, step, w, column):
+    """The table's column at w, interpolated along w: ``column[i]`` is the ``a`` of row i.
+
+    ``rice_lookup(table, step, u, w)`` then equals ``rice_from_column(column, ...)`` bit for
+    bit (the same operations on the same numbers); False when w lies beyond the table (no
+    column: the lookup never reads one there).
+    """
+    n = table.shape[0]
+    y = w / step
+    if y >= n - 1:
+        return False
+    j = int(y)
+    fy = y - j
+    for i in range(n):
+        column[i] = table[i, j] * (1.0 - fy) + table[i, j + 1] * fy
+    return True
+
+
+@njit(cache=True, inline="always")
+def rice_from_column(column, n, step, u, w, has_column):
+    """:func:`rice_lookup` at (u, w) from w's interpolated column (:func:`rice_column`).
+
+    The fusion's lookup: one sigma per block fixes w, and the column's values lie side by side
+    where the table's rows are 1.6 kB apart (each lookup read four scattered table entries).
+    """
+    if w - u > 8.0:
+        return 0.0
+    if u - w > 8.0:
+        return 1.0
+    x = u / step
+    if x >= n - 1 or not has_column:
+        return 0.5 * math.erfc((w - u - 0.5 / max(u, 1.0)) / math.sqrt(2.0))
+    i = int(x)
+    fx = x - i
+    return column[i] * (1.0 - fx) + column[i + 1] * fx
+
+
 def fuse(*args: Any) -> None:
     """Keep-out reasons, risk and cost of every row, side by side; see :func:`_fuse_rows`."""
     split_range(partial(_fuse_rows, *args), args[0].shape[0])
@@ -187,9 +225,30 @@ def _fuse_rows(
         jj = j - link_c0
         if jj >= 0 and jj // link_f < mc:
             link_col[j] = jj // link_f
+    # Each block's sigma, w = tan s_max / sigma and the Rice table's column at w, per row of
+    # blocks (recomputed when the rows cross into the next one): the same numbers the lookup
+    # per cell computed, once per block.
+    n_tab = rice.shape[0]
+    bc0 = block_col[0] if cols else 0
+    nb = (block_col[cols - 1] - bc0 + 1) if cols else 0
+    sig_b = np.zeros(nb, sigma_blocks.dtype)  # nu / sig in the spread's own type, as before
+    w_b = np.zeros(nb)
+    has_col = np.zeros(nb, np.bool_)
+    columns = np.empty((nb, n_tab))
+    for j in range(cols):
+        block_col[j] -= bc0
+    current = -1
     for i in range(lo, hi):
         yc = y0 - (row0 + i + 0.5) * res
         block_row = (row0 + i) // block
+        if block_row != current:
+            current = block_row
+            for t in range(nb):
+                sig = sigma_blocks[block_row, bc0 + t]
+                sig_b[t] = sig
+                if sig > 0.0:
+                    w_b[t] = tan_max / sig
+                    has_col[t] = rice_column(rice, rice_step, w_b[t], columns[t])
         ii = i - link_r0
         link_row = ii // link_f if ii >= 0 and ii // link_f < mr else -1
         for j in range(cols):
@@ -203,10 +262,13 @@ def _fuse_rows(
             # slope risk from the table, rock risk, combined as independent
             ps = zero
             if s <= max_slope:
-                sig = sigma_blocks[block_row, block_col[j]]
+                t = block_col[j]
+                sig = sig_b[t]
                 if sig > 0.0:
                     nu = math.tan(math.radians(s))
-                    ps = np.float32(rice_lookup(rice, rice_step, nu / sig, tan_max / sig))
+                    ps = np.float32(
+                        rice_from_column(columns[t], n_tab, rice_step, nu / sig, w_b[t], has_col[t])
+                    )
             pk = k_one if rock_uniform else rock_risk[i, j]
             if pk != pk:
                 pk = zero
@@ -246,6 +308,27 @@ def widen(
     split_range(partial(_widen_rows, *args), bits.shape[0])
 
 
+@njit(cache=True, inline="always")
+def _widened_cell(bits, z, d_rows, d_cols, i, j):
+    """The reasons of cell (i, j) after widening, every offset tested against the window."""
+    rows, cols = bits.shape
+    b = bits[i, j]
+    for k in range(d_rows.size):
+        ii = i + d_rows[k]
+        jj = j + d_cols[k]
+        if ii < 0 or ii >= rows or jj < 0 or jj >= cols:
+            b |= NODATA
+        else:
+            v = z[ii, jj]
+            if not v - v == 0:
+                b |= NODATA
+            b |= bits[ii, jj] & OBSTACLE
+    return b
+
+
+_WIDEN_BAND = 64
+
+
 @njit(cache=True, nogil=True)
 def _widen_rows(bits, z, d_rows, d_cols, out, cost, lo, hi):
     """Widen resolved hazards by the rover's footprint: the reasons of the rover's centre.
@@ -254,25 +337,52 @@ def _widen_rows(bits, z, d_rows, d_cols, out, cost, lo, hi):
     a height (or off the window), at the offsets (``d_rows``, ``d_cols``): the cells a disc of
     the rover's radius around its centre touches. The other reasons are the cell's own (they
     already describe the rover standing there). Sets ``cost`` to inf where any reason is set.
+
+    Cells whose offsets all lie on the window take the OR of one byte per neighbour (its
+    OBSTACLE bit, and NODATA where it has no height), made once per band of rows and ORed
+    offset by offset along whole rows (vectorised); the cells near the window's edge test
+    every offset (:func:`_widened_cell`). The bits are the same either way.
     """
     rows, cols = bits.shape
     n = d_rows.size
-    for i in range(lo, hi):
-        for j in range(cols):
-            b = bits[i, j]
+    reach_r = 0
+    reach_c = 0
+    for k in range(n):
+        reach_r = max(reach_r, abs(d_rows[k]))
+        reach_c = max(reach_c, abs(d_cols[k]))
+    hazard = np.empty((_WIDEN_BAND + 2 * reach_r, cols), dtype=np.uint8)
+    acc = np.empty(cols, dtype=np.uint8)
+    for b0 in range(lo, hi, _WIDEN_BAND):
+        b1 = min(b0 + _WIDEN_BAND, hi)
+        h0 = max(b0 - reach_r, 0)
+        h1 = min(b1 + reach_r, rows)
+        for r in range(h0, h1):
+            for j in range(cols):
+                v = z[r, j]
+                hazard[r - h0, j] = (bits[r, j] & OBSTACLE) | (NODATA if not v - v == 0 else 0)
+        for i in range(b0, b1):
+            if i < reach_r or i >= rows - reach_r or cols <= 2 * reach_c:
+                for j in range(cols):
+                    b = _widened_cell(bits, z, d_rows, d_cols, i, j)
+                    out[i, j] = b
+                    if b != 0:
+                        cost[i, j] = np.inf
+                continue
+            for j in range(cols):
+                acc[j] = bits[i, j]
             for k in range(n):
-                ii = i + d_rows[k]
-                jj = j + d_cols[k]
-                if ii < 0 or ii >= rows or jj < 0 or jj >= cols:
-                    b |= NODATA
+                rr = i + d_rows[k] - h0
+                dc = d_cols[k]
+                for j in range(reach_c, cols - reach_c):
+                    acc[j] |= hazard[rr, j + dc]
+            for j in range(cols):
+                if j < reach_c or j >= cols - reach_c:
+                    b = _widened_cell(bits, z, d_rows, d_cols, i, j)
                 else:
-                    v = z[ii, jj]
-                    if not v - v == 0:
-                        b |= NODATA
-                    b |= bits[ii, jj] & OBSTACLE
-            out[i, j] = b
-            if b != 0:
-                cost[i, j] = np.inf
+                    b = acc[j]
+                out[i, j] = b
+                if b != 0:
+                    cost[i, j] = np.inf
 
 
 def window_counts(

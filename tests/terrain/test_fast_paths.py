@@ -6,16 +6,28 @@ threads) is compared with the plain numpy expression it replaces, on cases that 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import rasterio
+from numba import njit
 from scipy.special import exp1
 
 from frigoris.terrain import Dem, local_metric_crs, read_dem
 from frigoris.terrain import _hazard_kernels as hk
 from frigoris.terrain import _rock_kernels as _rk
 from frigoris.terrain._illumination_kernels import _steps_on_grid
+from frigoris.terrain.hazard import widening_offsets
 from frigoris.terrain.rocks import unresolved_rock_risk
+from frigoris.terrain.roughness import (
+    BRACKET_BINS,
+    LAGS_PX,
+    RICE_STEP,
+    _kth_pair_binned,
+    block_moments,
+    rice_tail_table,
+)
 from frigoris.terrain.size_frequency import golombek_cumulative
 
 
@@ -183,3 +195,170 @@ def test_a_dem_reads_nodata_where_gdals_mask_says(tmp_path, nodata):
     got = read_dem(path).elevation
     assert np.array_equal(np.isnan(got), ~gdal_valid | np.isnan(z))
     assert np.array_equal(got[gdal_valid & ~np.isnan(z)], z[gdal_valid & ~np.isnan(z)])
+
+
+def _moment_sums_by_hand(z, block, lags):
+    """Counts, sums and sums of squares of each block's differences, in raster order (floats)."""
+    rows, cols = z.shape
+    out = np.zeros((-(-rows // block), -(-cols // block), 6 * len(lags)))
+    for bi in range(out.shape[0]):
+        for bj in range(out.shape[1]):
+            r0, r1 = bi * block, min(bi * block + block, rows)
+            c0, c1 = bj * block, min(bj * block + block, cols)
+            acc = [0.0] * (6 * len(lags))
+            for i in range(r0, r1):
+                for j in range(c0, c1):
+                    z0 = float(z[i, j])
+                    for li, lag in enumerate(lags):
+                        for k, (ii, jj, inside) in enumerate(
+                            [(i, j + lag, j + lag < c1), (i + lag, j, i + lag < r1)]
+                        ):
+                            if not inside:
+                                continue
+                            d = float(z[ii, jj]) - z0
+                            if d == d:
+                                acc[6 * li + 3 * k] += 1.0
+                                acc[6 * li + 3 * k + 1] += d
+                                acc[6 * li + 3 * k + 2] += d * d
+            out[bi, bj] = acc
+    return out
+
+
+def test_the_block_moments_are_the_raster_order_sums_bit_for_bit():
+    # The kernel keeps its eighteen sums in scalars; each still adds its terms in raster order,
+    # so the sums are the plain loop's exactly (a reordered sum differs in the last bits).
+    rng = np.random.default_rng(11)
+    z = (1500.0 + np.cumsum(rng.normal(0.0, 0.3, (150, 130)), axis=1)).astype(np.float32)
+    z[10:20, 40:45] = np.nan
+    z[rng.random(z.shape) < 0.01] = np.nan
+    got = block_moments(z)[..., : 6 * len(LAGS_PX)]
+    want = _moment_sums_by_hand(z, 64, LAGS_PX)
+    assert np.array_equal(got, want)
+
+
+@njit
+def _tan_deg(s):
+    """tan of a float32 slope in degrees as the kernel takes it (numba keeps float32 there)."""
+    return math.tan(math.radians(s))
+
+
+@pytest.mark.parametrize("sigma_type", [np.float64, np.float32])
+def test_the_fusion_reads_the_rice_table_as_the_plain_lookup_does(sigma_type):
+    # The fusion interpolates each block's column of the table once; the risk of every cell
+    # must be the plain lookup's, bit for bit: a window starting mid-block (its block columns
+    # offset from the grid's), blocks without spread, with w beyond the table (Gaussian tail)
+    # and inside it, rows crossing block rows within each thread's piece; a float32 spread
+    # divides the float32 tangent in float32, as the lookup per cell did.
+    rng = np.random.default_rng(5)
+    table = rice_tail_table()
+    block, shape, row0, col0 = 8, (53, 45), 5, 11
+    sigma = rng.choice([0.0, 0.004, 0.03, 0.06, 0.2, 2.0], size=(9, 8)).astype(sigma_type)
+    slope = rng.uniform(0.0, 20.0, shape).astype(np.float32)
+    slope[rng.random(shape) < 0.03] = np.nan
+    z = np.zeros(shape, np.float32)
+    bits = np.empty(shape, np.uint8)
+    risk = np.empty(shape, np.float32)
+    cost = np.empty(shape, np.float32)
+    max_slope = 15.0
+    limits = np.array([max_slope, 0.4, 2.0, 2.0, 1.0])
+    hk.fuse(
+        z, slope, np.zeros((1, 1), np.float32), True, sigma, block, table, RICE_STEP,
+        np.zeros((1, 1), bool), False, np.zeros((1, 1), np.float32), False, 0, 0, 1, 0.0, 0.0,
+        row0, col0, 1.0, np.zeros(3), False, limits, bits, risk, cost,
+    )  # fmt: skip
+    tan_max = math.tan(math.radians(max_slope))
+    one = np.float32(1.0)
+    kinds = set()
+    for i in range(shape[0]):
+        for j in range(shape[1]):
+            s = slope[i, j]
+            ps = np.float32(0.0)
+            sig = sigma[(row0 + i) // block, (col0 + j) // block]
+            if s <= max_slope and sig > 0.0:
+                u = np.float32(_tan_deg(s)) / sig  # float32 / the spread's type
+                w = np.float64(tan_max) / sig  # float64
+                ps = np.float32(hk.rice_lookup(table, RICE_STEP, u, w))
+                kinds.add("tail" if w >= table.shape[0] * RICE_STEP else "table")
+            want = one - (one - ps) * (one - np.float32(0.0))
+            assert risk[i, j].tobytes() == np.float32(want).tobytes(), (i, j)
+    assert kinds == {"tail", "table"} and (risk > 0).mean() > 0.3
+
+
+@pytest.mark.parametrize("kind", ["uniform", "ties", "clustered", "one_value", "edges"])
+def test_the_binned_bracket_selection_is_the_sorted_order(kind):
+    # The bracket's values are counted into bins before the selection: ranks k and k + 1 are
+    # those of the sorted values, including rank k + 1 from a bin above rank k's (the last of
+    # its bin), ties spread over a bin edge, a bracket of one value (no width: plain selection).
+    rng = np.random.default_rng(len(kind))
+    seen_above = 0
+    for _ in range(300):
+        c = int(rng.integers(2, 900))
+        if kind == "ties":
+            x = rng.integers(0, 7, c).astype(float) * 0.125
+        elif kind == "clustered":
+            x = np.where(rng.random(c) < 0.9, 0.5, rng.uniform(0.0, 1.0, c))
+        elif kind == "one_value":
+            x = np.full(c, 0.3)
+        elif kind == "edges":  # values on the bins' edges of [0, 1]
+            x = rng.integers(0, BRACKET_BINS + 1, c) / BRACKET_BINS
+        else:
+            x = rng.uniform(-2.0, 3.0, c)
+        k = int(rng.integers(0, c - 1))
+        lo_v, hi_v = float(x.min()), float(x.max())
+        got = _kth_pair_binned(x.copy(), c, k, lo_v, hi_v)
+        want = np.sort(x)[[k, k + 1]]
+        assert got == (want[0], want[1])
+        # rank k + 1 came from a higher bin when k's value is the largest of its bin's values
+        if lo_v < hi_v:
+            b = np.clip(
+                ((x - lo_v) * (BRACKET_BINS / (hi_v - lo_v))).astype(int), 0, BRACKET_BINS - 1
+            )
+            seen_above += int(
+                b[np.argsort(x, kind="stable")][k + 1] != b[np.argsort(x, kind="stable")][k]
+            )
+    assert kind == "one_value" or seen_above > 0
+
+
+def _widen_by_hand(bits, z, d_rows, d_cols):
+    """The widening rule cell by cell.
+
+    OBSTACLE from any obstacle at an offset, NODATA from any offset without a height or off
+    the window, the cell's own bits kept.
+    """
+    rows, cols = bits.shape
+    out = bits.copy()
+    for i in range(rows):
+        for j in range(cols):
+            for dr, dc in zip(d_rows, d_cols, strict=True):
+                ii, jj = i + dr, j + dc
+                if not (0 <= ii < rows and 0 <= jj < cols):
+                    out[i, j] |= hk.NODATA
+                    continue
+                if not np.isfinite(z[ii, jj]):
+                    out[i, j] |= hk.NODATA
+                out[i, j] |= bits[ii, jj] & hk.OBSTACLE
+    return out
+
+
+@pytest.mark.parametrize(
+    ("shape", "radius_m", "res_m"),
+    [((70, 41), 0.31, 0.5), ((150, 9), 0.9, 0.25), ((5, 200), 0.9, 0.25), ((33, 33), 0.1, 0.5)],
+)
+def test_the_widening_in_row_bands_is_the_rule_cell_by_cell(shape, radius_m, res_m):
+    # Cells whose offsets all lie on the window OR one byte per neighbour along whole rows;
+    # the rest test every offset. Holes, obstacles and other reasons (kept, never spread) near
+    # and away from the edges; windows narrower or shorter than the disc; a disc of one cell;
+    # more rows than one band.
+    rng = np.random.default_rng(shape[0])
+    z = rng.normal(size=shape).astype(np.float32)
+    z[rng.random(shape) < 0.02] = np.nan
+    bits = np.where(rng.random(shape) < 0.03, hk.OBSTACLE, 0).astype(np.uint8)
+    bits |= np.where(rng.random(shape) < 0.05, hk.SLOPE | hk.LINK, 0).astype(np.uint8)
+    d_rows, d_cols = widening_offsets(radius_m, res_m)
+    out = np.empty(shape, np.uint8)
+    cost = np.ones(shape, np.float32)
+    hk.widen(bits, z, d_rows, d_cols, out, cost)
+    want = _widen_by_hand(bits, z, d_rows, d_cols)
+    assert np.array_equal(out, want)
+    assert np.array_equal(np.isinf(cost), want != 0) and np.all(cost[want == 0] == 1.0)
+    assert (want & hk.OBSTACLE).sum() > (bits & hk.OBSTACLE).sum() or d_rows.size == 1
