@@ -501,16 +501,21 @@ def _count_chunks(
 
 @njit(cache=True, nogil=True)
 def has_nonfinite(z):
-    """True when any cell is NaN or infinite (nodata)."""
+    """True when any cell is NaN or infinite (nodata).
+
+    Each row is ORed whole (a loop without an exit vectorises) and the scan stops after the
+    first row that has one.
+    """
     rows, cols = z.shape
-    found = np.zeros(rows, dtype=np.bool_)
     for i in range(rows):
+        row = z[i]
+        bad = 0
         for j in range(cols):
-            v = z[i, j]
-            if not v - v == 0:
-                found[i] = True
-                break
-    return found.any()
+            v = row[j]
+            bad |= np.int32(not v - v == 0)
+        if bad:
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True)

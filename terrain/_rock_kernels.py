@@ -70,12 +70,12 @@ def _filter_rows(src, w, use_max, out, lo, hi):
     rows, cols = src.shape
     r = w // 2
     n = cols + 2 * r
+    p = np.empty((n, _ROW_BLOCK), dtype=src.dtype)
+    g = np.empty((n, _ROW_BLOCK), dtype=src.dtype)
+    h = np.empty((n, _ROW_BLOCK), dtype=src.dtype)
     for bi in range(lo, hi):
         i0 = bi * _ROW_BLOCK
         m = min(_ROW_BLOCK, rows - i0)
-        p = np.empty((n, _ROW_BLOCK), dtype=src.dtype)
-        g = np.empty((n, _ROW_BLOCK), dtype=src.dtype)
-        h = np.empty((n, _ROW_BLOCK), dtype=src.dtype)
         for q in range(m):
             for k in range(r):
                 p[k, q] = _odd_row(src, i0 + q, k - r, cols)
@@ -112,12 +112,12 @@ def _filter_cols(src, w, use_max, out, lo, hi):
     rows, cols = src.shape
     r = w // 2
     n = rows + 2 * r
+    h = np.empty((w, cols), dtype=src.dtype)
+    g = np.empty((w, cols), dtype=src.dtype)
     for b in range(lo, hi):
         k0 = b * w
         if k0 >= rows:  # no output row starts in this block
             continue
-        h = np.empty((w, cols), dtype=src.dtype)
-        g = np.empty((w, cols), dtype=src.dtype)
         last = min(k0 + w, n) - 1
         s = last - r
         for c in range(cols):
@@ -270,37 +270,59 @@ def _peak_cells(peak, start, pr, pc, lo, hi):
 
 
 def kept_cells(
-    labels: np.ndarray, keep: np.ndarray, height: np.ndarray, n_cells: int
+    labels: np.ndarray,
+    keep: np.ndarray,
+    height: np.ndarray,
+    peak_r: np.ndarray,
+    peak_c: np.ndarray,
+    max_radius_px: int,
+    n_cells: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Flat indices (raster order) of the cells whose 1-based label is kept, and their heights.
 
     ``keep[label - 1]`` says whether a label is kept, ``height[label - 1]`` (float64) is its
-    height, given as float32; ``n_cells`` is how many cells the kept labels hold (their areas'
-    sum). Equals ``np.flatnonzero(mask)`` and ``height[labels.flat[index] - 1]`` for the mask
-    of kept labels, in one pass over ``labels`` instead of a mask and two.
+    height, given as float32; label k + 1 grew from peak (``peak_r[k]``, ``peak_c[k]``) and
+    lies within ``max_radius_px`` of it (see :func:`grow_rocks`); ``n_cells`` is how many
+    cells the kept labels hold (their areas' sum). Equals ``np.flatnonzero(mask)`` and
+    ``height[labels.flat[index] - 1]`` for the mask of kept labels, but reads only the boxes
+    around the kept peaks (a few thousand of the grid's millions of cells): each cell holds one
+    label, so each is found once, in its own peak's box, and a sort restores raster order.
     """
+    kept = np.flatnonzero(keep)
     index = np.empty(n_cells, dtype=np.int64)
     out = np.empty(n_cells, dtype=np.float32)
-    found = _kept_cells(readonly(labels), readonly(keep), readonly(height), index, out)
+    found = _kept_cells(
+        readonly(labels),
+        readonly(kept),
+        readonly(height),
+        readonly(peak_r),
+        readonly(peak_c),
+        max_radius_px,
+        index,
+        out,
+    )
     if found != n_cells:
         raise RuntimeError(f"kept rocks hold {found} cells, their areas {n_cells}")
-    return index, out
+    order = np.argsort(index)
+    return index[order], out[order]
 
 
 @njit(cache=True, nogil=True)
-def _kept_cells(labels, keep, height, index, out):
+def _kept_cells(labels, kept, height, peak_r, peak_c, radius, index, out):
     """The loop of :func:`kept_cells`; returns the number of kept cells it met."""
-    cols = labels.shape[1]
+    rows, cols = labels.shape
     n = index.size
     t = 0
-    for i in range(labels.shape[0]):
-        for j in range(cols):
-            lab = labels[i, j]
-            if lab > 0 and keep[lab - 1]:
-                if t < n:
-                    index[t] = i * cols + j
-                    out[t] = np.float32(height[lab - 1])
-                t += 1
+    for k in kept:
+        lab = k + 1
+        h = np.float32(height[k])
+        for i in range(max(peak_r[k] - radius, 0), min(peak_r[k] + radius + 1, rows)):
+            for j in range(max(peak_c[k] - radius, 0), min(peak_c[k] + radius + 1, cols)):
+                if labels[i, j] == lab:
+                    if t < n:
+                        index[t] = i * cols + j
+                        out[t] = h
+                    t += 1
     return t
 
 

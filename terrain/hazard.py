@@ -594,9 +594,10 @@ def window_rocks(
         transform=transform,
     )
     if not hk.has_nonfinite(z):  # no mask to build nor cells to drop
-        return found(z)
+        return found(z, finite=True)
     valid = np.isfinite(z)
-    rocks, cells = found(np.where(valid, z, np.float32(zfill)).astype(np.float32))
+    filled = np.where(valid, z, np.float32(zfill)).astype(np.float32)
+    rocks, cells = found(filled, finite=math.isfinite(zfill))
     on_data = valid.ravel()[cells.index]
     return rocks, RockCells(cells.index[on_data], cells.height_m[on_data], z.shape)
 

@@ -88,6 +88,7 @@ def detect_rocks(
     min_height_m: float,
     max_diameter_m: float = 8.0,
     transform=None,
+    finite: bool = False,
 ) -> tuple[DetectedRocks, np.ndarray]:
     """Find resolved rocks: compact bumps standing more than ``min_height_m`` above the ground.
 
@@ -112,6 +113,8 @@ def detect_rocks(
         Largest rock expected; sets the opening window.
     transform : affine.Affine, optional
         Grid transform; when given, centres are map coordinates, else (col, row) pixel centres.
+    finite : bool
+        The caller knows every height is finite (skips the scan for nodata).
 
     Returns
     -------
@@ -123,7 +126,7 @@ def detect_rocks(
     size = max(3, int(np.ceil(max_diameter_m / res_m)) + 2) | 1
     # nodata is filled with the lowest height for the opening, then holds no rock
     none = RockCells(np.zeros(0, np.int64), np.zeros(0, np.float32), z.shape)
-    has_nodata = bool(_hk.has_nonfinite(z))
+    has_nodata = not finite and bool(_hk.has_nonfinite(z))
     zmin = _hk.finite_min(z) if has_nodata or z.size == 0 else 0.0  # (no fill without nodata)
     if zmin != zmin:  # all nodata
         return DetectedRocks.empty(), none
@@ -160,7 +163,8 @@ def detect_rocks(
         & (roundness >= ROCK_ROUNDNESS_MIN)
     )
     del tophat
-    index, cell_height = _rk.kept_cells(labels, keep, height, int(stats[keep, 1].sum()))
+    n_cells = int(stats[keep, 1].sum())
+    index, cell_height = _rk.kept_cells(labels, keep, height, pr, pc, size // 2, n_cells)
     del labels
     cells = RockCells(index, cell_height, z.shape)
     if transform is not None:

@@ -380,19 +380,29 @@ def test_the_separable_peak_test_is_the_window_maximum_with_reflected_borders(sh
     assert np.array_equal(rows, want[0]) and np.array_equal(cols, want[1])
 
 
-def test_the_kept_cells_in_one_pass_are_the_mask_and_the_gather():
-    rng = np.random.default_rng(7)
-    labels = rng.integers(0, 40, size=(37, 53)).astype(np.int32)
-    labels[rng.random(labels.shape) < 0.6] = 0
-    keep = rng.random(39) < 0.5
-    height = rng.random(39) * 0.3 + 0.06
+@pytest.mark.parametrize("radius", [1, 3])
+def test_the_kept_cells_from_the_peaks_boxes_are_the_mask_and_the_gather(radius):
+    # regions grown as detect_rocks grows them (touching each other and the grid's edges), a
+    # random half kept: the cells found in the kept peaks' boxes, in raster order, are the
+    # whole grid's mask of kept labels
+    rng = np.random.default_rng(radius)
+    tophat = np.abs(rng.normal(size=(37, 53))).astype(np.float32)
+    pr, pc = np.nonzero(tophat > 1.0)
+    order = np.argsort(-tophat[pr, pc], kind="stable")
+    pr, pc = pr[order].astype(np.int64), pc[order].astype(np.int64)
+    labels = np.zeros(tophat.shape, np.int32)
+    stats = _rk.grow_rocks(tophat, pr, pc, radius, labels)
+    keep = (stats[:, 0] > 0) & (rng.random(pr.size) < 0.5)
+    height = tophat[pr, pc].astype(np.float64)
     mask = (labels > 0) & keep[np.maximum(labels, 1) - 1]
-    index, cell_height = _rk.kept_cells(labels, keep, height, int(mask.sum()))
+    n_cells = int(stats[keep, 1].sum())
+    index, cell_height = _rk.kept_cells(labels, keep, height, pr, pc, radius, n_cells)
     want = np.flatnonzero(mask)
+    assert want.size == n_cells and stats[keep, 1].max() > 1  # regions of several cells
     assert index.dtype == np.int64 and np.array_equal(index, want)
     assert np.array_equal(cell_height, height[labels.ravel()[want] - 1].astype(np.float32))
     with pytest.raises(RuntimeError, match="kept rocks hold"):
-        _rk.kept_cells(labels, keep, height, int(mask.sum()) - 1)
+        _rk.kept_cells(labels, keep, height, pr, pc, radius, n_cells - 1)
 
 
 @pytest.mark.parametrize("holes", [False, True])
@@ -424,3 +434,17 @@ def test_the_rock_search_without_nodata_scans_finds_what_the_filled_search_finds
         assert np.array_equal(a, b)
     assert np.array_equal(cells.index, want_cells.index[on])
     assert np.array_equal(cells.height_m, want_cells.height_m[on])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_the_row_by_row_nodata_scan_finds_every_nonfinite_cell(bad):
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(9, 13)).astype(np.float32)
+    assert not hk.has_nonfinite(z)
+    for r, c in [(0, 0), (0, 12), (4, 6), (8, 0), (8, 12)]:
+        holed = z.copy()
+        holed[r, c] = bad
+        assert hk.has_nonfinite(holed)
+        assert hk.has_nonfinite(holed.astype(np.float64))
+    assert not hk.has_nonfinite(np.zeros((0, 4), np.float32))
+    assert not hk.has_nonfinite(np.zeros((4, 0), np.float32))
