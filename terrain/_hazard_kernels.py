@@ -49,7 +49,11 @@ def _horn_rows(z, k, out, lo, hi):
 def horn_slope_deg(z: np.ndarray, res: float) -> np.ndarray:
     """Horn slope in degrees (as gdaldem); NaN on the edge and where the 3x3 window has NaN."""
     rows, cols = z.shape
-    out = np.full((rows, cols), np.nan, dtype=np.float32)
+    if min(rows, cols) < 3:  # no inner cell
+        return np.full((rows, cols), np.nan, dtype=np.float32)
+    out = np.empty((rows, cols), dtype=np.float32)  # the kernel writes every inner cell
+    out[[0, -1], :] = np.nan
+    out[:, [0, -1]] = np.nan
     k = 1.0 / (8.0 * res)
     split_range(partial(_horn_rows, readonly(z), k, out), max(rows - 2, 0))
     return out

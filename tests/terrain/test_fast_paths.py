@@ -448,3 +448,26 @@ def test_the_row_by_row_nodata_scan_finds_every_nonfinite_cell(bad):
         assert hk.has_nonfinite(holed.astype(np.float64))
     assert not hk.has_nonfinite(np.zeros((0, 4), np.float32))
     assert not hk.has_nonfinite(np.zeros((4, 0), np.float32))
+
+
+@njit(cache=False)
+def _horn_cell_by_cell(z, k):
+    rows, cols = z.shape
+    out = np.full((rows, cols), np.nan, np.float32)
+    for i in range(1, rows - 1):
+        for j in range(1, cols - 1):
+            out[i, j] = hk._horn_deg(z, i, j, k)
+    return out
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (2, 9), (9, 2), (3, 3), (17, 23)])
+def test_the_horn_slope_without_a_prefilled_grid_is_nan_on_the_edge_and_horn_inside(shape):
+    rng = np.random.default_rng(11)
+    # a grid that leaves garbage behind where the next one is allocated
+    np.full(shape, 12.5, np.float32).sum()
+    z = rng.normal(size=shape).astype(np.float32)
+    if z.size:
+        z.flat[z.size // 2] = np.nan  # its 3x3 windows are NaN in both
+    got = hk.horn_slope_deg(z, 0.5)
+    want = _horn_cell_by_cell(z, 1.0 / (8.0 * 0.5))
+    assert got.shape == shape and np.array_equal(got, want, equal_nan=True)
