@@ -49,7 +49,11 @@ def _horn_rows(z, k, out, lo, hi):
 def horn_slope_deg(z: np.ndarray, res: float) -> np.ndarray:
     """Horn slope in degrees (as gdaldem); NaN on the edge and where the 3x3 window has NaN."""
     rows, cols = z.shape
-    out = np.full((rows, cols), np.nan, dtype=np.float32)
+    if min(rows, cols) < 3:  # no inner cell
+        return np.full((rows, cols), np.nan, dtype=np.float32)
+    out = np.empty((rows, cols), dtype=np.float32)  # the kernel writes every inner cell
+    out[[0, -1], :] = np.nan
+    out[:, [0, -1]] = np.nan
     k = 1.0 / (8.0 * res)
     split_range(partial(_horn_rows, readonly(z), k, out), max(rows - 2, 0))
     return out
@@ -501,16 +505,21 @@ def _count_chunks(
 
 @njit(cache=True, nogil=True)
 def has_nonfinite(z):
-    """True when any cell is NaN or infinite (nodata)."""
+    """True when any cell is NaN or infinite (nodata).
+
+    Each row is ORed whole (a loop without an exit vectorises) and the scan stops after the
+    first row that has one.
+    """
     rows, cols = z.shape
-    found = np.zeros(rows, dtype=np.bool_)
     for i in range(rows):
+        row = z[i]
+        bad = 0
         for j in range(cols):
-            v = z[i, j]
-            if not v - v == 0:
-                found[i] = True
-                break
-    return found.any()
+            v = row[j]
+            bad |= np.int32(not v - v == 0)
+        if bad:
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True)

@@ -70,12 +70,12 @@ def _filter_rows(src, w, use_max, out, lo, hi):
     rows, cols = src.shape
     r = w // 2
     n = cols + 2 * r
+    p = np.empty((n, _ROW_BLOCK), dtype=src.dtype)
+    g = np.empty((n, _ROW_BLOCK), dtype=src.dtype)
+    h = np.empty((n, _ROW_BLOCK), dtype=src.dtype)
     for bi in range(lo, hi):
         i0 = bi * _ROW_BLOCK
         m = min(_ROW_BLOCK, rows - i0)
-        p = np.empty((n, _ROW_BLOCK), dtype=src.dtype)
-        g = np.empty((n, _ROW_BLOCK), dtype=src.dtype)
-        h = np.empty((n, _ROW_BLOCK), dtype=src.dtype)
         for q in range(m):
             for k in range(r):
                 p[k, q] = _odd_row(src, i0 + q, k - r, cols)
@@ -112,12 +112,12 @@ def _filter_cols(src, w, use_max, out, lo, hi):
     rows, cols = src.shape
     r = w // 2
     n = rows + 2 * r
+    h = np.empty((w, cols), dtype=src.dtype)
+    g = np.empty((w, cols), dtype=src.dtype)
     for b in range(lo, hi):
         k0 = b * w
         if k0 >= rows:  # no output row starts in this block
             continue
-        h = np.empty((w, cols), dtype=src.dtype)
-        g = np.empty((w, cols), dtype=src.dtype)
         last = min(k0 + w, n) - 1
         s = last - r
         for c in range(cols):
@@ -193,38 +193,46 @@ def fill_nodata(z, value):
     return out
 
 
-@njit(cache=True, inline="always")
-def _is_peak(tophat, i, j, v, radius):
-    """No cell of the (2 radius + 1)^2 neighbourhood (reflect border) is above ``v``."""
-    rows, cols = tophat.shape
-    if radius <= i < rows - radius and radius <= j < cols - radius:
-        # the four nearest neighbours turn most candidates down at once
-        if tophat[i - 1, j] > v or tophat[i + 1, j] > v or tophat[i, j - 1] > v:
-            return False
-        if tophat[i, j + 1] > v:
-            return False
-        for di in range(-radius, radius + 1):
-            for dj in range(-radius, radius + 1):
-                if tophat[i + di, j + dj] > v:
-                    return False
-        return True
-    for di in range(-radius, radius + 1):
-        ii = _reflect(i + di, rows)
-        for dj in range(-radius, radius + 1):
-            if tophat[ii, _reflect(j + dj, cols)] > v:
-                return False
-    return True
-
-
 @njit(cache=True, nogil=True)
-def _mark_peaks(tophat, min_height, radius, peak, lo, hi):
-    """Rows ``lo:hi`` of :func:`find_peaks`' test, into the boolean ``peak``."""
-    cols = tophat.shape[1]
+def _peak_rows(tophat, min_height, radius, peak, counts, lo, hi):
+    """Rows ``lo:hi`` of :func:`find_peaks`: the window maximum as a column pass, then a row pass.
+
+    The square's maximum is separable (the reflected neighbourhood is the product of a reflected
+    row range and a reflected column range), and a maximum is exact: each cell's window maximum
+    is the largest of the same values the cell-by-cell test compares with.
+    """
+    rows, cols = tophat.shape
+    colmax = np.empty(cols + 2 * radius, dtype=tophat.dtype)
+    winmax = np.empty(cols, dtype=tophat.dtype)
+    inner = colmax[radius : radius + cols]
+    # row slices, so the loops below vectorise (no aliasing between their arrays to prove)
     for i in range(lo, hi):
+        inner[:] = tophat[_reflect(i - radius, rows)]
+        for di in range(1 - radius, radius + 1):
+            row = tophat[_reflect(i + di, rows)]
+            for j in range(cols):
+                v = row[j]
+                c = inner[j]
+                inner[j] = v if v > c else c
+        for k in range(radius):
+            colmax[k] = inner[_reflect(k - radius, cols)]
+            colmax[radius + cols + k] = inner[_reflect(cols + k, cols)]
+        winmax[:] = colmax[:cols]
+        for dj in range(1, 2 * radius + 1):
+            shifted = colmax[dj : dj + cols]
+            for j in range(cols):
+                v = shifted[j]
+                w = winmax[j]
+                winmax[j] = v if v > w else w
+        found = 0
+        row = tophat[i]
+        marks = peak[i]
         for j in range(cols):
-            v = tophat[i, j]
-            if v > min_height and _is_peak(tophat, i, j, v, radius):
-                peak[i, j] = True
+            v = row[j]
+            p = (v > min_height) & (v >= winmax[j])
+            marks[j] = p
+            found += np.int64(p)
+        counts[i] = found
 
 
 def find_peaks(
@@ -233,31 +241,89 @@ def find_peaks(
     """Cells above ``min_height`` that top their (2 radius + 1)^2 neighbourhood (ties count).
 
     Equals ``(t > min_height) & (t >= ndimage.maximum_filter(t, 2 radius + 1))`` with the
-    ``reflect`` border, but only candidates above the height are ever compared. Returns rows
-    and columns (int64) in raster order.
+    ``reflect`` border for a finite ``tophat`` (the top-hat always is). Returns rows and
+    columns (int64) in raster order.
     """
-    peak = np.zeros(tophat.shape, dtype=np.bool_)
-    split_range(partial(_mark_peaks, readonly(tophat), min_height, radius, peak), tophat.shape[0])
-    pr, pc = np.nonzero(peak)
-    return pr.astype(np.int64, copy=False), pc.astype(np.int64, copy=False)
-
-
-def mark_kept(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Boolean mask of the cells whose 1-based label is kept (``keep[label - 1]``)."""
-    out = np.zeros(labels.shape, dtype=np.bool_)
-    split_range(partial(_mark_rows, readonly(labels), readonly(keep), out), labels.shape[0])
-    return out
+    peak = np.empty(tophat.shape, dtype=np.bool_)
+    counts = np.empty(tophat.shape[0], dtype=np.int64)
+    run = partial(_peak_rows, readonly(tophat), min_height, radius, peak, counts)
+    split_range(run, tophat.shape[0])
+    start = np.zeros(tophat.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=start[1:])
+    pr = np.empty(start[-1], dtype=np.int64)
+    pc = np.empty(start[-1], dtype=np.int64)
+    split_range(partial(_peak_cells, readonly(peak), readonly(start), pr, pc), tophat.shape[0])
+    return pr, pc
 
 
 @njit(cache=True, nogil=True)
-def _mark_rows(labels, keep, out, lo, hi):
-    """Rows ``lo:hi`` of :func:`mark_kept`."""
-    cols = labels.shape[1]
+def _peak_cells(peak, start, pr, pc, lo, hi):
+    """Rows ``lo:hi`` of the peaks' rows and columns, raster order (row i's from start[i])."""
+    cols = peak.shape[1]
     for i in range(lo, hi):
+        t = start[i]
         for j in range(cols):
-            lab = labels[i, j]
-            if lab > 0 and keep[lab - 1]:
-                out[i, j] = True
+            if peak[i, j]:
+                pr[t] = i
+                pc[t] = j
+                t += 1
+
+
+def kept_cells(
+    labels: np.ndarray,
+    keep: np.ndarray,
+    height: np.ndarray,
+    peak_r: np.ndarray,
+    peak_c: np.ndarray,
+    max_radius_px: int,
+    n_cells: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices (raster order) of the cells whose 1-based label is kept, and their heights.
+
+    ``keep[label - 1]`` says whether a label is kept, ``height[label - 1]`` (float64) is its
+    height, given as float32; label k + 1 grew from peak (``peak_r[k]``, ``peak_c[k]``) and
+    lies within ``max_radius_px`` of it (see :func:`grow_rocks`); ``n_cells`` is how many
+    cells the kept labels hold (their areas' sum). Equals ``np.flatnonzero(mask)`` and
+    ``height[labels.flat[index] - 1]`` for the mask of kept labels, but reads only the boxes
+    around the kept peaks (a few thousand of the grid's millions of cells): each cell holds one
+    label, so each is found once, in its own peak's box, and a sort restores raster order.
+    """
+    kept = np.flatnonzero(keep)
+    index = np.empty(n_cells, dtype=np.int64)
+    out = np.empty(n_cells, dtype=np.float32)
+    found = _kept_cells(
+        readonly(labels),
+        readonly(kept),
+        readonly(height),
+        readonly(peak_r),
+        readonly(peak_c),
+        max_radius_px,
+        index,
+        out,
+    )
+    if found != n_cells:
+        raise RuntimeError(f"kept rocks hold {found} cells, their areas {n_cells}")
+    order = np.argsort(index)
+    return index[order], out[order]
+
+
+@njit(cache=True, nogil=True)
+def _kept_cells(labels, kept, height, peak_r, peak_c, radius, index, out):
+    """The loop of :func:`kept_cells`; returns the number of kept cells it met."""
+    rows, cols = labels.shape
+    n = index.size
+    t = 0
+    for k in kept:
+        lab = k + 1
+        h = np.float32(height[k])
+        for i in range(max(peak_r[k] - radius, 0), min(peak_r[k] + radius + 1, rows)):
+            for j in range(max(peak_c[k] - radius, 0), min(peak_c[k] + radius + 1, cols)):
+                if labels[i, j] == lab:
+                    if t < n:
+                        index[t] = i * cols + j
+                        out[t] = h
+                    t += 1
+    return t
 
 
 @njit(cache=True, nogil=True)

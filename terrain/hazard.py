@@ -586,16 +586,18 @@ def window_rocks(
     Nodata is filled with the lowest height of the whole DEM (``zfill``), so a window sees the
     same ground as the grid; a rock never stands on nodata: its cells there are dropped.
     """
-    valid = np.isfinite(z)
-    filled = z if valid.all() else np.where(valid, z, np.float32(zfill)).astype(np.float32)
-    rocks, cells = detect_rocks(
-        filled,
-        res_m,
+    found = functools.partial(
+        detect_rocks,
+        res_m=res_m,
         min_height_m=limits.obstacle_height_m,
         max_diameter_m=ROCK_SEARCH_M,
         transform=transform,
     )
-    del filled
+    if not hk.has_nonfinite(z):  # no mask to build nor cells to drop
+        return found(z, finite=True)
+    valid = np.isfinite(z)
+    filled = np.where(valid, z, np.float32(zfill)).astype(np.float32)
+    rocks, cells = found(filled, finite=math.isfinite(zfill))
     on_data = valid.ravel()[cells.index]
     return rocks, RockCells(cells.index[on_data], cells.height_m[on_data], z.shape)
 

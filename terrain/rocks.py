@@ -88,6 +88,7 @@ def detect_rocks(
     min_height_m: float,
     max_diameter_m: float = 8.0,
     transform=None,
+    finite: bool = False,
 ) -> tuple[DetectedRocks, np.ndarray]:
     """Find resolved rocks: compact bumps standing more than ``min_height_m`` above the ground.
 
@@ -112,6 +113,8 @@ def detect_rocks(
         Largest rock expected; sets the opening window.
     transform : affine.Affine, optional
         Grid transform; when given, centres are map coordinates, else (col, row) pixel centres.
+    finite : bool
+        The caller knows every height is finite (skips the scan for nodata).
 
     Returns
     -------
@@ -122,18 +125,19 @@ def detect_rocks(
     z = np.ascontiguousarray(elevation, dtype=np.float32)
     size = max(3, int(np.ceil(max_diameter_m / res_m)) + 2) | 1
     # nodata is filled with the lowest height for the opening, then holds no rock
-    zmin = _hk.finite_min(z)
     none = RockCells(np.zeros(0, np.int64), np.zeros(0, np.float32), z.shape)
+    has_nodata = not finite and bool(_hk.has_nonfinite(z))
+    zmin = _hk.finite_min(z) if has_nodata or z.size == 0 else 0.0  # (no fill without nodata)
     if zmin != zmin:  # all nodata
         return DetectedRocks.empty(), none
-    has_nodata = bool(_hk.has_nonfinite(z))
     tophat = _rk.grey_opening(_rk.fill_nodata(z, zmin) if has_nodata else z, size)
     _rk.top_hat(z, tophat)
     # Peaks: cells that top their 5x5 neighbourhood and stand above the height limit.
     pr, pc = _rk.find_peaks(tophat, np.float32(min_height_m), 2)
     if pr.size == 0:
         return DetectedRocks.empty(), none
-    order = np.lexsort((pc, pr, -tophat[pr, pc]))  # tallest first, ties by position
+    # tallest first, ties in raster order: the peaks come in raster order and the sort is stable
+    order = np.argsort(-tophat[pr, pc], kind="stable")
     pr, pc = pr[order], pc[order]
     labels = np.zeros(z.shape, dtype=np.int32)
     stats = _rk.grow_rocks(tophat, pr, pc, size // 2, labels)
@@ -159,10 +163,10 @@ def detect_rocks(
         & (roundness >= ROCK_ROUNDNESS_MIN)
     )
     del tophat
-    index = np.flatnonzero(_rk.mark_kept(labels, keep))
-    lab = labels.ravel()[index] - 1
+    n_cells = int(stats[keep, 1].sum())
+    index, cell_height = _rk.kept_cells(labels, keep, height, pr, pc, size // 2, n_cells)
     del labels
-    cells = RockCells(index, height[lab].astype(np.float32), z.shape)
+    cells = RockCells(index, cell_height, z.shape)
     if transform is not None:
         x, y = transform @ (cx[keep] + 0.5, cy[keep] + 0.5)
     else:

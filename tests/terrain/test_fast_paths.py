@@ -12,14 +12,15 @@ import numpy as np
 import pytest
 import rasterio
 from numba import njit
+from scipy import ndimage
 from scipy.special import exp1
 
 from frigoris.terrain import Dem, local_metric_crs, read_dem
 from frigoris.terrain import _hazard_kernels as hk
 from frigoris.terrain import _rock_kernels as _rk
 from frigoris.terrain._illumination_kernels import _steps_on_grid
-from frigoris.terrain.hazard import widening_offsets
-from frigoris.terrain.rocks import unresolved_rock_risk
+from frigoris.terrain.hazard import ROCK_SEARCH_M, HazardLimits, widening_offsets, window_rocks
+from frigoris.terrain.rocks import detect_rocks, unresolved_rock_risk
 from frigoris.terrain.roughness import (
     BRACKET_BINS,
     LAGS_PX,
@@ -29,6 +30,7 @@ from frigoris.terrain.roughness import (
     rice_tail_table,
 )
 from frigoris.terrain.size_frequency import golombek_cumulative
+from frigoris.terrain.synth import synthesize
 
 
 def counts(in_range, shape=(41, 57), seed=0):
@@ -362,3 +364,110 @@ def test_the_widening_in_row_bands_is_the_rule_cell_by_cell(shape, radius_m, res
     assert np.array_equal(out, want)
     assert np.array_equal(np.isinf(cost), want != 0) and np.all(cost[want == 0] == 1.0)
     assert (want & hk.OBSTACLE).sum() > (bits & hk.OBSTACLE).sum() or d_rows.size == 1
+
+
+@pytest.mark.parametrize("radius", [1, 2, 3])
+@pytest.mark.parametrize("shape", [(1, 1), (2, 7), (5, 5), (23, 31), (64, 3)])
+def test_the_separable_peak_test_is_the_window_maximum_with_reflected_borders(shape, radius):
+    # values on a 0.1 grid: ties inside windows, peaks on every edge and corner, grids narrower
+    # than the window (the reflection folds more than once)
+    rng = np.random.default_rng(radius * 100 + shape[0])
+    t = np.round(np.abs(rng.normal(size=shape)), 1).astype(np.float32)
+    rows, cols = _rk.find_peaks(t, np.float32(0.5), radius)
+    ref = ndimage.maximum_filter(t, size=2 * radius + 1, mode="reflect")
+    want = np.nonzero((t > 0.5) & (t >= ref))
+    assert rows.dtype == np.int64 and cols.dtype == np.int64
+    assert np.array_equal(rows, want[0]) and np.array_equal(cols, want[1])
+
+
+@pytest.mark.parametrize("radius", [1, 3])
+def test_the_kept_cells_from_the_peaks_boxes_are_the_mask_and_the_gather(radius):
+    # regions grown as detect_rocks grows them (touching each other and the grid's edges), a
+    # random half kept: the cells found in the kept peaks' boxes, in raster order, are the
+    # whole grid's mask of kept labels
+    rng = np.random.default_rng(radius)
+    tophat = np.abs(rng.normal(size=(37, 53))).astype(np.float32)
+    pr, pc = np.nonzero(tophat > 1.0)
+    order = np.argsort(-tophat[pr, pc], kind="stable")
+    pr, pc = pr[order].astype(np.int64), pc[order].astype(np.int64)
+    labels = np.zeros(tophat.shape, np.int32)
+    stats = _rk.grow_rocks(tophat, pr, pc, radius, labels)
+    keep = (stats[:, 0] > 0) & (rng.random(pr.size) < 0.5)
+    height = tophat[pr, pc].astype(np.float64)
+    mask = (labels > 0) & keep[np.maximum(labels, 1) - 1]
+    n_cells = int(stats[keep, 1].sum())
+    index, cell_height = _rk.kept_cells(labels, keep, height, pr, pc, radius, n_cells)
+    want = np.flatnonzero(mask)
+    assert want.size == n_cells and stats[keep, 1].max() > 1  # regions of several cells
+    assert index.dtype == np.int64 and np.array_equal(index, want)
+    assert np.array_equal(cell_height, height[labels.ravel()[want] - 1].astype(np.float32))
+    with pytest.raises(RuntimeError, match="kept rocks hold"):
+        _rk.kept_cells(labels, keep, height, pr, pc, radius, n_cells - 1)
+
+
+@pytest.mark.parametrize("holes", [False, True])
+def test_the_rock_search_without_nodata_scans_finds_what_the_filled_search_finds(holes):
+    # window_rocks skips the fill and the validity mask when there is no nodata, and
+    # detect_rocks skips the lowest height: the catalogue and cells of the plain path
+    site = synthesize(size_m=96.0, seed=4, rock_law="viper-high")
+    z = site.dem.elevation.copy()
+    if holes:
+        z[10:30, 40:47] = np.nan
+    limits = HazardLimits()
+    zfill = float(np.nanmin(z))
+    rocks, cells = window_rocks(z, site.dem.transform, limits, 0.5, zfill)
+    valid = np.isfinite(z)
+    want, want_cells = detect_rocks(
+        np.where(valid, z, np.float32(zfill)).astype(np.float32),
+        0.5,
+        min_height_m=limits.obstacle_height_m,
+        max_diameter_m=ROCK_SEARCH_M,
+        transform=site.dem.transform,
+    )
+    on = valid.ravel()[want_cells.index]
+    assert len(rocks) > 0
+    for a, b in zip(
+        (rocks.x, rocks.y, rocks.diameter_m, rocks.height_m),
+        (want.x, want.y, want.diameter_m, want.height_m),
+        strict=True,
+    ):
+        assert np.array_equal(a, b)
+    assert np.array_equal(cells.index, want_cells.index[on])
+    assert np.array_equal(cells.height_m, want_cells.height_m[on])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_the_row_by_row_nodata_scan_finds_every_nonfinite_cell(bad):
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(9, 13)).astype(np.float32)
+    assert not hk.has_nonfinite(z)
+    for r, c in [(0, 0), (0, 12), (4, 6), (8, 0), (8, 12)]:
+        holed = z.copy()
+        holed[r, c] = bad
+        assert hk.has_nonfinite(holed)
+        assert hk.has_nonfinite(holed.astype(np.float64))
+    assert not hk.has_nonfinite(np.zeros((0, 4), np.float32))
+    assert not hk.has_nonfinite(np.zeros((4, 0), np.float32))
+
+
+@njit(cache=False)
+def _horn_cell_by_cell(z, k):
+    rows, cols = z.shape
+    out = np.full((rows, cols), np.nan, np.float32)
+    for i in range(1, rows - 1):
+        for j in range(1, cols - 1):
+            out[i, j] = hk._horn_deg(z, i, j, k)
+    return out
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (2, 9), (9, 2), (3, 3), (17, 23)])
+def test_the_horn_slope_without_a_prefilled_grid_is_nan_on_the_edge_and_horn_inside(shape):
+    rng = np.random.default_rng(11)
+    # a grid that leaves garbage behind where the next one is allocated
+    np.full(shape, 12.5, np.float32).sum()
+    z = rng.normal(size=shape).astype(np.float32)
+    if z.size:
+        z.flat[z.size // 2] = np.nan  # its 3x3 windows are NaN in both
+    got = hk.horn_slope_deg(z, 0.5)
+    want = _horn_cell_by_cell(z, 1.0 / (8.0 * 0.5))
+    assert got.shape == shape and np.array_equal(got, want, equal_nan=True)
