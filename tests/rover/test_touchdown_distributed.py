@@ -60,7 +60,7 @@ def test_threads_and_local_cluster_give_identical_records(bumpy):
     )
     assert ticks[-1] == 1.0 and len(ticks) == 5
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         with distributed.Client(cluster) as client:
             remote = simulate_touchdown_distributed(

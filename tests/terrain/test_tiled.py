@@ -357,7 +357,7 @@ def test_geographic_grid_must_be_warped_first(tmp_path):
 def test_local_cluster_gives_the_same_map(site, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         # by address, as `frigoris hazard --scheduler tcp://...` does
         th = tiled_hazard(
