@@ -17,6 +17,7 @@ from scipy.special import exp1
 
 from frigoris.terrain import Dem, local_metric_crs, read_dem
 from frigoris.terrain import _hazard_kernels as hk
+from frigoris.terrain import _link_kernels as _lk
 from frigoris.terrain import _rock_kernels as _rk
 from frigoris.terrain._illumination_kernels import _steps_on_grid
 from frigoris.terrain.hazard import ROCK_SEARCH_M, HazardLimits, widening_offsets, window_rocks
@@ -471,3 +472,20 @@ def test_the_horn_slope_without_a_prefilled_grid_is_nan_on_the_edge_and_horn_ins
     got = hk.horn_slope_deg(z, 0.5)
     want = _horn_cell_by_cell(z, 1.0 / (8.0 * 0.5))
     assert got.shape == shape and np.array_equal(got, want, equal_nan=True)
+
+
+@pytest.mark.parametrize(("shape", "lander"), [((61, 83), (30, 41)), ((40, 97), (3, 90))])
+def test_the_link_sweep_of_the_winning_samples_only_is_the_full_sweep(shape, lander):
+    # The fast sweep finds first which sample each cell takes (its geometry alone) and computes
+    # the margin of those only; the plain one computes every sample's and reduces. Rough ground
+    # with holes makes neighbouring rays' samples differ, so a wrong winner or tie shows.
+    rng = np.random.default_rng(7)
+    z = np.cumsum(rng.normal(size=shape), axis=1).astype(np.float32) * 3.0
+    z[rng.random(shape) < 0.003] = np.nan
+    z[lander] = 1.0
+    args = (z, 20.0, lander[0], lander[1], 2.3, 0.25, 1_737_400.0, 0.125, 140.0)
+    fast = _lk._link_sweep(*args, winners_only=True)
+    plain = _lk._link_sweep(*args, winners_only=False)
+    assert np.isfinite(plain[0]).sum() > 0.5 * z.size and (plain[1] == 0).any()
+    for a, b in zip(fast, plain, strict=True):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
