@@ -281,20 +281,18 @@ def _winners(rows, cols, c_buf, o_buf):
 
     A cell takes the sample nearest its centre (ties: the first); -1 where no ray passes.
     """
-    best = np.full((rows, cols), np.inf)
-    first = np.full((rows, cols), -1, dtype=np.int64)
+    best = np.full(rows * cols, np.inf)  # flat: the cell index needs no division
+    first = np.full(rows * cols, -1, dtype=np.int64)
+    want = np.zeros(c_buf.size, dtype=np.uint8)
     for q in range(c_buf.size):
         c = c_buf[q]
-        i = c // cols
-        j = c - i * cols
-        if o_buf[q] < best[i, j]:
-            best[i, j] = o_buf[q]
-            first[i, j] = q
-    want = np.zeros(c_buf.size, dtype=np.uint8)
-    for i in range(rows):
-        for j in range(cols):
-            if first[i, j] >= 0:
-                want[first[i, j]] = 1
+        if o_buf[q] < best[c]:
+            best[c] = o_buf[q]
+            if first[c] >= 0:
+                want[first[c]] = 0
+            first[c] = q
+            want[q] = 1
+    first = first.reshape((rows, cols))
     return first, want
 
 
