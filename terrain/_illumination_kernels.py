@@ -74,7 +74,11 @@ def receiver(li, k, m, u, u0, subpixel, width):
     # apart), so testing the nearest first changes nothing but the work
     if 0 <= j0 < width and line_of(j0, k, m, u0, subpixel) == li:
         return j0
-    for j in (j0 - 1, j0 + 1):
+    if subpixel >= 2:
+        # j0 +- 1 lie at least half a cell from the line, and a cell's own line passes within
+        # 0.5 / subpixel <= 0.25 cell of its centre (rounding is ~1e-11 cell): neither is li's
+        return -1
+    for j in (j0 - 1, j0 + 1):  # one line per cell: a half-cell tie may go to a neighbour
         if 0 <= j < width and line_of(j, k, m, u0, subpixel) == li:
             return j
     return -1

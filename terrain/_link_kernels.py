@@ -148,10 +148,14 @@ def bullington_db(hd, hz, n, tangent, zt, dr, zr, lam):
 
 
 @njit(cache=True, nogil=True)
-def _ray(z, res, r0, c0, r1, c1, zt, h_rx, inv_2r, lam, budget, fspl0, margin, vis, cell, off):
+def _ray(
+    z, res, r0, c0, r1, c1, zt, h_rx, inv_2r, lam, budget, fspl0, margin, vis, cell, off, want,
+):  # fmt: skip
     """One ray from (r0, c0) to (r1, c1): margin, sight, cell and offset of each sample.
 
-    The offset is the squared distance (cells) of the sample from its cell's centre.
+    The offset is the squared distance (cells) of the sample from its cell's centre. The
+    margin (its diffraction loss and path loss) is computed only where ``want`` is non-zero
+    (NaN elsewhere); the hull and the tangent follow every sample all the same.
     """
     rows, cols = z.shape
     dr = r1 - r0
@@ -180,9 +184,12 @@ def _ray(z, res, r0, c0, r1, c1, zt, h_rx, inv_2r, lam, budget, fspl0, margin, v
         zg = zg - drop
         zr = zg + h_rx
         vis[k - 1] = 1 if (zr - zt) / d >= tangent else 0
-        loss = bullington_db(hd, hz, n, tangent, zt, d, zr, lam) if n > 0 else 0.0
-        slant = np.sqrt(d * d + (zr - zt) ** 2)
-        margin[k - 1] = budget - (fspl0 + 20.0 * np.log10(slant)) - loss
+        if want[k - 1]:
+            loss = bullington_db(hd, hz, n, tangent, zt, d, zr, lam) if n > 0 else 0.0
+            slant = np.sqrt(d * d + (zr - zt) ** 2)
+            margin[k - 1] = budget - (fspl0 + 20.0 * np.log10(slant)) - loss
+        else:
+            margin[k - 1] = np.nan
         t = (zg - zt) / d
         if t > tangent:
             tangent = t
@@ -219,6 +226,16 @@ def link_sweep(
     side by side into their own buffers; the cells are then reduced in ray order, so the result
     does not depend on the thread count.
     """
+    return _link_sweep(z, res, r0, c0, h_tx, h_rx, body_radius, lam, budget, winners_only=True)
+
+
+def _link_sweep(z, res, r0, c0, h_tx, h_rx, body_radius, lam, budget, *, winners_only):
+    """:func:`link_sweep`; ``winners_only=False`` computes the margin of every sample.
+
+    Which sample a cell takes depends on the rays' geometry alone, so a first pass finds the
+    cells and offsets of every sample and the winner of each cell; the sweep then computes the
+    diffraction and path loss (most of its work) only for the winners, about half the samples.
+    """
     z = readonly(z)
     ends, offsets = _ray_ends(z.shape[0], z.shape[1], r0, c0)
     total = int(offsets[-1])
@@ -226,10 +243,76 @@ def link_sweep(
     v_buf = np.empty(total, dtype=np.uint8)
     c_buf = np.empty(total, dtype=np.int64)
     o_buf = np.empty(total)
+    ends_r, offsets_r = readonly(ends), readonly(offsets)
+    if winners_only:
+        rows, cols = z.shape
+        split_range(partial(_ray_cells, cols, r0, c0, ends_r, offsets_r, c_buf, o_buf), len(ends))
+        first, want = _winners(rows, cols, c_buf, o_buf)
+    else:
+        want = np.ones(total, dtype=np.uint8)
     consts = (res, r0, c0, h_tx, h_rx, body_radius, lam, budget)
-    bufs = (m_buf, v_buf, c_buf, o_buf)
-    split_range(partial(_rays, z, *consts, readonly(ends), readonly(offsets), *bufs), len(ends))
-    return _reduce_rays(z, r0, c0, h_tx, h_rx, lam, budget, *bufs)
+    bufs = (m_buf, v_buf, c_buf, o_buf, readonly(want))
+    split_range(partial(_rays, z, *consts, ends_r, offsets_r, *bufs), len(ends))
+    if winners_only:
+        return _take_winners(z, r0, c0, h_tx, h_rx, lam, budget, m_buf, v_buf, first)
+    return _reduce_rays(z, r0, c0, h_tx, h_rx, lam, budget, *bufs[:4])
+
+
+@njit(cache=True, nogil=True)
+def _ray_cells(cols, r0, c0, ends, offsets, c_buf, o_buf, lo, hi):
+    """Cell and offset of every sample of rays ``lo:hi`` (the same arithmetic as :func:`_ray`)."""
+    for e in range(lo, hi):
+        a = offsets[e]
+        dr = ends[e, 0] - r0
+        dc = ends[e, 1] - c0
+        steps = max(abs(dr), abs(dc))
+        for k in range(1, steps + 1):
+            fr = r0 + dr * k / steps
+            fc = c0 + dc * k / steps
+            i = int(np.floor(fr + 0.5))
+            j = int(np.floor(fc + 0.5))
+            c_buf[a + k - 1] = i * cols + j
+            o_buf[a + k - 1] = (fr - i) ** 2 + (fc - j) ** 2
+
+
+@njit(cache=True, nogil=True)
+def _winners(rows, cols, c_buf, o_buf):
+    """The sample each cell takes, and a flag per sample (1: taken by its cell, else 0).
+
+    A cell takes the sample nearest its centre (ties: the first); -1 where no ray passes.
+    """
+    best = np.full(rows * cols, np.inf)  # flat: the cell index needs no division
+    first = np.full(rows * cols, -1, dtype=np.int64)
+    want = np.zeros(c_buf.size, dtype=np.uint8)
+    for q in range(c_buf.size):
+        c = c_buf[q]
+        if o_buf[q] < best[c]:
+            best[c] = o_buf[q]
+            if first[c] >= 0:
+                want[first[c]] = 0
+            first[c] = q
+            want[q] = 1
+    first = first.reshape((rows, cols))
+    return first, want
+
+
+@njit(cache=True, nogil=True)
+def _take_winners(z, r0, c0, h_tx, h_rx, lam, budget, m_buf, v_buf, first):
+    """Margin and sight of each cell from its sample ``first`` (what :func:`_reduce_rays` keeps)."""
+    fspl0 = 20.0 * np.log10(4.0 * np.pi / lam)
+    rows, cols = z.shape
+    margin = np.full((rows, cols), np.nan, dtype=np.float32)
+    vis = np.zeros((rows, cols), dtype=np.uint8)
+    for i in range(rows):
+        for j in range(cols):
+            q = first[i, j]
+            if q >= 0:
+                margin[i, j] = m_buf[q]
+                vis[i, j] = v_buf[q]
+    if z[r0, c0] == z[r0, c0]:
+        margin[r0, c0] = budget - (fspl0 + 20.0 * np.log10(max(h_tx - h_rx, 1.0)))
+        vis[r0, c0] = 1
+    return margin, vis
 
 
 @njit(cache=True, nogil=True)
@@ -256,7 +339,7 @@ def _ray_ends(rows, cols, r0, c0):
 @njit(cache=True, nogil=True)
 def _rays(
     z, res, r0, c0, h_tx, h_rx, body_radius, lam, budget, ends, offsets, m_buf, v_buf, c_buf,
-    o_buf, lo, hi,
+    o_buf, want, lo, hi,
 ):  # fmt: skip
     """Rays ``lo:hi`` of :func:`link_sweep`, each into its own part of the buffers."""
     inv_2r = 1.0 / (2.0 * body_radius)
@@ -267,7 +350,7 @@ def _rays(
         if b > a:
             _ray(
                 z, res, r0, c0, ends[e, 0], ends[e, 1], zt, h_rx, inv_2r, lam, budget, fspl0,
-                m_buf[a:b], v_buf[a:b], c_buf[a:b], o_buf[a:b],
+                m_buf[a:b], v_buf[a:b], c_buf[a:b], o_buf[a:b], want[a:b],
             )  # fmt: skip
 
 

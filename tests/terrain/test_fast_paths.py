@@ -17,8 +17,9 @@ from scipy.special import exp1
 
 from frigoris.terrain import Dem, local_metric_crs, read_dem
 from frigoris.terrain import _hazard_kernels as hk
+from frigoris.terrain import _link_kernels as _lk
 from frigoris.terrain import _rock_kernels as _rk
-from frigoris.terrain._illumination_kernels import _steps_on_grid
+from frigoris.terrain._illumination_kernels import _steps_on_grid, line_of, receiver
 from frigoris.terrain.hazard import ROCK_SEARCH_M, HazardLimits, widening_offsets, window_rocks
 from frigoris.terrain.rocks import detect_rocks, unresolved_rock_risk
 from frigoris.terrain.roughness import (
@@ -471,3 +472,52 @@ def test_the_horn_slope_without_a_prefilled_grid_is_nan_on_the_edge_and_horn_ins
     got = hk.horn_slope_deg(z, 0.5)
     want = _horn_cell_by_cell(z, 1.0 / (8.0 * 0.5))
     assert got.shape == shape and np.array_equal(got, want, equal_nan=True)
+
+
+@pytest.mark.parametrize(("shape", "lander"), [((61, 83), (30, 41)), ((40, 97), (3, 90))])
+def test_the_link_sweep_of_the_winning_samples_only_is_the_full_sweep(shape, lander):
+    # The fast sweep finds first which sample each cell takes (its geometry alone) and computes
+    # the margin of those only; the plain one computes every sample's and reduces. Rough ground
+    # with holes makes neighbouring rays' samples differ, so a wrong winner or tie shows.
+    rng = np.random.default_rng(7)
+    z = np.cumsum(rng.normal(size=shape), axis=1).astype(np.float32) * 3.0
+    z[rng.random(shape) < 0.003] = np.nan
+    z[lander] = 1.0
+    args = (z, 20.0, lander[0], lander[1], 2.3, 0.25, 1_737_400.0, 0.125, 140.0)
+    fast = _lk._link_sweep(*args, winners_only=True)
+    plain = _lk._link_sweep(*args, winners_only=False)
+    assert np.isfinite(plain[0]).sum() > 0.5 * z.size and (plain[1] == 0).any()
+    for a, b in zip(fast, plain, strict=True):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+@njit  # not cached: numba would not see a change to the inlined receiver
+def _receivers(width, length, m, subpixel, plain):
+    """Every line's receiver at every step: the sweep's test, or every candidate (plain)."""
+    u0 = math.floor(min(0.0, -(length - 1) * m)) - 1.0
+    n_lines = int(((width - 1) + max(0.0, -(length - 1) * m) - u0) * subpixel) + 3
+    out = np.full((n_lines, length), -2, dtype=np.int64)
+    for li in range(n_lines):
+        base = u0 + li / subpixel
+        for k in range(length):
+            u = base + k * m
+            if plain:
+                out[li, k] = -1
+                for j in range(int(math.floor(u + 0.5)) - 1, int(math.floor(u + 0.5)) + 2):
+                    if 0 <= j < width and line_of(j, k, m, u0, subpixel) == li:
+                        out[li, k] = j
+            else:
+                out[li, k] = receiver(li, k, m, u, u0, subpixel, width)
+    return out
+
+
+@pytest.mark.parametrize("subpixel", [1, 2, 3, 16])
+@pytest.mark.parametrize("m", [0.5, -0.5, 1.0, 0.25, 1 / 3, -0.3249196962329063, 0.0, 0.9999])
+def test_the_shadow_sweeps_receiver_is_the_one_candidate_whose_line_it_is(subpixel, m):
+    # The sweep tests only the nearest cell for lines_per_cell >= 2 (a neighbour's own line is
+    # a half cell away); with one line per cell exact half-cell ties go to a neighbour, which
+    # the slopes 0.5 and 1 reach: the shortcut there would fail.
+    fast = _receivers(37, 211, m, subpixel, False)
+    plain = _receivers(37, 211, m, subpixel, True)
+    assert (plain >= 0).sum() == 37 * 211  # every cell has its line
+    np.testing.assert_array_equal(fast, plain)
