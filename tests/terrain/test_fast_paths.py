@@ -16,10 +16,12 @@ from scipy import ndimage
 from scipy.special import exp1
 
 from frigoris.terrain import Dem, local_metric_crs, read_dem
+from frigoris.terrain import _crater_kernels as _ck
 from frigoris.terrain import _hazard_kernels as hk
 from frigoris.terrain import _link_kernels as _lk
 from frigoris.terrain import _rock_kernels as _rk
 from frigoris.terrain._illumination_kernels import _steps_on_grid, line_of, receiver
+from frigoris.terrain.craters import _filled
 from frigoris.terrain.hazard import ROCK_SEARCH_M, HazardLimits, widening_offsets, window_rocks
 from frigoris.terrain.rocks import detect_rocks, unresolved_rock_risk
 from frigoris.terrain.roughness import (
@@ -521,3 +523,29 @@ def test_the_shadow_sweeps_receiver_is_the_one_candidate_whose_line_it_is(subpix
     plain = _receivers(37, 211, m, subpixel, True)
     assert (plain >= 0).sum() == 37 * 211  # every cell has its line
     np.testing.assert_array_equal(fast, plain)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 300), (64, 33)])
+def test_the_blur_into_reused_buffers_is_the_blur_into_fresh_ones(shape):
+    # The crater search blurs scale after scale into two result grids taken in turn and one
+    # row-pass grid; they hold the last scale's numbers (here NaN first), which must all go.
+    z = np.random.default_rng(3).normal(100.0, 5.0, shape).astype(np.float32)
+    tmp = np.full(shape, np.nan, dtype=np.float32)
+    buffers = [np.full(shape, np.nan, dtype=np.float32) for _ in range(2)]
+    fresh = reused = z
+    for i, (sigma, offset) in enumerate([(0.9, 100.0), (0.7, 0.0), (1.6, 0.0), (3.1, 0.0)]):
+        fresh = _ck.gaussian_blur(fresh, sigma, offset)
+        reused = _ck.gaussian_blur(reused, sigma, offset, out=buffers[i % 2], tmp=tmp)
+        assert reused is buffers[i % 2]
+        np.testing.assert_array_equal(reused.view(np.uint32), fresh.view(np.uint32))
+
+
+def test_a_grid_without_holes_is_filled_as_itself_and_one_with_holes_as_a_copy():
+    z = np.random.default_rng(4).normal(0.0, 1.0, (40, 50)).astype(np.float32)
+    assert _filled(z) is z
+    holed = z.copy()
+    holed[3:9, 10:30] = np.nan
+    filled = _filled(holed)
+    assert filled is not holed and np.isnan(holed).sum() == 120
+    assert np.isfinite(filled).all()
+    np.testing.assert_array_equal(filled[~np.isnan(holed)], z[~np.isnan(holed)])
