@@ -549,3 +549,37 @@ def test_a_grid_without_holes_is_filled_as_itself_and_one_with_holes_as_a_copy()
     assert filled is not holed and np.isnan(holed).sum() == 120
     assert np.isfinite(filled).all()
     np.testing.assert_array_equal(filled[~np.isnan(holed)], z[~np.isnan(holed)])
+
+
+@pytest.mark.parametrize("shape", [(41, 57), (130, 9), (3, 200)])
+def test_the_summary_sums_in_locals_are_the_cell_by_cell_sums_in_raster_order(shape):
+    # The counting kernel keeps each chunk's sums in locals; they must be the float64 sums of
+    # the chunk's cells in raster order. Magnitudes 1e-8 to 1e8 make any other order (or a
+    # float32 sum) round differently.
+    rng = np.random.default_rng(7)
+    z = rng.normal(size=shape).astype(np.float32)
+    z[rng.random(shape) < 0.05] = np.nan
+    reasons = rng.integers(0, 64, size=shape).astype(np.uint8)
+    magnitude = 10.0 ** rng.integers(-8, 9, size=shape)
+    risk = (rng.random(shape) * magnitude).astype(np.float32)
+    risk[rng.random(shape) < 0.1] = np.nan
+    rock = (rng.random(shape) * magnitude[::-1, ::-1]).astype(np.float32)
+    rock[rng.random(shape) < 0.1] = np.nan
+    slope = (rng.random(shape) * 30).astype(np.float32)
+    shadow = rng.random(shape) < 0.3
+    in_range = rng.random(shape) < 0.5
+    *_, sums = hk.window_counts(z, reasons, risk, rock, False, slope, shadow, True, in_range)
+    n_chunks = min(shape[0], 64)
+    want = np.zeros((n_chunks, 4))
+    for ch in range(n_chunks):
+        for i in range(ch * shape[0] // n_chunks, (ch + 1) * shape[0] // n_chunks):
+            for j in range(shape[1]):
+                if not np.isfinite(z[i, j]):
+                    continue
+                want[ch, 0] += 1.0
+                want[ch, 1] += 1.0 if shadow[i, j] else 0.0
+                if not np.isnan(risk[i, j]):
+                    want[ch, 2] += float(risk[i, j])
+                if not np.isnan(rock[i, j]):
+                    want[ch, 3] += float(rock[i, j])
+    np.testing.assert_array_equal(sums.view(np.uint64), want.sum(axis=0).view(np.uint64))
