@@ -583,3 +583,25 @@ def test_the_summary_sums_in_locals_are_the_cell_by_cell_sums_in_raster_order(sh
                 if not np.isnan(rock[i, j]):
                     want[ch, 3] += float(rock[i, j])
     np.testing.assert_array_equal(sums.view(np.uint64), want.sum(axis=0).view(np.uint64))
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [3.5, np.nan, -2.25, 7.0],
+        [np.nan, np.nan],
+        [np.inf, 4.0, -np.inf, 9.0],  # -inf is nodata: 4 is the lowest
+        [np.inf, np.nan],
+        [-np.inf, -np.inf],
+        [0.0, -0.0, 1.0],  # the loop keeps the zero it meets first
+        [-0.0, 0.0, 1.0],
+        [],
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_vectorised_lowest_finite_value_is_the_loops(cells, dtype):
+    z = np.asarray(cells, dtype=dtype).reshape(1, -1)
+    z = np.tile(z, (3, 1))[:, ::-1].copy()
+    got, want = hk.lowest_finite(z), hk.finite_min(z)
+    assert isinstance(got, float)
+    assert np.array_equal(np.float64(got).view(np.uint64), np.float64(want).view(np.uint64))
