@@ -78,16 +78,26 @@ def _gaussian_taps(sigma):
     return taps
 
 
-def gaussian_blur(z: np.ndarray, sigma: float, offset: float) -> np.ndarray:
+def gaussian_blur(
+    z: np.ndarray,
+    sigma: float,
+    offset: float,
+    out: np.ndarray | None = None,
+    tmp: np.ndarray | None = None,
+) -> np.ndarray:
     """Separable Gaussian blur of ``z - offset`` truncated at 3 sigma; edges extend the border.
 
     Rows first (contiguous), then columns as weighted sums of whole rows, so both passes walk
-    memory in order; each pass runs its rows side by side.
+    memory in order; each pass runs its rows side by side. ``out`` and ``tmp`` (float32, the
+    shape of ``z``, neither being ``z``) may be given to reuse buffers across calls: a fresh
+    grid costs a page fault per 4 KiB page, a reused one none. Every cell is overwritten.
     """
     rows, cols = z.shape
     taps = readonly(_gaussian_taps(float(sigma)))
-    tmp = np.empty((rows, cols), dtype=np.float32)
-    out = np.empty((rows, cols), dtype=np.float32)
+    if tmp is None:
+        tmp = np.empty((rows, cols), dtype=np.float32)
+    if out is None:
+        out = np.empty((rows, cols), dtype=np.float32)
     split_range(partial(_blur_rows, readonly(z), taps, np.float32(offset), tmp), rows)
     split_range(partial(_blur_cols, readonly(tmp), taps, out), rows)
     return out

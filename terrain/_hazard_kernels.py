@@ -476,6 +476,12 @@ def _count_chunks(
     one_range = in_range.size == 1
     k_one = rock_risk[0, 0]
     for ch in range(lo, hi):
+        # the chunk's sums in locals (registers), not re-read and re-stored in ``sums`` at
+        # every cell; the same additions in the same order, from the same zero
+        n_valid = 0.0
+        n_shadow = 0.0
+        risk_sum = 0.0
+        rock_sum = 0.0
         for i in range(ch * rows // n_chunks, (ch + 1) * rows // n_chunks):
             for j in range(cols):
                 v = z[i, j]
@@ -492,15 +498,19 @@ def _count_chunks(
                 s = slope[i, j]
                 if s == s:
                     shist[ch, min(int(s * 100.0), SLOPE_BINS - 1)] += 1
-                sums[ch, 0] += 1.0
+                n_valid += 1.0
                 if use_shadow and shadow[i, j]:
-                    sums[ch, 1] += 1.0
+                    n_shadow += 1.0
                 r = risk[i, j]
                 if r == r:
-                    sums[ch, 2] += r
+                    risk_sum += r
                 k = k_one if rock_uniform else rock_risk[i, j]
                 if k == k:
-                    sums[ch, 3] += k
+                    rock_sum += k
+        sums[ch, 0] += n_valid
+        sums[ch, 1] += n_shadow
+        sums[ch, 2] += risk_sum
+        sums[ch, 3] += rock_sum
 
 
 @njit(cache=True, nogil=True)
@@ -520,6 +530,20 @@ def has_nonfinite(z):
         if bad:
             return True
     return False
+
+
+def lowest_finite(z: np.ndarray) -> float:
+    """Smallest finite value (NaN when there is none): :func:`finite_min`'s number, faster.
+
+    numpy's ``fmin`` reduction (vectorised, NaN skipped) gives it when its result is finite and
+    not zero: then no -inf was met and no finite value is lower. Otherwise (infinities, no
+    data, or a zero whose sign the loop's first-met rule decides) the loop answers.
+    """
+    if z.size:
+        m = float(np.fmin.reduce(z, axis=None))
+        if math.isfinite(m) and m != 0.0:
+            return m
+    return float(finite_min(z))
 
 
 @njit(cache=True, nogil=True)

@@ -290,10 +290,13 @@ def _levels(d_min: float, d_max: float, shape: tuple[int, int]) -> list[tuple[in
 
 
 def _filled(z: np.ndarray) -> np.ndarray:
-    """Copy of ``z`` with NaN holes filled from successively coarser block means (push-pull)."""
+    """``z`` with NaN holes filled from successively coarser block means (push-pull).
+
+    A copy when there are holes; ``z`` itself (not to be written) when there are none.
+    """
+    if not np.isnan(z).any():  # nothing to fill: the grid itself (the filters only read it)
+        return z
     out = z.copy()
-    if not np.isnan(out).any():
-        return out
     pyramid = [out]
     while np.isnan(pyramid[-1]).any() and min(pyramid[-1].shape) > 1:
         pyramid.append(kern.nan_block_mean2(pyramid[-1]))
@@ -334,9 +337,17 @@ def _detect_level(
     best_level = np.zeros(z_prop.shape, dtype=np.int32)
     blurred = z_prop
     done = 0.0
+    # each blur starts from the last: two result grids taken in turn and one for the row pass,
+    # reused across scales rather than two fresh grids (and their page faults) a scale
+    tmp = np.empty(z_prop.shape, dtype=np.float32)
+    buffers = [np.empty(z_prop.shape, dtype=np.float32) for _ in range(min(2, n_sig))]
     for i, s in enumerate(sigmas):
         blurred = kern.gaussian_blur(
-            blurred, math.sqrt(s * s - done * done), ref if i == 0 else 0.0
+            blurred,
+            math.sqrt(s * s - done * done),
+            ref if i == 0 else 0.0,
+            out=buffers[i % 2],
+            tmp=tmp,
         )
         done = s
         # response in units of depth/diameter of a model crater at its best scale

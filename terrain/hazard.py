@@ -1176,7 +1176,7 @@ def hazard_map(
     report = progress or (lambda fraction, stage="": None)
     z = np.ascontiguousarray(dem.elevation)
     res = dem.res_m
-    zmin = hk.finite_min(z)
+    zmin = hk.lowest_finite(z)
     if not math.isfinite(zmin):
         raise HazardInputError("the DEM holds no data; nothing to map")
     warnings: list[str] = []

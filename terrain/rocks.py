@@ -127,7 +127,7 @@ def detect_rocks(
     # nodata is filled with the lowest height for the opening, then holds no rock
     none = RockCells(np.zeros(0, np.int64), np.zeros(0, np.float32), z.shape)
     has_nodata = not finite and bool(_hk.has_nonfinite(z))
-    zmin = _hk.finite_min(z) if has_nodata or z.size == 0 else 0.0  # (no fill without nodata)
+    zmin = _hk.lowest_finite(z) if has_nodata or z.size == 0 else 0.0  # (no fill without nodata)
     if zmin != zmin:  # all nodata
         return DetectedRocks.empty(), none
     tophat = _rk.grey_opening(_rk.fill_nodata(z, zmin) if has_nodata else z, size)

@@ -16,10 +16,12 @@ from scipy import ndimage
 from scipy.special import exp1
 
 from frigoris.terrain import Dem, local_metric_crs, read_dem
+from frigoris.terrain import _crater_kernels as _ck
 from frigoris.terrain import _hazard_kernels as hk
 from frigoris.terrain import _link_kernels as _lk
 from frigoris.terrain import _rock_kernels as _rk
 from frigoris.terrain._illumination_kernels import _steps_on_grid, line_of, receiver
+from frigoris.terrain.craters import _filled
 from frigoris.terrain.hazard import ROCK_SEARCH_M, HazardLimits, widening_offsets, window_rocks
 from frigoris.terrain.rocks import detect_rocks, unresolved_rock_risk
 from frigoris.terrain.roughness import (
@@ -521,3 +523,85 @@ def test_the_shadow_sweeps_receiver_is_the_one_candidate_whose_line_it_is(subpix
     plain = _receivers(37, 211, m, subpixel, True)
     assert (plain >= 0).sum() == 37 * 211  # every cell has its line
     np.testing.assert_array_equal(fast, plain)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 300), (64, 33)])
+def test_the_blur_into_reused_buffers_is_the_blur_into_fresh_ones(shape):
+    # The crater search blurs scale after scale into two result grids taken in turn and one
+    # row-pass grid; they hold the last scale's numbers (here NaN first), which must all go.
+    z = np.random.default_rng(3).normal(100.0, 5.0, shape).astype(np.float32)
+    tmp = np.full(shape, np.nan, dtype=np.float32)
+    buffers = [np.full(shape, np.nan, dtype=np.float32) for _ in range(2)]
+    fresh = reused = z
+    for i, (sigma, offset) in enumerate([(0.9, 100.0), (0.7, 0.0), (1.6, 0.0), (3.1, 0.0)]):
+        fresh = _ck.gaussian_blur(fresh, sigma, offset)
+        reused = _ck.gaussian_blur(reused, sigma, offset, out=buffers[i % 2], tmp=tmp)
+        assert reused is buffers[i % 2]
+        np.testing.assert_array_equal(reused.view(np.uint32), fresh.view(np.uint32))
+
+
+def test_a_grid_without_holes_is_filled_as_itself_and_one_with_holes_as_a_copy():
+    z = np.random.default_rng(4).normal(0.0, 1.0, (40, 50)).astype(np.float32)
+    assert _filled(z) is z
+    holed = z.copy()
+    holed[3:9, 10:30] = np.nan
+    filled = _filled(holed)
+    assert filled is not holed and np.isnan(holed).sum() == 120
+    assert np.isfinite(filled).all()
+    np.testing.assert_array_equal(filled[~np.isnan(holed)], z[~np.isnan(holed)])
+
+
+@pytest.mark.parametrize("shape", [(41, 57), (130, 9), (3, 200)])
+def test_the_summary_sums_in_locals_are_the_cell_by_cell_sums_in_raster_order(shape):
+    # The counting kernel keeps each chunk's sums in locals; they must be the float64 sums of
+    # the chunk's cells in raster order. Magnitudes 1e-8 to 1e8 make any other order (or a
+    # float32 sum) round differently.
+    rng = np.random.default_rng(7)
+    z = rng.normal(size=shape).astype(np.float32)
+    z[rng.random(shape) < 0.05] = np.nan
+    reasons = rng.integers(0, 64, size=shape).astype(np.uint8)
+    magnitude = 10.0 ** rng.integers(-8, 9, size=shape)
+    risk = (rng.random(shape) * magnitude).astype(np.float32)
+    risk[rng.random(shape) < 0.1] = np.nan
+    rock = (rng.random(shape) * magnitude[::-1, ::-1]).astype(np.float32)
+    rock[rng.random(shape) < 0.1] = np.nan
+    slope = (rng.random(shape) * 30).astype(np.float32)
+    shadow = rng.random(shape) < 0.3
+    in_range = rng.random(shape) < 0.5
+    *_, sums = hk.window_counts(z, reasons, risk, rock, False, slope, shadow, True, in_range)
+    n_chunks = min(shape[0], 64)
+    want = np.zeros((n_chunks, 4))
+    for ch in range(n_chunks):
+        for i in range(ch * shape[0] // n_chunks, (ch + 1) * shape[0] // n_chunks):
+            for j in range(shape[1]):
+                if not np.isfinite(z[i, j]):
+                    continue
+                want[ch, 0] += 1.0
+                want[ch, 1] += 1.0 if shadow[i, j] else 0.0
+                if not np.isnan(risk[i, j]):
+                    want[ch, 2] += float(risk[i, j])
+                if not np.isnan(rock[i, j]):
+                    want[ch, 3] += float(rock[i, j])
+    np.testing.assert_array_equal(sums.view(np.uint64), want.sum(axis=0).view(np.uint64))
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [3.5, np.nan, -2.25, 7.0],
+        [np.nan, np.nan],
+        [np.inf, 4.0, -np.inf, 9.0],  # -inf is nodata: 4 is the lowest
+        [np.inf, np.nan],
+        [-np.inf, -np.inf],
+        [0.0, -0.0, 1.0],  # the loop keeps the zero it meets first
+        [-0.0, 0.0, 1.0],
+        [],
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_vectorised_lowest_finite_value_is_the_loops(cells, dtype):
+    z = np.asarray(cells, dtype=dtype).reshape(1, -1)
+    z = np.tile(z, (3, 1))[:, ::-1].copy()
+    got, want = hk.lowest_finite(z), hk.finite_min(z)
+    assert isinstance(got, float)
+    assert np.array_equal(np.float64(got).view(np.uint64), np.float64(want).view(np.uint64))
