@@ -152,6 +152,33 @@ def _split_by_kind(types: Mapping[str, np.dtype]) -> list[list[str]]:
     return [g for g in (floats, others) if g]
 
 
+def _files_of(
+    path: PathLike, types: Mapping[str, np.dtype], tags: Mapping[str, Any], *, named: bool = True
+) -> list[tuple[pathlib.Path, list[str], dict[str, Any]]]:
+    """Which file holds which bands, with its tags: ``path`` alone, or it and its companion.
+
+    Every band's type goes on ``path`` when the types differ; the companion gets its own bands'
+    types. ``named``: ``path`` names its companion now (false where the name is known only when
+    the file is moved into place, :func:`finish_cog`).
+    """
+    tags = dict(tags)
+    if len(set(types.values())) > 1:
+        tags[BAND_DTYPES_TAG] = {n: t.name for n, t in types.items()}
+    groups = _split_by_kind(types)
+    if len(groups) == 1:
+        return [(pathlib.Path(path), groups[0], tags)]
+    companion = masks_path(path)
+    own = {n: types[n].name for n in groups[1]}
+    return [
+        (
+            pathlib.Path(path),
+            groups[0],
+            {**tags, **({MASKS_FILE_TAG: companion.name} if named else {})},
+        ),
+        (companion, groups[1], {**tags, BAND_DTYPES_TAG: own}),
+    ]
+
+
 def _open(path: PathLike) -> rasterio.DatasetReader:
     p = pathlib.Path(path)
     if not p.exists():
@@ -595,18 +622,7 @@ def write_geotiff(
         types = {n: np.dtype(dtype) for n in bands}
     dest = pathlib.Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tags = dict(tags or {})
-    if len(set(types.values())) > 1:
-        tags[BAND_DTYPES_TAG] = {n: t.name for n, t in types.items()}
-    groups = _split_by_kind(types)
-    files = [(dest, groups[0], tags)]
-    if len(groups) > 1:  # float layers here, integer bands as bytes in the companion
-        companion = masks_path(dest)
-        own = {n: types[n].name for n in groups[1]}
-        files = [
-            (dest, groups[0], {**tags, MASKS_FILE_TAG: companion.name}),
-            (companion, groups[1], {**tags, BAND_DTYPES_TAG: own}),
-        ]
+    files = _files_of(dest, types, tags or {})  # float layers here, integer bands beside
     tmps: list[str] = []
     try:
         for target, names, file_tags in files:
@@ -979,15 +995,7 @@ def create_tiled_geotiff(
     time nor disk.
     """
     types = {n: np.dtype((dtypes or {}).get(n, "float32")) for n in names}
-    tags = dict(tags or {})
-    if len(set(types.values())) > 1:
-        tags[BAND_DTYPES_TAG] = {n: t.name for n, t in types.items()}
-    groups = _split_by_kind(types)
-    files = [(pathlib.Path(path), groups[0], tags)]
-    if len(groups) > 1:
-        own = {n: types[n].name for n in groups[1]}
-        files.append((masks_path(path), groups[1], {**tags, BAND_DTYPES_TAG: own}))
-    for target, group, file_tags in files:
+    for target, group, file_tags in _files_of(path, types, tags or {}, named=False):
         store = _storage_dtype([types[n] for n in group])
         profile = dict(
             driver="GTiff",
